@@ -1,0 +1,36 @@
+# Two commands for a fresh Debian/Ubuntu machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup system system-test lint bench clean
+
+run: system $(STAMP)
+	$(PY) -m stack.run
+
+test: system-test $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: system $(STAMP)
+
+system:
+	scripts/system-packages.sh run
+
+system-test:
+	scripts/system-packages.sh test
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+bench: system-test $(STAMP)
+	$(PY) bench/pipeline.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,111 @@
+"""Oneway: asynchronous one-way video interviews. The app factory lives here."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+
+from config import config_from_env
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build and bind the app; no network calls, no migrations."""
+    app = Flask(__name__)
+    app.config.from_object(config_from_env())
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: set it in the environment")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    from app import models  # noqa: F401  (register the tables with the metadata)
+    from app.extensions import csrf, db, login_manager, migrate
+    from app.security import init_security_headers
+    from app.storage import storage_from_config
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    app.extensions["oneway_storage"] = storage_from_config(app.config)
+    init_security_headers(app)
+
+    @login_manager.user_loader
+    def _load_user(public_id: str):
+        return db.session.execute(
+            db.select(models.User).filter_by(public_id=public_id, active=True)
+        ).scalar_one_or_none()
+
+    from app.blueprints import auth, health, interviews, invite, review
+
+    for bp in (auth.bp, health.bp, interviews.bp, invite.bp, review.bp):
+        app.register_blueprint(bp)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    _register_errors(app)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _register_errors(app: Flask) -> None:
+    from flask import jsonify, request
+    from flask_wtf.csrf import CSRFError
+
+    def wants_json() -> bool:
+        return request.path.startswith("/i/") and request.method != "GET" or (
+            request.accept_mimetypes.best == "application/json"
+        )
+
+    def render(status: int, title: str, message: str):
+        if wants_json():
+            return jsonify(error=message), status
+        return render_template("error.html", title=title, message=message), status
+
+    from app.services import ServiceError
+
+    @app.errorhandler(ServiceError)
+    def _service(e):
+        titles = {404: "Not found", 403: "Not allowed", 409: "Not possible now", 410: "Link expired"}
+        return render(e.status, titles.get(e.status, "Could not do that"), e.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e):
+        return render(400, "Form expired", "This form has expired or was not sent by this page. "
+                      "Go back, reload the page and try again.")
+
+    @app.errorhandler(400)
+    def _bad(e):
+        return render(400, "Bad request", getattr(e, "description", "Bad request."))
+
+    @app.errorhandler(403)
+    def _forbidden(e):
+        return render(403, "Not allowed", "Your role does not allow this action.")
+
+    @app.errorhandler(404)
+    def _nf(e):
+        return render(404, "Not found", "This page does not exist, or you may not see it.")
+
+    @app.errorhandler(413)
+    def _too_big(e):
+        return render(413, "Too large", "That upload is larger than allowed.")
+
+    @app.errorhandler(409)
+    def _conflict(e):
+        return render(409, "Conflict", getattr(e, "description", "Conflict."))
+
+    @app.errorhandler(410)
+    def _gone(e):
+        return render(410, "Link no longer valid", getattr(e, "description", "Gone."))
+
+    @app.errorhandler(422)
+    def _unprocessable(e):
+        return render(422, "Could not accept this", getattr(e, "description", "Invalid input."))

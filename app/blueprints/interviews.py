@@ -1,0 +1,90 @@
+"""Writing interviews and inviting candidates (owners and recruiters); the list for every role."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.services import ServiceError
+from app.services import interviews as svc
+from app.services.review import candidate_rows
+
+bp = Blueprint("interviews", __name__)
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    return None
+
+
+@bp.get("/")
+def index():
+    return render_template("interviews/index.html", interviews=svc.list_interviews(current_user))
+
+
+@bp.route("/interviews/new", methods=["GET", "POST"])
+def new():
+    if request.method == "POST":
+        try:
+            questions = [svc.parse_question(request.form)] if request.form.get("prompt") else []
+            interview = svc.create_interview(current_user, request.form.get("title", ""),
+                                             request.form.get("intro", ""),
+                                             request.form.get("language") or None, questions)
+        except ServiceError as e:
+            flash(e.message, "error")
+            return render_template("interviews/new.html", form=request.form), e.status
+        flash("Interview created.", "info")
+        return redirect(url_for(".show", public_id=interview.public_id))
+    return render_template("interviews/new.html", form={})
+
+
+@bp.get("/interviews/<public_id>")
+def show(public_id: str):
+    interview = svc.get_interview(current_user, public_id)
+    return render_template("interviews/show.html", interview=interview,
+                           rows=candidate_rows(interview))
+
+
+@bp.post("/interviews/<public_id>/questions")
+def add_question(public_id: str):
+    interview = svc.get_interview(current_user, public_id)
+    try:
+        svc.add_question(current_user, interview, svc.parse_question(request.form))
+        flash("Question added.", "info")
+    except ServiceError as e:
+        if e.status == 403:
+            raise
+        flash(e.message, "error")
+    return redirect(url_for(".show", public_id=public_id))
+
+
+@bp.post("/interviews/<public_id>/questions/<question_id>/delete")
+def delete_question(public_id: str, question_id: str):
+    interview = svc.get_interview(current_user, public_id)
+    try:
+        svc.delete_question(current_user, interview, question_id)
+        flash("Question removed.", "info")
+    except ServiceError as e:
+        if e.status in (403, 404):
+            raise
+        flash(e.message, "error")
+    return redirect(url_for(".show", public_id=public_id))
+
+
+@bp.post("/interviews/<public_id>/candidates")
+def invite(public_id: str):
+    interview = svc.get_interview(current_user, public_id)
+    try:
+        candidate, token = svc.invite_candidate(current_user, interview,
+                                                request.form.get("name", ""),
+                                                request.form.get("email", ""))
+    except ServiceError as e:
+        if e.status == 403:
+            raise
+        flash(e.message, "error")
+        return redirect(url_for(".show", public_id=public_id))
+    link = url_for("invite.landing", token=token, _external=True)
+    # The link is shown once, on this page only; only its hash is stored.
+    return render_template("interviews/invited.html", interview=interview, candidate=candidate,
+                           link=link)

@@ -1,0 +1,111 @@
+"""The candidate's pages and recording API, reached only through their own invite link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+
+from app.services import recording as svc
+from app.services.recording import Receipt
+
+bp = Blueprint("invite", __name__, url_prefix="/i/<token>")
+
+
+def _receipt(r: Receipt, status: int = 200):
+    return jsonify(answer_id=r.answer_id, bytes=r.bytes, sha256=r.sha256, chunks=r.chunks,
+                   duplicate=r.duplicate), status
+
+
+def _state(candidate) -> dict:
+    answers = svc.current_answers(candidate)
+    questions = []
+    for i, q in enumerate(candidate.interview.questions, 1):
+        a = answers.get(q.id)
+        questions.append({
+            "id": q.public_id, "number": i, "prompt": q.prompt, "think_seconds": q.think_seconds,
+            "answer_seconds": q.answer_seconds, "max_takes": q.max_takes,
+            "takes_used": svc.takes_used(candidate, q),
+            "answer": {"id": a.public_id, "bytes": a.original_size, "sha256": a.original_sha256,
+                       "take": a.take} if a else None,
+        })
+    return {"status": candidate.status, "questions": questions}
+
+
+@bp.get("")
+def landing(token: str):
+    candidate = svc.candidate_for_token(token)
+    if candidate.status == "completed":
+        return redirect(url_for(".done", token=token))
+    return render_template("invite/landing.html", candidate=candidate, token=token,
+                           interview=candidate.interview)
+
+
+@bp.post("/consent")
+def consent(token: str):
+    candidate = svc.candidate_for_token(token)
+    if request.form.get("consent") != "yes":
+        return render_template("invite/landing.html", candidate=candidate, token=token,
+                               interview=candidate.interview,
+                               error="Please tick the box to say you agree, or contact the "
+                                     "company for another way to apply."), 400
+    svc.give_consent(candidate)
+    return redirect(url_for(".record", token=token))
+
+
+@bp.get("/record")
+def record(token: str):
+    candidate = svc.candidate_for_token(token)
+    if candidate.consent_at is None:
+        return redirect(url_for(".landing", token=token))
+    if candidate.status == "completed":
+        return redirect(url_for(".done", token=token))
+    return render_template("invite/record.html", candidate=candidate, token=token,
+                           state=_state(candidate))
+
+
+@bp.get("/state")
+def state(token: str):
+    return jsonify(_state(svc.candidate_for_token(token)))
+
+
+@bp.post("/questions/<question_id>/takes")
+def start_take(token: str, question_id: str):
+    candidate = svc.candidate_for_token(token)
+    body = request.get_json(silent=True) or {}
+    answer = svc.start_take(candidate, question_id, str(body.get("content_type", "")))
+    return jsonify(answer_id=answer.public_id, take=answer.take), 201
+
+
+@bp.put("/answers/<answer_id>/chunks/<int(signed=True):seq>")
+def put_chunk(token: str, answer_id: str, seq: int):
+    candidate = svc.candidate_for_token(token)
+    return _receipt(svc.put_chunk(candidate, answer_id, seq, request.get_data(cache=False)))
+
+
+@bp.post("/answers/<answer_id>/finalize")
+def finalize(token: str, answer_id: str):
+    candidate = svc.candidate_for_token(token)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "Finalize needs a JSON body with chunks and sha256.")
+    try:
+        chunks = int(body.get("chunks"))
+        duration = body.get("duration_ms")
+        duration = int(duration) if duration is not None else None
+    except (TypeError, ValueError):
+        abort(400, "chunks and duration_ms must be whole numbers.")
+    return _receipt(svc.finalize(candidate, answer_id, chunks, str(body.get("sha256", "")), duration))
+
+
+@bp.post("/finish")
+def finish(token: str):
+    candidate = svc.candidate_for_token(token)
+    svc.finish(candidate)
+    if request.is_json:
+        return jsonify(status="completed", next=url_for(".done", token=token))
+    return redirect(url_for(".done", token=token))
+
+
+@bp.get("/done")
+def done(token: str):
+    candidate = svc.candidate_for_token(token)
+    return render_template("invite/done.html", candidate=candidate, state=_state(candidate))

@@ -1,0 +1,74 @@
+"""Graders: one candidate at a time, the answers' media, transcripts and scores."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.delivery import require, stream_object
+from app.extensions import db
+from app.media.captions import to_webvtt
+from app.services import ServiceError, pipeline
+from app.services import review as svc
+
+bp = Blueprint("review", __name__)
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    return None
+
+
+@bp.get("/review/candidates/<public_id>")
+def candidate(public_id: str):
+    cand = svc.get_candidate(current_user, public_id)
+    return render_template("review/candidate.html", candidate=cand,
+                           items=svc.review_items(current_user, cand))
+
+
+@bp.post("/review/candidates/<public_id>/questions/<question_id>/score")
+def score(public_id: str, question_id: str):
+    cand = svc.get_candidate(current_user, public_id)
+    try:
+        svc.save_score(current_user, cand, question_id, request.form.get("value", ""),
+                       request.form.get("comment", ""))
+        flash("Score saved.", "info")
+    except ServiceError as e:
+        if e.status == 404:
+            raise
+        flash(e.message, "error")
+    return redirect(url_for(".candidate", public_id=public_id, _anchor=f"q-{question_id}"))
+
+
+@bp.post("/review/answers/<public_id>/retry")
+def retry(public_id: str):
+    answer = svc.get_answer(current_user, public_id)
+    try:
+        pipeline.retry(answer)
+        flash("Processing started again.", "info")
+    except ValueError as e:  # an illegal move, or an answer never uploaded whole: say why
+        db.session.rollback()
+        flash(f"Could not retry: {e}", "error")
+    return redirect(url_for(".candidate", public_id=answer.candidate.public_id))
+
+
+@bp.get("/media/answers/<public_id>/video")
+def video(public_id: str):
+    answer = svc.get_answer(current_user, public_id)
+    content_type = "video/mp4" if answer.width else "audio/mp4"
+    return stream_object(require(answer.mp4_key), answer.mp4_size, content_type)
+
+
+@bp.get("/media/answers/<public_id>/poster.jpg")
+def poster(public_id: str):
+    answer = svc.get_answer(current_user, public_id)
+    return stream_object(require(answer.poster_key), answer.poster_size, "image/jpeg")
+
+
+@bp.get("/media/answers/<public_id>/captions.vtt")
+def captions(public_id: str):
+    answer = svc.get_answer(current_user, public_id)
+    require(answer.transcript)
+    body = to_webvtt(answer.transcript.get("segments", []))
+    return body, 200, {"Content-Type": "text/vtt; charset=utf-8", "Cache-Control": "private"}

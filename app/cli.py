@@ -1,0 +1,86 @@
+"""Flask CLI commands: the worker, demo data, accounts and retries."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("worker")
+    @click.argument("queues", nargs=-1)
+    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+    def worker(queues, burst):
+        """Run a background worker for QUEUES (default: media asr)."""
+        from flask import current_app
+
+        from jobs.worker import work
+
+        work(list(queues) or ["media", "asr"], burst=burst, app=current_app._get_current_object())
+
+    @app.cli.command("seed-demo")
+    @click.option("--email", default="demo@oneway.local")
+    @click.option("--password", default="demo-password")
+    def seed_demo(email, password):
+        """Create the demo organisation, login and interview once; print the login."""
+        from app.models import User
+        from app.services import accounts, interviews
+        from app.services.interviews import QuestionInput
+
+        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+        if user is None:
+            org = accounts.create_organisation("Demo Company")
+            user = accounts.create_user(org, email, "Demo Owner", password, "owner")
+            db.session.commit()
+            interviews.create_interview(
+                user, "Backend engineer (demo)",
+                "Thanks for your time. Three short questions; answer as you would in person.",
+                "en",
+                [QuestionInput("Tell us about yourself and what you enjoy building.", 20, 90, 2),
+                 QuestionInput("Describe a production problem you solved. What did you learn?",
+                               30, 120, 2),
+                 QuestionInput("Why would you like to join us?", 15, 60, 3)])
+        click.echo(f"Demo login: {email} / {password}")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--name", default="")
+    @click.option("--role", default="owner", type=click.Choice(["owner", "recruiter", "reviewer"]))
+    @click.option("--organisation", "org_name", required=True, help="Name of a new organisation.")
+    @click.password_option()
+    def create_user(email, name, role, org_name, password):
+        """Create an organisation and its first account."""
+        from app.services import ServiceError, accounts
+
+        try:
+            org = accounts.create_organisation(org_name)
+            accounts.create_user(org, email, name, password, role)
+            db.session.commit()
+        except ServiceError as e:
+            raise click.ClickException(e.message)
+        click.echo(f"Created {email} ({role}) in {org_name}.")
+
+    @app.cli.command("retry-answer")
+    @click.argument("answer_public_id")
+    def retry_answer(answer_public_id):
+        """Send a failed answer through processing again."""
+        from app.models import Answer
+        from app.services import pipeline
+
+        answer = db.session.execute(
+            db.select(Answer).filter_by(public_id=answer_public_id)).scalar_one_or_none()
+        if answer is None:
+            raise click.ClickException("No answer with that id.")
+        try:
+            pipeline.retry(answer)
+        except ValueError as e:
+            raise click.ClickException(str(e))
+        click.echo(f"Answer {answer_public_id} queued again.")
+
+    @app.cli.command("ensure-bucket")
+    def ensure_bucket():
+        """Create the S3 bucket if it does not exist."""
+        app.extensions["oneway_storage"].ensure_bucket()
+        click.echo(f"Bucket {app.config['S3_BUCKET']} ready.")

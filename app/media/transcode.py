@@ -1,0 +1,84 @@
+"""Turn a browser recording into a seekable MP4 (H.264/AAC, +faststart, at most 720p) and a 16 kHz WAV."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ffmpeg
+
+from app.media.ffmpeg_run import run
+from app.media.probe import ProbeResult, probe
+
+MAX_HEIGHT = 720
+
+
+@dataclass(frozen=True)
+class TranscodeResult:
+    media_path: Path
+    media_content_type: str
+    wav_path: Path | None
+    duration_s: float
+    width: int | None
+    height: int | None
+    video_copied: bool
+
+
+def _target_height(src: ProbeResult) -> int | None:
+    if src.height is None or src.height <= MAX_HEIGHT:
+        return None
+    return MAX_HEIGHT
+
+
+def build_command(src: Path, info: ProbeResult, out_dir: Path) -> tuple[list[str], Path, Path | None, bool]:
+    """The single ffmpeg command that writes both outputs in one decode."""
+    inp = ffmpeg.input(str(src))
+    outputs = []
+    copied = False
+    if info.has_video:
+        media = out_dir / "answer.mp4"
+        streams = []
+        target = _target_height(info)
+        copied = info.video_codec == "h264" and target is None
+        if copied:
+            streams.append(inp.video)
+            vargs = {"c:v": "copy"}
+        else:
+            video = inp.video
+            if target:
+                video = video.filter("scale", -2, target)
+            streams.append(video)
+            vargs = {"c:v": "libx264", "preset": "veryfast", "crf": 23, "pix_fmt": "yuv420p"}
+        aargs = {}
+        if info.has_audio:
+            streams.append(inp.audio)
+            aargs = {"c:a": "aac", "b:a": "128k"}
+        outputs.append(ffmpeg.output(*streams, str(media), movflags="+faststart", **vargs, **aargs))
+    else:
+        media = out_dir / "answer.m4a"
+        outputs.append(ffmpeg.output(inp.audio, str(media), movflags="+faststart",
+                                     **{"c:a": "aac", "b:a": "128k"}))
+    wav = None
+    if info.has_audio:
+        wav = out_dir / "answer.wav"
+        outputs.append(ffmpeg.output(inp.audio, str(wav), ac=1, ar=16000, **{"c:a": "pcm_s16le"}))
+    cmd = ffmpeg.merge_outputs(*outputs).global_args("-hide_banner", "-nostdin", "-y").compile()
+    return cmd, media, wav, copied
+
+
+def transcode(src: Path, out_dir: Path, info: ProbeResult | None = None,
+              timeout: float = 1800) -> TranscodeResult:
+    """Write the review MP4 (or M4A for audio-only answers) and the speech WAV into out_dir."""
+    info = info or probe(src)
+    cmd, media, wav, copied = build_command(src, info, out_dir)
+    run(cmd, timeout, "Converting the recording")
+    out = probe(media)
+    return TranscodeResult(
+        media_path=media,
+        media_content_type="video/mp4" if info.has_video else "audio/mp4",
+        wav_path=wav,
+        duration_s=out.duration_s or 0.0,
+        width=out.width,
+        height=out.height,
+        video_copied=copied,
+    )

@@ -1,0 +1,112 @@
+"""Speech to text with WhisperX: segments and timed words. The model is loaded once per process."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+_lock = threading.Lock()
+_pipelines: dict[tuple, object] = {}
+_aligners: dict[tuple, tuple] = {}
+
+
+@dataclass
+class Word:
+    word: str
+    start: float
+    end: float
+    score: float | None = None
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Transcript:
+    language: str
+    text: str
+    segments: list[Segment]
+    model: str
+    method: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_pipeline(model_dir: Path, language: str | None, threads: int | None):
+    """The WhisperX pipeline for this model, created once per process (never before a fork)."""
+    key = (str(model_dir), language, threads)
+    with _lock:
+        if key not in _pipelines:
+            import whisperx
+
+            _pipelines[key] = whisperx.load_model(
+                str(model_dir), device="cpu", compute_type="int8", language=language,
+                threads=threads or os.cpu_count() or 2)
+        return _pipelines[key]
+
+
+def _load_aligner(language: str, align_model: str):
+    key = (language, align_model)
+    with _lock:
+        if key not in _aligners:
+            import whisperx
+
+            _aligners[key] = whisperx.load_align_model(language_code=language, device="cpu",
+                                                      model_name=align_model)
+        return _aligners[key]
+
+
+def _r(x) -> float:
+    return round(float(x), 3)
+
+
+def transcribe(wav: Path, model_dir: Path, language: str | None = None,
+               align_model: str | None = None, threads: int | None = None,
+               model_name: str | None = None) -> Transcript:
+    """Transcribe a 16 kHz mono WAV into segments with word times.
+
+    With a wav2vec2 alignment model, WhisperX's batched pass is aligned by it; without one
+    (none can be downloaded here), the same model gives word times through faster-whisper.
+    """
+    import whisperx
+
+    pipe = load_pipeline(model_dir, language, threads)
+    audio = whisperx.load_audio(str(wav))
+    if align_model:
+        result = pipe.transcribe(audio, batch_size=8, language=language)
+        lang = result["language"]
+        model_a, metadata = _load_aligner(lang, align_model)
+        aligned = whisperx.align(result["segments"], model_a, metadata, audio, "cpu")
+        segments = [
+            Segment(_r(s["start"]), _r(s["end"]), s["text"].strip(),
+                    [Word(w["word"], _r(w["start"]), _r(w["end"]), w.get("score"))
+                     for w in s.get("words", []) if "start" in w])
+            for s in aligned["segments"]
+        ]
+        method = "whisperx-align"
+    else:
+        raw, info = pipe.model.transcribe(audio, language=language, beam_size=5,
+                                          word_timestamps=True, vad_filter=True,
+                                          condition_on_previous_text=False)
+        segments = [
+            Segment(_r(s.start), _r(s.end), s.text.strip(),
+                    [Word(w.word.strip(), _r(w.start), _r(w.end), round(float(w.probability), 3))
+                     for w in (s.words or [])])
+            for s in raw
+        ]
+        lang = info.language
+        method = "faster-whisper-words"
+    text = " ".join(s.text for s in segments if s.text).strip()
+    return Transcript(language=lang, text=text, segments=segments, model=model_name or model_dir.name,
+                      method=method)

@@ -1,0 +1,217 @@
+"""The tables. Integer keys inside; a random public_id in every URL, link and object key."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app import states
+from app.extensions import db
+
+ROLES = ("owner", "recruiter", "reviewer")
+AUTHOR_ROLES = frozenset({"owner", "recruiter"})
+CANDIDATE_STATUSES = ("invited", "started", "completed", "expired")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware datetime that comes back aware from SQLite too."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Organisation(Timestamps, db.Model):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    name: Mapped[str] = mapped_column(sa.String(200))
+
+
+class User(UserMixin, Timestamps, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(20), default="reviewer")
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+
+    organisation: Mapped[Organisation] = relationship()
+
+    def get_id(self) -> str:
+        # The session stores the public id, never the integer key.
+        return self.public_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def can_author(self) -> bool:
+        return self.role in AUTHOR_ROLES
+
+
+class Interview(Timestamps, db.Model):
+    __tablename__ = "interviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    intro: Mapped[str] = mapped_column(sa.Text, default="")
+    language: Mapped[str | None] = mapped_column(sa.String(16))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    organisation: Mapped[Organisation] = relationship()
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="interview", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+
+class Question(Timestamps, db.Model):
+    __tablename__ = "questions"
+    __table_args__ = (
+        sa.CheckConstraint("think_seconds >= 0", name="think_nonneg"),
+        sa.CheckConstraint("answer_seconds > 0", name="answer_positive"),
+        sa.CheckConstraint("max_takes >= 1", name="takes_positive"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    prompt: Mapped[str] = mapped_column(sa.Text)
+    think_seconds: Mapped[int] = mapped_column(default=30)
+    answer_seconds: Mapped[int] = mapped_column(default=120)
+    max_takes: Mapped[int] = mapped_column(default=2)
+
+    interview: Mapped[Interview] = relationship(back_populates="questions")
+
+
+class Candidate(Timestamps, db.Model):
+    __tablename__ = "candidates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    # Only the SHA-256 of the invite token is kept; the token itself is shown once.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(sa.String(20), default="invited")
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    package_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    package_key: Mapped[str | None] = mapped_column(sa.String(300))
+
+    interview: Mapped[Interview] = relationship()
+    answers: Mapped[list[Answer]] = relationship(back_populates="candidate")
+
+    @property
+    def effective_status(self) -> str:
+        if self.status in ("invited", "started") and self.expires_at <= utcnow():
+            return "expired"
+        return self.status
+
+
+class Answer(Timestamps, db.Model):
+    """One take of one question by one candidate, from first chunk to review-ready media."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.UniqueConstraint("candidate_id", "question_id", "take"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"), index=True)
+    take: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(sa.String(20), default=states.RECORDING)
+    failure_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    original_key: Mapped[str | None] = mapped_column(sa.String(300))
+    original_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    original_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    chunk_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    received_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    client_duration_ms: Mapped[int | None] = mapped_column()
+
+    duration_s: Mapped[float | None] = mapped_column(sa.Float)
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    mp4_key: Mapped[str | None] = mapped_column(sa.String(300))
+    mp4_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    audio_key: Mapped[str | None] = mapped_column(sa.String(300))
+    poster_key: Mapped[str | None] = mapped_column(sa.String(300))
+    poster_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    captions_key: Mapped[str | None] = mapped_column(sa.String(300))
+    transcript: Mapped[dict | None] = mapped_column(sa.JSON)
+    stage_seconds: Mapped[dict | None] = mapped_column(sa.JSON)
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    candidate: Mapped[Candidate] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+    @property
+    def transcript_text(self) -> str:
+        return (self.transcript or {}).get("text", "")
+
+
+class AnswerChunk(db.Model):
+    """One acknowledged piece of a recording; (answer, seq) makes uploads idempotent."""
+
+    __tablename__ = "answer_chunks"
+    __table_args__ = (sa.UniqueConstraint("answer_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answers.id"), index=True)
+    seq: Mapped[int] = mapped_column()
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Score(Timestamps, db.Model):
+    """One grader's 1-5 score and comment on one candidate's answer to one question."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        sa.UniqueConstraint("candidate_id", "question_id", "user_id"),
+        sa.CheckConstraint("value BETWEEN 1 AND 5", name="value_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    value: Mapped[int] = mapped_column()
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,58 @@
+"""Organisations and staff accounts."""
+
+from __future__ import annotations
+
+from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models import ROLES, Organisation, User
+from app.services import ServiceError
+
+# Checked against when the email is unknown, so a login takes as long either way.
+_DUMMY_HASH = None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def create_organisation(name: str) -> Organisation:
+    name = name.strip()
+    if not name:
+        raise ServiceError("An organisation needs a name.")
+    org = Organisation(name=name[:200])
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def create_user(org: Organisation, email: str, name: str, password: str, role: str) -> User:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise ServiceError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if "@" not in email or len(email) > 254:
+        raise ServiceError("Enter a valid email address.")
+    if len(password) < 8:
+        raise ServiceError("A password needs at least 8 characters.")
+    if db.session.execute(db.select(User.id).filter_by(email=email)).first():
+        raise ServiceError("An account with this email already exists.", 409)
+    user = User(org_id=org.id, email=email, name=name.strip() or email,
+                password_hash=hash_password(password), role=role)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    global _DUMMY_HASH
+    user = db.session.execute(
+        db.select(User).filter_by(email=email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None or not user.active:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password("not-a-password")
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return user if check_password_hash(user.password_hash, password) else None

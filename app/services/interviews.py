@@ -1,0 +1,143 @@
+"""Writing interviews and inviting candidates; every lookup is scoped to the user's organisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import Candidate, Interview, Question, User, utcnow
+from app.security import hash_token, new_token
+from app.services import ServiceError
+
+LIMITS = {
+    "think_seconds": (0, 600),
+    "answer_seconds": (5, 1800),
+    "max_takes": (1, 10),
+}
+
+
+@dataclass
+class QuestionInput:
+    prompt: str
+    think_seconds: int = 30
+    answer_seconds: int = 120
+    max_takes: int = 2
+
+
+def _require_author(user: User) -> None:
+    if not user.can_author:
+        raise ServiceError("Only owners and recruiters may change interviews and invite people.", 403)
+
+
+def parse_question(form: dict) -> QuestionInput:
+    """Turn form text into a checked question, or refuse with a message naming the field."""
+    prompt = (form.get("prompt") or "").strip()
+    if not prompt:
+        raise ServiceError("A question needs its prompt text.")
+    if len(prompt) > 2000:
+        raise ServiceError("A question's prompt may be at most 2000 characters.")
+    values = {}
+    for field, (low, high) in LIMITS.items():
+        raw = str(form.get(field, "")).strip()
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ServiceError(f"{field.replace('_', ' ').capitalize()} must be a whole number.")
+        if not low <= value <= high:
+            name = field.replace("_", " ")
+            raise ServiceError(f"{name.capitalize()} must be between {low} and {high}.")
+        values[field] = value
+    return QuestionInput(prompt=prompt, **values)
+
+
+def list_interviews(user: User) -> list[Interview]:
+    return list(db.session.execute(
+        db.select(Interview).filter_by(org_id=user.org_id).order_by(Interview.created_at.desc())
+    ).scalars())
+
+
+def get_interview(user: User, public_id: str) -> Interview:
+    """The interview if it belongs to the user's organisation; otherwise a 404."""
+    interview = db.session.execute(
+        db.select(Interview).filter_by(public_id=public_id, org_id=user.org_id)
+    ).scalar_one_or_none()
+    if interview is None:
+        raise ServiceError("Interview not found.", 404)
+    return interview
+
+
+def create_interview(user: User, title: str, intro: str = "", language: str | None = None,
+                     questions: list[QuestionInput] = ()) -> Interview:
+    _require_author(user)
+    title = title.strip()
+    if not title:
+        raise ServiceError("An interview needs a title.")
+    interview = Interview(org_id=user.org_id, title=title[:200], intro=intro.strip(),
+                          language=(language or None), created_by_id=user.id)
+    db.session.add(interview)
+    for q in questions:
+        interview.questions.append(_question(q, len(interview.questions)))
+    db.session.commit()
+    return interview
+
+
+def _question(q: QuestionInput, position: int) -> Question:
+    return Question(prompt=q.prompt, think_seconds=q.think_seconds,
+                    answer_seconds=q.answer_seconds, max_takes=q.max_takes, position=position)
+
+
+def add_question(user: User, interview: Interview, q: QuestionInput) -> Question:
+    _require_author(user)
+    question = _question(q, len(interview.questions))
+    interview.questions.append(question)
+    db.session.commit()
+    return question
+
+
+def delete_question(user: User, interview: Interview, question_public_id: str) -> None:
+    _require_author(user)
+    question = next((q for q in interview.questions if q.public_id == question_public_id), None)
+    if question is None:
+        raise ServiceError("Question not found.", 404)
+    if has_candidates(interview):
+        raise ServiceError("Candidates have been invited to this interview; "
+                           "its questions can no longer be removed.", 409)
+    interview.questions.remove(question)
+    for i, q in enumerate(interview.questions):
+        q.position = i
+    db.session.commit()
+
+
+def has_candidates(interview: Interview) -> bool:
+    return db.session.execute(
+        db.select(Candidate.id).filter_by(interview_id=interview.id).limit(1)
+    ).first() is not None
+
+
+def invite_candidate(user: User, interview: Interview, name: str, email: str) -> tuple[Candidate, str]:
+    """Create the candidate and return it with its invite token, which is never stored."""
+    _require_author(user)
+    name, email = name.strip(), email.strip().lower()
+    if not name:
+        raise ServiceError("Enter the candidate's name.")
+    if "@" not in email or len(email) > 254:
+        raise ServiceError("Enter a valid email address for the candidate.")
+    if not interview.questions:
+        raise ServiceError("Add at least one question before inviting candidates.", 409)
+    token = new_token()
+    days = current_app.config["INVITE_DAYS"]
+    candidate = Candidate(org_id=interview.org_id, interview_id=interview.id, name=name[:200],
+                          email=email, token_hash=hash_token(token),
+                          expires_at=utcnow() + timedelta(days=days))
+    db.session.add(candidate)
+    db.session.commit()
+    return candidate, token
+
+
+def list_candidates(interview: Interview) -> list[Candidate]:
+    return list(db.session.execute(
+        db.select(Candidate).filter_by(interview_id=interview.id).order_by(Candidate.created_at)
+    ).scalars())

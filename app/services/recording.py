@@ -1,0 +1,226 @@
+"""The candidate's side: invite links, consent, takes, chunked uploads and finalising an answer."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from app import states
+from app.extensions import db
+from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
+from app.security import hash_token
+from app.services import ServiceError, pipeline, storage
+from app.storage import StorageError, answer_key, chunk_key
+
+log = logging.getLogger(__name__)
+
+# What a browser's MediaRecorder produces: WebM on Chromium and Firefox, MP4 on Safari.
+CONTAINERS = {"video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "m4a",
+              "audio/ogg": "ogg"}
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Receipt:
+    answer_id: str
+    bytes: int
+    sha256: str
+    chunks: int
+    duplicate: bool = False
+
+
+def candidate_for_token(token: str) -> Candidate:
+    """The candidate this link belongs to; a forged link is 404, an expired one 410."""
+    candidate = None
+    if _TOKEN_RE.match(token or ""):
+        candidate = db.session.execute(
+            db.select(Candidate).filter_by(token_hash=hash_token(token))
+        ).scalar_one_or_none()
+    if candidate is None:
+        raise ServiceError("This interview link is not valid. Check that you copied all of it.", 404)
+    if candidate.effective_status == "expired":
+        raise ServiceError("This interview link has expired. Contact the company that invited you "
+                           "to ask for a new one.", 410)
+    return candidate
+
+
+def give_consent(candidate: Candidate) -> None:
+    if candidate.consent_at is None:
+        candidate.consent_at = utcnow()
+        candidate.started_at = candidate.started_at or candidate.consent_at
+        if candidate.status == "invited":
+            candidate.status = "started"
+        db.session.commit()
+
+
+def _require_recording_allowed(candidate: Candidate) -> None:
+    if candidate.consent_at is None:
+        raise ServiceError("Please give your consent before recording.", 403)
+    if candidate.status == "completed":
+        raise ServiceError("You have already finished this interview.", 409)
+
+
+def takes_used(candidate: Candidate, question: Question) -> int:
+    """Takes that reached the server whole; an abandoned recording costs nothing."""
+    return db.session.execute(
+        db.select(db.func.count(Answer.id)).filter(
+            Answer.candidate_id == candidate.id, Answer.question_id == question.id,
+            Answer.status != states.RECORDING)
+    ).scalar_one()
+
+
+def current_answers(candidate: Candidate) -> dict[int, Answer]:
+    """For each question, the latest take that reached the server."""
+    rows = db.session.execute(
+        db.select(Answer).filter(Answer.candidate_id == candidate.id,
+                                 Answer.status != states.RECORDING).order_by(Answer.take)
+    ).scalars()
+    return {a.question_id: a for a in rows}
+
+
+def _question(candidate: Candidate, question_public_id: str) -> Question:
+    question = db.session.execute(
+        db.select(Question).filter_by(public_id=question_public_id,
+                                      interview_id=candidate.interview_id)
+    ).scalar_one_or_none()
+    if question is None:
+        raise ServiceError("That question is not part of your interview.", 404)
+    return question
+
+
+def start_take(candidate: Candidate, question_public_id: str, content_type: str) -> Answer:
+    """Open a new take for a question while takes remain."""
+    _require_recording_allowed(candidate)
+    question = _question(candidate, question_public_id)
+    base_type = (content_type or "").split(";")[0].strip().lower()
+    if base_type not in CONTAINERS:
+        raise ServiceError(f"Recordings of type {content_type or 'unknown'!r} are not accepted; "
+                           "use a current Chrome, Edge, Firefox or Safari.", 415)
+    if takes_used(candidate, question) >= question.max_takes:
+        raise ServiceError("You have used every take for this question.", 409)
+    last = db.session.execute(
+        db.select(db.func.max(Answer.take)).filter_by(candidate_id=candidate.id,
+                                                      question_id=question.id)
+    ).scalar_one()
+    answer = Answer(candidate_id=candidate.id, question_id=question.id, take=(last or 0) + 1,
+                    content_type=content_type[:100], status=states.RECORDING)
+    db.session.add(answer)
+    db.session.commit()
+    return answer
+
+
+def _answer(candidate: Candidate, answer_public_id: str) -> Answer:
+    answer = db.session.execute(
+        db.select(Answer).filter_by(public_id=answer_public_id, candidate_id=candidate.id)
+    ).scalar_one_or_none()
+    if answer is None:
+        raise ServiceError("That recording is not part of your interview.", 404)
+    return answer
+
+
+def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes) -> Receipt:
+    """Store chunk `seq` once; a replay of the same bytes is acknowledged again, in any state."""
+    answer = _answer(candidate, answer_public_id)
+    if seq < 0:
+        raise ServiceError("A chunk's number cannot be negative.")
+    if not data:
+        raise ServiceError("That chunk was empty.")
+    digest = hashlib.sha256(data).hexdigest()
+    existing = db.session.execute(
+        db.select(AnswerChunk).filter_by(answer_id=answer.id, seq=seq)
+    ).scalar_one_or_none()
+    if existing is not None:
+        if existing.sha256 != digest:
+            raise ServiceError(f"Chunk {seq} was already received with different content.", 409)
+        return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
+    if answer.status != states.RECORDING:
+        raise ServiceError("This recording is already finished.", 409)
+    if seq != answer.chunk_count:
+        raise ServiceError(f"Chunk {seq} arrived out of order: chunk {answer.chunk_count} "
+                           "is expected next.", 409)
+    if answer.received_bytes + len(data) > current_app.config["MAX_ANSWER_BYTES"]:
+        raise ServiceError("This recording is larger than allowed.", 413)
+    try:
+        storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
+    except StorageError:
+        log.exception("chunk upload failed for answer %s", answer.public_id)
+        raise ServiceError("The recording could not be saved just now; it will be retried.", 503)
+    db.session.add(AnswerChunk(answer_id=answer.id, seq=seq, size=len(data), sha256=digest))
+    answer.chunk_count = seq + 1
+    answer.received_bytes += len(data)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same chunk raced in twice; the first one won
+        db.session.rollback()
+        return put_chunk(candidate, answer_public_id, seq, data)
+    return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
+
+
+def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: str,
+             duration_ms: int | None) -> Receipt:
+    """Join the chunks into one object, check it against what the browser sent, then process it."""
+    answer = _answer(candidate, answer_public_id)
+    sha256 = (sha256 or "").lower()
+    if not _SHA_RE.match(sha256):
+        raise ServiceError("Finalize needs the recording's SHA-256 checksum.", 400)
+    if answer.status != states.RECORDING:
+        if answer.original_sha256 == sha256 and answer.chunk_count == chunks:
+            return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True)
+        raise ServiceError("This recording was already finished with different content.", 409)
+    if chunks < 1 or chunks != answer.chunk_count:
+        raise ServiceError(f"The server holds {answer.chunk_count} chunks of this recording, "
+                           f"not {chunks}; the missing ones must be sent first.", 409)
+    rows = list(db.session.execute(
+        db.select(AnswerChunk).filter_by(answer_id=answer.id).order_by(AnswerChunk.seq)
+    ).scalars())
+    if [r.seq for r in rows] != list(range(chunks)):
+        raise ServiceError("Some chunks of this recording are missing.", 409)
+    ext = CONTAINERS[answer.content_type.split(";")[0].strip().lower()]
+    key = answer_key(answer.public_id, f"original.{ext}")
+    store = storage()
+
+    def parts():
+        for r in rows:
+            yield store.get_bytes(chunk_key(answer.public_id, r.seq))
+
+    try:
+        result = store.put_stream(key, parts(), answer.content_type.split(";")[0])
+    except StorageError:
+        log.exception("assembling answer %s failed", answer.public_id)
+        raise ServiceError("The recording could not be saved just now; try again.", 503)
+    if result.sha256 != sha256:
+        store.delete(key)
+        raise ServiceError("The recording on the server does not match the one in your browser "
+                           "(checksum differs); it must be uploaded again.", 422)
+    answer.original_key, answer.original_size, answer.original_sha256 = key, result.size, sha256
+    if duration_ms is not None and 0 < duration_ms < 24 * 3600 * 1000:
+        answer.client_duration_ms = duration_ms
+    answer.uploaded_at = utcnow()
+    pipeline.move(answer, states.UPLOADED)
+    db.session.commit()
+    # The joined object is safe in the store and in the database: the chunks may go.
+    try:
+        store.delete(*(chunk_key(answer.public_id, r.seq) for r in rows))
+    except StorageError:
+        log.warning("could not delete chunks of answer %s", answer.public_id, exc_info=True)
+    pipeline.start(answer)
+    return Receipt(answer.public_id, result.size, sha256, chunks)
+
+
+def finish(candidate: Candidate) -> None:
+    """Mark the interview complete once every question has an answer on the server."""
+    _require_recording_allowed(candidate)
+    answered = current_answers(candidate)
+    missing = [q for q in candidate.interview.questions if q.id not in answered]
+    if missing:
+        raise ServiceError(f"{len(missing)} question(s) still need an answer.", 409)
+    candidate.status = "completed"
+    candidate.completed_at = utcnow()
+    db.session.commit()
+    pipeline.maybe_build_package(candidate.id)

@@ -1,0 +1,120 @@
+"""What graders see and do: candidates of an interview, their answers, scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app import states
+from app.extensions import db
+from app.models import Answer, Candidate, Interview, Question, Score, User
+from app.services import ServiceError
+from app.services.recording import current_answers
+
+
+@dataclass
+class CandidateRow:
+    candidate: Candidate
+    answered: int
+    ready: int
+    failed: int
+    questions: int
+    average: float | None
+    scores: int
+
+
+def candidate_rows(interview: Interview) -> list[CandidateRow]:
+    """Every candidate of the interview with progress and scores, in a fixed number of queries."""
+    candidates = list(db.session.execute(
+        db.select(Candidate).filter_by(interview_id=interview.id).order_by(Candidate.created_at)
+    ).scalars())
+    ids = [c.id for c in candidates]
+    latest: dict[tuple[int, int], Answer] = {}
+    if ids:
+        answers = db.session.execute(
+            db.select(Answer).filter(Answer.candidate_id.in_(ids), Answer.status != states.RECORDING)
+            .order_by(Answer.take)
+        ).scalars()
+        for a in answers:
+            latest[(a.candidate_id, a.question_id)] = a
+    score_stats = dict.fromkeys(ids, (None, 0))
+    if ids:
+        for cid, avg, n in db.session.execute(
+            db.select(Score.candidate_id, db.func.avg(Score.value), db.func.count(Score.id))
+            .filter(Score.candidate_id.in_(ids)).group_by(Score.candidate_id)
+        ):
+            score_stats[cid] = (float(avg), n)
+    total = len(interview.questions)
+    rows = []
+    for c in candidates:
+        mine = [a for (cid, _), a in latest.items() if cid == c.id]
+        rows.append(CandidateRow(
+            candidate=c, answered=len(mine),
+            ready=sum(a.status == states.READY for a in mine),
+            failed=sum(a.status == states.FAILED for a in mine),
+            questions=total, average=score_stats[c.id][0], scores=score_stats[c.id][1]))
+    return rows
+
+
+def get_candidate(user: User, public_id: str) -> Candidate:
+    candidate = db.session.execute(
+        db.select(Candidate).filter_by(public_id=public_id, org_id=user.org_id)
+    ).scalar_one_or_none()
+    if candidate is None:
+        raise ServiceError("Candidate not found.", 404)
+    return candidate
+
+
+@dataclass
+class QuestionReview:
+    question: Question
+    answer: Answer | None
+    takes: int
+    my_score: Score | None
+
+
+def review_items(user: User, candidate: Candidate) -> list[QuestionReview]:
+    answers = current_answers(candidate)
+    scores = {s.question_id: s for s in db.session.execute(
+        db.select(Score).filter_by(candidate_id=candidate.id, user_id=user.id)).scalars()}
+    return [QuestionReview(q, answers.get(q.id), answers[q.id].take if q.id in answers else 0,
+                           scores.get(q.id))
+            for q in candidate.interview.questions]
+
+
+def save_score(user: User, candidate: Candidate, question_public_id: str, value: str,
+               comment: str) -> Score:
+    """Create or replace this grader's 1-5 score and comment for one question."""
+    question = next((q for q in candidate.interview.questions
+                     if q.public_id == question_public_id), None)
+    if question is None:
+        raise ServiceError("That question is not part of this interview.", 404)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ServiceError("Choose a score from 1 to 5.")
+    if not 1 <= number <= 5:
+        raise ServiceError("Choose a score from 1 to 5.")
+    comment = (comment or "").strip()
+    if len(comment) > 5000:
+        raise ServiceError("A comment may be at most 5000 characters.")
+    score = db.session.execute(
+        db.select(Score).filter_by(candidate_id=candidate.id, question_id=question.id,
+                                   user_id=user.id)
+    ).scalar_one_or_none()
+    if score is None:
+        score = Score(candidate_id=candidate.id, question_id=question.id, user_id=user.id)
+        db.session.add(score)
+    score.value, score.comment = number, comment
+    db.session.commit()
+    return score
+
+
+def get_answer(user: User, public_id: str) -> Answer:
+    """An answer of the user's organisation; anything else is 404."""
+    answer = db.session.execute(
+        db.select(Answer).join(Candidate).filter(Answer.public_id == public_id,
+                                                 Candidate.org_id == user.org_id)
+    ).scalar_one_or_none()
+    if answer is None:
+        raise ServiceError("Recording not found.", 404)
+    return answer

@@ -1,0 +1,13 @@
+// Copy buttons: <button data-copy="#selector"> copies that field's value.
+for (const button of document.querySelectorAll("[data-copy]")) {
+  button.addEventListener("click", async () => {
+    const field = document.querySelector(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(field.value);
+      button.textContent = "Copied";
+    } catch {
+      field.select();
+      button.textContent = "Press Ctrl+C to copy";
+    }
+  });
+}

@@ -1,0 +1,90 @@
+// Uploads a recording's chunks in order while it is being recorded, each acknowledged by the
+// server; failed chunks are retried with backoff and wait for the network to come back.
+const MAX_BACKOFF_MS = 10_000;
+
+class PermanentError extends Error {}
+
+function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+function waitOnline() {
+  if (navigator.onLine) return Promise.resolve();
+  return new Promise((r) => window.addEventListener("online", r, { once: true }));
+}
+
+async function hex(buffer) {
+  const digest = await crypto.subtle.digest("SHA-256", buffer);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class Uploader {
+  constructor(url, csrf, onStatus) {
+    this.url = url;
+    this.csrf = csrf;
+    this.onStatus = onStatus || (() => {});
+    this.chunks = [];
+    this.acked = 0;
+    this.running = null;
+    this.failure = null;
+  }
+
+  push(blob) {
+    this.chunks.push(blob);
+    if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
+  }
+
+  async drain() {
+    while (this.acked < this.chunks.length && !this.failure) {
+      const seq = this.acked;
+      try {
+        await this.send(() => fetch(`${this.url}/chunks/${seq}`, {
+          method: "PUT", credentials: "same-origin", body: this.chunks[seq],
+          headers: { "Content-Type": "application/octet-stream", "X-CSRFToken": this.csrf },
+        }));
+        this.acked = seq + 1;
+      } catch (err) {
+        this.failure = err;
+      }
+    }
+  }
+
+  // Retry network failures and server errors until they succeed; a 4xx answer is final.
+  async send(doFetch) {
+    let delay = 500;
+    for (let attempt = 1; ; attempt++) {
+      await waitOnline();
+      let resp = null;
+      try {
+        resp = await doFetch();
+      } catch (err) {
+        resp = null;
+      }
+      if (resp && resp.ok) return resp.json();
+      if (resp && resp.status >= 400 && resp.status < 500 && ![408, 429].includes(resp.status)) {
+        const data = await resp.json().catch(() => ({}));
+        throw new PermanentError(data.error || `The server refused the upload (${resp.status}).`);
+      }
+      this.onStatus(`Connection problem; retrying (attempt ${attempt}). Keep this page open.`);
+      await sleep(delay);
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  async finish(durationMs) {
+    // Let the last dataavailable event land, then wait for every chunk to be acknowledged.
+    await sleep(0);
+    while (this.acked < this.chunks.length || this.running) {
+      if (this.failure) throw this.failure;
+      if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
+      await this.running;
+    }
+    if (this.failure) throw this.failure;
+    if (!this.chunks.length) throw new PermanentError("Nothing was recorded. Check your camera and try again.");
+    this.onStatus("Checking your answer…");
+    const sha256 = await hex(await new Blob(this.chunks).arrayBuffer());
+    const body = JSON.stringify({ chunks: this.chunks.length, sha256, duration_ms: durationMs });
+    return this.send(() => fetch(`${this.url}/finalize`, {
+      method: "POST", credentials: "same-origin", body,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrf },
+    }));
+  }
+}

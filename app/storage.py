@@ -1,0 +1,203 @@
+"""Object storage: a small interface over S3 (minio client) used by views and jobs alike."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+from minio import Minio
+from minio.error import InvalidResponseError, S3Error
+
+PART_SIZE = 8 * 1024 * 1024
+READ_SIZE = 256 * 1024
+
+
+class StorageError(RuntimeError):
+    """Any failure talking to the object store, with the key involved."""
+
+
+@dataclass(frozen=True)
+class PutResult:
+    key: str
+    size: int
+    sha256: str
+
+
+class Storage(Protocol):
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> PutResult: ...
+    def put_file(self, key: str, path: Path, content_type: str) -> PutResult: ...
+    def put_stream(self, key: str, parts: Iterable[bytes], content_type: str) -> PutResult: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def download(self, key: str, path: Path) -> None: ...
+    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]: ...
+    def delete(self, *keys: str) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def ensure_bucket(self) -> None: ...
+    def bucket_ok(self) -> bool: ...
+
+
+class _IterReader(io.RawIOBase):
+    """A file-like view over an iterator of byte strings, hashing what it hands out."""
+
+    def __init__(self, parts: Iterable[bytes]):
+        self._parts = iter(parts)
+        self._buf = b""
+        self.size = 0
+        self.hasher = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            part = next(self._parts, None)
+            if part is None:
+                break
+            self._buf += part
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        self.size += len(out)
+        self.hasher.update(out)
+        return out
+
+
+class S3Storage:
+    """S3 through the minio client; works with MinIO and with `rclone serve s3`."""
+
+    def __init__(self, endpoint: str, access_key: str, secret_key: str, bucket: str, region: str):
+        url = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
+        self.bucket = bucket
+        self.client = Minio(
+            url.netloc,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=url.scheme == "https",
+            region=region,
+        )
+
+    def _call(self, key: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (S3Error, InvalidResponseError) as exc:  # rclone answers errors as the latter
+            raise StorageError(f"object store failed on {key!r}: {exc}") from exc
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> PutResult:
+        self._call(key, self.client.put_object, self.bucket, key, io.BytesIO(data), len(data),
+                   content_type=content_type)
+        return PutResult(key, len(data), hashlib.sha256(data).hexdigest())
+
+    def put_file(self, key: str, path: Path, content_type: str) -> PutResult:
+        hasher = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(READ_SIZE), b""):
+                hasher.update(block)
+        self._call(key, self.client.fput_object, self.bucket, key, str(path),
+                   content_type=content_type, part_size=PART_SIZE)
+        return PutResult(key, path.stat().st_size, hasher.hexdigest())
+
+    def put_stream(self, key: str, parts: Iterable[bytes], content_type: str) -> PutResult:
+        """Upload an unknown-length stream part by part; memory stays near PART_SIZE."""
+        reader = _IterReader(parts)
+        self._call(key, self.client.put_object, self.bucket, key, reader, -1,
+                   content_type=content_type, part_size=PART_SIZE)
+        return PutResult(key, reader.size, reader.hasher.hexdigest())
+
+    def _open(self, key: str, **kwargs):
+        return self._call(key, self.client.get_object, self.bucket, key, **kwargs)
+
+    def get_bytes(self, key: str) -> bytes:
+        resp = self._open(key)
+        try:
+            return resp.read()
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    def download(self, key: str, path: Path) -> None:
+        resp = self._open(key)
+        try:
+            with open(path, "wb") as fh:
+                for block in resp.stream(READ_SIZE):
+                    fh.write(block)
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]:
+        """Yield exactly `length` bytes from `start`, whether or not the server honours Range.
+
+        MinIO answers 206 with the slice; rclone answers 200, with the slice and a
+        Content-Range in the versions seen here. A server that sends the whole object (200 and
+        no Content-Range) has the bytes before `start` read and dropped; the stream is always
+        cut after `length`.
+        """
+        resp = self._open(key, offset=start, length=length)
+        try:
+            sliced = resp.status == 206 or "Content-Range" in resp.headers
+            skip = 0 if sliced else start
+            remaining = length
+            for block in resp.stream(READ_SIZE):
+                if skip:
+                    if len(block) <= skip:
+                        skip -= len(block)
+                        continue
+                    block, skip = block[skip:], 0
+                if len(block) > remaining:
+                    block = block[:remaining]
+                remaining -= len(block)
+                if block:
+                    yield block
+                if remaining <= 0:
+                    break
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    def delete(self, *keys: str) -> None:
+        for key in keys:
+            try:
+                self.client.remove_object(self.bucket, key)
+            except (S3Error, InvalidResponseError) as exc:
+                if "NoSuchKey" not in str(exc):
+                    raise StorageError(f"could not delete {key!r}: {exc}") from exc
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.stat_object(self.bucket, key)
+            return True
+        except (S3Error, InvalidResponseError):
+            return False
+
+    def ensure_bucket(self) -> None:
+        if not self.client.bucket_exists(self.bucket):
+            self.client.make_bucket(self.bucket)
+
+    def bucket_ok(self) -> bool:
+        return bool(self.client.bucket_exists(self.bucket))
+
+
+def storage_from_config(config) -> S3Storage:
+    """Build the storage the settings describe."""
+    return S3Storage(
+        config["S3_ENDPOINT"],
+        config["S3_ACCESS_KEY"],
+        config["S3_SECRET_KEY"],
+        config["S3_BUCKET"],
+        config["S3_REGION"],
+    )
+
+
+def answer_key(answer_public_id: str, name: str) -> str:
+    """Object keys come from ids only, never from anything a client sent."""
+    return f"answers/{answer_public_id}/{name}"
+
+
+def chunk_key(answer_public_id: str, seq: int) -> str:
+    return answer_key(answer_public_id, f"chunks/{seq:06d}")

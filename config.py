@@ -1,0 +1,87 @@
+"""Settings read from the environment; one class per deployment kind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("ONEWAY_VAR_DIR", BASE_DIR / "var"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Production-shaped defaults; every value can come from the environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{VAR_DIR / 'oneway.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+    S3_ENDPOINT = os.environ.get("S3_ENDPOINT", "http://127.0.0.1:9000")
+    S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY", "oneway")
+    S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY", "oneway-secret")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "oneway")
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+
+    # Speech recognition: a folder holding a faster-whisper model, or a known name
+    # ("base" / "tiny.en") resolved from the model packages in the virtualenv.
+    WHISPER_MODEL = os.environ.get("WHISPER_MODEL", "base")
+    WHISPER_LANGUAGE = os.environ.get("WHISPER_LANGUAGE", "") or None
+    WHISPER_ALIGN_MODEL = os.environ.get("WHISPER_ALIGN_MODEL", "") or None
+    WHISPER_THREADS = int(os.environ.get("WHISPER_THREADS", "0")) or None
+    MODEL_CACHE_DIR = os.environ.get("MODEL_CACHE_DIR", str(VAR_DIR / "models"))
+
+    # Password hashing; tests pass a cheap method.
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    WTF_CSRF_TIME_LIMIT = None  # a candidate may take longer than an hour
+
+    # Upload limits: one chunk, and one whole answer.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CHUNK_BYTES", str(16 * 1024 * 1024)))
+    MAX_ANSWER_BYTES = int(os.environ.get("MAX_ANSWER_BYTES", str(1024 * 1024 * 1024)))
+    INVITE_DAYS = int(os.environ.get("INVITE_DAYS", "14"))
+
+    # RQ: job timeouts (seconds) and how long results are kept.
+    JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))
+    JOB_TIMEOUT_ASR = int(os.environ.get("JOB_TIMEOUT_ASR", "3600"))
+    FFMPEG_TIMEOUT = int(os.environ.get("FFMPEG_TIMEOUT", "1800"))
+    TESTING = False
+
+
+class DevConfig(Config):
+    """The embedded stack started by `make run` on a developer's machine."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "") or "dev-only-not-secret"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+class TestConfig(DevConfig):
+    """Fast and strict settings for the test suite."""
+
+    TESTING = True
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
+    WHISPER_MODEL = os.environ.get("WHISPER_MODEL", "tiny.en")
+
+
+CONFIGS = {"production": Config, "development": DevConfig, "testing": TestConfig}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the settings class named by ONEWAY_ENV (default: production)."""
+    return CONFIGS[os.environ.get("ONEWAY_ENV", "production")]

@@ -1,0 +1,86 @@
+"""Background jobs: one module per job type. Each takes ids only and is safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+
+from rq import get_current_job
+
+log = logging.getLogger("jobs")
+_app = None
+
+
+def use_app(app) -> None:
+    """Run jobs in this process against `app` (the `flask worker` command and tests do this)."""
+    global _app
+    _app = app
+
+
+def get_app():
+    """The Flask app of this worker process, created on first use (never at import time)."""
+    global _app
+    if _app is None:
+        from app import create_app
+
+        _app = create_app()
+    return _app
+
+
+@contextmanager
+def app_context():
+    app = get_app()
+    with app.app_context():
+        from app.extensions import db
+
+        try:
+            yield app
+        finally:
+            db.session.remove()
+
+
+def _last_attempt() -> bool:
+    job = get_current_job()
+    return job is None or not getattr(job, "retries_left", None)
+
+
+def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -> None:
+    """Run `fn(answer)`, commit its outputs with the stage's timing, then call `then(answer)`.
+
+    `fn` leaves outputs that already exist alone, so a re-run does no work twice.
+    A problem with the media itself (MediaError) fails the answer at once; anything else is
+    re-raised so RQ retries it, and fails the answer only when no retry is left.
+    """
+    from app import states
+    from app.extensions import db
+    from app.media import MediaError
+    from app.models import Answer
+    from app.services import pipeline
+
+    with app_context():
+        answer = db.session.get(Answer, answer_id)
+        if answer is None or answer.status not in (states.UPLOADED, states.PROCESSING):
+            log.info("%s: answer %s gone or settled, nothing to do", stage, answer_id)
+            return
+        if answer.status == states.UPLOADED:
+            pipeline.move(answer, states.PROCESSING)
+            db.session.commit()
+        started = time.perf_counter()
+        try:
+            fn(answer)
+        except MediaError as exc:
+            pipeline.fail(answer_id, str(exc))
+            return
+        except Exception as exc:
+            log.exception("%s failed for answer %s", stage, answer_id)
+            if _last_attempt():
+                pipeline.fail(answer_id, f"{stage.capitalize()} failed unexpectedly "
+                              f"({type(exc).__name__}: {exc}). It can be retried.")
+            raise
+        elapsed = time.perf_counter() - started
+        pipeline.record_stage(answer, stage, elapsed)
+        db.session.commit()
+        log.info("%s done for answer %s in %.2fs", stage, answer.public_id, elapsed)
+        then(answer)

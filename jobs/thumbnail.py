@@ -1,0 +1,34 @@
+"""Job: pick the poster frame with OpenCV."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from jobs import run_answer_stage
+
+
+def run(answer_id: int) -> None:
+    run_answer_stage("thumbnail", answer_id, _thumbnail, _then)
+
+
+def _thumbnail(answer) -> None:
+    from app.media.thumbnail import choose_poster
+    from app.services import storage
+    from app.storage import answer_key
+
+    if answer.poster_key or answer.width is None:  # done already, or an audio-only answer
+        return
+    store = storage()
+    with tempfile.TemporaryDirectory(prefix="oneway-poster-") as tmp:
+        video = Path(tmp) / "answer.mp4"
+        store.download(answer.mp4_key, video)
+        poster = choose_poster(video, Path(tmp) / "poster.jpg", answer.duration_s)
+        put = store.put_file(answer_key(answer.public_id, "poster.jpg"), poster.path, "image/jpeg")
+    answer.poster_key, answer.poster_size = put.key, put.size
+
+
+def _then(answer) -> None:
+    from app.services import pipeline
+
+    pipeline.maybe_ready(answer.id)

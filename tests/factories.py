@@ -1,0 +1,48 @@
+"""Factories with sensible defaults: make_user(role=...), make_interview(questions=3), make_candidate()."""
+
+from __future__ import annotations
+
+import itertools
+
+from app.extensions import db
+from app.services import accounts, interviews
+from app.services.interviews import QuestionInput
+
+_seq = itertools.count(1)
+PASSWORD = "password123"
+
+
+def make_org(name: str | None = None):
+    org = accounts.create_organisation(name or f"Org {next(_seq)}")
+    db.session.commit()
+    return org
+
+
+def make_user(org=None, role: str = "owner", email: str | None = None):
+    org = org or make_org()
+    n = next(_seq)
+    user = accounts.create_user(org, email or f"user{n}@example.com", f"User {n}", PASSWORD, role)
+    db.session.commit()
+    return user
+
+
+def make_interview(user=None, questions: int = 2, think: int = 1, answer: int = 30, takes: int = 2,
+                   language: str | None = "en"):
+    user = user or make_user()
+    qs = [QuestionInput(f"Question {i + 1}: tell us something.", think, answer, takes)
+          for i in range(questions)]
+    return interviews.create_interview(user, f"Interview {next(_seq)}", "Welcome.", language, qs)
+
+
+def make_candidate(interview=None, user=None, consent: bool = True):
+    """A candidate with an invite; returns (candidate, token)."""
+    from app.models import Interview, User
+    from app.services.recording import give_consent
+
+    interview = interview or make_interview(user)
+    user = user or db.session.get(User, interview.created_by_id)
+    interview = db.session.get(Interview, interview.id)
+    candidate, token = interviews.invite_candidate(user, interview, "Ada Lovelace", "ada@example.com")
+    if consent:
+        give_consent(candidate)
+    return candidate, token

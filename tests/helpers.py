@@ -1,0 +1,67 @@
+"""Test helpers: a client that carries CSRF tokens like a browser page, and upload helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+class CsrfClient:
+    """Wraps Flask's test client; fetches a page first so the session holds a CSRF token."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def refresh(self, path: str = "/login") -> str:
+        html = self.client.get(path).get_data(as_text=True)
+        self.token = _META.search(html).group(1)
+        return self.token
+
+    def get(self, *a, **kw):
+        return self.client.get(*a, **kw)
+
+    def post(self, path, data=None, json=None, **kw):
+        if self.token is None:
+            self.refresh()
+        if data is None:  # a fetch() call: JSON (or nothing) with the token in a header
+            headers = {"X-CSRFToken": self.token, **kw.pop("headers", {})}
+            return self.client.post(path, json=json, headers=headers, **kw)
+        return self.client.post(path, data={"csrf_token": self.token, **data}, **kw)
+
+    def put(self, path, data=b"", **kw):
+        if self.token is None:
+            self.refresh()
+        headers = {"X-CSRFToken": self.token, "Content-Type": "application/octet-stream",
+                   **kw.pop("headers", {})}
+        return self.client.put(path, data=data, headers=headers, **kw)
+
+    def login(self, email: str, password: str = "password123"):
+        self.refresh("/login")
+        resp = self.post("/login", data={"email": email, "password": password})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        self.refresh("/")
+        return resp
+
+
+def split(data: bytes, size: int) -> list[bytes]:
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def upload_answer(cc: CsrfClient, token: str, question_id: str, data: bytes,
+                  content_type: str = "video/webm", chunk_size: int = 64 * 1024) -> dict:
+    """Do what the recorder does: start a take, PUT chunks in order, finalize with the checksum."""
+    resp = cc.post(f"/i/{token}/questions/{question_id}/takes", json={"content_type": content_type})
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    answer_id = resp.get_json()["answer_id"]
+    parts = split(data, chunk_size)
+    for seq, part in enumerate(parts):
+        r = cc.put(f"/i/{token}/answers/{answer_id}/chunks/{seq}", data=part)
+        assert r.status_code == 200, r.get_data(as_text=True)
+    r = cc.post(f"/i/{token}/answers/{answer_id}/finalize",
+                json={"chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(),
+                      "duration_ms": 3000})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()

@@ -1,0 +1,36 @@
+"""Tiny test media, made at the start of a run with ffmpeg and espeak-ng (nothing binary is committed)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+SENTENCE = "Python is my favourite programming language."
+KEYWORDS = ("python", "programming", "language")
+
+
+def _run(args: list[str]) -> None:
+    subprocess.run(args, check=True, capture_output=True, timeout=120)
+
+
+def make_media(out: Path) -> dict[str, Path]:
+    raw = out / "speech-raw.wav"
+    _run(["espeak-ng", "-s", "150", "-w", str(raw), SENTENCE])
+    speech = out / "speech.wav"
+    # 48 kHz mono 16-bit with a second of silence after it: what Chromium's fake microphone plays.
+    _run(["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-af", "apad=pad_dur=1",
+          "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", str(speech)])
+    y4m = out / "camera.y4m"
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
+          "-t", "2", "-pix_fmt", "yuv420p", str(y4m)])
+    webm = out / "answer.webm"
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=640x480:rate=15",
+          "-i", str(speech), "-shortest", "-c:v", "libvpx", "-b:v", "300k", "-deadline", "realtime",
+          "-c:a", "libopus", "-b:a", "48k", str(webm)])
+    mp4 = out / "answer.mp4"
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=640x480:rate=15",
+          "-i", str(speech), "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
+          "-c:a", "aac", str(mp4)])
+    not_media = out / "not-media.webm"
+    not_media.write_text("This is a text file with a video file's name.\n" * 50)
+    return {"speech": speech, "y4m": y4m, "webm": webm, "mp4": mp4, "not_media": not_media}
