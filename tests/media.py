@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-SENTENCE = "Python is my favourite programming language."
+SENTENCE = "My favourite programming language is Python."
 KEYWORDS = ("python", "programming", "language")
 
 
@@ -15,7 +15,7 @@ def _run(args: list[str]) -> None:
 
 def make_media(out: Path) -> dict[str, Path]:
     raw = out / "speech-raw.wav"
-    _run(["espeak-ng", "-s", "150", "-w", str(raw), SENTENCE])
+    _run(["espeak-ng", "-s", "140", "-w", str(raw), SENTENCE])
     speech = out / "speech.wav"
     # 48 kHz mono 16-bit with a second of silence after it: what Chromium's fake microphone plays.
     _run(["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-af", "apad=pad_dur=1",

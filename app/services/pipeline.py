@@ -26,13 +26,13 @@ def move(answer: Answer, new: str, reason: str | None = None) -> None:
 
 def start(answer: Answer) -> None:
     """Enqueue the first stage; call after the answer's upload is committed."""
-    enqueue("jobs.transcode.run", answer.id, queue=MEDIA_QUEUE, job_id=f"transcode:{answer.id}")
+    enqueue("jobs.transcode.run", answer.id, queue=MEDIA_QUEUE, job_id=f"transcode-{answer.id}")
 
 
 def after_transcode(answer: Answer) -> None:
     """Poster and transcript need only the transcode's outputs, so they run side by side."""
-    enqueue("jobs.thumbnail.run", answer.id, queue=MEDIA_QUEUE, job_id=f"thumbnail:{answer.id}")
-    enqueue("jobs.transcribe.run", answer.id, queue=ASR_QUEUE, job_id=f"transcribe:{answer.id}")
+    enqueue("jobs.thumbnail.run", answer.id, queue=MEDIA_QUEUE, job_id=f"thumbnail-{answer.id}")
+    enqueue("jobs.transcribe.run", answer.id, queue=ASR_QUEUE, job_id=f"transcribe-{answer.id}")
 
 
 def fail(answer_id: int, reason: str) -> None:
@@ -84,7 +84,7 @@ def maybe_build_package(candidate_id: int) -> None:
     answers = current_answers(candidate)
     if all(a.status == states.READY for a in answers.values()) and answers:
         enqueue("jobs.package.run", candidate.id, queue=MEDIA_QUEUE,
-                job_id=f"package:{candidate.id}:{len(answers)}:{max(a.id for a in answers.values())}")
+                job_id=f"package-{candidate.id}-{max(a.id for a in answers.values())}")
 
 
 def retry(answer: Answer) -> None:

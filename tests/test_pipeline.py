@@ -1,0 +1,106 @@
+"""The jobs for real: ffprobe, ffmpeg, OpenCV and WhisperX (tiny.en) on tiny media."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from app import states
+from app.extensions import db
+from app.models import Answer, Candidate
+from tests.factories import make_candidate, make_interview
+from tests.helpers import upload_answer
+from tests.media import KEYWORDS
+
+
+def _ffprobe(path) -> dict:
+    out = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_format",
+                          "-show_streams", str(path)], capture_output=True, check=True, text=True)
+    return json.loads(out.stdout)
+
+
+def _answer(public_id: str) -> Answer:
+    db.session.expire_all()
+    return db.session.execute(db.select(Answer).filter_by(public_id=public_id)).scalar_one()
+
+
+def test_webm_answer_becomes_ready_with_mp4_poster_transcript_and_package(
+        csrf_client, app, media_dir, run_jobs, tmp_path):
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                            media_dir["webm"].read_bytes())
+    assert csrf_client.post(f"/i/{token}/finish", json={}).status_code == 200
+    run_jobs()
+    answer = _answer(receipt["answer_id"])
+    assert answer.status == states.READY, answer.failure_reason
+    store = app.extensions["oneway_storage"]
+    mp4 = tmp_path / "a.mp4"
+    store.download(answer.mp4_key, mp4)
+    info = _ffprobe(mp4)
+    codecs = {s["codec_type"]: s["codec_name"] for s in info["streams"]}
+    assert codecs == {"video": "h264", "audio": "aac"}
+    assert abs(float(info["format"]["duration"]) - answer.duration_s) < 0.1
+    assert 2.0 < answer.duration_s < 6.0
+    # +faststart: the moov atom comes before the media data.
+    head = mp4.read_bytes()[:4096]
+    assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
+    assert store.get_bytes(answer.poster_key)[:3] == b"\xff\xd8\xff"  # a JPEG
+    text = answer.transcript["text"].lower()
+    assert all(k in text for k in KEYWORDS), text
+    words = [w for s in answer.transcript["segments"] for w in s["words"]]
+    assert words and all(w["end"] >= w["start"] for w in words)
+    vtt = store.get_bytes(answer.captions_key).decode()
+    assert vtt.startswith("WEBVTT") and "-->" in vtt and "Python" in vtt
+    assert set(answer.stage_seconds) == {"transcode", "thumbnail", "transcribe"}
+    # The review package lists the answer with its media and transcript.
+    run_jobs()
+    cand = db.session.get(Candidate, cand.id)
+    manifest = json.loads(store.get_bytes(cand.package_key))
+    assert manifest["schema_version"] == 1 and manifest["package_version"] == 1
+    item = manifest["items"][0]["answer"]
+    assert item["id"] == answer.public_id and item["media"]["key"] == answer.mp4_key
+    assert "python" in item["transcript"]["text"].lower()
+
+
+def test_safari_mp4_keeps_its_h264_video(csrf_client, app, media_dir, run_jobs):
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                            media_dir["mp4"].read_bytes(), content_type="video/mp4")
+    run_jobs()
+    answer = _answer(receipt["answer_id"])
+    assert answer.status == states.READY, answer.failure_reason
+    assert answer.original_key.endswith("original.mp4")
+
+
+def test_a_text_file_named_webm_fails_with_a_reason(csrf_client, app, media_dir, run_jobs):
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                            media_dir["not_media"].read_bytes())
+    run_jobs()
+    answer = _answer(receipt["answer_id"])
+    assert answer.status == states.FAILED
+    assert "not a readable audio or video" in answer.failure_reason
+
+
+def test_failed_answer_can_be_retried_from_the_grader_page(csrf_client, app, media_dir, run_jobs):
+    from tests.factories import make_user
+
+    owner = make_user()
+    cand, token = make_candidate(make_interview(owner, questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                            media_dir["webm"].read_bytes())
+    answer = _answer(receipt["answer_id"])
+    answer.status = states.FAILED  # as if a worker had given up on it
+    answer.failure_reason = "Transcode failed unexpectedly"
+    db.session.commit()
+    csrf_client.login(owner.email)
+    page = csrf_client.get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
+    assert "Transcode failed unexpectedly" in page
+    resp = csrf_client.post(f"/review/answers/{answer.public_id}/retry", data={})
+    assert resp.status_code == 302
+    run_jobs()
+    assert _answer(answer.public_id).status == states.READY

@@ -1,0 +1,157 @@
+"""The candidate's link, consent, chunked uploads and finalize: idempotent, ordered, checked."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from app import states
+from app.extensions import db
+from app.models import Answer, AnswerChunk, utcnow
+from tests.factories import make_candidate, make_interview
+from tests.helpers import split, upload_answer
+
+
+def _take(cc, token, question_id, content_type="video/webm"):
+    resp = cc.post(f"/i/{token}/questions/{question_id}/takes", json={"content_type": content_type})
+    return resp
+
+
+def test_link_reaches_only_its_candidate(csrf_client, app):
+    cand_a, token_a = make_candidate()
+    cand_b, token_b = make_candidate()
+    csrf_client.refresh(f"/i/{token_a}")
+    qid_b = cand_b.interview.questions[0].public_id
+    resp = _take(csrf_client, token_a, qid_b)
+    assert resp.status_code == 404 and "not part of your interview" in resp.get_json()["error"]
+    # An answer id of another candidate is not reachable with this link either.
+    answer_b = _take(csrf_client, token_b, qid_b).get_json()["answer_id"]
+    resp = csrf_client.put(f"/i/{token_a}/answers/{answer_b}/chunks/0", data=b"x")
+    assert resp.status_code == 404
+
+
+def test_forged_and_expired_links_are_refused(client, app):
+    assert client.get("/i/" + "A" * 43).status_code == 404
+    assert client.get("/i/short").status_code == 404
+    cand, token = make_candidate()
+    cand.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    resp = client.get(f"/i/{token}")
+    assert resp.status_code == 410 and "expired" in resp.get_data(as_text=True)
+
+
+def test_recording_needs_consent(csrf_client, app):
+    cand, token = make_candidate(consent=False)
+    csrf_client.refresh(f"/i/{token}")
+    resp = _take(csrf_client, token, cand.interview.questions[0].public_id)
+    assert resp.status_code == 403
+    assert csrf_client.get(f"/i/{token}/record").status_code == 302
+    resp = csrf_client.post(f"/i/{token}/consent", data={})
+    assert resp.status_code == 400
+    resp = csrf_client.post(f"/i/{token}/consent", data={"consent": "yes"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/record")
+    assert _take(csrf_client, token, cand.interview.questions[0].public_id).status_code == 201
+
+
+def test_chunks_are_idempotent_ordered_and_assembled(csrf_client, app, media_dir):
+    cand, token = make_candidate()
+    csrf_client.refresh(f"/i/{token}")
+    qid = cand.interview.questions[0].public_id
+    data = media_dir["webm"].read_bytes()
+    parts = split(data, 16 * 1024)
+    answer_id = _take(csrf_client, token, qid).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    assert csrf_client.put(f"{base}/chunks/0", data=parts[0]).status_code == 200
+    # A replay of chunk 0 is acknowledged again, and stored once.
+    again = csrf_client.put(f"{base}/chunks/0", data=parts[0])
+    assert again.status_code == 200 and again.get_json()["duplicate"] is True
+    # Same number, other bytes: refused.
+    assert csrf_client.put(f"{base}/chunks/0", data=b"other").status_code == 409
+    # A gap: refused, naming the chunk expected.
+    gap = csrf_client.put(f"{base}/chunks/2", data=parts[2])
+    assert gap.status_code == 409 and "chunk 1 is expected" in gap.get_json()["error"]
+    assert csrf_client.put(f"{base}/chunks/0", data=b"").status_code == 400
+    for seq, part in enumerate(parts[1:], 1):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    sha = hashlib.sha256(data).hexdigest()
+    # Wrong count and wrong checksum: refused, nothing marked uploaded.
+    wrong = csrf_client.post(f"{base}/finalize", json={"chunks": len(parts) + 1, "sha256": sha})
+    assert wrong.status_code == 409
+    bad = csrf_client.post(f"{base}/finalize", json={"chunks": len(parts), "sha256": "0" * 64})
+    assert bad.status_code == 422 and "checksum" in bad.get_json()["error"]
+    answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
+    assert answer.status == states.RECORDING and answer.original_key is None
+    ok = csrf_client.post(f"{base}/finalize", json={"chunks": len(parts), "sha256": sha,
+                                                    "duration_ms": 3100})
+    assert ok.status_code == 200
+    receipt = ok.get_json()
+    assert receipt["bytes"] == len(data) and receipt["sha256"] == sha
+    db.session.refresh(answer)
+    assert answer.status == states.UPLOADED and answer.client_duration_ms == 3100
+    assert answer.original_key == f"answers/{answer_id}/original.webm"
+    stored = app.extensions["oneway_storage"].get_bytes(answer.original_key)
+    assert stored == data
+    assert db.session.execute(
+        db.select(db.func.count()).select_from(AnswerChunk).filter_by(answer_id=answer.id)
+    ).scalar_one() == len(parts)
+    # Finalize replayed (a lost response): the same receipt, no second job.
+    replay = csrf_client.post(f"{base}/finalize", json={"chunks": len(parts), "sha256": sha})
+    assert replay.status_code == 200 and replay.get_json()["duplicate"] is True
+    # Chunks after finalize are refused; replays of old ones still acknowledged.
+    assert csrf_client.put(f"{base}/chunks/{len(parts)}", data=b"late").status_code == 409
+    assert csrf_client.put(f"{base}/chunks/1", data=parts[1]).status_code == 200
+
+
+def test_finalize_queues_the_transcode_job(csrf_client, app, media_dir):
+    from rq import Queue
+
+    from app.queue import redis_conn
+
+    cand, token = make_candidate()
+    csrf_client.refresh(f"/i/{token}")
+    upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                  media_dir["webm"].read_bytes())
+    answer = db.session.execute(db.select(Answer)).scalar_one()
+    jobs = Queue("media", connection=redis_conn()).jobs
+    assert [j.id for j in jobs] == [f"transcode-{answer.id}"]
+    assert jobs[0].func_name == "jobs.transcode.run" and jobs[0].args == (answer.id,)
+
+
+def test_takes_are_limited_and_unfinished_takes_cost_nothing(csrf_client, app, media_dir):
+    interview = make_interview(questions=1, takes=1)
+    cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    qid = interview.questions[0].public_id
+    # An abandoned take (never finalized) does not use up the only take.
+    assert _take(csrf_client, token, qid).status_code == 201
+    upload_answer(csrf_client, token, qid, media_dir["webm"].read_bytes())
+    resp = _take(csrf_client, token, qid)
+    assert resp.status_code == 409 and "every take" in resp.get_json()["error"]
+
+
+def test_unsupported_type_and_bad_finalize_body(csrf_client, app):
+    cand, token = make_candidate()
+    csrf_client.refresh(f"/i/{token}")
+    qid = cand.interview.questions[0].public_id
+    assert _take(csrf_client, token, qid, "application/pdf").status_code == 415
+    answer_id = _take(csrf_client, token, qid).get_json()["answer_id"]
+    resp = csrf_client.post(f"/i/{token}/answers/{answer_id}/finalize", json={"chunks": "x"})
+    assert resp.status_code == 400
+    resp = csrf_client.post(f"/i/{token}/answers/{answer_id}/finalize",
+                            json={"chunks": 1, "sha256": "a" * 64})
+    assert resp.status_code == 409
+
+
+def test_finish_needs_every_answer(csrf_client, app, media_dir):
+    cand, token = make_candidate(make_interview(questions=2))
+    csrf_client.refresh(f"/i/{token}")
+    resp = csrf_client.post(f"/i/{token}/finish")
+    assert resp.status_code == 409 and "2 question(s)" in resp.get_json()["error"]
+    for q in cand.interview.questions:
+        upload_answer(csrf_client, token, q.public_id, media_dir["webm"].read_bytes())
+    resp = csrf_client.post(f"/i/{token}/finish", json={})
+    assert resp.status_code == 200 and resp.get_json()["next"].endswith("/done")
+    db.session.refresh(cand)
+    assert cand.status == "completed"
+    done = csrf_client.get(f"/i/{token}/done").get_data(as_text=True)
+    assert done.count("data-receipt") == 2
