@@ -125,8 +125,11 @@ async function startRecording() {
   } catch (err) {
     return fail(err.message);
   }
-  const options = { mimeType: type, videoKeyFrameIntervalDuration: 1000,
-                    videoBitsPerSecond: 1_500_000, audioBitsPerSecond: 96_000 };
+  // A keyframe about every second, so that every chunk starts near one. Chromium's H.264
+  // encoder hangs with videoKeyFrameIntervalDuration, so it gets a frame count instead.
+  const h264 = /h264|avc1/.test(type || "");
+  const options = { mimeType: type, videoBitsPerSecond: 1_500_000, audioBitsPerSecond: 96_000,
+                    ...(h264 ? { videoKeyFrameIntervalCount: 30 } : { videoKeyFrameIntervalDuration: 1000 }) };
   const recorder = new MediaRecorder(stream, options);
   const uploader = new Uploader(`${base}/answers/${take.answer_id}`, csrf(), (s) => { ui.status.textContent = s; });
   const started = performance.now();
