@@ -60,6 +60,13 @@ class Config:
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))
     JOB_TIMEOUT_ASR = int(os.environ.get("JOB_TIMEOUT_ASR", "3600"))
     FFMPEG_TIMEOUT = int(os.environ.get("FFMPEG_TIMEOUT", "1800"))
+    # A running job renews a lease in Redis; when its worker dies the lease lapses, and the
+    # reconciler (in every worker) queues the stage again.
+    JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "30"))
+    RECONCILE_SECONDS = float(os.environ.get("RECONCILE_SECONDS", "20"))
+    RECONCILE_MIN_AGE_SECONDS = int(os.environ.get("RECONCILE_MIN_AGE_SECONDS", "30"))
+    MAX_RECOVERIES = int(os.environ.get("MAX_RECOVERIES", "3"))
+    JOB_RETRIES = int(os.environ.get("JOB_RETRIES", "2"))  # for errors other than bad media
     TESTING = False
 
 

@@ -79,6 +79,15 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(e))
         click.echo(f"Answer {answer_public_id} queued again.")
 
+    @app.cli.command("reconcile")
+    def reconcile_cmd():
+        """Queue again the stages of answers that no live job will finish."""
+        from app.services.pipeline import reconcile
+
+        acted = reconcile(app.config["RECONCILE_MIN_AGE_SECONDS"], app.config["MAX_RECOVERIES"],
+                          app.config["JOB_LEASE_SECONDS"])
+        click.echo(f"Acted on {len(acted)} answer(s){': ' + ', '.join(acted) if acted else '.'}")
+
     @app.cli.command("ensure-bucket")
     def ensure_bucket():
         """Create the S3 bucket if it does not exist."""

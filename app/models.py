@@ -175,11 +175,24 @@ class Answer(Timestamps, db.Model):
     captions_key: Mapped[str | None] = mapped_column(sa.String(300))
     transcript: Mapped[dict | None] = mapped_column(sa.JSON)
     stage_seconds: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Technical checks for graders (never a score): one column per stage, so the two stages
+    # that run side by side never overwrite each other's findings.
+    quality_audio: Mapped[dict | None] = mapped_column(sa.JSON)
+    quality_video: Mapped[dict | None] = mapped_column(sa.JSON)
+    recoveries: Mapped[int] = mapped_column(default=0, server_default="0")
     uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     candidate: Mapped[Candidate] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
+
+    @property
+    def quality_flags(self) -> list[str]:
+        """Human-readable warnings from both checks, e.g. "No sound was detected"."""
+        flags = []
+        for found in (self.quality_audio or {}, self.quality_video or {}):
+            flags.extend(found.get("flags", []))
+        return flags
 
     @property
     def transcript_text(self) -> str:

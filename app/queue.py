@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
@@ -33,5 +35,47 @@ def enqueue(path: str, *args, queue: str, job_id: str, timeout: int | None = Non
         job_timeout=timeout,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
-        retry=Retry(max=2, interval=[5, 30]),
+        retry=Retry(max=cfg["JOB_RETRIES"], interval=[5, 30]) if cfg["JOB_RETRIES"] else None,
     )
+
+
+def lease_key(job_id: str) -> str:
+    return f"oneway:lease:{job_id}"
+
+
+def job_alive(job_id: str, lease_seconds: int = 30) -> bool:
+    """Whether a job is waiting to run, or running on a worker that still renews its lease
+    (or has only just started it and may not have taken the lease yet)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    conn = redis_conn()
+    try:
+        job = Job.fetch(job_id, connection=conn)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=True)
+    if status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED):
+        return True
+    if status == JobStatus.STARTED:
+        if conn.exists(lease_key(job_id)):
+            return True
+        started = job.started_at
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        return started is not None and datetime.now(UTC) - started < timedelta(seconds=lease_seconds)
+    return False
+
+
+def requeue(path: str, *args, queue: str, job_id: str):
+    """Enqueue a job again under its id, first forgetting a run whose worker died."""
+    from rq.registry import StartedJobRegistry
+
+    q = Queue(queue, connection=redis_conn())
+    registry = StartedJobRegistry(queue=q)
+    # RQ 3 records each run as an execution "<job id>:<execution id>" in the started registry;
+    # drop the dead run's entries so RQ's own cleanup does not fail the new run later.
+    for jid, eid in registry.get_job_and_execution_ids(cleanup=False):
+        if jid == job_id:
+            redis_conn().zrem(registry.key, f"{jid}:{eid}")
+    return enqueue(path, *args, queue=queue, job_id=job_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -41,6 +42,32 @@ def app_context():
             db.session.remove()
 
 
+@contextmanager
+def lease(seconds: int):
+    """Renew a Redis key while the current job runs; a killed worker stops renewing it."""
+    from app.queue import lease_key, redis_conn
+
+    job = get_current_job()
+    if job is None:
+        yield
+        return
+    conn, key, done = redis_conn(), lease_key(job.id), threading.Event()
+    conn.set(key, job.worker_name or "worker", ex=seconds)
+
+    def renew():
+        while not done.wait(seconds / 3):
+            conn.set(key, job.worker_name or "worker", ex=seconds)
+
+    beat = threading.Thread(target=renew, name=f"lease-{job.id}", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beat.join(2)
+        conn.delete(key)
+
+
 def _last_attempt() -> bool:
     job = get_current_job()
     return job is None or not getattr(job, "retries_left", None)
@@ -59,7 +86,7 @@ def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -
     from app.models import Answer
     from app.services import pipeline
 
-    with app_context():
+    with app_context() as app, lease(app.config["JOB_LEASE_SECONDS"]):
         answer = db.session.get(Answer, answer_id)
         if answer is None or answer.status not in (states.UPLOADED, states.PROCESSING):
             log.info("%s: answer %s gone or settled, nothing to do", stage, answer_id)

@@ -1,4 +1,4 @@
-"""Job: pick the poster frame with OpenCV."""
+"""Job: pick the poster frame and check the picture (black, frozen, no face) with OpenCV."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ def _thumbnail(answer) -> None:
     with tempfile.TemporaryDirectory(prefix="oneway-poster-") as tmp:
         video = Path(tmp) / "answer.mp4"
         store.download(answer.mp4_key, video)
-        poster = choose_poster(video, Path(tmp) / "poster.jpg", answer.duration_s)
+        poster = choose_poster(video, Path(tmp) / "poster.jpg", answer.width, answer.height,
+                               answer.duration_s)
         put = store.put_file(answer_key(answer.public_id, "poster.jpg"), poster.path, "image/jpeg")
     answer.poster_key, answer.poster_size = put.key, put.size
+    answer.quality_video = {**poster.check.to_dict(), "poster_time_s": poster.time_s}
 
 
 def _then(answer) -> None:

@@ -17,6 +17,7 @@ def _transcode(answer) -> None:
 
     from app.media import MediaError
     from app.media.probe import probe
+    from app.media.quality import check_audio
     from app.media.transcode import transcode
     from app.services import storage
     from app.storage import answer_key
@@ -33,14 +34,25 @@ def _transcode(answer) -> None:
         out = transcode(src, Path(tmp), info, timeout=current_app.config["FFMPEG_TIMEOUT"])
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
+        _check_not_truncated(out.duration_s, answer.client_duration_ms)
         media = store.put_file(answer_key(answer.public_id, out.media_path.name), out.media_path,
                                out.media_content_type)
+        answer.quality_audio = check_audio(out.wav_path).to_dict()
         if out.wav_path is not None:
             store.put_file(answer_key(answer.public_id, "speech.wav"), out.wav_path, "audio/wav")
             answer.audio_key = answer_key(answer.public_id, "speech.wav")
     answer.mp4_key, answer.mp4_size = media.key, media.size
     answer.duration_s = round(out.duration_s, 3)
     answer.width, answer.height = out.width, out.height
+
+
+def _check_not_truncated(duration_s: float, recorded_ms: int | None) -> None:
+    """The browser says how long it recorded; media much shorter than that lost its end."""
+    from app.media import MediaError
+
+    if recorded_ms and duration_s < recorded_ms / 1000 * 0.85 - 0.5:
+        raise MediaError(f"The recording is truncated: it plays {duration_s:.0f} s of the "
+                         f"{recorded_ms / 1000:.0f} s recorded. The candidate should record it again.")
 
 
 def _then(answer) -> None:

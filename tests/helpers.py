@@ -51,7 +51,8 @@ def split(data: bytes, size: int) -> list[bytes]:
 
 
 def upload_answer(cc: CsrfClient, token: str, question_id: str, data: bytes,
-                  content_type: str = "video/webm", chunk_size: int = 64 * 1024) -> dict:
+                  content_type: str = "video/webm", chunk_size: int = 64 * 1024,
+                  duration_ms: int = 3000) -> dict:
     """Do what the recorder does: start a take, PUT chunks in order, finalize with the checksum."""
     resp = cc.post(f"/i/{token}/questions/{question_id}/takes", json={"content_type": content_type})
     assert resp.status_code == 201, resp.get_data(as_text=True)
@@ -62,6 +63,6 @@ def upload_answer(cc: CsrfClient, token: str, question_id: str, data: bytes,
         assert r.status_code == 200, r.get_data(as_text=True)
     r = cc.post(f"/i/{token}/answers/{answer_id}/finalize",
                 json={"chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(),
-                      "duration_ms": 3000})
+                      "duration_ms": duration_ms})
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()

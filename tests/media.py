@@ -31,6 +31,15 @@ def make_media(out: Path) -> dict[str, Path]:
     _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=640x480:rate=15",
           "-i", str(speech), "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
           "-c:a", "aac", str(mp4)])
+    silent = out / "silent.webm"
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
+          "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "3", "-c:v", "libvpx",
+          "-deadline", "realtime", "-c:a", "libopus", str(silent)])
+    black = out / "black.webm"
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:size=320x240:rate=15",
+          "-i", str(speech), "-shortest", "-c:v", "libvpx", "-deadline", "realtime",
+          "-c:a", "libopus", str(black)])
     not_media = out / "not-media.webm"
     not_media.write_text("This is a text file with a video file's name.\n" * 50)
-    return {"speech": speech, "y4m": y4m, "webm": webm, "mp4": mp4, "not_media": not_media}
+    return {"speech": speech, "y4m": y4m, "webm": webm, "mp4": mp4, "not_media": not_media,
+            "silent": silent, "black": black}

@@ -25,11 +25,15 @@ def _ffprobe(path) -> dict:
     return json.loads(out.stdout)
 
 
-def _record_one(page, number: int) -> None:
-    page.get_by_role("button", name="Start recording now").click()
-    page.get_by_role("button", name="Stop recording").wait_for(state="visible")
-    page.wait_for_timeout(RECORD_SECONDS * 1000)
-    page.get_by_role("button", name="Stop recording").click()
+def _record_one(page, number: int, by_hand: bool) -> None:
+    """By hand: start early and stop after a few seconds. Otherwise the think countdown starts
+    the recording and the answer limit stops it."""
+    if by_hand:
+        page.get_by_role("button", name="Start recording now").click()
+    page.get_by_role("button", name="Stop recording").wait_for(state="visible", timeout=15_000)
+    if by_hand:
+        page.wait_for_timeout(RECORD_SECONDS * 1000)
+        page.get_by_role("button", name="Stop recording").click()
     try:
         page.locator("#receipt").filter(has_text="Answer received").wait_for(timeout=30_000)
     except Exception:
@@ -43,6 +47,8 @@ def test_candidate_records_two_answers_and_grader_reviews_them(app, servers, dat
                                                               media_dir, tmp_path):
     owner = make_user(role="owner")
     interview = make_interview(owner, questions=2, think=30, answer=20, takes=2)
+    interview.questions[1].think_seconds, interview.questions[1].answer_seconds = 2, 5
+    db.session.commit()
     candidate, token = make_candidate(interview, owner, consent=False)
     env = worker_env(servers, databases[0][backend])
 
@@ -57,9 +63,9 @@ def test_candidate_records_two_answers_and_grader_reviews_them(app, servers, dat
         page.get_by_label("I agree to be recorded").check()
         page.get_by_role("button", name="Agree and continue").click()
         page.wait_for_url("**/record")
-        _record_one(page, 1)
+        _record_one(page, 1, by_hand=True)
         page.get_by_role("button", name="Next question").click()
-        _record_one(page, 2)
+        _record_one(page, 2, by_hand=False)
         page.get_by_role("button", name="Finish interview").click()
         page.wait_for_url("**/done")
         assert page.locator("[data-receipt]").count() == 2
@@ -97,6 +103,8 @@ def test_candidate_records_two_answers_and_grader_reviews_them(app, servers, dat
             codecs = {s["codec_type"]: s["codec_name"] for s in info["streams"]}
             assert codecs == {"video": "h264", "audio": "aac"}
             recorded = answer.client_duration_ms / 1000
+            if i == 1:  # stopped by the 5 s limit, not by hand
+                assert 4.5 <= recorded <= 6.0, recorded
             assert abs(float(info["format"]["duration"]) - recorded) < 1.0, (info["format"], recorded)
             text = transcripts.nth(i).inner_text().lower()
             assert any(k in text for k in KEYWORDS), text

@@ -25,7 +25,7 @@ def _state(candidate) -> dict:
             "answer_seconds": q.answer_seconds, "max_takes": q.max_takes,
             "takes_used": svc.takes_used(candidate, q),
             "answer": {"id": a.public_id, "bytes": a.original_size, "sha256": a.original_sha256,
-                       "take": a.take} if a else None,
+                       "take": a.take, "status": a.status, "warnings": a.quality_flags} if a else None,
         })
     return {"status": candidate.status, "questions": questions}
 

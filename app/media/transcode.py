@@ -48,7 +48,9 @@ def build_command(src: Path, info: ProbeResult, out_dir: Path) -> tuple[list[str
             if target:
                 video = video.filter("scale", -2, target)
             streams.append(video)
-            vargs = {"c:v": "libx264", "preset": "veryfast", "crf": 23, "pix_fmt": "yuv420p"}
+            # A keyframe every second: quick seeking, and a cheap keyframe-only scan for the poster.
+            vargs = {"c:v": "libx264", "preset": "veryfast", "crf": 23, "pix_fmt": "yuv420p",
+                     "force_key_frames": "expr:gte(t,n_forced*1)"}
         aargs = {}
         if info.has_audio:
             streams.append(inp.audio)

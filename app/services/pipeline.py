@@ -13,6 +13,19 @@ log = logging.getLogger(__name__)
 
 # The outputs an answer needs before graders can review it.
 OUTPUTS = ("mp4_key", "poster_key", "captions_key")
+# Each stage's job, by import path, and its queue; job ids are "<stage>-<answer id>".
+STAGE_JOBS = {
+    "transcode": ("jobs.transcode.run", MEDIA_QUEUE),
+    "thumbnail": ("jobs.thumbnail.run", MEDIA_QUEUE),
+    "transcribe": ("jobs.transcribe.run", ASR_QUEUE),
+}
+
+
+def enqueue_stage(stage: str, answer_id: int, again: bool = False) -> None:
+    from app.queue import requeue
+
+    path, queue = STAGE_JOBS[stage]
+    (requeue if again else enqueue)(path, answer_id, queue=queue, job_id=f"{stage}-{answer_id}")
 
 
 def move(answer: Answer, new: str, reason: str | None = None) -> None:
@@ -26,13 +39,14 @@ def move(answer: Answer, new: str, reason: str | None = None) -> None:
 
 def start(answer: Answer) -> None:
     """Enqueue the first stage; call after the answer's upload is committed."""
-    enqueue("jobs.transcode.run", answer.id, queue=MEDIA_QUEUE, job_id=f"transcode-{answer.id}")
+    enqueue_stage("transcode", answer.id)
 
 
 def after_transcode(answer: Answer) -> None:
     """Poster and transcript need only the transcode's outputs, so they run side by side."""
-    enqueue("jobs.thumbnail.run", answer.id, queue=MEDIA_QUEUE, job_id=f"thumbnail-{answer.id}")
-    enqueue("jobs.transcribe.run", answer.id, queue=ASR_QUEUE, job_id=f"transcribe-{answer.id}")
+    if answer.width is not None:
+        enqueue_stage("thumbnail", answer.id)
+    enqueue_stage("transcribe", answer.id)
 
 
 def fail(answer_id: int, reason: str) -> None:
@@ -92,7 +106,65 @@ def retry(answer: Answer) -> None:
     if answer.original_key is None:
         raise ValueError("this answer was never uploaded whole; the candidate must record it again")
     move(answer, states.UPLOADED)
+    answer.recoveries = 0
     answer.mp4_key = answer.poster_key = answer.captions_key = answer.audio_key = None
     answer.transcript = None
     db.session.commit()
     start(answer)
+
+
+
+def pending_stages(answer: Answer) -> list[str]:
+    """The stages whose outputs this answer still lacks."""
+    if answer.status == states.UPLOADED:
+        return ["transcode"]
+    if answer.status != states.PROCESSING:
+        return []
+    if answer.mp4_key is None:
+        return ["transcode"]
+    stages = []
+    if answer.width is not None and answer.poster_key is None:
+        stages.append("thumbnail")
+    if answer.transcript is None or answer.captions_key is None:
+        stages.append("transcribe")
+    return stages
+
+
+def reconcile(min_age_s: int, max_recoveries: int, lease_s: int = 30) -> list[str]:
+    """Find answers that no live job will move on (a worker killed mid-job, a lost enqueue)
+    and queue their missing stages again. Returns the public ids it acted on."""
+    from datetime import timedelta
+
+    from app.queue import job_alive
+
+    cutoff = utcnow() - timedelta(seconds=min_age_s)
+    answers = db.session.execute(
+        db.select(Answer).filter(Answer.status.in_([states.UPLOADED, states.PROCESSING]),
+                                 Answer.updated_at < cutoff)
+    ).scalars().all()
+    acted = []
+    for answer in answers:
+        stages = pending_stages(answer)
+        if not stages:
+            if maybe_ready(answer.id):
+                acted.append(answer.public_id)
+            continue
+        dead = [s for s in stages if not job_alive(f"{s}-{answer.id}", lease_s)]
+        if not dead:
+            continue
+        # A stage may have committed its outputs while we looked at its job: look again.
+        db.session.refresh(answer)
+        dead = [s for s in dead if s in pending_stages(answer)]
+        if not dead:
+            continue
+        acted.append(answer.public_id)
+        if answer.recoveries >= max_recoveries:
+            fail(answer.id, f"Processing was interrupted {answer.recoveries} times "
+                            f"(last during {dead[0]}). It can be retried.")
+            continue
+        for stage in dead:
+            enqueue_stage(stage, answer.id, again=True)
+        answer.recoveries += 1
+        db.session.commit()
+        log.warning("answer %s: %s had no live job; queued again", answer.public_id, ", ".join(dead))
+    return acted

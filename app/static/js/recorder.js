@@ -10,7 +10,7 @@ const ui = {
   preview: $("preview"), prompt: $("prompt"), progress: $("progress"), timer: $("timer"),
   status: $("status"), error: $("error"), receipt: $("receipt"), rec: $("rec-indicator"),
   start: $("btn-start"), stop: $("btn-stop"), retake: $("btn-retake"), next: $("btn-next"),
-  finish: $("btn-finish"), camera: $("btn-camera"),
+  finish: $("btn-finish"), camera: $("btn-camera"), warning: $("warning"),
 };
 const TYPES = [
   "video/webm;codecs=h264,opus", "video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus",
@@ -95,6 +95,7 @@ function question() { return state.questions[index]; }
 function present() {
   clearInterval(ticker);
   ui.receipt.hidden = true;
+  ui.warning.hidden = true;
   ui.rec.hidden = true;
   if (index >= state.questions.length) {
     ui.progress.textContent = "All questions answered";
@@ -153,8 +154,30 @@ async function startRecording() {
     q.takes_used += 1;
     q.answer = { id: receipt.answer_id, bytes: receipt.bytes, sha256: receipt.sha256, take: take.take };
     showReceipt(q.answer);
+    watchQuality(receipt.answer_id);
   } catch (err) {
     fail(`${err.message} Your recording is kept in this page; do not close it. Reload to try again.`);
+  }
+}
+
+// The server checks each answer within seconds (sound, picture); tell the candidate while a
+// retake is still possible. Only the answer still on screen is reported.
+async function watchQuality(answerId) {
+  for (let i = 0; i < 15; i++) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const q = question();
+    if (!q || !q.answer || q.answer.id !== answerId) return;
+    let fresh;
+    try { fresh = await api("GET", "/state"); } catch { continue; }
+    const a = fresh.questions.find((x) => x.answer && x.answer.id === answerId)?.answer;
+    if (!a) return;
+    const warnings = a.warnings || [];
+    if (warnings.length) {
+      ui.warning.hidden = false;
+      ui.warning.textContent = `Please check: ${warnings.join(" ")} You can record this answer again if takes remain.`;
+      return;
+    }
+    if (a.status === "ready" || a.status === "failed") return;
   }
 }
 
