@@ -38,9 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             db.select(models.User).filter_by(public_id=public_id, active=True)
         ).scalar_one_or_none()
 
-    from app.blueprints import auth, health, interviews, invite, review
+    from app.blueprints import auth, export, health, interviews, invite, review
 
-    for bp in (auth.bp, health.bp, interviews.bp, invite.bp, review.bp):
+    for bp in (auth.bp, export.bp, health.bp, interviews.bp, invite.bp, review.bp):
         app.register_blueprint(bp)
 
     from app.cli import register_cli

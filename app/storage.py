@@ -35,6 +35,7 @@ class Storage(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def download(self, key: str, path: Path) -> None: ...
     def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]: ...
+    def iter_object(self, key: str) -> Iterator[bytes]: ...
     def delete(self, *keys: str) -> None: ...
     def exists(self, key: str) -> bool: ...
     def ensure_bucket(self) -> None: ...
@@ -126,6 +127,15 @@ class S3Storage:
             with open(path, "wb") as fh:
                 for block in resp.stream(READ_SIZE):
                     fh.write(block)
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    def iter_object(self, key: str) -> Iterator[bytes]:
+        """Yield a whole object in blocks."""
+        resp = self._open(key)
+        try:
+            yield from resp.stream(READ_SIZE)
         finally:
             resp.close()
             resp.release_conn()

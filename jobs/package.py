@@ -8,43 +8,6 @@ import logging
 from jobs import app_context
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 1
-
-
-def build_manifest(candidate, answers: dict) -> dict:
-    """The manifest described in docs/review-package.md."""
-    from app.models import utcnow
-
-    items = []
-    for q in candidate.interview.questions:
-        a = answers.get(q.id)
-        entry = {"question": {"id": q.public_id, "position": q.position + 1, "prompt": q.prompt,
-                              "think_seconds": q.think_seconds, "answer_seconds": q.answer_seconds}}
-        if a is not None:
-            t = a.transcript or {}
-            entry["answer"] = {
-                "id": a.public_id, "take": a.take, "status": a.status,
-                "duration_s": a.duration_s,
-                "media": {"key": a.mp4_key, "content_type": "video/mp4" if a.width else "audio/mp4",
-                          "size": a.mp4_size, "width": a.width, "height": a.height},
-                "original": {"key": a.original_key, "content_type": a.content_type,
-                             "size": a.original_size, "sha256": a.original_sha256},
-                "poster": {"key": a.poster_key} if a.poster_key else None,
-                "captions": {"key": a.captions_key, "content_type": "text/vtt"},
-                "transcript": {"language": t.get("language"), "text": t.get("text", ""),
-                               "segments": t.get("segments", []), "model": t.get("model")},
-            }
-        items.append(entry)
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "package_version": candidate.package_version + 1,
-        "generated_at": utcnow().isoformat(),
-        "candidate": {"id": candidate.public_id, "status": candidate.status,
-                      "completed_at": candidate.completed_at.isoformat()
-                      if candidate.completed_at else None},
-        "interview": {"id": candidate.interview.public_id, "title": candidate.interview.title},
-        "items": items,
-    }
 
 
 def run(candidate_id: int) -> None:
@@ -52,6 +15,7 @@ def run(candidate_id: int) -> None:
     from app.extensions import db
     from app.models import Candidate
     from app.services import storage
+    from app.services.package import build_manifest
     from app.services.recording import current_answers
 
     with app_context():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -111,6 +112,9 @@ def app(servers, databases, backend):
 
     urls, migrated = databases
     application = create_app(app_config(servers, urls[backend]))
+    # Requests made while this fixture's app context is pushed share its `g` (Flask reuses an
+    # outer app context); clear it per request, as a real server's fresh context would be.
+    request_started.connect(_fresh_g, application)
     with application.app_context():
         if backend not in migrated:
             from flask_migrate import upgrade
@@ -125,6 +129,11 @@ def app(servers, databases, backend):
         yield application
         db.session.remove()
         db.engine.dispose()
+
+
+def _fresh_g(sender, **extra) -> None:
+    for key in list(g):
+        g.pop(key)
 
 
 def _empty_tables(db) -> None:

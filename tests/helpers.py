@@ -16,7 +16,7 @@ class CsrfClient:
         self.token = None
 
     def refresh(self, path: str = "/login") -> str:
-        html = self.client.get(path).get_data(as_text=True)
+        html = self.client.get(path, follow_redirects=True).get_data(as_text=True)
         self.token = _META.search(html).group(1)
         return self.token
 

@@ -104,3 +104,40 @@ def test_failed_answer_can_be_retried_from_the_grader_page(csrf_client, app, med
     assert resp.status_code == 302
     run_jobs()
     assert _answer(answer.public_id).status == states.READY
+
+
+def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
+        csrf_client, app, media_dir, run_jobs):
+    import io
+    import zipfile
+
+    from app.services.review import save_score
+    from tests.factories import make_user
+
+    owner = make_user()
+    cand, token = make_candidate(make_interview(owner, questions=2))
+    csrf_client.refresh(f"/i/{token}")
+    receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                            media_dir["webm"].read_bytes())
+    run_jobs()
+    save_score(owner, cand, cand.interview.questions[0].public_id, "4", "Good, clear")
+    csrf_client.login(owner.email)
+    resp = csrf_client.get(f"/review/candidates/{cand.public_id}/export.zip")
+    assert resp.status_code == 200 and resp.is_streamed
+    assert resp.headers["Content-Disposition"].endswith(f'oneway-{cand.public_id}.zip"')
+    zf = zipfile.ZipFile(io.BytesIO(resp.get_data()))
+    assert zf.testzip() is None
+    names = set(zf.namelist())
+    assert {"manifest.json", "scores.csv", "question-01/answer.mp4", "question-01/captions.vtt",
+            "question-01/transcript.txt", "question-02/question.txt"} <= names
+    answer = _answer(receipt["answer_id"])
+    stored = app.extensions["oneway_storage"].get_bytes(answer.mp4_key)
+    assert zf.read("question-01/answer.mp4") == stored
+    assert "python" in zf.read("question-01/transcript.txt").decode().lower()
+    assert "Good, clear" in zf.read("scores.csv").decode()
+    # Another organisation cannot download it.
+    from tests.helpers import CsrfClient
+
+    other = CsrfClient(app.test_client())
+    other.login(make_user().email)
+    assert other.get(f"/review/candidates/{cand.public_id}/export.zip").status_code == 404
