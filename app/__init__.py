@@ -42,6 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for bp in (auth.bp, export.bp, health.bp, interviews.bp, invite.bp, review.bp):
         app.register_blueprint(bp)
+    from app.blueprints import grading
+
+    for bp in (grading.bp,):
+        app.register_blueprint(bp)
 
     from app.cli import register_cli
 

@@ -228,3 +228,21 @@ class Score(Timestamps, db.Model):
     comment: Mapped[str] = mapped_column(sa.Text, default="")
 
     user: Mapped[User] = relationship()
+
+
+# Grading, decisions, share links and team invites live in their own module; imported here so
+# that `from app.models import ...` and the metadata see every table.
+from app.models_review import (  # noqa: E402, F401
+    DECISIONS,
+    RECOMMENDATIONS,
+    SHARE_PERMISSIONS,
+    Decision,
+    GuestScore,
+    InterviewAssignment,
+    Review,
+    ShareGuest,
+    ShareLink,
+    ShareView,
+    TeamInvite,
+    share_link_candidates,
+)

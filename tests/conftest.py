@@ -155,6 +155,19 @@ def csrf_client(app):
     return CsrfClient(app.test_client())
 
 
+@pytest.fixture
+def login_as(app):
+    """login_as(user): a fresh browser-like client (CSRF tokens and all) signed in as that user."""
+    from tests.helpers import CsrfClient
+
+    def login(user):
+        cc = CsrfClient(app.test_client())
+        cc.login(user.email)
+        return cc
+
+    return login
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory):
     """Tiny media made on the spot: test pattern video, espeak-ng speech, their mixes."""

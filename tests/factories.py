@@ -46,3 +46,26 @@ def make_candidate(interview=None, user=None, consent: bool = True):
     if consent:
         give_consent(candidate)
     return candidate, token
+
+
+def make_ready_answer(candidate, question, **fields):
+    """An answer row marked ready without running the pipeline (media keys only if given)."""
+    from app import states
+    from app.models import Answer
+
+    fields.setdefault("transcript", {"text": "", "segments": []})
+    answer = Answer(candidate_id=candidate.id, question_id=question.id, take=1, status=states.READY,
+                    content_type="video/webm", **fields)
+    db.session.add(answer)
+    db.session.commit()
+    return answer
+
+
+def make_scores(user, candidate, values, submit: str | None = "yes"):
+    """This grader's scores on each question in order; submitted with a recommendation unless None."""
+    from app.services import grading, review
+
+    for q, v in zip(candidate.interview.questions, values, strict=False):
+        review.save_score(user, candidate, q.public_id, str(v), f"comment {v} by {user.name}")
+    if submit:
+        grading.submit_review(user, candidate, submit, f"overall by {user.name}")

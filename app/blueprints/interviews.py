@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.services import ServiceError
+from app.services import ServiceError, candidate_queue
 from app.services import interviews as svc
-from app.services.review import candidate_rows
 
 bp = Blueprint("interviews", __name__)
 
@@ -42,8 +41,10 @@ def new():
 @bp.get("/interviews/<public_id>")
 def show(public_id: str):
     interview = svc.get_interview(current_user, public_id)
-    return render_template("interviews/show.html", interview=interview,
-                           rows=candidate_rows(interview))
+    page = candidate_queue.queue(current_user, interview, candidate_queue.Filters())
+    return render_template("interviews/show.html", interview=interview, page=page,
+                           filters=candidate_queue.Filters(), sorts=candidate_queue.SORTS,
+                           graded=candidate_queue.GRADED)
 
 
 @bp.post("/interviews/<public_id>/questions")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from app.delivery import require, stream_object
 from app.extensions import db
 from app.media.captions import to_webvtt
-from app.services import ServiceError, pipeline
+from app.services import ServiceError, grading, pipeline
 from app.services import review as svc
 
 bp = Blueprint("review", __name__)
@@ -23,8 +23,12 @@ def _staff_only():
 @bp.get("/review/candidates/<public_id>")
 def candidate(public_id: str):
     cand = svc.get_candidate(current_user, public_id)
+    mine = grading.my_review(current_user, cand)
+    # Blind by default: the others' scores are loaded only once this grader has submitted.
     return render_template("review/candidate.html", candidate=cand,
-                           items=svc.review_items(current_user, cand))
+                           items=svc.review_items(current_user, cand), my_review=mine,
+                           summary=grading.summary(cand) if mine else None,
+                           decisions=grading.decisions(cand), grading=grading)
 
 
 @bp.post("/review/candidates/<public_id>/questions/<question_id>/score")

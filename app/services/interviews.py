@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Candidate, Interview, Question, User, utcnow
 from app.security import hash_token, new_token
 from app.services import ServiceError
+from app.services.access import interview_visible
 
 LIMITS = {
     "think_seconds": (0, 600),
@@ -55,14 +56,14 @@ def parse_question(form: dict) -> QuestionInput:
 
 def list_interviews(user: User) -> list[Interview]:
     return list(db.session.execute(
-        db.select(Interview).filter_by(org_id=user.org_id).order_by(Interview.created_at.desc())
+        db.select(Interview).filter(interview_visible(user)).order_by(Interview.created_at.desc())
     ).scalars())
 
 
 def get_interview(user: User, public_id: str) -> Interview:
-    """The interview if it belongs to the user's organisation; otherwise a 404."""
+    """The interview if this user may see it (organisation, assignments); otherwise a 404."""
     interview = db.session.execute(
-        db.select(Interview).filter_by(public_id=public_id, org_id=user.org_id)
+        db.select(Interview).filter(Interview.public_id == public_id, interview_visible(user))
     ).scalar_one_or_none()
     if interview is None:
         raise ServiceError("Interview not found.", 404)

@@ -4,60 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app import states
 from app.extensions import db
 from app.models import Answer, Candidate, Interview, Question, Score, User
 from app.services import ServiceError
+from app.services.access import interview_visible
+from app.services.grading import require_not_submitted
 from app.services.recording import current_answers
 
 
-@dataclass
-class CandidateRow:
-    candidate: Candidate
-    answered: int
-    ready: int
-    failed: int
-    questions: int
-    average: float | None
-    scores: int
-
-
-def candidate_rows(interview: Interview) -> list[CandidateRow]:
-    """Every candidate of the interview with progress and scores, in a fixed number of queries."""
-    candidates = list(db.session.execute(
-        db.select(Candidate).filter_by(interview_id=interview.id).order_by(Candidate.created_at)
-    ).scalars())
-    ids = [c.id for c in candidates]
-    latest: dict[tuple[int, int], Answer] = {}
-    if ids:
-        answers = db.session.execute(
-            db.select(Answer).filter(Answer.candidate_id.in_(ids), Answer.status != states.RECORDING)
-            .order_by(Answer.take)
-        ).scalars()
-        for a in answers:
-            latest[(a.candidate_id, a.question_id)] = a
-    score_stats = dict.fromkeys(ids, (None, 0))
-    if ids:
-        for cid, avg, n in db.session.execute(
-            db.select(Score.candidate_id, db.func.avg(Score.value), db.func.count(Score.id))
-            .filter(Score.candidate_id.in_(ids)).group_by(Score.candidate_id)
-        ):
-            score_stats[cid] = (float(avg), n)
-    total = len(interview.questions)
-    rows = []
-    for c in candidates:
-        mine = [a for (cid, _), a in latest.items() if cid == c.id]
-        rows.append(CandidateRow(
-            candidate=c, answered=len(mine),
-            ready=sum(a.status == states.READY for a in mine),
-            failed=sum(a.status == states.FAILED for a in mine),
-            questions=total, average=score_stats[c.id][0], scores=score_stats[c.id][1]))
-    return rows
-
-
 def get_candidate(user: User, public_id: str) -> Candidate:
+    """A candidate of an interview this user may see; anything else is 404."""
     candidate = db.session.execute(
-        db.select(Candidate).filter_by(public_id=public_id, org_id=user.org_id)
+        db.select(Candidate).join(Interview, Interview.id == Candidate.interview_id)
+        .filter(Candidate.public_id == public_id, Candidate.org_id == user.org_id,
+                interview_visible(user))
     ).scalar_one_or_none()
     if candidate is None:
         raise ServiceError("Candidate not found.", 404)
@@ -88,6 +48,7 @@ def save_score(user: User, candidate: Candidate, question_public_id: str, value:
                      if q.public_id == question_public_id), None)
     if question is None:
         raise ServiceError("That question is not part of this interview.", 404)
+    require_not_submitted(user, candidate)
     try:
         number = int(str(value).strip())
     except ValueError:
@@ -112,8 +73,9 @@ def save_score(user: User, candidate: Candidate, question_public_id: str, value:
 def get_answer(user: User, public_id: str) -> Answer:
     """An answer of the user's organisation; anything else is 404."""
     answer = db.session.execute(
-        db.select(Answer).join(Candidate).filter(Answer.public_id == public_id,
-                                                 Candidate.org_id == user.org_id)
+        db.select(Answer).join(Candidate).join(Interview, Interview.id == Candidate.interview_id)
+        .filter(Answer.public_id == public_id, Candidate.org_id == user.org_id,
+                interview_visible(user))
     ).scalar_one_or_none()
     if answer is None:
         raise ServiceError("Recording not found.", 404)

@@ -1,0 +1,154 @@
+"""Tables for grading, decisions, share links and team invites (imported by app.models)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models import Candidate, Timestamps, User, UTCDateTime, new_public_id, utcnow
+
+RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
+DECISIONS = ("advance", "hold", "reject")
+SHARE_PERMISSIONS = ("view", "score")
+
+
+class Review(Timestamps, db.Model):
+    """One grader's submission on one candidate: the overall recommendation, and the moment the
+    grader's scores became final and the others' scores became visible to them.
+
+    A row with no recommendation records that an owner or recruiter chose to see the scores
+    without grading (they may no longer grade that candidate)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (sa.UniqueConstraint("candidate_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    recommendation: Mapped[str | None] = mapped_column(sa.String(20))
+    comment: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Decision(db.Model):
+    """Advance, hold or reject: append-only, the latest row per candidate is the current one."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    value: Mapped[str] = mapped_column(sa.String(20))
+    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+share_link_candidates = sa.Table(
+    "share_link_candidates", db.metadata,
+    sa.Column("share_link_id", sa.ForeignKey("share_links.id"), primary_key=True),
+    sa.Column("candidate_id", sa.ForeignKey("candidates.id"), primary_key=True),
+)
+
+
+class ShareLink(Timestamps, db.Model):
+    """A link to one candidate or a shortlist; only the SHA-256 of its token is kept."""
+
+    __tablename__ = "share_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    label: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    permission: Mapped[str] = mapped_column(sa.String(10), default="view")
+    hide_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User] = relationship()
+    candidates: Mapped[list[Candidate]] = relationship(secondary=share_link_candidates,
+                                                       order_by=Candidate.id)
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= utcnow():
+            return "expired"
+        return "active"
+
+
+class ShareGuest(db.Model):
+    """Someone who opened a share link and gave a name before scoring."""
+
+    __tablename__ = "share_guests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share_link_id: Mapped[int] = mapped_column(sa.ForeignKey("share_links.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class GuestScore(Timestamps, db.Model):
+    """A guest's 1-5 score on one answer, kept apart from staff scores."""
+
+    __tablename__ = "guest_scores"
+    __table_args__ = (
+        sa.UniqueConstraint("guest_id", "candidate_id", "question_id"),
+        sa.CheckConstraint("value BETWEEN 1 AND 5", name="value_range"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guest_id: Mapped[int] = mapped_column(sa.ForeignKey("share_guests.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"))
+    value: Mapped[int] = mapped_column()
+    comment: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+
+    guest: Mapped[ShareGuest] = relationship()
+
+
+class ShareView(db.Model):
+    """One page view through a share link, shown to the organisation."""
+
+    __tablename__ = "share_views"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    share_link_id: Mapped[int] = mapped_column(sa.ForeignKey("share_links.id"), index=True)
+    candidate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("candidates.id"))
+    guest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("share_guests.id"))
+    path: Mapped[str] = mapped_column(sa.String(500))
+    ip: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    user_agent: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    guest: Mapped[ShareGuest | None] = relationship()
+
+
+class TeamInvite(Timestamps, db.Model):
+    """An emailed link that lets a colleague create an account in the organisation with a role."""
+
+    __tablename__ = "team_invites"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InterviewAssignment(db.Model):
+    """A reviewer assigned to an interview; a reviewer with any assignment sees only those."""
+
+    __tablename__ = "interview_assignments"
+    __table_args__ = (sa.UniqueConstraint("interview_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

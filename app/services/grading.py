@@ -1,0 +1,241 @@
+"""Blind grading: submitting a review, what a grader may see, spread, decisions and the CSV export.
+
+The rule that keeps grading fair: nobody sees another grader's scores, comments or
+recommendation on a candidate until they have submitted their own review of that candidate. A
+submitted review is final (its scores can no longer change). An owner or recruiter who does not
+want to grade may choose to see the scores instead, and then may no longer grade that candidate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from statistics import mean
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import (
+    DECISIONS,
+    RECOMMENDATIONS,
+    Candidate,
+    Decision,
+    GuestScore,
+    Interview,
+    Question,
+    Review,
+    Score,
+    User,
+    utcnow,
+)
+from app.services import ServiceError
+
+RECOMMENDATION_LABELS = {"strong_yes": "Strong yes", "yes": "Yes", "no": "No", "strong_no": "Strong no"}
+DECISION_LABELS = {"advance": "Advance", "hold": "Hold", "reject": "Reject"}
+
+
+def my_review(user: User, candidate: Candidate) -> Review | None:
+    """This grader's submission on the candidate, if any."""
+    return db.session.execute(
+        db.select(Review).filter_by(candidate_id=candidate.id, user_id=user.id)
+    ).scalar_one_or_none()
+
+
+def require_not_submitted(user: User, candidate: Candidate) -> None:
+    """Refuse to change scores once this grader's review is final."""
+    if my_review(user, candidate) is not None:
+        raise ServiceError("Your review of this candidate is submitted; its scores can no longer "
+                           "change.", 409)
+
+
+def submit_review(user: User, candidate: Candidate, recommendation: str, comment: str) -> Review:
+    """Make this grader's scores final with an overall recommendation; every question needs a score."""
+    require_not_submitted(user, candidate)
+    if recommendation not in RECOMMENDATIONS:
+        raise ServiceError("Choose an overall recommendation: strong yes, yes, no or strong no.")
+    comment = (comment or "").strip()
+    if len(comment) > 5000:
+        raise ServiceError("A comment may be at most 5000 characters.")
+    scored = set(db.session.execute(
+        db.select(Score.question_id).filter_by(candidate_id=candidate.id, user_id=user.id)
+    ).scalars())
+    missing = [i + 1 for i, q in enumerate(candidate.interview.questions) if q.id not in scored]
+    if missing:
+        listed = ", ".join(str(n) for n in missing)
+        raise ServiceError(f"Score every question before submitting (missing: question {listed}).")
+    review = Review(candidate_id=candidate.id, user_id=user.id, recommendation=recommendation,
+                    comment=comment)
+    db.session.add(review)
+    db.session.commit()
+    return review
+
+
+def reveal_without_grading(user: User, candidate: Candidate) -> Review:
+    """Owners and recruiters may see the scores without grading, giving up grading this candidate."""
+    if not user.can_author:
+        raise ServiceError("Submit your own review to see the other graders' scores.", 403)
+    require_not_submitted(user, candidate)
+    db.session.execute(db.delete(Score).filter_by(candidate_id=candidate.id, user_id=user.id))
+    review = Review(candidate_id=candidate.id, user_id=user.id, recommendation=None)
+    db.session.add(review)
+    db.session.commit()
+    return review
+
+
+def decide(user: User, candidate: Candidate, value: str, note: str = "") -> Decision:
+    """Record advance, hold or reject, with who and when; owners and recruiters only."""
+    if not user.can_author:
+        raise ServiceError("Only owners and recruiters may advance, hold or reject candidates.", 403)
+    if value not in DECISIONS:
+        raise ServiceError("Choose advance, hold or reject.")
+    decision = Decision(candidate_id=candidate.id, user_id=user.id, value=value,
+                        note=(note or "").strip()[:2000])
+    db.session.add(decision)
+    db.session.commit()
+    return decision
+
+
+def decisions(candidate: Candidate) -> list[Decision]:
+    """Every decision on the candidate, newest first (the first is the current one)."""
+    return list(db.session.execute(
+        db.select(Decision).filter_by(candidate_id=candidate.id).order_by(Decision.id.desc())
+    ).scalars())
+
+
+@dataclass
+class GraderScores:
+    """One grader's (or guest's) scores on one candidate, by question id."""
+
+    name: str
+    kind: str  # "staff" or "guest"
+    values: dict[int, int] = field(default_factory=dict)
+    comments: dict[int, str] = field(default_factory=dict)
+    recommendation: str | None = None
+    comment: str = ""
+
+    @property
+    def rating(self) -> float | None:
+        return mean(self.values.values()) if self.values else None
+
+
+@dataclass
+class QuestionSummary:
+    question: Question
+    ratings: list[int]
+
+    @property
+    def rating(self) -> float | None:
+        return mean(self.ratings) if self.ratings else None
+
+    @property
+    def spread(self) -> int:
+        return max(self.ratings) - min(self.ratings) if len(self.ratings) > 1 else 0
+
+
+@dataclass
+class Summary:
+    """Every submitted grader's scores on a candidate, the rating and the spread."""
+
+    graders: list[GraderScores]
+    guests: list[GraderScores]
+    questions: list[QuestionSummary]
+    threshold: float
+
+    @property
+    def rating(self) -> float | None:
+        """The mean of the question ratings (each the mean of the graders' scores)."""
+        rated = [q.rating for q in self.questions if q.rating is not None]
+        return mean(rated) if rated else None
+
+    @property
+    def spread(self) -> float:
+        rated = [g.rating for g in self.graders if g.rating is not None]
+        return max(rated) - min(rated) if len(rated) > 1 else 0.0
+
+    @property
+    def disagreement(self) -> bool:
+        """Graders' ratings far apart, or two graders far apart on one question: talk it over."""
+        return self.spread >= self.threshold or any(q.spread >= 3 for q in self.questions)
+
+
+def summary(candidate: Candidate) -> Summary:
+    """Scores from submitted staff reviews (drafts never count) and guests' scores, apart."""
+    reviews = {r.user_id: r for r in db.session.execute(
+        db.select(Review).filter(Review.candidate_id == candidate.id,
+                                 Review.recommendation.is_not(None))).scalars()}
+    graders: dict[int, GraderScores] = {}
+    for s in db.session.execute(
+        db.select(Score).filter(Score.candidate_id == candidate.id,
+                                Score.user_id.in_(list(reviews) or [-1]))
+        .options(db.joinedload(Score.user))
+    ).scalars():
+        r = reviews[s.user_id]
+        g = graders.setdefault(s.user_id, GraderScores(s.user.name, "staff", recommendation=r.recommendation,
+                                                       comment=r.comment))
+        g.values[s.question_id], g.comments[s.question_id] = s.value, s.comment
+    guests: dict[int, GraderScores] = {}
+    for s in db.session.execute(
+        db.select(GuestScore).filter_by(candidate_id=candidate.id).options(db.joinedload(GuestScore.guest))
+    ).scalars():
+        g = guests.setdefault(s.guest_id, GraderScores(f"{s.guest.name} (guest)", "guest"))
+        g.values[s.question_id], g.comments[s.question_id] = s.value, s.comment
+    questions = [QuestionSummary(q, [g.values[q.id] for g in graders.values() if q.id in g.values])
+                 for q in candidate.interview.questions]
+    return Summary(list(graders.values()), list(guests.values()), questions,
+                   float(current_app.config.get("DISAGREEMENT_SPREAD", 1.5)))
+
+
+def _cell(value) -> str:
+    """Spreadsheet-safe text: a leading = + - @ would be run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_csv(user: User, interview: Interview) -> Iterator[str]:
+    """One row per candidate and grader (staff with a submitted review, or guest), with scores."""
+    if not user.can_author:
+        raise ServiceError("Only owners and recruiters may export scores.", 403)
+    questions = interview.questions
+    candidates = list(db.session.execute(
+        db.select(Candidate).filter_by(interview_id=interview.id).order_by(Candidate.created_at)
+    ).scalars())
+    latest = {}
+    for d in db.session.execute(
+        db.select(Decision).join(Candidate).filter(Candidate.interview_id == interview.id)
+        .order_by(Decision.id).options(db.joinedload(Decision.user))
+    ).scalars():
+        latest[d.candidate_id] = d
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+
+    def flush() -> str:
+        text = buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+        return text
+
+    writer.writerow(["candidate_id", "name", "email", "status", "decision", "decided_by", "decided_at",
+                     "candidate_rating", "grader", "grader_kind", "recommendation", "grader_rating",
+                     *[f"q{i + 1}" for i in range(len(questions))], "comment"])
+    yield flush()
+    for c in candidates:
+        s = summary(c)
+        d = latest.get(c.id)
+        head = [c.public_id, _cell(c.name), _cell(c.email), c.effective_status,
+                d.value if d else "", _cell(d.user.name) if d else "",
+                d.created_at.isoformat(timespec="seconds") if d else "",
+                f"{s.rating:.2f}" if s.rating is not None else ""]
+        for g in s.graders + s.guests or [None]:
+            if g is None:
+                writer.writerow(head + [""] * (5 + len(questions)))
+                continue
+            writer.writerow(head + [_cell(g.name), g.kind, g.recommendation or "",
+                                    f"{g.rating:.2f}" if g.rating is not None else "",
+                                    *[g.values.get(q.id, "") for q in questions], _cell(g.comment)])
+        yield flush()
+
+
+def stamp() -> str:
+    return utcnow().strftime("%Y%m%d-%H%M")
