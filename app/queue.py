@@ -22,9 +22,11 @@ def redis_conn() -> Redis:
     return conn
 
 
-def enqueue(path: str, *args, queue: str, job_id: str, timeout: int | None = None):
+def enqueue(path: str, *args, queue: str, job_id: str, timeout: int | None = None,
+            retries: int | None = None, at_front: bool = False):
     """Enqueue `path(*args)` once per job id; call only after the rows it reads are committed."""
     cfg = current_app.config
+    retries = cfg["JOB_RETRIES"] if retries is None else retries
     if timeout is None:
         timeout = cfg["JOB_TIMEOUT_ASR"] if queue == ASR_QUEUE else cfg["JOB_TIMEOUT_MEDIA"]
     q = Queue(queue, connection=redis_conn())
@@ -35,7 +37,8 @@ def enqueue(path: str, *args, queue: str, job_id: str, timeout: int | None = Non
         job_timeout=timeout,
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
-        retry=Retry(max=cfg["JOB_RETRIES"], interval=[5, 30]) if cfg["JOB_RETRIES"] else None,
+        retry=Retry(max=retries, interval=[5, 30]) if retries else None,
+        at_front=at_front,
     )
 
 
@@ -67,7 +70,7 @@ def job_alive(job_id: str, lease_seconds: int = 30) -> bool:
     return False
 
 
-def requeue(path: str, *args, queue: str, job_id: str):
+def requeue(path: str, *args, queue: str, job_id: str, at_front: bool = False):
     """Enqueue a job again under its id, first forgetting a run whose worker died."""
     from rq.registry import StartedJobRegistry
 
@@ -78,4 +81,4 @@ def requeue(path: str, *args, queue: str, job_id: str):
     for jid, eid in registry.get_job_and_execution_ids(cleanup=False):
         if jid == job_id:
             redis_conn().zrem(registry.key, f"{jid}:{eid}")
-    return enqueue(path, *args, queue=queue, job_id=job_id)
+    return enqueue(path, *args, queue=queue, job_id=job_id, at_front=at_front)

@@ -17,7 +17,6 @@ def _transcribe(answer) -> None:
 
     from app.media.captions import to_webvtt
     from app.media.models import resolve_model
-    from app.media.transcribe import transcribe
     from app.services import storage
     from app.storage import answer_key
 
@@ -34,14 +33,34 @@ def _transcribe(answer) -> None:
             store.download(answer.audio_key, wav)
             language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
             model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
-            result = transcribe(wav, model_dir, language=language,
-                                align_model=cfg["WHISPER_ALIGN_MODEL"],
-                                threads=cfg["WHISPER_THREADS"],
-                                model_name=cfg["WHISPER_MODEL"]).to_dict()
+            result = _transcribe_rest(store, answer, wav, model_dir, language, cfg)
     vtt = to_webvtt(result["segments"]).encode()
     put = store.put_bytes(answer_key(answer.public_id, "captions.vtt"), vtt, "text/vtt")
     answer.transcript = result
     answer.captions_key = put.key
+
+
+def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -> dict:
+    """Transcribe the answer, reusing what was settled while it was being recorded."""
+    from app.media.audio import extract_speech
+    from app.media.transcribe import shifted, transcribe
+    from jobs.early import load_early
+
+    early = None if cfg["WHISPER_ALIGN_MODEL"] else load_early(store, answer.public_id)
+    start = float(early["until_s"]) if early and early.get("segments") else 0.0
+    if start > 0:
+        wav = extract_speech(wav, wav.with_name("rest.wav"), start)
+    t = transcribe(wav, model_dir, language=language or (early or {}).get("language"),
+                   align_model=cfg["WHISPER_ALIGN_MODEL"], threads=cfg["WHISPER_THREADS"],
+                   model_name=cfg["WHISPER_MODEL"])
+    if start <= 0:
+        return t.to_dict()
+    t.segments = shifted(t.segments, start)
+    result = t.to_dict()
+    result["segments"] = early["segments"] + result["segments"]
+    result["text"] = " ".join(s["text"] for s in result["segments"] if s["text"]).strip()
+    result["method"] = f"{t.method}, {start:.1f}s settled while recording"
+    return result
 
 
 def _then(answer) -> None:

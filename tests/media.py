@@ -7,6 +7,9 @@ from pathlib import Path
 
 SENTENCE = "My favourite programming language is Python."
 KEYWORDS = ("python", "programming", "language")
+LONG_SENTENCES = ("My favourite programming language is Python.",
+                  "I have five years of experience building web applications.",
+                  "I enjoy testing software every day.")
 
 
 def _run(args: list[str]) -> None:
@@ -39,7 +42,22 @@ def make_media(out: Path) -> dict[str, Path]:
     _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=black:size=320x240:rate=15",
           "-i", str(speech), "-shortest", "-c:v", "libvpx", "-deadline", "realtime",
           "-c:a", "libopus", str(black)])
+    long_wav = out / "long.wav"
+    parts = []
+    for i, sentence in enumerate(LONG_SENTENCES):
+        part = out / f"long-{i}.wav"
+        _run(["espeak-ng", "-s", "140", "-w", str(part), sentence])
+        parts += ["-i", str(part)]
+    n = len(LONG_SENTENCES)
+    pads = "".join(f"[{i}:a]aresample=48000,apad=pad_dur=1.5[a{i}];" for i in range(n))
+    _run(["ffmpeg", "-v", "error", "-y", *parts, "-filter_complex",
+          pads + "".join(f"[a{i}]" for i in range(n)) + f"concat=n={n}:v=0:a=1[out]",
+          "-map", "[out]", "-ac", "1", str(long_wav)])
+    long_webm = out / "long.webm"
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
+          "-i", str(long_wav), "-shortest", "-c:v", "libvpx", "-b:v", "200k", "-deadline", "realtime",
+          "-g", "15", "-c:a", "libopus", "-b:a", "48k", "-cluster_time_limit", "1000", str(long_webm)])
     not_media = out / "not-media.webm"
     not_media.write_text("This is a text file with a video file's name.\n" * 50)
     return {"speech": speech, "y4m": y4m, "webm": webm, "mp4": mp4, "not_media": not_media,
-            "silent": silent, "black": black}
+            "silent": silent, "black": black, "long": long_webm}

@@ -141,3 +141,45 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     other = CsrfClient(app.test_client())
     other.login(make_user().email)
     assert other.get(f"/review/candidates/{cand.public_id}/export.zip").status_code == 404
+
+
+def test_transcription_starts_while_the_candidate_is_still_recording(
+        csrf_client, app, media_dir, run_jobs):
+    import hashlib
+
+    from jobs.early import load_early
+    from tests.helpers import split
+    from tests.media import LONG_SENTENCES
+
+    app.config["EARLY_TRANSCRIBE_CHUNKS"] = 3
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    qid = cand.interview.questions[0].public_id
+    data = media_dir["long"].read_bytes()
+    parts = split(data, len(data) // 12 + 1)  # about one chunk a second, as the recorder sends
+    answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
+                                 json={"content_type": "video/webm"}).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    for seq, part in enumerate(parts[:9]):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    run_jobs()  # the early jobs for chunks 0-2, 0-5 and 0-8 run while "recording" goes on
+    store = app.extensions["oneway_storage"]
+    early = load_early(store, answer_id)
+    assert early is not None and early["until_s"] > 2.0, early
+    assert "python" in " ".join(s["text"] for s in early["segments"]).lower()
+    for seq, part in enumerate(parts[9:], 9):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    resp = csrf_client.post(f"{base}/finalize", json={
+        "chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": 12000})
+    assert resp.status_code == 200
+    run_jobs()
+    answer = _answer(answer_id)
+    assert answer.status == states.READY, answer.failure_reason
+    t = answer.transcript
+    assert "settled while recording" in t["method"]
+    text = t["text"].lower()
+    for needle in ("python", "experience", "testing"):  # from each of the three sentences
+        assert needle in text, text
+    starts = [s["start"] for s in t["segments"]]
+    assert starts == sorted(starts) and t["segments"][-1]["end"] > 9.0
+    assert len(LONG_SENTENCES) <= len(t["segments"]) + 1

@@ -25,7 +25,22 @@ def enqueue_stage(stage: str, answer_id: int, again: bool = False) -> None:
     from app.queue import requeue
 
     path, queue = STAGE_JOBS[stage]
-    (requeue if again else enqueue)(path, answer_id, queue=queue, job_id=f"{stage}-{answer_id}")
+    # Final transcriptions go ahead of early ones, which only save time later.
+    (requeue if again else enqueue)(path, answer_id, queue=queue, job_id=f"{stage}-{answer_id}",
+                                    at_front=stage == "transcribe")
+
+
+def start_early(answer: Answer) -> None:
+    """Transcribe what has arrived of an answer still being recorded (see jobs/early.py).
+    Only an optimisation: a failure to enqueue it must never fail the chunk's upload."""
+    from redis.exceptions import RedisError
+
+    seq = answer.chunk_count - 1
+    try:
+        enqueue("jobs.early.run", answer.id, seq, queue=ASR_QUEUE,
+                job_id=f"early-{answer.id}-{seq}", retries=0)
+    except RedisError:
+        log.warning("could not queue early transcription of answer %s", answer.public_id)
 
 
 def move(answer: Answer, new: str, reason: str | None = None) -> None:

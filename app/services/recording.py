@@ -159,6 +159,9 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     except IntegrityError:  # the same chunk raced in twice; the first one won
         db.session.rollback()
         return put_chunk(candidate, answer_public_id, seq, data)
+    every = current_app.config["EARLY_TRANSCRIBE_CHUNKS"]
+    if every and answer.chunk_count % every == 0:
+        pipeline.start_early(answer)
     return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
 
 

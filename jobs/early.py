@@ -1,0 +1,85 @@
+"""Job: transcribe what has arrived of an answer while the candidate is still recording, so the
+wait after the last chunk does not grow with the answer's length.
+
+The settled part (every segment but the last, which may be cut mid-word) is kept in
+`answers/<id>/early-transcript.json`; the final transcription then does only the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from jobs import app_context
+
+log = logging.getLogger(__name__)
+
+
+def early_key(answer_public_id: str) -> str:
+    from app.storage import answer_key
+
+    return answer_key(answer_public_id, "early-transcript.json")
+
+
+def load_early(store, answer_public_id: str) -> dict | None:
+    """The settled transcript so far, or None when there is none (or it cannot be read)."""
+    from app.storage import StorageError
+
+    try:
+        return json.loads(store.get_bytes(early_key(answer_public_id)))
+    except (StorageError, ValueError):
+        return None
+
+
+def run(answer_id: int, upto_seq: int) -> None:
+    from flask import current_app
+
+    from app import states
+    from app.extensions import db
+    from app.media.audio import extract_speech
+    from app.media.models import resolve_model
+    from app.media.transcribe import settled, shifted, transcribe
+    from app.models import Answer, AnswerChunk
+    from app.services import storage
+    from app.storage import StorageError, chunk_key
+
+    with app_context():
+        answer = db.session.get(Answer, answer_id)
+        if answer is None or answer.status != states.RECORDING:
+            return  # finished already: the final transcription takes over
+        cfg, store = current_app.config, storage()
+        early = load_early(store, answer.public_id) or {"until_s": 0.0, "segments": []}
+        if early.get("upto_seq", -1) >= upto_seq:
+            return
+        seqs = db.session.execute(
+            db.select(AnswerChunk.seq).filter(AnswerChunk.answer_id == answer.id,
+                                              AnswerChunk.seq <= upto_seq).order_by(AnswerChunk.seq)
+        ).scalars().all()
+        if seqs != list(range(upto_seq + 1)):
+            return
+        language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
+        with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
+            prefix = Path(tmp) / "prefix.rec"
+            try:
+                with open(prefix, "wb") as out:
+                    for seq in seqs:
+                        for block in store.iter_object(chunk_key(answer.public_id, seq)):
+                            out.write(block)
+            except StorageError:
+                return  # the chunks were joined and removed meanwhile
+            wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"])
+            model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
+            part = transcribe(wav, model_dir, language=language, threads=cfg["WHISPER_THREADS"],
+                              model_name=cfg["WHISPER_MODEL"])
+        kept, end = settled(part)
+        early["upto_seq"] = upto_seq
+        if kept:
+            early["segments"] += [asdict(s) for s in shifted(kept, early["until_s"])]
+            early["until_s"] = round(early["until_s"] + end, 3)
+            early["language"] = part.language
+        store.put_bytes(early_key(answer.public_id), json.dumps(early).encode(), "application/json")
+        log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
+                 early["until_s"])
