@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Test-only JavaScript tools (axe-core); npm ci wipes node_modules, so the stamp goes in after.
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test setup system system-test lint bench clean
 
 run: system $(STAMP)
 	$(PY) -m stack.run
 
-test: system-test $(STAMP)
+test: system-test $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: system $(STAMP)
@@ -26,6 +28,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
@@ -33,4 +39,4 @@ bench: system-test $(STAMP)
 	$(PY) bench/pipeline.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) node_modules .pytest_cache
