@@ -236,6 +236,7 @@ from app.models_review import (  # noqa: E402, F401
     DECISIONS,
     RECOMMENDATIONS,
     SHARE_PERMISSIONS,
+    CandidateStats,
     Decision,
     GuestScore,
     InterviewAssignment,

@@ -34,6 +34,18 @@ class Review(Timestamps, db.Model):
     user: Mapped[User] = relationship()
 
 
+class CandidateStats(db.Model):
+    """Per-candidate figures the queue sorts and filters on, kept current by the grading service
+    (a review's scores never change once submitted, so a refresh on submit and decide suffices)."""
+
+    __tablename__ = "candidate_stats"
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), primary_key=True)
+    rating: Mapped[float | None] = mapped_column(sa.Float)
+    reviews: Mapped[int] = mapped_column(default=0, server_default="0")
+    decision: Mapped[str | None] = mapped_column(sa.String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class Decision(db.Model):
     """Advance, hold or reject: append-only, the latest row per candidate is the current one."""
 

@@ -1,7 +1,9 @@
 """The grading queue: an interview's candidates with progress, reviews, rating and "my score".
 
-Everything is aggregated in SQL, so a page costs the same few queries whatever the number of
-candidates: one for the page (with the filtered total as a window count) and none per row.
+Everything is aggregated in SQL, so a page costs the same two queries whatever the number of
+candidates: one picks the page's ids (with the filtered total as a window count) from candidates
+and their stats (rating, reviews, decision: kept current by app.services.grading), the other
+gathers progress and "my score" for those ids only. Nothing is queried per row.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from app.models import (
     DECISIONS,
     Answer,
     Candidate,
-    Decision,
+    CandidateStats,
     Interview,
     Review,
     Score,
@@ -94,33 +96,40 @@ def status_expr() -> sa.ColumnElement[str]:
                     "expired"), else_=Candidate.status)
 
 
-def _aggregates(interview: Interview, user: User):
-    in_iv = Candidate.interview_id == interview.id
-    submitted = sa.and_(Review.candidate_id == Score.candidate_id, Review.user_id == Score.user_id,
-                        Review.recommendation.is_not(None))
-    # A candidate's rating: the mean over questions of the mean of submitted graders' scores.
-    per_q = (sa.select(Score.candidate_id.label("cid"), sa.func.avg(Score.value).label("v"))
-             .join(Candidate, Candidate.id == Score.candidate_id).join(Review, submitted).where(in_iv)
-             .group_by(Score.candidate_id, Score.question_id).subquery())
-    rating = (sa.select(per_q.c.cid, sa.func.avg(per_q.c.v).label("rating"))
-              .group_by(per_q.c.cid).subquery())
-    reviews = (sa.select(Review.candidate_id.label("cid"), sa.func.count().label("n"))
-               .join(Candidate, Candidate.id == Review.candidate_id)
-               .where(in_iv, Review.recommendation.is_not(None)).group_by(Review.candidate_id).subquery())
-    mine = (sa.select(Score.candidate_id.label("cid"), sa.func.avg(Score.value).label("v"))
-            .join(Candidate, Candidate.id == Score.candidate_id)
-            .where(in_iv, Score.user_id == user.id).group_by(Score.candidate_id).subquery())
-    my_review = (sa.select(Review.candidate_id.label("cid"))
-                 .join(Candidate, Candidate.id == Review.candidate_id)
-                 .where(in_iv, Review.user_id == user.id).subquery())
-    last = (sa.select(sa.func.max(Decision.id)).join(Candidate, Candidate.id == Decision.candidate_id)
-            .where(in_iv).group_by(Decision.candidate_id))
-    decision = (sa.select(Decision.candidate_id.label("cid"), Decision.value.label("value"))
-                .where(Decision.id.in_(last)).subquery())
+def _page_query(interview: Interview, user: User, f: Filters):
+    """Candidate ids of the page, with the filtered total: candidates joined to their stats only."""
+    stats = CandidateStats
+    stmt = (sa.select(Candidate.id, sa.func.count().over())
+            .outerjoin(stats, stats.candidate_id == Candidate.id)
+            .where(Candidate.interview_id == interview.id))
+    if f.status:
+        stmt = stmt.where(status_expr() == f.status)
+    if f.decision == "none":
+        stmt = stmt.where(stats.decision.is_(None))
+    elif f.decision:
+        stmt = stmt.where(stats.decision == f.decision)
+    mine = sa.select(Review.candidate_id).where(Review.user_id == user.id)
+    if f.graded == "mine":
+        stmt = stmt.where(Candidate.id.in_(mine))
+    elif f.graded == "not_mine":
+        stmt = stmt.where(Candidate.id.not_in(mine))
+    order = {
+        "newest": [Candidate.created_at.desc()],
+        "oldest": [Candidate.created_at],
+        "name": [Candidate.name],
+        "rating_high": [stats.rating.is_(None), stats.rating.desc()],
+        "rating_low": [stats.rating.is_(None), stats.rating],
+        "reviews_few": [sa.func.coalesce(stats.reviews, 0), Candidate.created_at],
+    }[f.sort]
+    return stmt.order_by(*order, Candidate.id)
+
+
+def _details(user: User, ids: list[int]):
+    """The page's candidates with progress, stats, my score and whether I submitted: one query."""
+    in_page = Answer.candidate_id.in_(ids)
     latest = (sa.select(Answer.candidate_id.label("cid"), Answer.question_id.label("qid"),
                         sa.func.max(Answer.take).label("take"))
-              .join(Candidate, Candidate.id == Answer.candidate_id)
-              .where(in_iv, Answer.status != states.RECORDING)
+              .where(in_page, Answer.status != states.RECORDING)
               .group_by(Answer.candidate_id, Answer.question_id).subquery())
     progress = (sa.select(Answer.candidate_id.label("cid"), sa.func.count().label("answered"),
                           sa.func.sum(sa.case((Answer.status == states.READY, 1), else_=0)).label("ready"),
@@ -128,52 +137,35 @@ def _aggregates(interview: Interview, user: User):
                 .join(latest, sa.and_(Answer.candidate_id == latest.c.cid,
                                       Answer.question_id == latest.c.qid, Answer.take == latest.c.take))
                 .group_by(Answer.candidate_id).subquery())
-    return rating, reviews, mine, my_review, decision, progress
-
-
-def _filtered(interview: Interview, user: User, f: Filters):
-    rating, reviews, mine, my_review, decision, progress = _aggregates(interview, user)
-    stmt = (sa.select(Candidate, rating.c.rating, sa.func.coalesce(reviews.c.n, 0), mine.c.v,
-                      my_review.c.cid.is_not(None), decision.c.value,
+    mine = (sa.select(Score.candidate_id.label("cid"), sa.func.avg(Score.value).label("v"))
+            .where(Score.candidate_id.in_(ids), Score.user_id == user.id)
+            .group_by(Score.candidate_id).subquery())
+    my_review = (sa.select(Review.candidate_id.label("cid"))
+                 .where(Review.candidate_id.in_(ids), Review.user_id == user.id).subquery())
+    stmt = (sa.select(Candidate, CandidateStats.rating, sa.func.coalesce(CandidateStats.reviews, 0),
+                      mine.c.v, my_review.c.cid.is_not(None), CandidateStats.decision,
                       sa.func.coalesce(progress.c.answered, 0), sa.func.coalesce(progress.c.ready, 0),
-                      sa.func.coalesce(progress.c.failed, 0), sa.func.count().over())
-            .outerjoin(rating, rating.c.cid == Candidate.id)
-            .outerjoin(reviews, reviews.c.cid == Candidate.id)
+                      sa.func.coalesce(progress.c.failed, 0))
+            .outerjoin(CandidateStats, CandidateStats.candidate_id == Candidate.id)
             .outerjoin(mine, mine.c.cid == Candidate.id)
             .outerjoin(my_review, my_review.c.cid == Candidate.id)
-            .outerjoin(decision, decision.c.cid == Candidate.id)
             .outerjoin(progress, progress.c.cid == Candidate.id)
-            .where(Candidate.interview_id == interview.id))
-    if f.status:
-        stmt = stmt.where(status_expr() == f.status)
-    if f.decision == "none":
-        stmt = stmt.where(decision.c.value.is_(None))
-    elif f.decision:
-        stmt = stmt.where(decision.c.value == f.decision)
-    if f.graded == "mine":
-        stmt = stmt.where(my_review.c.cid.is_not(None))
-    elif f.graded == "not_mine":
-        stmt = stmt.where(my_review.c.cid.is_(None))
-    order = {
-        "newest": [Candidate.created_at.desc()],
-        "oldest": [Candidate.created_at],
-        "name": [Candidate.name],
-        "rating_high": [rating.c.rating.is_(None), rating.c.rating.desc()],
-        "rating_low": [rating.c.rating.is_(None), rating.c.rating],
-        "reviews_few": [sa.func.coalesce(reviews.c.n, 0), Candidate.created_at],
-    }[f.sort]
-    return stmt.order_by(*order, Candidate.id)
+            .where(Candidate.id.in_(ids)))
+    return db.session.execute(stmt).all()
 
 
 def queue(user: User, interview: Interview, f: Filters) -> Page:
-    """One page of the interview's candidates, filtered and sorted, in one query."""
-    stmt = _filtered(interview, user, f).limit(PER_PAGE).offset((f.page - 1) * PER_PAGE)
-    result = db.session.execute(stmt).all()
-    total = result[0][-1] if result else 0
-    rows = [Row(candidate=c, rating=float(r) if r is not None else None, reviews=n,
-                my_score=float(m) if m is not None else None, submitted=bool(sub), decision=d,
-                answered=answered, ready=ready, failed=failed)
-            for c, r, n, m, sub, d, answered, ready, failed, _ in result]
+    """One page of the interview's candidates, filtered and sorted, in two queries."""
+    found = db.session.execute(
+        _page_query(interview, user, f).limit(PER_PAGE).offset((f.page - 1) * PER_PAGE)).all()
+    total = found[0][1] if found else 0
+    ids = [cid for cid, _ in found]
+    by_id = {r[0].id: r for r in _details(user, ids)} if ids else {}
+    rows = []
+    for cid in ids:
+        c, r, n, m, sub, d, answered, ready, failed = by_id[cid]
+        rows.append(Row(candidate=c, rating=r, reviews=n, my_score=float(m) if m is not None else None,
+                        submitted=bool(sub), decision=d, answered=answered, ready=ready, failed=failed))
     pages = max(1, -(-total // PER_PAGE))
     return Page(rows=rows, total=total, page=f.page, pages=pages, questions=len(interview.questions))
 

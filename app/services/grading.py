@@ -21,6 +21,7 @@ from app.models import (
     DECISIONS,
     RECOMMENDATIONS,
     Candidate,
+    CandidateStats,
     Decision,
     GuestScore,
     Interview,
@@ -68,8 +69,27 @@ def submit_review(user: User, candidate: Candidate, recommendation: str, comment
     review = Review(candidate_id=candidate.id, user_id=user.id, recommendation=recommendation,
                     comment=comment)
     db.session.add(review)
+    db.session.flush()
+    refresh_stats(candidate)
     db.session.commit()
     return review
+
+
+def refresh_stats(candidate: Candidate) -> CandidateStats:
+    """Recompute the queue's figures for one candidate (in the caller's transaction)."""
+    # Lock the candidate (PostgreSQL) so that two graders submitting at once are counted in turn.
+    db.session.execute(db.select(Candidate.id).filter_by(id=candidate.id).with_for_update())
+    stats = db.session.get(CandidateStats, candidate.id)
+    if stats is None:
+        stats = CandidateStats(candidate_id=candidate.id)
+        db.session.add(stats)
+    s = summary(candidate)
+    stats.rating, stats.reviews = s.rating, len(s.graders)
+    latest = db.session.execute(
+        db.select(Decision.value).filter_by(candidate_id=candidate.id).order_by(Decision.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    stats.decision = latest
+    return stats
 
 
 def reveal_without_grading(user: User, candidate: Candidate) -> Review:
@@ -93,6 +113,8 @@ def decide(user: User, candidate: Candidate, value: str, note: str = "") -> Deci
     decision = Decision(candidate_id=candidate.id, user_id=user.id, value=value,
                         note=(note or "").strip()[:2000])
     db.session.add(decision)
+    db.session.flush()
+    refresh_stats(candidate)
     db.session.commit()
     return decision
 

@@ -1,5 +1,6 @@
 """review and sharing: reviews (recommendation and submission), decisions, share links with
-their candidates, guests, guest scores and view log, team invites, interview assignments
+their candidates, guests, guest scores and view log, team invites, interview assignments,
+and candidate_stats (rating, review count and decision, kept for the queue)
 
 Revision ID: 0003
 Revises: 0002
@@ -140,6 +141,15 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_reviews_candidate_id'), ['candidate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_reviews_user_id'), ['user_id'], unique=False)
 
+    op.create_table('candidate_stats',
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('rating', sa.Float(), nullable=True),
+    sa.Column('reviews', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('decision', sa.String(length=20), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['candidate_id'], ['candidates.id'], name=op.f('fk_candidate_stats_candidate_id_candidates')),
+    sa.PrimaryKeyConstraint('candidate_id', name=op.f('pk_candidate_stats'))
+    )
     op.create_table('share_link_candidates',
     sa.Column('share_link_id', sa.Integer(), nullable=False),
     sa.Column('candidate_id', sa.Integer(), nullable=False),
@@ -172,6 +182,7 @@ def downgrade():
 
     op.drop_table('share_views')
     op.drop_table('share_link_candidates')
+    op.drop_table('candidate_stats')
     with op.batch_alter_table('reviews', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reviews_user_id'))
         batch_op.drop_index(batch_op.f('ix_reviews_candidate_id'))
