@@ -17,6 +17,7 @@ def _receipt(r: Receipt, status: int = 200):
 
 def _state(candidate) -> dict:
     answers = svc.current_answers(candidate)
+    open_takes = svc.open_takes(candidate)
     questions = []
     for i, q in enumerate(candidate.interview.questions, 1):
         a = answers.get(q.id)
@@ -26,6 +27,7 @@ def _state(candidate) -> dict:
             "takes_used": svc.takes_used(candidate, q),
             "answer": {"id": a.public_id, "bytes": a.original_size, "sha256": a.original_sha256,
                        "take": a.take, "status": a.status, "warnings": a.quality_flags} if a else None,
+            "open_takes": open_takes.get(q.id, {}),
         })
     return {"status": candidate.status, "questions": questions}
 

@@ -84,6 +84,19 @@ def current_answers(candidate: Candidate) -> dict[int, Answer]:
     return {a.question_id: a for a in rows}
 
 
+def open_takes(candidate: Candidate) -> dict[int, dict[str, int]]:
+    """Takes still being recorded or uploaded, per question: answer id -> chunks the server holds.
+    A reloaded page uses this to finish uploading a take it kept in the browser."""
+    rows = db.session.execute(
+        db.select(Answer.question_id, Answer.public_id, Answer.chunk_count).filter(
+            Answer.candidate_id == candidate.id, Answer.status == states.RECORDING)
+    ).all()
+    out: dict[int, dict[str, int]] = {}
+    for question_id, public_id, chunks in rows:
+        out.setdefault(question_id, {})[public_id] = chunks
+    return out
+
+
 def _question(candidate: Candidate, question_public_id: str) -> Question:
     question = db.session.execute(
         db.select(Question).filter_by(public_id=question_public_id,

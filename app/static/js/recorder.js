@@ -1,5 +1,8 @@
-// The candidate's recorder: think countdown, timed recording, chunked upload while recording,
-// finalize with a checksum, retakes. Data comes from the JSON block in the page.
+// The candidate's recorder: a device check, a practice question that never leaves the browser,
+// then per question a think countdown, a timed recording uploaded chunk by chunk while it runs,
+// a look at the take, and keep or retake. Takes are kept in IndexedDB until the server confirms
+// them, so a reload or a dropped network loses nothing. Data comes from the JSON block in the page.
+import { ChunkStore } from "./chunkstore.js";
 import { Uploader } from "./uploader.js";
 
 const root = document.getElementById("recorder");
@@ -7,24 +10,35 @@ const state = JSON.parse(document.getElementById("interview-state").textContent)
 const base = root.dataset.base;
 const $ = (id) => document.getElementById(id);
 const ui = {
-  preview: $("preview"), prompt: $("prompt"), progress: $("progress"), timer: $("timer"),
-  status: $("status"), error: $("error"), receipt: $("receipt"), rec: $("rec-indicator"),
-  start: $("btn-start"), stop: $("btn-stop"), retake: $("btn-retake"), next: $("btn-next"),
-  finish: $("btn-finish"), camera: $("btn-camera"), warning: $("warning"),
+  preview: $("preview"), playback: $("playback"), prompt: $("prompt"), progress: $("progress"),
+  timer: $("timer"), status: $("status"), error: $("error"), receipt: $("receipt"),
+  rec: $("rec-indicator"), warning: $("warning"), mic: $("mic"), level: $("level"),
+  test: $("btn-test"), cont: $("btn-continue"), start: $("btn-start"), stop: $("btn-stop"),
+  again: $("btn-practice-again"), begin: $("btn-begin"), next: $("btn-next"),
+  retake: $("btn-retake"), finish: $("btn-finish"), camera: $("btn-camera"),
 };
+const BUTTONS = [ui.test, ui.cont, ui.start, ui.stop, ui.again, ui.begin, ui.next, ui.retake, ui.finish, ui.camera];
 const TYPES = [
   "video/webm;codecs=h264,opus", "video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus",
-  "video/webm", "video/mp4;codecs=avc1,mp4a", "video/mp4",
+  "video/webm", "video/mp4;codecs=avc1,mp4a.40.2", "video/mp4",
 ];
 const TIMESLICE_MS = 1000;
+const PRACTICE = { prompt: "Practice (not sent to anyone): what did you have for breakfast?", think: 15, answer: 30 };
+const CHECKED = `oneway-checked:${base}`;
 
 let stream = null;
-let index = state.questions.findIndex((q) => !q.answer);
-if (index < 0) index = state.questions.length;
+let store = null;
 let ticker = null;
+let playbackUrl = null;
+let index = firstOpen();
+
+function firstOpen() {
+  const i = state.questions.findIndex((q) => !q.answer);
+  return i < 0 ? state.questions.length : i;
+}
 
 function show(...buttons) {
-  for (const b of [ui.start, ui.stop, ui.retake, ui.next, ui.finish, ui.camera]) b.hidden = !buttons.includes(b);
+  for (const b of BUTTONS) b.hidden = !buttons.includes(b);
   const first = buttons.find((b) => b);
   if (first) first.focus();
 }
@@ -39,8 +53,8 @@ function fmt(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
-// Announce a countdown politely: the visible text changes every second, but screen readers
-// hear it only at round moments, so they are not flooded.
+// The visible countdown changes every second, but screen readers hear it only at round
+// moments (every 15 s and the last 5), so they are not flooded.
 function countdown(seconds, label, onEnd) {
   clearInterval(ticker);
   const end = performance.now() + seconds * 1000;
@@ -60,6 +74,122 @@ function pickType() {
   return TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || "";
 }
 
+function recorderOptions(type) {
+  // A keyframe about every second, so every chunk starts near one. Chromium's H.264 encoder
+  // hangs with videoKeyFrameIntervalDuration, so it gets a frame count instead.
+  const h264 = /h264|avc1/.test(type || "");
+  return { mimeType: type, videoBitsPerSecond: 1_500_000, audioBitsPerSecond: 96_000,
+           ...(h264 ? { videoKeyFrameIntervalCount: 30 } : { videoKeyFrameIntervalDuration: 1000 }) };
+}
+
+function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
+
+async function api(method, path, body) {
+  const resp = await fetch(`${base}${path}`, {
+    method, credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new Error(data.error || `The server answered ${resp.status}.`);
+  return data;
+}
+
+function showPlayback(blobs, type) {
+  if (playbackUrl) URL.revokeObjectURL(playbackUrl);
+  playbackUrl = URL.createObjectURL(new Blob(blobs, { type: (type || "video/webm").split(";")[0] }));
+  ui.playback.src = playbackUrl;
+  ui.playback.hidden = false;
+  ui.preview.hidden = true;
+}
+
+function hidePlayback() {
+  ui.playback.pause();
+  ui.playback.hidden = true;
+  ui.preview.hidden = false;
+}
+
+// Record into memory only: the device test and the practice question never leave the browser.
+function recordLocally(seconds, label, onDone) {
+  const type = pickType();
+  const rec = new MediaRecorder(stream, recorderOptions(type));
+  const blobs = [];
+  rec.ondataavailable = (e) => { if (e.data.size) blobs.push(e.data); };
+  rec.onstop = () => { clearInterval(ticker); ui.rec.hidden = true; ui.timer.textContent = ""; onDone(blobs, type); };
+  rec.start(TIMESLICE_MS);
+  ui.rec.hidden = false;
+  const stop = () => { if (rec.state !== "inactive") rec.stop(); };
+  ui.stop.onclick = stop;
+  countdown(seconds, label, stop);
+  return stop;
+}
+
+function startMeter() {
+  try {
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    analyser.fftSize = 1024;
+    ctx.createMediaStreamSource(stream).connect(analyser);
+    const data = new Float32Array(analyser.fftSize);
+    const tick = () => {
+      analyser.getFloatTimeDomainData(data);
+      let sum = 0;
+      for (const v of data) sum += v * v;
+      ui.level.value = Math.min(1, Math.sqrt(sum / data.length) * 4);
+      if (!ui.mic.hidden) requestAnimationFrame(tick);
+    };
+    ctx.resume().catch(() => {});
+    requestAnimationFrame(tick);
+  } catch {
+    ui.mic.hidden = true;
+  }
+}
+
+function deviceCheck() {
+  ui.progress.textContent = "Before you start";
+  ui.prompt.textContent = "Check your camera and microphone";
+  ui.status.textContent = "You should see yourself, and the bar should move when you speak. Record a short test to hear yourself.";
+  ui.mic.hidden = false;
+  startMeter();
+  show(ui.test, ui.cont);
+  ui.test.onclick = () => {
+    hidePlayback();
+    show(ui.stop);
+    recordLocally(3, "Test recording", (blobs, type) => {
+      showPlayback(blobs, type);
+      ui.status.textContent = "Play your test to check the picture and sound.";
+      show(ui.cont, ui.test);
+    });
+  };
+  ui.cont.onclick = practice;
+}
+
+function practice() {
+  ui.mic.hidden = true;
+  hidePlayback();
+  ui.progress.textContent = "Practice question: it is not sent to anyone";
+  ui.prompt.textContent = PRACTICE.prompt;
+  ui.status.textContent = "Take a moment to think, as in the real questions.";
+  const record = () => {
+    show(ui.stop);
+    ui.status.textContent = "Recording your practice answer (it stays in this browser).";
+    recordLocally(PRACTICE.answer, "Time left", (blobs, type) => {
+      showPlayback(blobs, type);
+      ui.status.textContent = "Watch your practice answer, practise again, or start the interview.";
+      show(ui.begin, ui.again);
+    });
+  };
+  ui.start.onclick = record;
+  ui.again.onclick = practice;
+  ui.begin.onclick = () => {
+    sessionStorage.setItem(CHECKED, "1");
+    hidePlayback();
+    present();
+  };
+  show(ui.start, ui.begin);
+  countdown(PRACTICE.think, "Thinking time", record);
+}
+
 async function openCamera() {
   setError("");
   if (!window.isSecureContext) return fail("This page must be opened over https to use the camera.");
@@ -77,12 +207,14 @@ async function openCamera() {
       NotFoundError: "No camera or microphone was found. Connect one, then try again.",
       NotReadableError: "The camera is in use by another program. Close it, then try again.",
     }[err.name] || `The camera could not start (${err.name}).`;
-    ui.camera.hidden = false;
     show(ui.camera);
     return setError(why);
   }
   ui.preview.srcObject = stream;
-  present();
+  await resumeKeptTakes();
+  const started = state.questions.some((q) => q.answer || q.takes_used);
+  if (started || sessionStorage.getItem(CHECKED)) present();
+  else deviceCheck();
 }
 
 function fail(message) {
@@ -90,10 +222,37 @@ function fail(message) {
   show();
 }
 
+// After a reload or a crash: a take that was stopped but not confirmed is uploaded from the
+// browser's store and finalized; a take cut off mid-recording is dropped and costs no take.
+async function resumeKeptTakes() {
+  for (const take of await store.takes().catch(() => [])) {
+    const q = state.questions.find((x) => x.id === take.questionId);
+    const held = q && q.open_takes ? q.open_takes[take.answerId] : undefined;
+    if (!q || held === undefined || !take.stopped) {
+      await store.drop(take.answerId).catch(() => {});
+      continue;
+    }
+    ui.status.textContent = "Sending an answer this browser kept for you…";
+    const chunks = await store.chunks(take.answerId);
+    const up = Uploader.resume(`${base}/answers/${take.answerId}`, csrf(), (s) => { ui.status.textContent = s; },
+                               store, take.answerId, chunks, held);
+    try {
+      const receipt = await up.finish(take.durationMs);
+      q.takes_used += 1;
+      q.answer = { id: receipt.answer_id, bytes: receipt.bytes, sha256: receipt.sha256 };
+    } catch (err) {
+      setError(`An answer kept in this browser could not be sent: ${err.message}`);
+    }
+  }
+  index = firstOpen();
+}
+
 function question() { return state.questions[index]; }
 
 function present() {
   clearInterval(ticker);
+  hidePlayback();
+  ui.mic.hidden = true;
   ui.receipt.hidden = true;
   ui.warning.hidden = true;
   ui.rec.hidden = true;
@@ -111,6 +270,7 @@ function present() {
   ui.prompt.focus();
   if (q.answer) return showReceipt(q.answer);
   ui.status.textContent = "Take a moment to think. Recording starts when the time is up.";
+  ui.start.onclick = startRecording;
   show(ui.start);
   countdown(q.think_seconds, "Thinking time", startRecording);
 }
@@ -126,13 +286,11 @@ async function startRecording() {
   } catch (err) {
     return fail(err.message);
   }
-  // A keyframe about every second, so that every chunk starts near one. Chromium's H.264
-  // encoder hangs with videoKeyFrameIntervalDuration, so it gets a frame count instead.
-  const h264 = /h264|avc1/.test(type || "");
-  const options = { mimeType: type, videoBitsPerSecond: 1_500_000, audioBitsPerSecond: 96_000,
-                    ...(h264 ? { videoKeyFrameIntervalCount: 30 } : { videoKeyFrameIntervalDuration: 1000 }) };
-  const recorder = new MediaRecorder(stream, options);
-  const uploader = new Uploader(`${base}/answers/${take.answer_id}`, csrf(), (s) => { ui.status.textContent = s; });
+  const meta = { answerId: take.answer_id, questionId: q.id, type, stopped: false };
+  await store.saveTake(meta).catch(() => {});
+  const recorder = new MediaRecorder(stream, recorderOptions(type));
+  const uploader = new Uploader(`${base}/answers/${take.answer_id}`, csrf(), (s) => { ui.status.textContent = s; },
+                                store, take.answer_id);
   const started = performance.now();
   recorder.ondataavailable = (e) => { if (e.data && e.data.size) uploader.push(e.data); };
   const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
@@ -149,14 +307,16 @@ async function startRecording() {
   ui.timer.textContent = "";
   show();
   const duration = Math.round(performance.now() - started);
+  await store.saveTake({ ...meta, stopped: true, durationMs: duration }).catch(() => {});
+  showPlayback(uploader.chunks, type);
   try {
     const receipt = await uploader.finish(duration);
     q.takes_used += 1;
     q.answer = { id: receipt.answer_id, bytes: receipt.bytes, sha256: receipt.sha256, take: take.take };
-    showReceipt(q.answer);
+    showReceipt(q.answer, true);
     watchQuality(receipt.answer_id);
   } catch (err) {
-    fail(`${err.message} Your recording is kept in this page; do not close it. Reload to try again.`);
+    fail(`${err.message} Your recording is kept in this browser: reload the page to send it again.`);
   }
 }
 
@@ -171,48 +331,32 @@ async function watchQuality(answerId) {
     try { fresh = await api("GET", "/state"); } catch { continue; }
     const a = fresh.questions.find((x) => x.answer && x.answer.id === answerId)?.answer;
     if (!a) return;
-    const warnings = a.warnings || [];
-    if (warnings.length) {
+    if (a.warnings && a.warnings.length) {
       ui.warning.hidden = false;
-      ui.warning.textContent = `Please check: ${warnings.join(" ")} You can record this answer again if takes remain.`;
+      ui.warning.textContent = `Please check: ${a.warnings.join(" ")} You can record this answer again if takes remain.`;
       return;
     }
     if (a.status === "ready" || a.status === "failed") return;
   }
 }
 
-function showReceipt(answer) {
+function showReceipt(answer, justRecorded = false) {
   const q = question();
+  if (!justRecorded) hidePlayback();
   ui.receipt.hidden = false;
   ui.receipt.textContent = `Answer received: ${answer.bytes.toLocaleString()} bytes, checksum ${answer.sha256.slice(0, 12)}…`;
-  ui.status.textContent = "Your answer is saved.";
-  ui.progress.textContent = `Question ${q.number} of ${state.questions.length} · takes left: ${q.max_takes - q.takes_used}`;
-  const more = q.max_takes - q.takes_used > 0;
-  ui.retake.textContent = more ? `Record again (${q.max_takes - q.takes_used} left)` : "";
-  show(index + 1 < state.questions.length ? ui.next : ui.finish, more ? ui.retake : null);
+  ui.status.textContent = justRecorded ? "Your answer is saved. Watch it if you like, then keep it or record again." : "Your answer is saved.";
+  const left = q.max_takes - q.takes_used;
+  ui.progress.textContent = `Question ${q.number} of ${state.questions.length} · takes left: ${left}`;
+  ui.retake.textContent = `Record again (${left} take${left === 1 ? "" : "s"} left)`;
+  show(index + 1 < state.questions.length ? ui.next : ui.finish, left > 0 ? ui.retake : null);
 }
 
-function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
-
-async function api(method, path, body) {
-  const resp = await fetch(`${base}${path}`, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = await resp.json().catch(() => ({}));
-  if (!resp.ok) throw new Error(data.error || `The server answered ${resp.status}.`);
-  return data;
-}
-
-ui.start.onclick = startRecording;
-ui.retake.onclick = () => {
-  const q = question();
-  q.answer = null;
-  present();
-};
+ui.retake.onclick = () => { question().answer = null; present(); };
 ui.next.onclick = () => { index += 1; present(); };
 ui.finish.onclick = async () => {
+  if (index < state.questions.length) index = firstOpen();
+  if (index < state.questions.length) return present();
   try {
     const r = await api("POST", "/finish");
     window.location.assign(r.next);
@@ -221,4 +365,5 @@ ui.finish.onclick = async () => {
   }
 };
 ui.camera.onclick = openCamera;
-openCamera();
+
+ChunkStore.open().then((s) => { store = s; openCamera(); });

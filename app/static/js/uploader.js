@@ -1,5 +1,6 @@
 // Uploads a recording's chunks in order while it is being recorded, each acknowledged by the
-// server; failed chunks are retried with backoff and wait for the network to come back.
+// server; failed chunks are retried with backoff and wait for the network to come back. Every
+// chunk is also kept in the ChunkStore (IndexedDB) until the server confirms the whole answer.
 const MAX_BACKOFF_MS = 10_000;
 
 class PermanentError extends Error {}
@@ -17,18 +18,32 @@ async function hex(buffer) {
 }
 
 export class Uploader {
-  constructor(url, csrf, onStatus) {
+  constructor(url, csrf, onStatus, store, answerId) {
     this.url = url;
     this.csrf = csrf;
     this.onStatus = onStatus || (() => {});
+    this.store = store;
+    this.answerId = answerId;
     this.chunks = [];
+    this.saved = [];
     this.acked = 0;
     this.running = null;
     this.failure = null;
   }
 
+  // Carry on with a take found in the ChunkStore after a reload: the server already holds
+  // `acked` chunks of it.
+  static resume(url, csrf, onStatus, store, answerId, chunks, acked) {
+    const up = new Uploader(url, csrf, onStatus, store, answerId);
+    up.chunks = chunks;
+    up.acked = acked;
+    return up;
+  }
+
   push(blob) {
+    const seq = this.chunks.length;
     this.chunks.push(blob);
+    if (this.store) this.saved.push(this.store.putChunk(this.answerId, seq, blob).catch(() => {}));
     if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
   }
 
@@ -82,9 +97,12 @@ export class Uploader {
     this.onStatus("Checking your answer…");
     const sha256 = await hex(await new Blob(this.chunks).arrayBuffer());
     const body = JSON.stringify({ chunks: this.chunks.length, sha256, duration_ms: durationMs });
-    return this.send(() => fetch(`${this.url}/finalize`, {
+    await Promise.all(this.saved);
+    const receipt = await this.send(() => fetch(`${this.url}/finalize`, {
       method: "POST", credentials: "same-origin", body,
       headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrf },
     }));
+    if (this.store) await this.store.drop(this.answerId).catch(() => {});
+    return receipt;
   }
 }
