@@ -69,3 +69,21 @@ def make_scores(user, candidate, values, submit: str | None = "yes"):
         review.save_score(user, candidate, q.public_id, str(v), f"comment {v} by {user.name}")
     if submit:
         grading.submit_review(user, candidate, submit, f"overall by {user.name}")
+
+
+def make_media_answer(candidate, question, data: bytes = b"\x00fake-mp4" * 64, **fields):
+    """A ready answer whose MP4 really is in the bucket (any bytes; real MP4 for browser tests)."""
+    from flask import current_app
+
+    from app.models import new_public_id
+
+    public_id = new_public_id()
+    key = f"answers/{public_id}/review.mp4"
+    current_app.extensions["oneway_storage"].put_bytes(key, data, "video/mp4")
+    fields.setdefault("width", 320)
+    fields.setdefault("height", 240)
+    fields.setdefault("transcript", {"language": "en", "text": "hello world", "segments": [
+        {"start": 0.0, "end": 1.0, "text": "hello world", "words": [
+            {"word": "hello", "start": 0.0, "end": 0.5}, {"word": "world", "start": 0.5, "end": 1.0}]}]})
+    return make_ready_answer(candidate, question, public_id=public_id, mp4_key=key, mp4_size=len(data),
+                             duration_s=fields.pop("duration_s", 1.0), **fields)

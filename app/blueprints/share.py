@@ -1,0 +1,158 @@
+"""Share links: staff create, list and revoke them; guests view (and maybe score) through them.
+
+Guest routes live under /s/<token>/..., media included, so that every request re-checks the link
+and a revoked or expired link stops everything at once.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from app.delivery import require, stream_object
+from app.media.captions import to_webvtt
+from app.services import ServiceError
+from app.services import sharing as svc
+from app.services.interviews import get_interview, list_candidates
+
+bp = Blueprint("share", __name__)
+staff = Blueprint("share_staff", __name__)
+
+
+# Staff: create, list, revoke, see who looked.
+
+@staff.before_request
+@login_required
+def _staff_only():
+    return None
+
+
+@staff.get("/interviews/<public_id>/shares")
+def index(public_id: str):
+    interview = get_interview(current_user, public_id)
+    return render_template("share/manage.html", interview=interview,
+                           candidates=list_candidates(interview),
+                           links=svc.links_for_interview(current_user, interview))
+
+
+@staff.post("/interviews/<public_id>/shares")
+def create(public_id: str):
+    interview = get_interview(current_user, public_id)
+    try:
+        link, token = svc.create_link(current_user, request.form.getlist("candidate"),
+                                      request.form.get("permission", "view"),
+                                      request.form.get("hide_names") == "on",
+                                      request.form.get("days", "7"), request.form.get("label", ""))
+    except ServiceError as e:
+        if e.status in (403, 404):
+            raise
+        flash(e.message, "error")
+        return redirect(url_for(".index", public_id=public_id))
+    # The link is shown once, here; only its hash is stored.
+    return render_template("share/created.html", interview=interview, link=link,
+                           url=url_for("share.landing", token=token, _external=True))
+
+
+@staff.get("/shares/<public_id>")
+def show(public_id: str):
+    link = svc.get_link(current_user, public_id)
+    return render_template("share/link.html", link=link, views=svc.views(link), svc=svc)
+
+
+@staff.post("/shares/<public_id>/revoke")
+def revoke(public_id: str):
+    link = svc.get_link(current_user, public_id)
+    svc.revoke(current_user, link)
+    flash("The link is revoked; it stopped working at once.", "info")
+    return redirect(url_for(".show", public_id=public_id))
+
+
+# Guests.
+
+@bp.after_request
+def _no_store(resp):
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Robots-Tag"] = "noindex"
+    return resp
+
+
+def _guest(link):
+    return svc.guest_for(link, session.get("share_guests", {}).get(link.public_id))
+
+
+def _log(link, token: str, candidate=None, guest=None) -> None:
+    # The token is a secret: the log keeps the path without it.
+    svc.log_view(link, request.path.replace(token, "…"), request.remote_addr or "",
+                 request.user_agent.string, candidate, guest)
+
+
+@bp.get("/s/<token>")
+def landing(token: str):
+    link = svc.link_for_token(token)
+    guest = _guest(link)
+    _log(link, token, guest=guest)
+    if len(link.candidates) == 1:
+        return redirect(url_for(".candidate", token=token, cand=link.candidates[0].public_id))
+    return render_template("share/list.html", link=link, token=token, guest=guest, svc=svc)
+
+
+@bp.post("/s/<token>/guest")
+def name(token: str):
+    link = svc.link_for_token(token)
+    try:
+        guest = svc.register_guest(link, request.form.get("name", ""))
+    except ServiceError as e:
+        flash(e.message, "error")
+        return redirect(request.form.get("back") or url_for(".landing", token=token))
+    names = dict(session.get("share_guests", {}))
+    names[link.public_id] = guest.id
+    session["share_guests"] = names
+    flash(f"Thank you, {guest.name}. Your scores will show as a guest's.", "info")
+    back = request.form.get("back", "")
+    return redirect(back if back.startswith(f"/s/{token}") else url_for(".landing", token=token))
+
+
+@bp.get("/s/<token>/c/<cand>")
+def candidate(token: str, cand: str):
+    link = svc.link_for_token(token)
+    candidate = svc.shared_candidate(link, cand)
+    guest = _guest(link)
+    _log(link, token, candidate, guest)
+    return render_template("share/candidate.html", link=link, token=token, candidate=candidate,
+                           name=svc.display_name(link, candidate), guest=guest,
+                           items=svc.shared_items(candidate, guest))
+
+
+@bp.post("/s/<token>/c/<cand>/q/<question_id>/score")
+def score(token: str, cand: str, question_id: str):
+    link = svc.link_for_token(token)
+    candidate = svc.shared_candidate(link, cand)
+    try:
+        svc.save_guest_score(link, _guest(link), candidate, question_id, request.form.get("value", ""),
+                             request.form.get("comment", ""))
+        flash("Score saved.", "info")
+    except ServiceError as e:
+        if e.status in (403, 404):
+            raise
+        flash(e.message, "error")
+    return redirect(url_for(".candidate", token=token, cand=cand, _anchor=f"q-{question_id}"))
+
+
+@bp.get("/s/<token>/media/<answer_id>/video")
+def video(token: str, answer_id: str):
+    answer = svc.shared_answer(svc.link_for_token(token), answer_id)
+    return stream_object(require(answer.mp4_key), answer.mp4_size,
+                         "video/mp4" if answer.width else "audio/mp4")
+
+
+@bp.get("/s/<token>/media/<answer_id>/poster.jpg")
+def poster(token: str, answer_id: str):
+    answer = svc.shared_answer(svc.link_for_token(token), answer_id)
+    return stream_object(require(answer.poster_key), answer.poster_size, "image/jpeg")
+
+
+@bp.get("/s/<token>/media/<answer_id>/captions.vtt")
+def captions(token: str, answer_id: str):
+    answer = svc.shared_answer(svc.link_for_token(token), answer_id)
+    require(answer.transcript)
+    return to_webvtt(answer.transcript.get("segments", [])), 200, {"Content-Type": "text/vtt; charset=utf-8"}
