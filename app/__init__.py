@@ -42,9 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for bp in (auth.bp, export.bp, health.bp, interviews.bp, invite.bp, review.bp):
         app.register_blueprint(bp)
-    from app.blueprints import grading, share
+    from app.blueprints import grading, share, team
 
-    for bp in (grading.bp, share.bp, share.staff):
+    for bp in (grading.bp, share.bp, share.staff, team.bp):
         app.register_blueprint(bp)
 
     from app.cli import register_cli

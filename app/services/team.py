@@ -1,0 +1,127 @@
+"""The team: owners invite colleagues by link with a role; reviewers can be assigned to interviews.
+
+An invite's token (256 random bits) is shown once and stored only as its SHA-256; it works once,
+until it expires or is revoked. Assignment rule (see app.services.access): a reviewer with no
+assignment sees every interview of the organisation; one assigned to any interview sees only
+the interviews they are assigned to. Owners and recruiters always see everything.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from app.extensions import db
+from app.models import ROLES, Interview, InterviewAssignment, Organisation, TeamInvite, User, utcnow
+from app.security import hash_token, new_token
+from app.services import ServiceError, accounts
+
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,100}$")
+INVITE_DAYS = 7
+
+
+def _require_owner(user: User) -> None:
+    if user.role != "owner":
+        raise ServiceError("Only owners may invite colleagues.", 403)
+
+
+def members(user: User) -> list[User]:
+    return list(db.session.execute(
+        db.select(User).filter_by(org_id=user.org_id).order_by(User.name)).scalars())
+
+
+def pending_invites(user: User) -> list[TeamInvite]:
+    """Invites of the organisation not yet accepted, revoked or expired."""
+    return list(db.session.execute(
+        db.select(TeamInvite).filter(TeamInvite.org_id == user.org_id, TeamInvite.accepted_at.is_(None),
+                                     TeamInvite.revoked_at.is_(None), TeamInvite.expires_at > utcnow())
+        .order_by(TeamInvite.created_at.desc())).scalars())
+
+
+def invite(user: User, email: str, role: str) -> tuple[TeamInvite, str]:
+    """A join link for this email with this role; returns it with its token, which is never stored."""
+    _require_owner(user)
+    email = (email or "").strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ServiceError("Enter a valid email address for your colleague.")
+    if role not in ROLES:
+        raise ServiceError(f"Choose a role: {', '.join(ROLES)}.")
+    if db.session.execute(db.select(User.id).filter_by(email=email)).first():
+        raise ServiceError("An account with this email already exists.", 409)
+    token = new_token()
+    inv = TeamInvite(org_id=user.org_id, created_by_id=user.id, email=email, role=role,
+                     token_hash=hash_token(token), expires_at=utcnow() + timedelta(days=INVITE_DAYS))
+    db.session.add(inv)
+    db.session.commit()
+    return inv, token
+
+
+def revoke_invite(user: User, public_id: str) -> None:
+    _require_owner(user)
+    inv = db.session.execute(
+        db.select(TeamInvite).filter_by(public_id=public_id, org_id=user.org_id)).scalar_one_or_none()
+    if inv is None:
+        raise ServiceError("Invite not found.", 404)
+    inv.revoked_at = inv.revoked_at or utcnow()
+    db.session.commit()
+
+
+def invite_for_token(token: str) -> TeamInvite:
+    """The usable invite for this token: unknown is 404; used, revoked or expired is 410."""
+    inv = None
+    if _TOKEN_RE.match(token or ""):
+        inv = db.session.execute(
+            db.select(TeamInvite).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
+    if inv is None:
+        raise ServiceError("This invite link is not valid. Check that you copied all of it.", 404)
+    if inv.accepted_at is not None:
+        raise ServiceError("This invite has already been used. Sign in instead.", 410)
+    if inv.revoked_at is not None or inv.expires_at <= utcnow():
+        raise ServiceError("This invite has expired. Ask for a new one.", 410)
+    return inv
+
+
+def accept(token: str, name: str, password: str) -> User:
+    """Create the colleague's account in the inviting organisation, with the invited role."""
+    inv = invite_for_token(token)
+    org = db.session.get(Organisation, inv.org_id)
+    if not (name or "").strip():
+        raise ServiceError("Enter your name.")
+    user = accounts.create_user(org, inv.email, name, password, inv.role)
+    inv.accepted_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def assigned_reviewers(interview: Interview) -> list[User]:
+    return list(db.session.execute(
+        db.select(User).join(InterviewAssignment, InterviewAssignment.user_id == User.id)
+        .filter(InterviewAssignment.interview_id == interview.id).order_by(User.name)).scalars())
+
+
+def set_assignment(user: User, interview: Interview, reviewer_public_id: str, assigned: bool) -> None:
+    """Assign a reviewer of the organisation to an interview, or remove the assignment."""
+    if not user.can_author:
+        raise ServiceError("Only owners and recruiters may assign reviewers.", 403)
+    reviewer = db.session.execute(
+        db.select(User).filter_by(public_id=reviewer_public_id, org_id=user.org_id)).scalar_one_or_none()
+    if reviewer is None:
+        raise ServiceError("Colleague not found.", 404)
+    if reviewer.role != "reviewer":
+        raise ServiceError("Only reviewers are limited by assignments; owners and recruiters see "
+                           "every interview.")
+    row = db.session.execute(db.select(InterviewAssignment).filter_by(
+        interview_id=interview.id, user_id=reviewer.id)).scalar_one_or_none()
+    if assigned and row is None:
+        db.session.add(InterviewAssignment(interview_id=interview.id, user_id=reviewer.id))
+    elif not assigned and row is not None:
+        db.session.delete(row)
+    db.session.commit()
+
+
+def assignment_view(user: User, interview: Interview) -> dict:
+    """For the interview page: the organisation's reviewers and which are assigned here."""
+    if not user.can_author:
+        return {}
+    reviewers = [m for m in members(user) if m.role == "reviewer"]
+    return {"reviewers": reviewers, "assigned": {u.id for u in assigned_reviewers(interview)}}
