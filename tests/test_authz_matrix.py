@@ -1,0 +1,201 @@
+"""Who gets what, on every route: each actor against each route, with the status it must answer.
+
+Actors: owner, recruiter, a reviewer assigned to the interview, a reviewer assigned only to
+another interview, an owner of another organisation, guests holding a view link and a score
+link, guests holding a revoked and an expired link, and nobody signed in. Staff routes target
+interview A's objects; /s/ routes use the actor's own share token (a forged one for actors who
+hold none); candidate (/i/) routes use a forged token, since no actor holds the candidate's.
+One world per backend, routes run in order (state-changing ones aimed at spare objects, and
+sign-out last), so the whole matrix costs a few hundred requests.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import utcnow
+from app.services import sharing, team
+from tests.factories import make_candidate, make_interview, make_media_answer, make_user
+from tests.helpers import CsrfClient
+
+STAFF = ("owner", "recruiter", "rev_assigned", "rev_other", "stranger")
+GUESTS = ("guest_view", "guest_score", "revoked", "expired", "anon")
+ACTORS = STAFF + GUESTS
+
+
+def staff(owner, recruiter=None, reviewer=None, hidden=404, stranger=None):
+    """Expected statuses for a staff route on interview A's objects."""
+    recruiter = owner if recruiter is None else recruiter
+    reviewer = recruiter if reviewer is None else reviewer
+    return {"owner": owner, "recruiter": recruiter, "rev_assigned": reviewer, "rev_other": hidden,
+            "stranger": hidden if stranger is None else stranger, **dict.fromkeys(GUESTS, 302)}
+
+
+def everyone(status, guests=None):
+    return {**dict.fromkeys(STAFF, status), **dict.fromkeys(GUESTS, status if guests is None else guests)}
+
+
+def shared(view, score=None):
+    """Expected statuses for a /s/ route: live links per permission, dead links 410, others 404."""
+    return {**dict.fromkeys(("owner", "recruiter", "rev_assigned", "rev_other", "stranger", "anon"), 404),
+            "guest_view": view, "guest_score": view if score is None else score,
+            "revoked": 410, "expired": 410}
+
+
+F = {"value": "4", "comment": "ok"}
+# (endpoint, method, path, form data, expected by actor)
+ROUTES = [
+    ("static", "GET", "/static/css/app.css", None, everyone(200)),
+    ("health.healthz", "GET", "/healthz", None, everyone((200, 503))),
+    ("auth.login", "GET", "/login", None, everyone(302, guests=200)),
+    ("interviews.index", "GET", "/", None, everyone(200, guests=302)),
+    ("interviews.new", "GET", "/interviews/new", None, everyone(200, guests=302)),
+    ("interviews.show", "GET", "/interviews/{iv}", None, staff(200)),
+    ("grading.queue", "GET", "/interviews/{iv}/queue", None, staff(200)),
+    ("grading.next_candidate", "GET", "/interviews/{iv}/next", None, staff(302)),
+    ("grading.export_scores", "GET", "/interviews/{iv}/scores.csv", None, staff(200, reviewer=403)),
+    ("share_staff.index", "GET", "/interviews/{iv}/shares", None, staff(200)),
+    ("share_staff.show", "GET", "/shares/{link}", None, staff(200)),
+    ("review.candidate", "GET", "/review/candidates/{cand}", None, staff(200)),
+    ("export.candidate_zip", "GET", "/review/candidates/{cand}/export.zip", None, staff(200)),
+    ("review.video", "GET", "/media/answers/{answer}/video", None, staff(200)),
+    ("review.poster", "GET", "/media/answers/{answer}/poster.jpg", None, staff(200)),
+    ("review.captions", "GET", "/media/answers/{answer}/captions.vtt", None, staff(200)),
+    ("team.index", "GET", "/team", None, everyone(200, guests=302)),
+    ("team.join", "GET", "/join/{join}", None, everyone(200)),
+    ("share.landing", "GET", "/s/{token}", None, shared(200)),
+    ("share.candidate", "GET", "/s/{token}/c/{cand}", None, shared(200)),
+    ("share.video", "GET", "/s/{token}/media/{answer}/video", None, shared(200)),
+    ("share.poster", "GET", "/s/{token}/media/{answer}/poster.jpg", None, shared(200)),
+    ("share.captions", "GET", "/s/{token}/media/{answer}/captions.vtt", None, shared(200)),
+    ("share.name", "POST", "/s/{token}/guest", {"name": "Someone"}, shared(302)),
+    ("share.score", "POST", "/s/{token}/c/{cand}/q/{q}/score", F, shared(403, score=302)),
+    ("invite.landing", "GET", "/i/{forged}", None, everyone(404)),
+    ("invite.data", "GET", "/i/{forged}/data", None, everyone(404)),
+    ("invite.state", "GET", "/i/{forged}/state", None, everyone(404)),
+    ("invite.record", "GET", "/i/{forged}/record", None, everyone(404)),
+    ("invite.done", "GET", "/i/{forged}/done", None, everyone(404)),
+    ("invite.consent", "POST", "/i/{forged}/consent", {"agree": "on"}, everyone(404)),
+    ("invite.start_take", "POST", "/i/{forged}/questions/{q}/takes", {}, everyone(404)),
+    ("invite.put_chunk", "PUT", "/i/{forged}/answers/{answer}/chunks/0", b"x", everyone(404)),
+    ("invite.finalize", "POST", "/i/{forged}/answers/{answer}/finalize", {}, everyone(404)),
+    ("invite.finish", "POST", "/i/{forged}/finish", {}, everyone(404)),
+    ("team.join", "POST", "/join/{join}", {"name": "", "password": ""}, everyone(400)),
+    ("auth.login", "POST", "/login", {"email": "x@example.com", "password": "nope-nope"},
+     everyone(302, guests=401)),
+    ("interviews.new", "POST", "/interviews/new", {"title": "T"},
+     {**staff(302, reviewer=403, stranger=302), "rev_other": 403}),
+    ("interviews.add_question", "POST", "/interviews/{iv}/questions",
+     {"prompt": "P", "think_seconds": "1", "answer_seconds": "30", "max_takes": "1"},
+     staff(302, reviewer=403)),
+    ("interviews.delete_question", "POST", "/interviews/{iv}/questions/{q}/delete", {},
+     staff(302, reviewer=403)),
+    ("interviews.invite", "POST", "/interviews/{iv}/candidates", {"name": "N", "email": "n@example.com"},
+     staff(200, reviewer=403)),
+    ("team.assign", "POST", "/interviews/{iv}/assignments", {"user": "{rev_assigned}", "assigned": "1"},
+     staff(302, reviewer=403)),
+    ("share_staff.create", "POST", "/interviews/{iv}/shares", {"candidate": "{cand}", "days": "1"},
+     staff(200, reviewer=403)),
+    ("share_staff.revoke", "POST", "/shares/{spare_link}/revoke", {}, staff(302, reviewer=403)),
+    ("team.invite", "POST", "/team/invites", {"email": "{fresh_email}", "role": "reviewer"},
+     {**staff(200, recruiter=403, reviewer=403, stranger=200), "rev_other": 403}),
+    ("team.revoke", "POST", "/team/invites/{invite}/revoke", {},
+     {**staff(302, recruiter=403, reviewer=403), "rev_other": 403}),
+    ("review.score", "POST", "/review/candidates/{cand}/questions/{q}/score", F, staff(302)),
+    ("grading.submit", "POST", "/review/candidates/{cand}/submit", {"recommendation": "yes"}, staff(302)),
+    ("grading.reveal", "POST", "/review/candidates/{cand}/reveal", {}, staff(302, reviewer=403)),
+    ("grading.decide", "POST", "/review/candidates/{cand}/decision", {"value": "hold"},
+     staff(302, reviewer=403)),
+    ("review.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302)),
+    ("auth.logout", "POST", "/logout", {}, everyone(302)),
+]
+
+
+@pytest.fixture
+def world(app):
+    owner = make_user(role="owner")
+    org = owner.organisation
+    users = {"owner": owner, "recruiter": make_user(org=org, role="recruiter"),
+             "rev_assigned": make_user(org=org, role="reviewer"),
+             "rev_other": make_user(org=org, role="reviewer"), "stranger": make_user(role="owner")}
+    iv, other_iv = make_interview(owner, questions=2), make_interview(owner, questions=1)
+    team.set_assignment(owner, iv, users["rev_assigned"].public_id, True)
+    team.set_assignment(owner, other_iv, users["rev_other"].public_id, True)
+    cand, _ = make_candidate(iv)
+    cand2, _ = make_candidate(iv)
+    answer = make_media_answer(cand, iv.questions[0])
+    storage_key = f"answers/{answer.public_id}/poster.jpg"
+    app.extensions["oneway_storage"].put_bytes(storage_key, b"\xff\xd8jpeg", "image/jpeg")
+    answer.poster_key, answer.poster_size = storage_key, 6
+    answer2 = make_media_answer(cand, iv.questions[1])
+    db.session.commit()
+    both = [cand.public_id, cand2.public_id]
+    link, view_token = sharing.create_link(owner, both, "view")
+    _, score_token = sharing.create_link(owner, both, "score")
+    revoked, revoked_token = sharing.create_link(owner, both, "score")
+    sharing.revoke(owner, revoked)
+    expired, expired_token = sharing.create_link(owner, both, "score")
+    expired.expires_at = utcnow() - timedelta(minutes=1)
+    spare, _ = sharing.create_link(owner, both, "view")
+    invite, join_token = team.invite(owner, "joiner@example.com", "reviewer")
+    db.session.commit()
+    forged = secrets.token_urlsafe(32)
+    tokens = {"guest_view": view_token, "guest_score": score_token, "revoked": revoked_token,
+              "expired": expired_token}
+    values = {"iv": iv.public_id, "cand": cand.public_id, "q": iv.questions[0].public_id,
+              "answer": answer.public_id, "answer2": answer2.public_id, "link": link.public_id,
+              "spare_link": spare.public_id, "invite": invite.public_id, "join": join_token,
+              "forged": forged, "rev_assigned": users["rev_assigned"].public_id}
+    clients = {}
+    for actor in ACTORS:
+        cc = CsrfClient(app.test_client())
+        if actor in users:
+            cc.login(users[actor].email)
+        else:
+            cc.refresh("/login")
+        clients[actor] = cc
+    clients["guest_score"].post(f"/s/{score_token}/guest", data={"name": "Scoring Guest"})
+    return clients, tokens, values
+
+
+def _fill(template, values: dict, actor: str, tokens: dict, n: int):
+    if not isinstance(template, str):
+        return template
+    return template.format(**values, token=tokens.get(actor, values["forged"]),
+                           fresh_email=f"new{n}-{actor}@example.com")
+
+
+def test_every_route_answers_each_actor_as_it_should(world):
+    clients, tokens, values = world
+    wrong = []
+    for n, (endpoint, method, path, data, expected) in enumerate(ROUTES):
+        for actor in ACTORS:
+            cc = clients[actor]
+            url = _fill(path, values, actor, tokens, n)
+            if method == "GET":
+                resp = cc.get(url)
+            elif method == "PUT":
+                resp = cc.put(url, data=data)
+            else:
+                form = {k: _fill(v, values, actor, tokens, n) for k, v in (data or {}).items()}
+                resp = cc.post(url, data=form)
+            want = expected[actor]
+            ok = resp.status_code in want if isinstance(want, tuple) else resp.status_code == want
+            if not ok:
+                wrong.append(f"{method} {endpoint} as {actor}: expected {want}, got {resp.status_code}")
+            resp.close()
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_matrix_covers_every_route(app):
+    covered = {(endpoint, method) for endpoint, method, *_ in ROUTES}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (rule.endpoint, method) not in covered:
+                missing.append(f"{method} {rule.rule} ({rule.endpoint})")
+    assert not missing, "add these routes to ROUTES: " + ", ".join(sorted(missing))
