@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.delivery import require, stream_object
@@ -28,18 +28,22 @@ def candidate(public_id: str):
     return render_template("review/candidate.html", candidate=cand,
                            items=svc.review_items(current_user, cand), my_review=mine,
                            summary=grading.summary(cand) if mine else None,
-                           decisions=grading.decisions(cand), grading=grading)
+                           decisions=grading.decisions(cand), grading=grading,
+                           previous=svc.previous_candidate(cand))
 
 
 @bp.post("/review/candidates/<public_id>/questions/<question_id>/score")
 def score(public_id: str, question_id: str):
     cand = svc.get_candidate(current_user, public_id)
+    wants_json = request.accept_mimetypes.best == "application/json"  # review.js saves in place
     try:
-        svc.save_score(current_user, cand, question_id, request.form.get("value", ""),
-                       request.form.get("comment", ""))
+        saved = svc.save_score(current_user, cand, question_id, request.form.get("value", ""),
+                               request.form.get("comment", ""))
+        if wants_json:
+            return jsonify(value=saved.value, comment=saved.comment)
         flash("Score saved.", "info")
     except ServiceError as e:
-        if e.status == 404:
+        if e.status == 404 or wants_json:
             raise
         flash(e.message, "error")
     return redirect(url_for(".candidate", public_id=public_id, _anchor=f"q-{question_id}"))

@@ -6,7 +6,7 @@ and a revoked or expired link stops everything at once.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.delivery import require, stream_object
@@ -127,12 +127,15 @@ def candidate(token: str, cand: str):
 def score(token: str, cand: str, question_id: str):
     link = svc.link_for_token(token)
     candidate = svc.shared_candidate(link, cand)
+    wants_json = request.accept_mimetypes.best == "application/json"  # review.js saves in place
     try:
-        svc.save_guest_score(link, _guest(link), candidate, question_id, request.form.get("value", ""),
-                             request.form.get("comment", ""))
+        saved = svc.save_guest_score(link, _guest(link), candidate, question_id,
+                                     request.form.get("value", ""), request.form.get("comment", ""))
+        if wants_json:
+            return jsonify(value=saved.value, comment=saved.comment)
         flash("Score saved.", "info")
     except ServiceError as e:
-        if e.status in (403, 404):
+        if e.status in (403, 404) or wants_json:
             raise
         flash(e.message, "error")
     return redirect(url_for(".candidate", token=token, cand=cand, _anchor=f"q-{question_id}"))

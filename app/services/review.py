@@ -80,3 +80,14 @@ def get_answer(user: User, public_id: str) -> Answer:
     if answer is None:
         raise ServiceError("Recording not found.", 404)
     return answer
+
+
+def previous_candidate(candidate: Candidate) -> Candidate | None:
+    """The candidate invited just before this one to the same interview, if any."""
+    return db.session.execute(
+        db.select(Candidate).filter(
+            Candidate.interview_id == candidate.interview_id,
+            db.or_(Candidate.created_at < candidate.created_at,
+                   db.and_(Candidate.created_at == candidate.created_at, Candidate.id < candidate.id)))
+        .order_by(Candidate.created_at.desc(), Candidate.id.desc()).limit(1)
+    ).scalar_one_or_none()

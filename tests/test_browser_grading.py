@@ -1,0 +1,139 @@
+"""A grader grades a candidate with the keyboard alone in headless Chromium; another grader's score
+stays out of the page until the first has submitted."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from app.extensions import db
+from app.models import Review, Score
+from tests.browser import CHROMIUM, live_server
+from tests.conftest import BACKENDS
+from tests.factories import (
+    PASSWORD,
+    make_candidate,
+    make_interview,
+    make_media_answer,
+    make_scores,
+    make_user,
+)
+
+WORDS = ["first", "second", "third", "fourth", "fifth", "sixth"]
+
+
+@pytest.fixture(scope="module")
+def mp4(tmp_path_factory) -> bytes:
+    """Twelve seconds of test pattern and tone, H.264/AAC with the index up front."""
+    out = tmp_path_factory.mktemp("grading") / "answer.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10",
+                    "-f", "lavfi", "-i", "sine=frequency=440", "-t", "12", "-c:v", "libx264",
+                    "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart",
+                    str(out)], check=True, timeout=60)
+    return out.read_bytes()
+
+
+def _transcript() -> dict:
+    words = [{"word": w, "start": 2.0 * i, "end": 2.0 * i + 1.5} for i, w in enumerate(WORDS)]
+    return {"language": "en", "text": " ".join(WORDS),
+            "segments": [{"start": 0.0, "end": 12.0, "text": " ".join(WORDS), "words": words}]}
+
+
+def _media(page) -> dict:
+    return page.evaluate("""() => { const v = document.querySelector('section.answer video');
+        return {t: v.currentTime, paused: v.paused, rate: v.playbackRate,
+                captions: v.textTracks[0] && v.textTracks[0].mode}; }""")
+
+
+@pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)
+def test_grader_grades_a_candidate_with_the_keyboard_alone(app, backend, mp4):
+    from playwright.sync_api import expect, sync_playwright
+
+    owner = make_user(role="owner")
+    alice = make_user(org=owner.organisation, role="reviewer")
+    bob = make_user(org=owner.organisation, role="reviewer")
+    interview = make_interview(owner, questions=2)
+    cand, _ = make_candidate(interview)
+    later, _ = make_candidate(interview)
+    for c in (cand, later):
+        for q in interview.questions:
+            make_media_answer(c, q, data=mp4, transcript=_transcript(), duration_s=12.0)
+    make_scores(alice, cand, [1, 2])  # comments "comment 1 by ..." and an overall "overall by ..."
+
+    with live_server(app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"])
+        try:
+            page = browser.new_page()
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{base}/login")
+            page.get_by_label("Email").fill(bob.email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{base}/")
+            page.goto(f"{base}/review/candidates/{cand.public_id}")
+            page.locator("[data-controls]").first.wait_for(state="visible")
+            # Blind: nothing of Alice's is on the page before Bob submits.
+            assert "comment 1 by" not in page.content() and page.locator("[data-summary]").count() == 0
+
+            page.keyboard.press("?")
+            expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+            page.keyboard.press("Escape")
+            expect(page.locator("[data-help]")).to_be_hidden()
+
+            page.keyboard.press("k")
+            page.wait_for_function("() => !document.querySelector('section.answer video').paused")
+            page.keyboard.press("k")
+            page.wait_for_function("() => document.querySelector('section.answer video').paused")
+            start = _media(page)["t"]
+            page.keyboard.press("l")
+            assert _media(page)["t"] >= min(start + 9.9, 11.9)
+            page.keyboard.press("j")
+            assert _media(page)["t"] <= start + 0.5
+            page.keyboard.press(">")
+            page.keyboard.press(">")
+            assert _media(page)["rate"] == 1.5
+            page.keyboard.press("<")
+            assert _media(page)["rate"] == 1.25
+            assert _media(page)["captions"] == "showing"
+            page.keyboard.press("c")
+            assert _media(page)["captions"] == "hidden"
+
+            # The transcript: a click on a word seeks there and that word lights up.
+            page.locator("section.answer").first.locator(".w", has_text="fourth").click()
+            page.wait_for_function("() => document.querySelector('section.answer video').currentTime >= 6")
+            expect(page.locator("section.answer").first.locator(".w.now")).to_have_count(1)
+            page.keyboard.press("k")  # pause (the click started playback)
+
+            page.keyboard.press("Escape")
+            page.keyboard.press("p")  # back to question 1 whatever the click focused
+            page.keyboard.press("4")
+            first = page.locator("section.answer").nth(0)
+            expect(first.locator("[data-saved-score]")).to_have_attribute("data-saved-score", "4")
+            page.keyboard.press("5")  # the digit moved on to question 2
+            second = page.locator("section.answer").nth(1)
+            expect(second.locator("[data-saved-score]")).to_have_attribute("data-saved-score", "5")
+
+            page.keyboard.press("g")
+            page.keyboard.press("ArrowRight")  # from "Strong yes" to "Yes"
+            page.keyboard.press("Tab")
+            page.keyboard.type("Clear answers.")
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")
+            page.locator("[data-summary]").wait_for()
+            assert "comment 1 by" in page.content()  # now Alice's scores show
+
+            page.keyboard.press("Shift+N")
+            page.wait_for_url(f"**/review/candidates/{later.public_id}")
+            assert not errors, errors
+        finally:
+            browser.close()
+
+    db.session.expire_all()
+    scores = db.session.execute(db.select(Score.value).filter_by(user_id=bob.id, candidate_id=cand.id)
+                                .order_by(Score.question_id)).scalars().all()
+    assert scores == [4, 5]
+    review = db.session.execute(db.select(Review).filter_by(user_id=bob.id)).scalar_one()
+    assert (review.recommendation, review.comment) == ("yes", "Clear answers.")
