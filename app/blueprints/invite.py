@@ -110,4 +110,16 @@ def finish(token: str):
 @bp.get("/done")
 def done(token: str):
     candidate = svc.candidate_for_token(token)
-    return render_template("invite/done.html", candidate=candidate, state=_state(candidate))
+    return render_template("invite/done.html", candidate=candidate, token=token,
+                           state=_state(candidate))
+
+
+@bp.get("/data")
+def data(token: str):
+    """What is stored about this candidate, every take included, in plain words."""
+    candidate = svc.candidate_for_token(token)
+    numbers = {q.id: i for i, q in enumerate(candidate.interview.questions, 1)}
+    takes = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
+    kept = {a.id for a in svc.current_answers(candidate).values()}
+    return render_template("invite/data.html", candidate=candidate, token=token,
+                           interview=candidate.interview, takes=takes, numbers=numbers, kept=kept)

@@ -1,0 +1,189 @@
+"""Every candidate page passes an axe-core WCAG 2.2 AA scan in headless Chromium, on a desktop
+window and on a phone, and the phone pages fit the screen one-handed."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import utcnow
+from tests.browser import ROOT, chromium, live_server
+from tests.conftest import BACKENDS
+from tests.factories import make_candidate, make_interview, make_ready_answer
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PIXEL_7 = {"viewport": {"width": 412, "height": 915}, "device_scale_factor": 2.625,
+           "is_mobile": True, "has_touch": True}
+IPHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+          "is_mobile": True, "has_touch": True}
+SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 3,
+               "is_mobile": True, "has_touch": True}
+# Browser tests are slow: one backend is enough, PostgreSQL where the machine has it.
+pytestmark = [
+    pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True),
+    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `npm ci` (make test does)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser(media_dir):
+    with chromium(media_dir["y4m"], media_dir["speech"]) as b:
+        yield b
+
+
+@pytest.fixture
+def base(app):
+    with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(device): a fresh page (own cookies) with that device's screen."""
+    contexts = []
+
+    def open_(device: dict):
+        ctx = browser.new_context(**device)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(30_000)
+        return page
+
+    yield open_
+    for ctx in contexts:
+        ctx.close()
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical WCAG 2.2 AA violations on the page as it is now.
+    axe is injected through the DevTools protocol, which the page's strict CSP does not govern."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+             "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def assert_accessible(page, what: str) -> None:
+    found = axe_violations(page)
+    assert not found, f"{what}: {json.dumps(found, indent=1)}"
+
+
+def wait_for_camera(page) -> None:
+    """The preview plays the fake camera and the recorder offers its first action."""
+    page.wait_for_function(
+        "() => { const v = document.getElementById('preview');"
+        " return v && v.readyState >= 2 && v.videoWidth > 0 && !v.paused; }", timeout=30_000)
+    page.locator(".actions button:visible").first.wait_for(timeout=30_000)
+
+
+def _think_candidate():
+    """A candidate who has consented, with a long think time so the countdown stays on screen."""
+    return make_candidate(make_interview(questions=2, think=120, answer=60))
+
+
+def _completed_candidate():
+    candidate, token = make_candidate(make_interview(questions=2))
+    for i, q in enumerate(candidate.interview.questions):
+        make_ready_answer(candidate, q, original_size=123_456 + i, original_sha256=f"{i}" * 64,
+                          uploaded_at=utcnow())
+    candidate.status, candidate.completed_at = "completed", utcnow()
+    db.session.commit()
+    return candidate, token
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PIXEL_7], ids=["desktop", "pixel7"])
+def test_landing_and_consent_error_are_accessible(app, base, open_page, device):
+    _, token = make_candidate(consent=False)
+    page = open_page(device)
+    page.goto(f"{base}/i/{token}")
+    assert_accessible(page, "landing")
+    # Sent without ticking the box (the browser's own check turned off): the error is shown.
+    page.locator("form").evaluate("f => { f.noValidate = true; }")
+    page.get_by_role("button", name="Agree and continue").click()
+    page.get_by_role("alert").wait_for()
+    assert_accessible(page, "landing with the consent error")
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PIXEL_7], ids=["desktop", "pixel7"])
+def test_record_page_is_accessible(app, base, open_page, device):
+    """Each stage before the first answer: device check, practice question, real question."""
+    _, token = _think_candidate()
+    page = open_page(device)
+    page.goto(f"{base}/i/{token}/record")
+    wait_for_camera(page)
+    assert_accessible(page, "record page, device check")
+    page.get_by_role("button", name="Continue to a practice question").click()
+    page.locator("#timer").filter(has_text="Thinking time").wait_for()
+    assert_accessible(page, "record page, practice question")
+    page.get_by_role("button", name="Start the interview").click()
+    page.locator("#progress").filter(has_text="Question 1 of 2").wait_for()
+    page.locator("#timer").filter(has_text="Thinking time").wait_for()
+    assert_accessible(page, "record page, think countdown of question 1")
+
+
+def test_done_data_and_error_pages_are_accessible(app, base, open_page):
+    _, token = _completed_candidate()
+    expired, expired_token = make_candidate()
+    expired.expires_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+    page = open_page(DESKTOP)
+    page.goto(f"{base}/i/{token}")
+    page.wait_for_url("**/done")
+    assert_accessible(page, "done page")
+    page.get_by_role("link", name="What we store about you").click()
+    page.wait_for_url("**/data")
+    assert_accessible(page, "data page")
+    assert page.goto(f"{base}/i/{expired_token}").status == 410
+    assert_accessible(page, "expired link")
+    assert page.goto(f"{base}/i/{'A' * 43}").status == 404
+    assert_accessible(page, "unknown link")
+
+
+def _fits(page, what: str) -> None:
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"{what} scrolls sideways: {width}"
+
+
+@pytest.mark.parametrize("device", [IPHONE, PIXEL_7, SMALL_PHONE], ids=["iphone", "pixel7", "360px"])
+def test_candidate_pages_fit_a_phone_held_upright(app, base, open_page, device):
+    _, token = make_candidate(make_interview(questions=1, think=120, answer=60), consent=False)
+    interview = make_interview(questions=1, think=120, answer=60)
+    interview.questions[0].prompt = ("Tell us about a time you disagreed with a colleague about how "
+                                     "to do a piece of work: what happened, and what did you learn?")
+    db.session.commit()
+    _, recording_token = make_candidate(interview)
+    _, done_token = _completed_candidate()
+    page = open_page(device)
+    page.goto(f"{base}/i/{token}")
+    _fits(page, "landing")
+    button = page.get_by_role("button", name="Agree and continue")
+    assert button.bounding_box()["height"] >= 44
+    page.goto(f"{base}/i/{recording_token}/record")
+    wait_for_camera(page)
+    page.get_by_role("button", name="Continue to a practice question").click()
+    page.get_by_role("button", name="Start the interview").click()
+    page.locator("#progress").filter(has_text="Question 1 of 1").wait_for()
+    page.locator("#timer").filter(has_text="Thinking time").wait_for()
+    _fits(page, "record page")
+    # Where the page opens, without scrolling: the preview leaves room, the main button is on screen.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    found = page.evaluate("""() => {
+        const b = [...document.querySelectorAll('.actions button.primary')]
+            .find((x) => !x.hidden).getBoundingClientRect();
+        return {preview: document.getElementById('preview').getBoundingClientRect().height,
+                top: b.top, bottom: b.bottom, height: b.height, width: b.width,
+                vh: window.innerHeight, vw: window.innerWidth};
+    }""")
+    assert found["preview"] <= 0.46 * found["vh"], found
+    assert 0 <= found["top"] and found["bottom"] <= found["vh"], found
+    assert found["height"] >= 44 and found["width"] >= 0.8 * found["vw"], found
+    for path in ("done", "data"):
+        page.goto(f"{base}/i/{done_token}/{path}")
+        _fits(page, f"{path} page")
