@@ -89,6 +89,10 @@ class Interview(Timestamps, db.Model):
     intro: Mapped[str] = mapped_column(sa.Text, default="")
     language: Mapped[str | None] = mapped_column(sa.String(16))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Fair review: reviewers see "Candidate N", no email or picture; media "video", "audio" or
+    # "transcript" limits what reviewers get (owners and recruiters always see everything).
+    anonymous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    review_media: Mapped[str] = mapped_column(sa.String(12), default="video", server_default="video")
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(
@@ -111,6 +115,9 @@ class Question(Timestamps, db.Model):
     think_seconds: Mapped[int] = mapped_column(default=30)
     answer_seconds: Mapped[int] = mapped_column(default=120)
     max_takes: Mapped[int] = mapped_column(default=2)
+    # The rubric, for graders only: what a strong answer contains, and named criteria scored 1-5.
+    ideal_answer: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    criteria: Mapped[list | None] = mapped_column(sa.JSON)
 
     interview: Mapped[Interview] = relationship(back_populates="questions")
 
@@ -226,6 +233,8 @@ class Score(Timestamps, db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     value: Mapped[int] = mapped_column()
     comment: Mapped[str] = mapped_column(sa.Text, default="")
+    # Per-criterion scores where the question has criteria; value is then their rounded mean.
+    criteria: Mapped[list | None] = mapped_column(sa.JSON)
 
     user: Mapped[User] = relationship()
 

@@ -94,6 +94,8 @@ ROUTES = [
      staff(302, reviewer=403)),
     ("interviews.delete_question", "POST", "/interviews/{iv}/questions/{q}/delete", {},
      staff(302, reviewer=403)),
+    ("interviews.rubric", "POST", "/interviews/{iv}/questions/{q}/rubric", {"ideal_answer": "Clear."},
+     staff(302, reviewer=403)),
     ("interviews.invite", "POST", "/interviews/{iv}/candidates", {"name": "N", "email": "n@example.com"},
      staff(200, reviewer=403)),
     ("team.assign", "POST", "/interviews/{iv}/assignments", {"user": "{rev_assigned}", "assigned": "1"},

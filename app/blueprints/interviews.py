@@ -90,3 +90,17 @@ def invite(public_id: str):
     # The link is shown once, on this page only; only its hash is stored.
     return render_template("interviews/invited.html", interview=interview, candidate=candidate,
                            link=link)
+
+
+@bp.post("/interviews/<public_id>/questions/<question_id>/rubric")
+def rubric(public_id: str, question_id: str):
+    interview = svc.get_interview(current_user, public_id)
+    try:
+        svc.set_rubric(current_user, interview, question_id, request.form.get("ideal_answer", ""),
+                       request.form.get("criteria", ""))
+        flash("Rubric saved.", "info")
+    except ServiceError as e:
+        if e.status in (403, 404):
+            raise
+        flash(e.message, "error")
+    return redirect(url_for(".show", public_id=public_id, _anchor="qs"))

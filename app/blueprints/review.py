@@ -38,7 +38,7 @@ def score(public_id: str, question_id: str):
     wants_json = request.accept_mimetypes.best == "application/json"  # review.js saves in place
     try:
         saved = svc.save_score(current_user, cand, question_id, request.form.get("value", ""),
-                               request.form.get("comment", ""))
+                               request.form.get("comment", ""), svc.criteria_from_form(request.form))
         if wants_json:
             return jsonify(value=saved.value, comment=saved.comment)
         flash("Score saved.", "info")

@@ -132,7 +132,7 @@ class GraderScores:
 
     name: str
     kind: str  # "staff" or "guest"
-    values: dict[int, int] = field(default_factory=dict)
+    values: dict[int, float] = field(default_factory=dict)
     comments: dict[int, str] = field(default_factory=dict)
     recommendation: str | None = None
     comment: str = ""
@@ -145,14 +145,14 @@ class GraderScores:
 @dataclass
 class QuestionSummary:
     question: Question
-    ratings: list[int]
+    ratings: list[float]
 
     @property
     def rating(self) -> float | None:
         return mean(self.ratings) if self.ratings else None
 
     @property
-    def spread(self) -> int:
+    def spread(self) -> float:
         return max(self.ratings) - min(self.ratings) if len(self.ratings) > 1 else 0
 
 
@@ -196,7 +196,9 @@ def summary(candidate: Candidate) -> Summary:
         r = reviews[s.user_id]
         g = graders.setdefault(s.user_id, GraderScores(s.user.name, "staff", recommendation=r.recommendation,
                                                        comment=r.comment))
-        g.values[s.question_id], g.comments[s.question_id] = s.value, s.comment
+        # With criteria, the grader's exact mean, not the rounded value, feeds the rating.
+        g.values[s.question_id] = mean(s.criteria) if s.criteria else s.value
+        g.comments[s.question_id] = s.comment
     guests: dict[int, GraderScores] = {}
     for s in db.session.execute(
         db.select(GuestScore).filter_by(candidate_id=candidate.id).options(db.joinedload(GuestScore.guest))
@@ -255,7 +257,8 @@ def export_csv(user: User, interview: Interview) -> Iterator[str]:
                 continue
             writer.writerow(head + [_cell(g.name), g.kind, g.recommendation or "",
                                     f"{g.rating:.2f}" if g.rating is not None else "",
-                                    *[g.values.get(q.id, "") for q in questions], _cell(g.comment)])
+                                    *[f"{g.values[q.id]:.3g}" if q.id in g.values else "" for q in questions],
+                                    _cell(g.comment)])
         yield flush()
 
 

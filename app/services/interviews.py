@@ -142,3 +142,36 @@ def list_candidates(interview: Interview) -> list[Candidate]:
     return list(db.session.execute(
         db.select(Candidate).filter_by(interview_id=interview.id).order_by(Candidate.created_at)
     ).scalars())
+
+
+MAX_CRITERIA = 8
+
+
+def set_rubric(user: User, interview: Interview, question_public_id: str, ideal_answer: str,
+               criteria_text: str) -> Question:
+    """Set a question's ideal answer and criteria (one per line); criteria are fixed once scored."""
+    _require_author(user)
+    question = next((q for q in interview.questions if q.public_id == question_public_id), None)
+    if question is None:
+        raise ServiceError("Question not found.", 404)
+    ideal_answer = (ideal_answer or "").strip()
+    if len(ideal_answer) > 5000:
+        raise ServiceError("An ideal answer may be at most 5000 characters.")
+    criteria = [line.strip() for line in (criteria_text or "").splitlines() if line.strip()]
+    if len(criteria) > MAX_CRITERIA:
+        raise ServiceError(f"A question may have at most {MAX_CRITERIA} criteria.")
+    if any(len(c) > 200 for c in criteria):
+        raise ServiceError("A criterion may be at most 200 characters.")
+    if criteria != (question.criteria or []) and _has_scores(question):
+        raise ServiceError("This question has been scored; its criteria can no longer change "
+                           "(the ideal answer still can).", 409)
+    question.ideal_answer, question.criteria = ideal_answer, criteria or None
+    db.session.commit()
+    return question
+
+
+def _has_scores(question: Question) -> bool:
+    from app.models import Score
+
+    return db.session.execute(
+        db.select(Score.id).filter_by(question_id=question.id).limit(1)).first() is not None

@@ -42,19 +42,21 @@ def review_items(user: User, candidate: Candidate) -> list[QuestionReview]:
 
 
 def save_score(user: User, candidate: Candidate, question_public_id: str, value: str,
-               comment: str) -> Score:
-    """Create or replace this grader's 1-5 score and comment for one question."""
+               comment: str, criteria: dict[int, str] | None = None) -> Score:
+    """Create or replace this grader's 1-5 score and comment for one question; where the question
+    has criteria, one 1-5 score per criterion, and the question's score is their rounded mean."""
     question = next((q for q in candidate.interview.questions
                      if q.public_id == question_public_id), None)
     if question is None:
         raise ServiceError("That question is not part of this interview.", 404)
     require_not_submitted(user, candidate)
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ServiceError("Choose a score from 1 to 5.")
-    if not 1 <= number <= 5:
-        raise ServiceError("Choose a score from 1 to 5.")
+    per_criterion = None
+    if question.criteria:
+        per_criterion = [_one_to_five((criteria or {}).get(i, ""), f"“{name}”")
+                         for i, name in enumerate(question.criteria)]
+        number = int(sum(per_criterion) / len(per_criterion) + 0.5)
+    else:
+        number = _one_to_five(value)
     comment = (comment or "").strip()
     if len(comment) > 5000:
         raise ServiceError("A comment may be at most 5000 characters.")
@@ -65,9 +67,28 @@ def save_score(user: User, candidate: Candidate, question_public_id: str, value:
     if score is None:
         score = Score(candidate_id=candidate.id, question_id=question.id, user_id=user.id)
         db.session.add(score)
-    score.value, score.comment = number, comment
+    score.value, score.comment, score.criteria = number, comment, per_criterion
     db.session.commit()
     return score
+
+
+def _one_to_five(value, what: str = "") -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 5:
+        raise ServiceError(f"Choose a score from 1 to 5{' for ' + what if what else ''}.")
+    return number
+
+
+def criteria_from_form(form) -> dict[int, str]:
+    """criterion-0, criterion-1, ... form fields as {0: "4", 1: "3"}."""
+    found = {}
+    for key, value in form.items():
+        if key.startswith("criterion-") and key[10:].isdigit():
+            found[int(key[10:])] = value
+    return found
 
 
 def get_answer(user: User, public_id: str) -> Answer:

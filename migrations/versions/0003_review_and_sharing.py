@@ -1,12 +1,15 @@
 """review and sharing: reviews (recommendation and submission), decisions, share links with
 their candidates, guests, guest scores and view log, team invites, interview assignments,
-and candidate_stats (rating, review count and decision, kept for the queue)
+candidate_stats (rating, review count and decision, kept for the queue), rubric and
+anonymised-review columns
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22 16:28:02.976135
 
-Hand-reviewed: new tables only; nothing existing changes, so it is safe on a live database.
+Hand-reviewed: new tables, and new columns with server defaults on interviews (anonymous,
+review_media), questions (ideal_answer, criteria) and scores (criteria); existing rows keep
+working unchanged.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -20,6 +23,15 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('interviews', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('anonymous', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('review_media', sa.String(length=12), server_default='video', nullable=False))
+    with op.batch_alter_table('questions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ideal_answer', sa.Text(), server_default='', nullable=False))
+        batch_op.add_column(sa.Column('criteria', sa.JSON(), nullable=True))
+    with op.batch_alter_table('scores', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('criteria', sa.JSON(), nullable=True))
+
     op.create_table('share_links',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
@@ -214,3 +226,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_share_links_org_id'))
 
     op.drop_table('share_links')
+    with op.batch_alter_table('scores', schema=None) as batch_op:
+        batch_op.drop_column('criteria')
+    with op.batch_alter_table('questions', schema=None) as batch_op:
+        batch_op.drop_column('criteria')
+        batch_op.drop_column('ideal_answer')
+    with op.batch_alter_table('interviews', schema=None) as batch_op:
+        batch_op.drop_column('review_media')
+        batch_op.drop_column('anonymous')

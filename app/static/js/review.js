@@ -101,9 +101,21 @@ function focusQuestion(i) {
 async function score(value) {
   const form = sections[current]?.querySelector("form.score");
   if (!form) return say("This question can no longer be scored.");
-  const radio = form.querySelector(`input[name="value"][value="${value}"]`);
-  if (!radio) return;
-  radio.checked = true;
+  const groups = [...form.querySelectorAll("[data-criterion]")];
+  if (groups.length) {
+    // One digit per criterion, in order; the score is saved when the last one is given.
+    const i = Number(form.dataset.next || 0);
+    groups[i].querySelector(`input[value="${value}"]`).checked = true;
+    form.dataset.next = String((i + 1) % groups.length);
+    if (i + 1 < groups.length) {
+      return say(`${groups[i].querySelector("legend").textContent}: ${value}. Next: ${
+        groups[i + 1].querySelector("legend").textContent}`);
+    }
+  } else {
+    const radio = form.querySelector(`input[name="value"][value="${value}"]`);
+    if (!radio) return;
+    radio.checked = true;
+  }
   const body = new FormData(form);
   const resp = await fetch(form.action, {
     method: "POST", body, headers: { "X-CSRFToken": csrf, Accept: "application/json" },
