@@ -65,9 +65,11 @@ def _register_errors(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
     def wants_json() -> bool:
-        return request.path.startswith("/i/") and request.method != "GET" or (
-            request.accept_mimetypes.best == "application/json"
-        )
+        # The candidate's recorder talks JSON (its state poll included); the consent form is a page.
+        if request.path.startswith("/i/") and request.endpoint != "invite.consent" and (
+                request.method != "GET" or request.endpoint == "invite.state"):
+            return True
+        return request.accept_mimetypes.best == "application/json"
 
     def render(status: int, title: str, message: str):
         if wants_json():

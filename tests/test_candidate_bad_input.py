@@ -1,0 +1,298 @@
+"""Bad input on every candidate endpoint: a clear 4xx with a readable message, never a 500, and
+nothing stored half-way (database rows and storage objects counted before and after)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+
+from app import states
+from app.extensions import db
+from app.models import Answer, AnswerChunk, Candidate, utcnow
+from app.storage import answer_key, chunk_key
+from tests.factories import make_candidate, make_interview
+from tests.helpers import CsrfClient
+
+FIRST = b"\x1a\x45\xdf\xa3 first chunk of a recording"
+SECOND = b"second chunk of a recording"
+
+# Every route of the invite blueprint: endpoint, method, path, and what kind of answer it gives.
+ROUTES = [
+    ("invite.landing", "GET", "/i/{t}", "page"),
+    ("invite.consent", "POST", "/i/{t}/consent", "form"),
+    ("invite.record", "GET", "/i/{t}/record", "page"),
+    ("invite.state", "GET", "/i/{t}/state", "api"),
+    ("invite.start_take", "POST", "/i/{t}/questions/{q}/takes", "api"),
+    ("invite.put_chunk", "PUT", "/i/{t}/answers/{a}/chunks/1", "api"),
+    ("invite.finalize", "POST", "/i/{t}/answers/{a}/finalize", "api"),
+    ("invite.finish", "POST", "/i/{t}/finish", "api"),
+    ("invite.done", "GET", "/i/{t}/done", "page"),
+    ("invite.data", "GET", "/i/{t}/data", "page"),
+]
+FORGED = ["A" * 43, "short", "x" * 300, "not a token!", "%2e%2e"]
+
+
+class World:
+    """A candidate part-way through an answer (one chunk sent), seen through a browser-like client."""
+
+    def __init__(self, app, client):
+        self.app = app
+        self.interview = make_interview(questions=1)
+        self.candidate, self.token = make_candidate(self.interview)
+        self.question = self.interview.questions[0].public_id
+        self.cc = CsrfClient(client)
+        self.cc.refresh(f"/i/{self.token}")
+        resp = self.cc.post(f"/i/{self.token}/questions/{self.question}/takes",
+                            json={"content_type": "video/webm"})
+        self.answer = resp.get_json()["answer_id"]
+        assert self.cc.put(self.chunk_url(0), data=FIRST).status_code == 200
+
+    def chunk_url(self, seq, token=None, answer=None) -> str:
+        return f"/i/{token or self.token}/answers/{answer or self.answer}/chunks/{seq}"
+
+    def finalize_url(self, token=None, answer=None) -> str:
+        return f"/i/{token or self.token}/answers/{answer or self.answer}/finalize"
+
+    def send(self, method: str, path: str, kind: str, client=None):
+        """What the candidate's browser would send to this route, all of it valid but the link."""
+        cc = client or self.cc
+        if method == "GET":
+            return cc.get(path)
+        if kind == "form":
+            return cc.post(path, data={"consent": "yes"})
+        if method == "PUT":
+            return cc.put(path, data=SECOND)
+        body = {"content_type": "video/webm"} if path.endswith("/takes") else {
+            "chunks": 2, "sha256": hashlib.sha256(FIRST + SECOND).hexdigest(), "duration_ms": 2000}
+        return cc.post(path, json=body)
+
+    def stored(self):
+        """Everything a request could have written: rows, candidate fields, objects in storage."""
+        db.session.expire_all()
+        count = lambda model: db.session.execute(  # noqa: E731
+            db.select(db.func.count()).select_from(model)).scalar_one()
+        store = self.app.extensions["oneway_storage"]
+        objects = {o.object_name for o in store.client.list_objects(store.bucket, recursive=True)}
+        answers = db.session.execute(
+            db.select(Answer.public_id, Answer.status, Answer.chunk_count, Answer.received_bytes,
+                      Answer.original_key).order_by(Answer.id)).all()
+        candidates = db.session.execute(
+            db.select(Candidate.id, Candidate.status, Candidate.consent_at, Candidate.completed_at)
+            .order_by(Candidate.id)).all()
+        return count(Answer), count(AnswerChunk), answers, candidates, objects
+
+
+@pytest.fixture
+def world(app, client):
+    return World(app, client)
+
+
+def _error_text(resp, kind: str) -> str:
+    assert resp.status_code < 500, resp.get_data(as_text=True)
+    if kind == "api":
+        assert resp.is_json, (resp.status_code, resp.get_data(as_text=True)[:300])
+        return resp.get_json()["error"]
+    assert resp.mimetype == "text/html", resp.mimetype
+    return resp.get_data(as_text=True)
+
+
+def test_every_candidate_route_is_covered_here(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("invite.")}
+    assert endpoints == {r[0] for r in ROUTES}
+
+
+@pytest.mark.parametrize("endpoint,method,path,kind", ROUTES, ids=[r[0] for r in ROUTES])
+def test_forged_link_is_404_on_every_route_and_writes_nothing(world, endpoint, method, path, kind):
+    before = world.stored()
+    url = path.format(t="A" * 43, q=world.question, a=world.answer)
+    resp = world.send(method, url, kind)
+    assert resp.status_code == 404
+    assert "not valid" in _error_text(resp, kind)
+    assert world.stored() == before
+
+
+@pytest.mark.parametrize("endpoint,method,path,kind", ROUTES, ids=[r[0] for r in ROUTES])
+def test_expired_link_is_410_on_every_route_and_writes_nothing(world, endpoint, method, path, kind):
+    fresh, fresh_token = make_candidate(world.interview, consent=False)
+    for cand in (world.candidate, fresh):
+        cand.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    # Consent is tried with a link never used, so a write would show; the rest with the one in use.
+    token = fresh_token if endpoint == "invite.consent" else world.token
+    before = world.stored()
+    resp = world.send(method, path.format(t=token, q=world.question, a=world.answer), kind)
+    assert resp.status_code == 410
+    assert "expired" in _error_text(resp, kind)
+    assert world.stored() == before
+
+
+@pytest.mark.parametrize("token", FORGED)
+def test_malformed_links_are_404(world, token):
+    before = world.stored()
+    for method, path, kind in [("GET", "/i/{t}", "page"), ("GET", "/i/{t}/state", "api"),
+                               ("PUT", "/i/{t}/answers/{a}/chunks/1", "api")]:
+        resp = world.send(method, path.format(t=token, a=world.answer), kind)
+        assert resp.status_code == 404
+        assert _error_text(resp, kind)
+    assert world.stored() == before
+
+
+UNSAFE = [r for r in ROUTES if r[1] != "GET"]
+
+
+@pytest.mark.parametrize("csrf", ["missing", "forged"])
+@pytest.mark.parametrize("endpoint,method,path,kind", UNSAFE, ids=[r[0] for r in UNSAFE])
+def test_missing_or_forged_csrf_token_is_refused(world, client, endpoint, method, path, kind, csrf):
+    fresh, fresh_token = make_candidate(world.interview, consent=False)
+    token = fresh_token if endpoint == "invite.consent" else world.token
+    before = world.stored()
+    bare = CsrfClient(client)
+    bare.token = "" if csrf == "missing" else "forged-token"
+    resp = world.send(method, path.format(t=token, q=world.question, a=world.answer), kind, bare)
+    assert resp.status_code == 400
+    assert "expired" in _error_text(resp, kind)
+    assert world.stored() == before
+
+
+def test_chunk_numbers_must_be_whole_and_not_negative(world):
+    before = world.stored()
+    resp = world.cc.put(world.chunk_url(-1), data=SECOND)
+    assert resp.status_code == 400 and "negative" in _error_text(resp, "api")
+    resp = world.cc.put(world.chunk_url("one"), data=SECOND)
+    assert resp.status_code == 404 and _error_text(resp, "api")
+    assert world.stored() == before
+
+
+def test_out_of_order_and_replayed_chunks_never_change_what_is_stored(world):
+    before = world.stored()
+    assert world.cc.put(world.chunk_url(2), data=SECOND).status_code == 409
+    resp = world.cc.put(world.chunk_url(0), data=b"other bytes under the same number")
+    assert resp.status_code == 409 and "different content" in _error_text(resp, "api")
+    assert world.stored() == before
+    store = world.app.extensions["oneway_storage"]
+    assert store.get_bytes(chunk_key(world.answer, 0)) == FIRST
+
+
+def test_a_chunk_larger_than_a_request_may_be_is_413_with_a_message(world):
+    world.app.config["MAX_CONTENT_LENGTH"] = 1024
+    before = world.stored()
+    resp = world.cc.put(world.chunk_url(1), data=b"x" * 4096)
+    assert resp.status_code == 413 and "larger than allowed" in _error_text(resp, "api")
+    resp = world.cc.post(f"/i/{world.token}/questions/{world.question}/takes",
+                         json={"content_type": "video/webm", "padding": "x" * 4096})
+    assert resp.status_code == 413 and _error_text(resp, "api")
+    assert world.stored() == before
+    # The take goes on: the next chunk of an allowed size is taken.
+    assert world.cc.put(world.chunk_url(1), data=SECOND).status_code == 200
+
+
+def test_a_recording_over_the_answer_limit_is_413_and_the_chunk_is_not_kept(world):
+    world.app.config["MAX_ANSWER_BYTES"] = len(FIRST) + 4
+    before = world.stored()
+    resp = world.cc.put(world.chunk_url(1), data=SECOND)
+    assert resp.status_code == 413 and "larger than allowed" in _error_text(resp, "api")
+    assert world.stored() == before
+
+
+def test_chunks_and_finalize_for_another_candidates_answer_are_404(world, client):
+    other = World(world.app, world.app.test_client())
+    before = world.stored()
+    resp = world.cc.put(world.chunk_url(1, answer=other.answer), data=SECOND)
+    assert resp.status_code == 404 and "not part of your interview" in _error_text(resp, "api")
+    resp = world.cc.post(world.finalize_url(answer=other.answer),
+                         json={"chunks": 1, "sha256": hashlib.sha256(FIRST).hexdigest()})
+    assert resp.status_code == 404 and "not part of your interview" in _error_text(resp, "api")
+    assert world.stored() == before
+
+
+@pytest.mark.parametrize("body,content_type,status", [
+    ("{not json", "application/json", 400),
+    ("[1, 2]", "application/json", 400),
+    ("", None, 400),
+    ("chunks=1&sha256=abc", "application/x-www-form-urlencoded", 400),
+    (json.dumps({"chunks": None, "sha256": "0" * 64}), "application/json", 400),
+    (json.dumps({"chunks": "1"}), "application/json", 400),
+    (json.dumps({"chunks": 1, "sha256": "not-a-checksum"}), "application/json", 400),
+    (json.dumps({"chunks": 1, "sha256": "0" * 64, "duration_ms": "soon"}), "application/json", 400),
+    (json.dumps({"chunks": 0, "sha256": "0" * 64}), "application/json", 409),
+    (json.dumps({"chunks": -3, "sha256": "0" * 64}), "application/json", 409),
+    (json.dumps({"chunks": 10 ** 30, "sha256": "0" * 64}), "application/json", 409),
+], ids=["malformed-json", "json-list", "empty", "form", "null-count", "no-checksum", "bad-checksum",
+        "bad-duration", "zero-chunks", "negative-chunks", "huge-count"])
+def test_malformed_finalize_is_refused_and_nothing_is_assembled(world, body, content_type, status):
+    before = world.stored()
+    headers = {"X-CSRFToken": world.cc.token}
+    if content_type:
+        headers["Content-Type"] = content_type
+    resp = world.cc.client.post(world.finalize_url(), data=body, headers=headers)
+    assert resp.status_code == status
+    assert _error_text(resp, "api")
+    assert world.stored() == before
+
+
+def test_a_checksum_that_does_not_match_leaves_no_joined_object(world):
+    assert world.cc.put(world.chunk_url(1), data=SECOND).status_code == 200
+    before = world.stored()
+    resp = world.cc.post(world.finalize_url(), json={"chunks": 2, "sha256": "f" * 64})
+    assert resp.status_code == 422 and "checksum" in _error_text(resp, "api")
+    assert world.stored() == before
+    assert answer_key(world.answer, "original.webm") not in before[-1]
+    # The chunks are still there, so the right checksum can finish it.
+    good = hashlib.sha256(FIRST + SECOND).hexdigest()
+    assert world.cc.post(world.finalize_url(), json={"chunks": 2, "sha256": good}).status_code == 200
+
+
+@pytest.mark.parametrize("question,body,status", [
+    ("unknown", {"content_type": "video/webm"}, 404),
+    ("other-interview", {"content_type": "video/webm"}, 404),
+    ("mine", {}, 415),
+    ("mine", {"content_type": ""}, 415),
+    ("mine", {"content_type": 123}, 415),
+    ("mine", {"content_type": "text/html"}, 415),
+    ("mine", "{not json", 415),
+], ids=["unknown-question", "other-interview", "no-type", "empty-type", "number-type", "html-type",
+        "malformed-json"])
+def test_bad_take_requests_open_no_take(world, question, body, status):
+    other, _ = make_candidate()
+    qid = {"unknown": "q" * 22, "other-interview": other.interview.questions[0].public_id,
+           "mine": world.question}[question]
+    before = world.stored()
+    url = f"/i/{world.token}/questions/{qid}/takes"
+    if isinstance(body, dict):
+        resp = world.cc.post(url, json=body)
+    else:
+        resp = world.cc.client.post(url, data=body, headers={"X-CSRFToken": world.cc.token,
+                                                            "Content-Type": "application/json"})
+    assert resp.status_code == status
+    assert _error_text(resp, "api")
+    assert world.stored() == before
+
+
+def test_nothing_can_be_recorded_after_the_interview_is_finished(world):
+    world.candidate.status, world.candidate.completed_at = "completed", utcnow()
+    db.session.commit()
+    before = world.stored()
+    resp = world.cc.post(f"/i/{world.token}/questions/{world.question}/takes",
+                         json={"content_type": "video/webm"})
+    assert resp.status_code == 409 and "already finished" in _error_text(resp, "api")
+    resp = world.cc.post(f"/i/{world.token}/finish", json={})
+    assert resp.status_code == 409 and _error_text(resp, "api")
+    assert world.stored() == before
+    answer = db.session.execute(db.select(Answer).filter_by(public_id=world.answer)).scalar_one()
+    assert answer.status == states.RECORDING
+
+
+@pytest.mark.xfail(strict=True, reason="recording.put_chunk and finalize do not check that the "
+                   "interview is finished; the fix belongs in app/services/recording.py")
+def test_a_take_left_open_cannot_be_completed_after_the_interview_is_finished(world):
+    world.candidate.status, world.candidate.completed_at = "completed", utcnow()
+    db.session.commit()
+    before = world.stored()
+    resp = world.cc.put(world.chunk_url(1), data=SECOND)
+    assert resp.status_code == 409
+    good = hashlib.sha256(FIRST).hexdigest()
+    assert world.cc.post(world.finalize_url(), json={"chunks": 1, "sha256": good}).status_code == 409
+    assert world.stored() == before
