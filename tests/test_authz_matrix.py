@@ -47,6 +47,8 @@ def shared(view, score=None):
 
 
 F = {"value": "4", "comment": "ok"}
+AUTHORS_ONLY = staff(200, reviewer=403, hidden=403, stranger=404)  # share pages: reviewers never
+AUTHORS_ONLY_POST = staff(302, reviewer=403, hidden=403, stranger=404)
 # (endpoint, method, path, form data, expected by actor)
 ROUTES = [
     ("static", "GET", "/static/css/app.css", None, everyone(200)),
@@ -58,12 +60,14 @@ ROUTES = [
     ("grading.queue", "GET", "/interviews/{iv}/queue", None, staff(200)),
     ("grading.next_candidate", "GET", "/interviews/{iv}/next", None, staff(302)),
     ("grading.export_scores", "GET", "/interviews/{iv}/scores.csv", None, staff(200, reviewer=403)),
-    ("share_staff.index", "GET", "/interviews/{iv}/shares", None, staff(200)),
-    ("share_staff.show", "GET", "/shares/{link}", None, staff(200)),
+    ("share_staff.index", "GET", "/interviews/{iv}/shares", None, AUTHORS_ONLY),
+    ("share_staff.show", "GET", "/shares/{link}", None, AUTHORS_ONLY),
+    ("grading.search", "GET", "/interviews/{iv}/search?q=hello", None, staff(200)),
     ("review.candidate", "GET", "/review/candidates/{cand}", None, staff(200)),
     ("export.candidate_zip", "GET", "/review/candidates/{cand}/export.zip", None, staff(200)),
     ("review.video", "GET", "/media/answers/{answer}/video", None, staff(200)),
     ("review.poster", "GET", "/media/answers/{answer}/poster.jpg", None, staff(200)),
+    ("review.audio", "GET", "/media/answers/{answer}/audio", None, staff(200)),
     ("review.captions", "GET", "/media/answers/{answer}/captions.vtt", None, staff(200)),
     ("team.index", "GET", "/team", None, everyone(200, guests=302)),
     ("team.join", "GET", "/join/{join}", None, everyone(200)),
@@ -101,8 +105,8 @@ ROUTES = [
     ("team.assign", "POST", "/interviews/{iv}/assignments", {"user": "{rev_assigned}", "assigned": "1"},
      staff(302, reviewer=403)),
     ("share_staff.create", "POST", "/interviews/{iv}/shares", {"candidate": "{cand}", "days": "1"},
-     staff(200, reviewer=403)),
-    ("share_staff.revoke", "POST", "/shares/{spare_link}/revoke", {}, staff(302, reviewer=403)),
+     AUTHORS_ONLY),
+    ("share_staff.revoke", "POST", "/shares/{spare_link}/revoke", {}, AUTHORS_ONLY_POST),
     ("team.invite", "POST", "/team/invites", {"email": "{fresh_email}", "role": "reviewer"},
      {**staff(200, recruiter=403, reviewer=403, stranger=200), "rev_other": 403}),
     ("team.revoke", "POST", "/team/invites/{invite}/revoke", {},
@@ -111,6 +115,8 @@ ROUTES = [
     ("grading.submit", "POST", "/review/candidates/{cand}/submit", {"recommendation": "yes"}, staff(302)),
     ("grading.reveal", "POST", "/review/candidates/{cand}/reveal", {}, staff(302, reviewer=403)),
     ("grading.decide", "POST", "/review/candidates/{cand}/decision", {"value": "hold"},
+     staff(302, reviewer=403)),
+    ("grading.review_mode", "POST", "/interviews/{iv}/review-mode", {"review_media": "video"},
      staff(302, reviewer=403)),
     ("review.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302)),
     ("auth.logout", "POST", "/logout", {}, everyone(302)),
@@ -133,6 +139,8 @@ def world(app):
     storage_key = f"answers/{answer.public_id}/poster.jpg"
     app.extensions["oneway_storage"].put_bytes(storage_key, b"\xff\xd8jpeg", "image/jpeg")
     answer.poster_key, answer.poster_size = storage_key, 6
+    answer.audio_key = f"answers/{answer.public_id}/speech.wav"
+    app.extensions["oneway_storage"].put_bytes(answer.audio_key, b"RIFF....WAVE", "audio/wav")
     answer2 = make_media_answer(cand, iv.questions[1])
     db.session.commit()
     both = [cand.public_id, cand2.public_id]

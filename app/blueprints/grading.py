@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
-from app.services import ServiceError
+from app.services import ServiceError, anonymity
 from app.services import candidate_queue as queue_svc
 from app.services import grading as svc
+from app.services import search as search_svc
 from app.services.interviews import get_interview
 from app.services.review import get_candidate
 
@@ -93,3 +94,32 @@ def export_scores(public_id: str):
 def _chain(first: str, rest):
     yield first
     yield from rest
+
+
+@bp.get("/interviews/<public_id>/search")
+def search(public_id: str):
+    """Where words are spoken in the interview's answers; each hit opens the answer at that moment."""
+    interview = get_interview(current_user, public_id)
+    query = request.args.get("q", "")
+    hits, error = [], None
+    if query.strip():
+        try:
+            hits = search_svc.search(current_user, interview, query)
+        except ServiceError as e:
+            error = e.message
+    return render_template("grading/search.html", interview=interview, query=query, hits=hits,
+                           error=error, max_hits=search_svc.MAX_HITS), 400 if error else 200
+
+
+@bp.post("/interviews/<public_id>/review-mode")
+def review_mode(public_id: str):
+    interview = get_interview(current_user, public_id)
+    try:
+        anonymity.set_mode(current_user, interview, request.form.get("anonymous") == "on",
+                           request.form.get("review_media", ""))
+        flash("Review settings saved.", "info")
+    except ServiceError as e:
+        if e.status == 403:
+            raise
+        flash(e.message, "error")
+    return redirect(url_for("interviews.show", public_id=public_id, _anchor="review-mode"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.services import ServiceError, candidate_queue, team
+from app.services import ServiceError, anonymity, candidate_queue, team
 from app.services import interviews as svc
 
 bp = Blueprint("interviews", __name__)
@@ -45,7 +45,8 @@ def show(public_id: str):
     return render_template("interviews/show.html", interview=interview, page=page,
                            filters=candidate_queue.Filters(), sorts=candidate_queue.SORTS,
                            graded=candidate_queue.GRADED,
-                           assignment=team.assignment_view(current_user, interview))
+                           assignment=team.assignment_view(current_user, interview), query="",
+                           review_media=anonymity.REVIEW_MEDIA)
 
 
 @bp.post("/interviews/<public_id>/questions")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.delivery import require, stream_object
 from app.extensions import db
 from app.media.captions import to_webvtt
-from app.services import ServiceError, grading, pipeline
+from app.services import ServiceError, anonymity, grading, pipeline
 from app.services import review as svc
 
 bp = Blueprint("review", __name__)
@@ -24,12 +24,15 @@ def _staff_only():
 def candidate(public_id: str):
     cand = svc.get_candidate(current_user, public_id)
     mine = grading.my_review(current_user, cand)
+    hidden = anonymity.hides_identity(current_user, cand.interview)
     # Blind by default: the others' scores are loaded only once this grader has submitted.
     return render_template("review/candidate.html", candidate=cand,
                            items=svc.review_items(current_user, cand), my_review=mine,
                            summary=grading.summary(cand) if mine else None,
                            decisions=grading.decisions(cand), grading=grading,
-                           previous=svc.previous_candidate(cand))
+                           previous=svc.previous_candidate(cand), hide_identity=hidden,
+                           label=f"Candidate {anonymity.number(cand)}" if hidden else cand.name,
+                           mode=anonymity.media_mode(current_user, cand.interview))
 
 
 @bp.post("/review/candidates/<public_id>/questions/<question_id>/score")
@@ -64,6 +67,8 @@ def retry(public_id: str):
 @bp.get("/media/answers/<public_id>/video")
 def video(public_id: str):
     answer = svc.get_answer(current_user, public_id)
+    if anonymity.media_mode(current_user, answer.candidate.interview) != "video":
+        abort(403)
     content_type = "video/mp4" if answer.width else "audio/mp4"
     return stream_object(require(answer.mp4_key), answer.mp4_size, content_type)
 
@@ -71,7 +76,23 @@ def video(public_id: str):
 @bp.get("/media/answers/<public_id>/poster.jpg")
 def poster(public_id: str):
     answer = svc.get_answer(current_user, public_id)
+    interview = answer.candidate.interview
+    if anonymity.hides_identity(current_user, interview) or \
+            anonymity.media_mode(current_user, interview) != "video":
+        abort(403)
     return stream_object(require(answer.poster_key), answer.poster_size, "image/jpeg")
+
+
+@bp.get("/media/answers/<public_id>/audio")
+def audio(public_id: str):
+    """The answer's sound alone (the 16 kHz WAV made for transcription): audio-only review."""
+    answer = svc.get_answer(current_user, public_id)
+    if anonymity.media_mode(current_user, answer.candidate.interview) == "transcript":
+        abort(403)
+    key = require(answer.audio_key)
+    # The WAV's size is not kept on the row; ask the bucket (S3 HEAD) rather than widen the schema.
+    store = current_app.extensions["oneway_storage"]
+    return stream_object(key, store.client.stat_object(store.bucket, key).size, "audio/wav")
 
 
 @bp.get("/media/answers/<public_id>/captions.vtt")

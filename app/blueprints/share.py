@@ -6,7 +6,7 @@ and a revoked or expired link stops everything at once.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.delivery import require, stream_object
@@ -23,8 +23,10 @@ staff = Blueprint("share_staff", __name__)
 
 @staff.before_request
 @login_required
-def _staff_only():
-    return None
+def _authors_only():
+    # Links expose candidates' names, which an anonymised interview hides from reviewers.
+    if not current_user.can_author:
+        abort(403)
 
 
 @staff.get("/interviews/<public_id>/shares")

@@ -26,7 +26,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import ServiceError
+from app.services import ServiceError, anonymity
 
 PER_PAGE = 50
 SORTS = {
@@ -52,6 +52,7 @@ class Filters:
 @dataclass
 class Row:
     candidate: Candidate
+    label: str
     answered: int
     ready: int
     failed: int
@@ -69,6 +70,7 @@ class Page:
     page: int
     pages: int
     questions: int
+    hide_identity: bool = False
 
 
 def parse_filters(args) -> Filters:
@@ -161,13 +163,16 @@ def queue(user: User, interview: Interview, f: Filters) -> Page:
     total = found[0][1] if found else 0
     ids = [cid for cid, _ in found]
     by_id = {r[0].id: r for r in _details(user, ids)} if ids else {}
+    label = anonymity.labeller(user, interview)
     rows = []
     for cid in ids:
         c, r, n, m, sub, d, answered, ready, failed = by_id[cid]
-        rows.append(Row(candidate=c, rating=r, reviews=n, my_score=float(m) if m is not None else None,
-                        submitted=bool(sub), decision=d, answered=answered, ready=ready, failed=failed))
+        rows.append(Row(candidate=c, label=label(c), rating=r, reviews=n,
+                        my_score=float(m) if m is not None else None, submitted=bool(sub), decision=d,
+                        answered=answered, ready=ready, failed=failed))
     pages = max(1, -(-total // PER_PAGE))
-    return Page(rows=rows, total=total, page=f.page, pages=pages, questions=len(interview.questions))
+    return Page(rows=rows, total=total, page=f.page, pages=pages, questions=len(interview.questions),
+                hide_identity=anonymity.hides_identity(user, interview))
 
 
 def next_ungraded(user: User, interview: Interview, after: Candidate | None = None) -> Candidate | None:

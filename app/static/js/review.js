@@ -197,3 +197,18 @@ if (root && sections.length) {
   current = Math.max(0, fromHash);
   sections[current].classList.add("current");
 }
+
+// Opened from a search hit (?t=seconds#q-...): go to that moment and mark the word said then.
+const at = Number(new URLSearchParams(window.location.search).get("t"));
+if (root && sections.length && Number.isFinite(at) && window.location.search.includes("t=")) {
+  const section = sections[current];
+  const media = section.querySelector("video, audio");
+  const word = [...section.querySelectorAll(".w[data-start]")].find((w) => Number(w.dataset.start) >= at - 0.01);
+  word?.classList.add("now");
+  word?.scrollIntoView({ block: "nearest" });
+  if (media) {
+    const seek = () => { media.currentTime = at; };
+    if (media.readyState >= 1) seek();
+    else media.addEventListener("loadedmetadata", seek, { once: true });
+  }
+}

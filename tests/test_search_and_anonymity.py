@@ -1,0 +1,80 @@
+"""Transcript search across an interview, and anonymised review (Candidate N, audio or transcript only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from tests.factories import make_candidate, make_interview, make_media_answer, make_user
+
+
+def _said(text: str, start: float = 3.0) -> dict:
+    words = [{"word": w, "start": start + i, "end": start + i + 0.8} for i, w in enumerate(text.split())]
+    return {"language": "en", "text": text, "segments": [{"start": start, "end": start + len(words),
+                                                         "text": text, "words": words}]}
+
+
+@pytest.fixture
+def setup(app):
+    owner = make_user(role="owner")
+    reviewer = make_user(org=owner.organisation, role="reviewer")
+    interview = make_interview(owner, questions=2)
+    ada, _ = make_candidate(interview)
+    bob, _ = make_candidate(interview)
+    ada.name, ada.email, bob.name = "Ada Secret", "ada.secret@example.com", "Bob Secret"
+    db.session.commit()
+    make_media_answer(ada, interview.questions[0], transcript=_said("we run Kubernetes daily at the café"))
+    answer = make_media_answer(bob, interview.questions[1], transcript=_said("no containers for us"))
+    key = f"answers/{answer.public_id}/speech.wav"
+    app.extensions["oneway_storage"].put_bytes(key, b"RIFF0000WAVEfmt ", "audio/wav")
+    answer.audio_key = key
+    db.session.commit()
+    return owner, reviewer, interview, ada, bob, answer
+
+
+def test_search_finds_the_moment_a_word_is_said(login_as, setup):
+    owner, reviewer, interview, ada, bob, _ = setup
+    cc = login_as(reviewer)
+    url = f"/interviews/{interview.public_id}/search"
+    html = cc.get(f"{url}?q=kubernetes").get_data(as_text=True)
+    assert 'data-hits="1"' in html and "Ada Secret" in html and "<mark>Kubernetes</mark>" in html
+    q1 = interview.questions[0].public_id
+    # "Kubernetes" is the third word, said at 3 + 2 = 5 s.
+    assert f"/review/candidates/{ada.public_id}?t=5.00#q-{q1}" in html
+    assert 'data-hits="1"' in cc.get(f"{url}?q=CAFÉ").get_data(as_text=True)  # not ASCII: no SQL filter
+    assert 'data-hits="0"' in cc.get(f"{url}?q=docker").get_data(as_text=True)
+    short = cc.get(f"{url}?q=k")
+    assert short.status_code == 400 and "at least two characters" in short.get_data(as_text=True)
+    assert cc.get(f"{url}?q=50%25_off").status_code == 200  # LIKE wildcards are taken literally
+
+
+def test_anonymised_review_hides_identity_from_reviewers_only(login_as, setup):
+    owner, reviewer, interview, ada, bob, answer = setup
+    oc = login_as(owner)
+    bad = oc.post(f"/interviews/{interview.public_id}/review-mode", data={"review_media": "smell"},
+                  follow_redirects=True)
+    assert "Choose video, audio only or transcript only" in bad.get_data(as_text=True)
+    oc.post(f"/interviews/{interview.public_id}/review-mode",
+            data={"anonymous": "on", "review_media": "audio"})
+    rc = login_as(reviewer)
+    page = rc.get(f"/review/candidates/{bob.public_id}").get_data(as_text=True)
+    assert "Candidate 2" in page and "Bob Secret" not in page and "<video" not in page
+    assert f"/media/answers/{answer.public_id}/audio" in page
+    queue = rc.get(f"/interviews/{interview.public_id}/queue").get_data(as_text=True)
+    assert "Candidate 1" in queue and "Ada Secret" not in queue and "ada.secret@" not in queue
+    hits = rc.get(f"/interviews/{interview.public_id}/search?q=containers").get_data(as_text=True)
+    assert "Candidate 2" in hits and "Bob Secret" not in hits
+    assert rc.get(f"/media/answers/{answer.public_id}/video").status_code == 403
+    assert rc.get(f"/media/answers/{answer.public_id}/poster.jpg").status_code == 403
+    audio = rc.get(f"/media/answers/{answer.public_id}/audio")
+    assert audio.status_code == 200 and audio.mimetype == "audio/wav"
+    # Owners still see who is who, and the video.
+    page = oc.get(f"/review/candidates/{bob.public_id}").get_data(as_text=True)
+    assert "Bob Secret" in page and "<video" in page
+    assert oc.get(f"/media/answers/{answer.public_id}/video").status_code == 200
+    # Transcript only: no media at all for reviewers, the transcript stays.
+    oc.post(f"/interviews/{interview.public_id}/review-mode",
+            data={"anonymous": "on", "review_media": "transcript"})
+    page = rc.get(f"/review/candidates/{bob.public_id}").get_data(as_text=True)
+    assert "<audio" not in page and "<video" not in page and "containers" in page
+    assert rc.get(f"/media/answers/{answer.public_id}/audio").status_code == 403
