@@ -63,10 +63,28 @@ def test_candidate_records_two_answers_and_grader_reviews_them(app, servers, dat
         page.get_by_label("I agree to be recorded").check()
         page.get_by_role("button", name="Agree and continue").click()
         page.wait_for_url("**/record")
+        # Device check and practice: recorded and played back in the page, never uploaded.
+        sent = []
+        page.on("request", lambda r: sent.append(r.url) if r.method != "GET" else None)
+        page.get_by_role("button", name="Record a 3-second test").click()
+        page.get_by_role("button", name="Continue to a practice question").wait_for(timeout=20_000)
+        assert page.locator("#playback").is_visible()
+        page.get_by_role("button", name="Continue to a practice question").click()
+        page.get_by_role("button", name="Start recording now").click()
+        page.wait_for_timeout(2000)
+        page.get_by_role("button", name="Stop recording").click()
+        page.get_by_role("button", name="Practise again").wait_for()
+        assert page.locator("#playback").evaluate("v => v.src.startsWith('blob:')")
+        assert sent == [], sent
+        page.get_by_role("button", name="Start the interview").click()
+        # Question 1, twice: the second take is the one kept.
         _record_one(page, 1, by_hand=True)
-        page.get_by_role("button", name="Next question").click()
+        page.get_by_role("button", name="Record again (1 take left)").click()
+        _record_one(page, 1, by_hand=True)
+        assert page.get_by_role("button", name="Record again").count() == 0  # no takes left
+        page.get_by_role("button", name="Keep and go to the next question").click()
         _record_one(page, 2, by_hand=False)
-        page.get_by_role("button", name="Finish interview").click()
+        page.get_by_role("button", name="Keep and finish the interview").click()
         page.wait_for_url("**/done")
         assert page.locator("[data-receipt]").count() == 2
 
@@ -75,7 +93,8 @@ def test_candidate_records_two_answers_and_grader_reviews_them(app, servers, dat
             answers = db.session.execute(db.select(Answer)).scalars().all()
             failed = [a.failure_reason for a in answers if a.status == states.FAILED]
             assert not failed, failed
-            return len(answers) == 2 and all(a.status == states.READY for a in answers) and answers
+            done = len(answers) == 3 and all(a.status == states.READY for a in answers)
+            return done and [a for a in answers if not (a.question.position == 0 and a.take == 1)]
 
         answers = wait_for(all_ready, timeout=240, what="both answers to be ready")
         wait_for(lambda: db.session.get(Candidate, candidate.id).package_key

@@ -30,6 +30,7 @@ let stream = null;
 let store = null;
 let ticker = null;
 let playbackUrl = null;
+let notice = "";
 let index = firstOpen();
 
 function firstOpen() {
@@ -240,6 +241,8 @@ async function resumeKeptTakes() {
       const receipt = await up.finish(take.durationMs);
       q.takes_used += 1;
       q.answer = { id: receipt.answer_id, bytes: receipt.bytes, sha256: receipt.sha256 };
+      notice = `Your answer to question ${q.number}, kept in this browser, was sent and received: ` +
+               `${receipt.bytes.toLocaleString()} bytes, checksum ${receipt.sha256.slice(0, 12)}…`;
     } catch (err) {
       setError(`An answer kept in this browser could not be sent: ${err.message}`);
     }
@@ -253,7 +256,9 @@ function present() {
   clearInterval(ticker);
   hidePlayback();
   ui.mic.hidden = true;
-  ui.receipt.hidden = true;
+  ui.receipt.hidden = !notice;
+  ui.receipt.textContent = notice;
+  notice = "";
   ui.warning.hidden = true;
   ui.rec.hidden = true;
   if (index >= state.questions.length) {

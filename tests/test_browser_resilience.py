@@ -1,0 +1,155 @@
+"""Nothing recorded is lost: a network cut mid-answer, a reload mid-recording, a reload before the
+answer was confirmed, and a phone that records MP4 — in headless Chromium on the real pages."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from app import states
+from app.extensions import db
+from app.models import Answer
+from tests.browser import chromium, live_server, wait_for
+from tests.conftest import BACKENDS
+from tests.factories import make_candidate, make_interview
+
+pytestmark = pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)
+
+
+def _begin(page, base: str, token: str) -> None:
+    """Consent, then pass the device check and the practice question quickly."""
+    page.goto(f"{base}/i/{token}")
+    page.get_by_label("I agree to be recorded").check()
+    page.get_by_role("button", name="Agree and continue").click()
+    page.get_by_role("button", name="Continue to a practice question").click(timeout=20_000)
+    page.get_by_role("button", name="Start the interview").click()
+
+
+def _receipt(page):
+    page.locator("#receipt").filter(has_text="Answer received").wait_for(timeout=60_000)
+
+
+def _answers(question_position: int | None = None) -> list[Answer]:
+    db.session.expire_all()
+    rows = db.session.execute(db.select(Answer).order_by(Answer.id)).scalars().all()
+    return [a for a in rows if question_position is None or a.question.position == question_position]
+
+
+def _played_seconds(data: bytes, tmp_path) -> float:
+    """Decode the whole file; fail on any decoding error; return how long it played."""
+    path = tmp_path / "original.webm"
+    path.write_bytes(data)
+    proc = subprocess.run(["ffmpeg", "-nostdin", "-v", "info", "-i", str(path), "-f", "null", "-"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
+    assert not errors, errors
+    h, m, s = re.findall(r"time=(\d+):(\d+):([\d.]+)", proc.stderr)[-1]
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+def test_network_cut_mid_answer_loses_nothing(app, media_dir, tmp_path):
+    cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        _begin(page, base, token)
+        page.get_by_role("button", name="Start recording now").click()
+        page.wait_for_timeout(2000)
+        context.set_offline(True)
+        page.wait_for_timeout(1000)
+        at_cut = _answers()[0].chunk_count
+        page.wait_for_timeout(4000)
+        before_back = _answers()[0].chunk_count
+        context.set_offline(False)
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Stop recording").click()
+        _receipt(page)
+    assert before_back == at_cut, "nothing reached the server while offline"
+    [answer] = _answers()
+    assert answer.chunk_count >= before_back + 5, "the chunks recorded offline were sent after"
+    assert answer.status == states.UPLOADED and answer.chunk_count >= 7
+    data = app.extensions["oneway_storage"].get_bytes(answer.original_key)
+    # The server accepted the finalize only because this matches the recorder's own checksum.
+    import hashlib
+
+    assert hashlib.sha256(data).hexdigest() == answer.original_sha256
+    assert abs(_played_seconds(data, tmp_path) - answer.client_duration_ms / 1000) < 1.0
+
+
+def test_reload_mid_recording_resumes_and_costs_no_take(app, media_dir):
+    interview = make_interview(questions=2, think=30, answer=30, takes=2)
+    cand, token = make_candidate(interview, consent=False)
+    with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
+        page = browser.new_page()
+        _begin(page, base, token)
+        page.get_by_role("button", name="Start recording now").click()
+        page.wait_for_timeout(3000)
+        page.get_by_role("button", name="Stop recording").click()
+        _receipt(page)
+        page.get_by_role("button", name="Keep and go to the next question").click()
+        page.get_by_role("button", name="Start recording now").click()
+        page.wait_for_timeout(2500)
+        page.reload()  # the tab is reloaded in the middle of the second answer
+        page.get_by_text("Question 2 of 2 · takes left: 2").wait_for(timeout=20_000)
+        page.get_by_role("button", name="Start recording now").click()
+        page.wait_for_timeout(3000)
+        page.get_by_role("button", name="Stop recording").click()
+        _receipt(page)
+        assert page.get_by_role("button", name="Record again (1 take left)").is_visible()
+        page.get_by_role("button", name="Keep and finish the interview").click()
+        page.wait_for_url("**/done")
+    first, second = _answers(0), _answers(1)
+    assert [a.status for a in first] == [states.UPLOADED]
+    assert [a.status for a in second] == [states.RECORDING, states.UPLOADED]  # cut off, then kept
+
+
+def test_take_stopped_but_never_confirmed_is_sent_after_a_reload(app, media_dir):
+    cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
+        page = browser.new_page()
+        _begin(page, base, token)
+        # The server becomes unreachable for chunks from the start: all of them stay in the browser.
+        page.route("**/chunks/*", lambda route: route.abort())
+        page.get_by_role("button", name="Start recording now").click()
+        page.wait_for_timeout(4000)
+        page.get_by_role("button", name="Stop recording").click()
+        page.get_by_text("Connection problem").wait_for(timeout=20_000)
+        [open_take] = _answers()
+        assert open_take.status == states.RECORDING and open_take.chunk_count == 0
+        page.unroute("**/chunks/*")
+        page.reload()
+        page.locator("#receipt").filter(has_text="kept in this browser, was sent and received").wait_for(
+            timeout=60_000)
+        assert page.get_by_text("You have answered every question.").is_visible()
+    [answer] = _answers()
+    assert answer.id == open_take.id and answer.status == states.UPLOADED
+    assert answer.chunk_count >= 4 and answer.client_duration_ms >= 3500
+
+
+def test_phone_that_records_mp4_is_handled_end_to_end(app, media_dir, run_jobs, tmp_path):
+    cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    only_mp4 = """
+      const original = MediaRecorder.isTypeSupported.bind(MediaRecorder);
+      MediaRecorder.isTypeSupported = (t) => t.startsWith('video/mp4') && original(t);
+    """
+    with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                      has_touch=True, device_scale_factor=3)
+        context.add_init_script(only_mp4)
+        page = context.new_page()
+        _begin(page, base, token)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.get_by_role("button", name="Start recording now").tap()
+        page.wait_for_timeout(4000)
+        page.get_by_role("button", name="Stop recording").tap()
+        _receipt(page)
+    [answer] = _answers()
+    assert answer.content_type.startswith("video/mp4") and answer.original_key.endswith(".mp4")
+    run_jobs()
+    answer = wait_for(lambda: (a := _answers()[0]).status in (states.READY, states.FAILED) and a,
+                      timeout=120, what="processing")
+    assert answer.status == states.READY, answer.failure_reason
+    assert answer.duration_s and abs(answer.duration_s - answer.client_duration_ms / 1000) < 1.0
