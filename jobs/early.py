@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.services import storage
     from app.storage import StorageError, chunk_key
 
+    began = time.perf_counter()
     with app_context():
         answer = db.session.get(Answer, answer_id)
         if answer is None or answer.status != states.RECORDING:
@@ -76,6 +78,7 @@ def run(answer_id: int, upto_seq: int) -> None:
                               model_name=cfg["WHISPER_MODEL"])
         kept, end = settled(part)
         early["upto_seq"] = upto_seq
+        early["seconds"] = round(early.get("seconds", 0.0) + time.perf_counter() - began, 3)
         if kept:
             early["segments"] += [asdict(s) for s in shifted(kept, early["until_s"])]
             early["until_s"] = round(early["until_s"] + end, 3)

@@ -60,6 +60,7 @@ def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -
     result["segments"] = early["segments"] + result["segments"]
     result["text"] = " ".join(s["text"] for s in result["segments"] if s["text"]).strip()
     result["method"] = f"{t.method}, {start:.1f}s settled while recording"
+    result["early_seconds"] = early.get("seconds")
     return result
 
 

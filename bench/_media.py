@@ -1,0 +1,201 @@
+"""Benchmark helpers: browser-like test answers, the bare-tool baselines, and RSS sampling.
+
+Run as a script (`python bench/_media.py whisperx MODEL_DIR THREADS LANG`), this file is the
+bare-WhisperX server: it loads the model once, then for each WAV path read on stdin times only
+the transcription and answers one `RESULT {json}` line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+SENTENCES = (
+    "Thank you for the chance to tell you a little about myself and my work.",
+    "In my last role I looked after the payment service and its nightly reports.",
+    "One morning the queue of invoices stopped moving, and customers started to call.",
+    "I read the logs, found a lock that was never released, and wrote a small fix.",
+    "Afterwards we added a test and an alert, so the same problem would show itself early.",
+    "I enjoy building tools that make other engineers faster and calmer.",
+    "Python is my favourite programming language, though I also write some Go.",
+    "I would like to join your team because the product helps people find good work.",
+)
+# What Chromium's MediaRecorder roughly spends on video (bits per second) at each height.
+VIDEO_BITRATE = {480: "1000k", 720: "2500k"}
+CONTENT_TYPES = {"h264": "video/webm;codecs=h264,opus", "vp8": "video/webm;codecs=vp8,opus"}
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _run(args: list[str], timeout: float = 1800) -> None:
+    proc = subprocess.run(args, capture_output=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed ({proc.returncode}): "
+                           f"{proc.stderr.decode(errors='replace')[-800:]}")
+
+
+def make_speech(work: Path, duration: float) -> Path:
+    """`duration` seconds of espeak-ng speech at 48 kHz mono: the sentences in turn, 0.4 s apart."""
+    parts = work / "sentences"
+    parts.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for i, text in enumerate(SENTENCES):
+        clip = parts / f"s{i}.wav"
+        if not clip.exists():
+            raw = parts / f"s{i}-raw.wav"
+            _run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text])
+            _run(["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-af", "apad=pad_dur=0.4",
+                  "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", str(clip)])
+        clips.append(clip)
+    listing = work / f"speech-{duration:g}.txt"
+    clip_s = 4.0  # every clip is longer than this, so this many repeats always fill the time
+    repeats = int(duration / clip_s) + 1
+    listing.write_text("".join(f"file '{clips[i % len(clips)]}'\n" for i in range(repeats)))
+    out = work / f"speech-{duration:g}.wav"
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+          "-t", f"{duration:g}", "-c:a", "pcm_s16le", str(out)])
+    return out
+
+
+def make_answer(work: Path, duration: float, resolution: str, codec: str) -> tuple[Path, str]:
+    """A recording shaped like Chromium's MediaRecorder output: live Matroska/WebM, Opus audio,
+    H.264 (written with the matroska muxer, as ffmpeg's webm muxer refuses H.264) or VP8."""
+    width, height = (int(x) for x in resolution.split("x"))
+    speech = make_speech(work, duration)
+    out = work / f"answer-{duration:g}s-{resolution}-{codec}.webm"
+    rate = VIDEO_BITRATE.get(height, "2500k")
+    if codec == "h264":
+        vargs = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
+                 "-profile:v", "baseline", "-b:v", rate, "-g", "100", "-pix_fmt", "yuv420p"]
+    elif codec == "vp8":
+        vargs = ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", rate,
+                 "-g", "100"]
+    else:
+        raise ValueError(f"unknown codec {codec!r} (h264 or vp8)")
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+          f"testsrc2=size={width}x{height}:rate=30", "-i", str(speech), "-t", f"{duration:g}",
+          "-map", "0:v", "-map", "1:a", *vargs, "-c:a", "libopus", "-b:a", "64k",
+          "-f", "matroska", "-live", "1", str(out)])
+    return out, CONTENT_TYPES[codec]
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def bare_ffmpeg(src: Path, out_dir: Path) -> tuple[float, Path]:
+    """The very ffmpeg command our transcode stage builds (app/media/transcode.py build_command),
+    run as a plain subprocess on a local file: no S3, no database, no probing. Returns (s, wav)."""
+    from app.media.probe import probe
+    from app.media.transcode import build_command
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd, _media, wav, _copied = build_command(src, probe(src), out_dir)
+    started = time.perf_counter()
+    _run(cmd)
+    return time.perf_counter() - started, wav
+
+
+class BareWhisperX:
+    """A separate process holding the WhisperX pipeline warm, as our worker holds its own."""
+
+    def __init__(self, model_dir: Path, threads: int, language: str, env: dict):
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "whisperx", str(model_dir), str(threads), language],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, env=env)
+
+    def time(self, wav: Path, mode: str = "whisperx") -> dict:
+        """mode "whisperx": model.transcribe(audio, batch_size=8); "words": the faster-whisper
+        call app/media/transcribe.py makes when no alignment model is configured."""
+        self.proc.stdin.write(f"{mode}\t{wav}\n")
+        self.proc.stdin.flush()
+        for line in self.proc.stdout:
+            if line.startswith("RESULT "):
+                return json.loads(line[7:])
+        raise RuntimeError(f"bare whisperx process ended (code {self.proc.wait()})")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _whisperx_server(model_dir: str, threads: int, language: str) -> None:
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import whisperx
+
+    model = whisperx.load_model(model_dir, device="cpu", compute_type="int8", language=language,
+                                threads=threads)
+    for line in sys.stdin:
+        mode, wav = line.rstrip("\n").split("\t", 1)
+        audio = whisperx.load_audio(wav)
+        started = time.perf_counter()
+        if mode == "whisperx":
+            result = model.transcribe(audio, batch_size=8)
+            text = " ".join(s["text"].strip() for s in result["segments"])
+        else:
+            raw, _ = model.model.transcribe(audio, language=language, beam_size=5,
+                                            word_timestamps=True, vad_filter=True,
+                                            condition_on_previous_text=False)
+            text = " ".join(s.text.strip() for s in raw)  # the generator does the work here
+        seconds = time.perf_counter() - started
+        print("RESULT " + json.dumps({"seconds": round(seconds, 3), "text": text}), flush=True)
+
+
+def _status_kb(pid: int, field: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    kb = _status_kb(pid, field)
+    return None if kb is None else round(kb / 1024, 1)
+
+
+class RssSampler:
+    """Samples a process's VmRSS every 0.1 s; `reset()` starts a new peak window."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            kb = _status_kb(self.pid, "VmRSS")
+            if kb is not None and kb > self.peak_kb:
+                self.peak_kb = kb
+
+    def reset(self) -> None:
+        self.peak_kb = _status_kb(self.pid, "VmRSS") or 0
+
+    def peak_mb(self) -> float:
+        return round(self.peak_kb / 1024, 1)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["whisperx"]:
+    _whisperx_server(sys.argv[2], int(sys.argv[3]), sys.argv[4])

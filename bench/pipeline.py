@@ -1,0 +1,350 @@
+"""End-to-end processing benchmark: browser-like answers through the real upload API and worker.
+
+Starts a private redis-server and `rclone serve s3`, a migrated SQLite database and a real
+`flask worker media asr` process; uploads each answer in ~1-second chunks with Flask's test
+client, then times how long after the last chunk the answer is ready, and compares our stages
+with the bare tools (the same ffmpeg command, WhisperX's own transcribe) on the same input.
+Prints ONE JSON object on stdout; logs go to stderr. See bench/README.md.
+
+    .venv/bin/python bench/pipeline.py [--durations 30,60,180] [--resolutions 640x480,1280x720]
+        [--codecs h264,vp8] [--model base|tiny.en] [--answers-for-memory 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["ONEWAY_ENV"] = "testing"  # read when the app is imported
+
+from bench._media import (  # noqa: E402
+    BareWhisperX,
+    RssSampler,
+    bare_ffmpeg,
+    log,
+    make_answer,
+    rss_mb,
+)
+from stack.services import free_port, start_redis, start_s3, stop  # noqa: E402
+
+S3_KEYS = ("oneway-bench-access", "oneway-bench-secret-key")
+SECRET = "bench-secret-not-for-production"
+ANSWER_TIMEOUT_S = 15 * 60
+TARGETS = {"ready_60s_within_s": 20, "ratio_vs_bare_max": 1.1}
+DEFAULT_EXTRA = [(60.0, "1280x720", "vp8")]  # when --codecs is not given
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--durations", default="30,60,180", help="answer lengths in seconds")
+    p.add_argument("--resolutions", default="640x480,1280x720")
+    p.add_argument("--codecs", default=None,
+                   help="h264,vp8: every duration x resolution for each (default: h264, plus "
+                        "one vp8 case at 60 s 1280x720)")
+    p.add_argument("--model", default="base", help="WHISPER_MODEL: base or tiny.en")
+    p.add_argument("--answers-for-memory", type=int, default=100,
+                   help="short answers pushed through the worker after the cases")
+    p.add_argument("--memory-answer-s", type=float, default=5.0)
+    p.add_argument("--answer-timeout", type=float, default=ANSWER_TIMEOUT_S)
+    p.add_argument("--no-pace", action="store_true",
+                   help="upload chunks as fast as possible instead of one per second of recording")
+    a = p.parse_args(argv)
+    durations = [float(x) for x in a.durations.split(",") if x]
+    resolutions = [x for x in a.resolutions.split(",") if x]
+    codecs = [x for x in (a.codecs or "h264").split(",") if x]
+    a.cases = list(itertools.product(durations, resolutions, codecs))
+    if a.codecs is None:
+        a.cases += [c for c in DEFAULT_EXTRA if c not in a.cases]
+    return a
+
+
+class Bench:
+    """The servers, the app (in this process, for uploads and polling) and the worker process."""
+
+    def __init__(self, tmp: Path, model: str, pace: float = 1.0):
+        self.tmp, self.model, self.pace = tmp, model, pace
+        self.procs: list[subprocess.Popen] = []
+        self.worker = self.sampler = self.bare = None
+        self.worker_log = tmp / "worker.log"
+
+    def start(self) -> None:
+        redis_port, s3_port = free_port(), free_port()
+        self.procs.append(start_redis(redis_port, self.tmp / "redis", persist=False))
+        self.procs.append(start_s3(s3_port, self.tmp / "s3", *S3_KEYS))
+        self.settings = {
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "S3_ENDPOINT": f"http://127.0.0.1:{s3_port}",
+            "S3_ACCESS_KEY": S3_KEYS[0], "S3_SECRET_KEY": S3_KEYS[1], "S3_BUCKET": "oneway-bench",
+            "WHISPER_MODEL": self.model, "MODEL_CACHE_DIR": str(self.tmp / "models"),
+        }
+        database_url = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
+        from app import create_app
+
+        self.app = create_app({
+            **self.settings, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET,
+            "TESTING": True, "WTF_CSRF_ENABLED": True, "SERVER_NAME": None,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1", "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False})
+        self.ctx = self.app.app_context()
+        self.ctx.push()
+        from flask_migrate import upgrade
+
+        upgrade(directory=str(ROOT / "migrations"))
+        self.app.extensions["oneway_storage"].ensure_bucket()
+        self.env = {**os.environ, **self.settings, "DATABASE_URL": database_url,
+                    "SECRET_KEY": SECRET, "ONEWAY_ENV": "testing", "PYTHONUNBUFFERED": "1",
+                    "PYANNOTE_METRICS_ENABLED": "false", "HF_HUB_OFFLINE": "1"}
+        from app.media.models import resolve_model
+
+        # Resolve (for "base": join) the model once, before the worker needs it.
+        self.model_dir = resolve_model(self.model, self.settings["MODEL_CACHE_DIR"])
+        self.threads = self.app.config["WHISPER_THREADS"] or os.cpu_count() or 2
+        with open(self.worker_log, "wb") as out:
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "media", "asr"],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.sampler = RssSampler(self.worker.pid)
+        log(f"worker pid {self.worker.pid}, log {self.worker_log}")
+        from tests.factories import make_interview, make_user
+        from tests.helpers import CsrfClient
+
+        self.user = make_user()
+        self.interview = make_interview(self.user, questions=1, answer=1800, takes=1,
+                                        language="en")
+        self.client = CsrfClient(self.app.test_client())
+
+    def close(self) -> None:
+        for fn in (lambda: self.bare and self.bare.close(), lambda: self.sampler and self.sampler.stop(),
+                   lambda: stop(self.worker, *self.procs), self._drop_app):
+            try:
+                fn()
+            except Exception:  # cleanup goes on whatever one step hits
+                log("cleanup step failed:\n" + traceback.format_exc())
+
+    def _drop_app(self) -> None:
+        if getattr(self, "ctx", None) is not None:
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+            self.ctx.pop()
+
+    def worker_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.worker_log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def upload(self, path: Path, content_type: str, duration: float) -> tuple[str, float]:
+        """What the recorder does: a take, ~1-second chunks in order, finalize with the SHA-256.
+        Returns the answer id and the wall-clock time the finalize call returned."""
+        import hashlib
+
+        from tests.factories import make_candidate
+        from tests.helpers import split
+
+        candidate, token = make_candidate(self.interview, self.user)
+        question_id = candidate.interview.questions[0].public_id
+        self.client.refresh(f"/i/{token}")
+        data = path.read_bytes()
+        chunk = max(1, math.ceil(len(data) / max(1, round(duration))))
+        r = self.client.post(f"/i/{token}/questions/{question_id}/takes",
+                             json={"content_type": content_type})
+        if r.status_code != 201:
+            raise RuntimeError(f"start take: {r.status_code} {r.get_data(as_text=True)[:300]}")
+        answer_id = r.get_json()["answer_id"]
+        parts = split(data, chunk)
+        began = time.monotonic()
+        for seq, part in enumerate(parts):
+            # Paced as the recorder sends them: one chunk a second of recording, so work that
+            # starts early (transcribing what has arrived) gets the time it has in real life.
+            wait = began + seq * self.pace - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            r = self.client.put(f"/i/{token}/answers/{answer_id}/chunks/{seq}", data=part)
+            if r.status_code != 200:
+                raise RuntimeError(f"chunk {seq}: {r.status_code} {r.get_data(as_text=True)[:300]}")
+        r = self.client.post(f"/i/{token}/answers/{answer_id}/finalize",
+                             json={"chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(),
+                                   "duration_ms": int(duration * 1000)})
+        last_chunk = time.time()
+        if r.status_code != 200:
+            raise RuntimeError(f"finalize: {r.status_code} {r.get_data(as_text=True)[:300]}")
+        return answer_id, last_chunk
+
+    def wait(self, answer_id: str, timeout: float) -> dict:
+        """Poll the database until the answer is ready or failed (or the timeout passes)."""
+        from app import states
+        from app.extensions import db
+        from app.models import Answer
+
+        deadline = time.monotonic() + timeout
+        while True:
+            db.session.expire_all()
+            a = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
+            row = {"status": a.status, "failure_reason": a.failure_reason, "ready_at": a.ready_at,
+                   "stage_seconds": dict(a.stage_seconds or {}), "duration_s": a.duration_s}
+            early = (a.transcript or {}).get("early_seconds")
+            if early:  # work done while recording counts too, though nobody waited for it
+                row["stage_seconds"]["transcribe_early"] = early
+            db.session.rollback()  # hold no read lock on SQLite between polls
+            if row["status"] in (states.READY, states.FAILED):
+                return row
+            if self.worker.poll() is not None:
+                raise RuntimeError(f"the worker exited with code {self.worker.returncode}:\n"
+                                   + self.worker_tail())
+            if time.monotonic() > deadline:
+                row["failure_reason"] = f"not ready or failed within {timeout:.0f} s " \
+                                        f"(last status {row['status']!r})"
+                row["status"] = "timeout"
+                return row
+            time.sleep(0.1)
+
+    def process(self, path: Path, content_type: str, duration: float, timeout: float) -> dict:
+        self.sampler.reset()
+        answer_id, last_chunk = self.upload(path, content_type, duration)
+        row = self.wait(answer_id, timeout)
+        row["answer_id"], row["last_chunk"] = answer_id, last_chunk
+        row["peak_rss_mb"] = self.sampler.peak_mb()
+        return row
+
+
+def run_case(bench: Bench, media_dir: Path, duration: float, resolution: str, codec: str,
+             timeout: float) -> dict:
+    log(f"case {duration:g}s {resolution} {codec}: making the recording")
+    path, content_type = make_answer(media_dir, duration, resolution, codec)
+    case = {"duration_s": duration, "resolution": resolution, "codec": codec,
+            "content_type": content_type, "upload_bytes": path.stat().st_size,
+            "loadavg_1m_at_start": round(os.getloadavg()[0], 2)}
+    log(f"case {duration:g}s {resolution} {codec}: uploading {case['upload_bytes']} bytes")
+    row = bench.process(path, content_type, duration, timeout)
+    stages = row["stage_seconds"]
+    case.update(status=row["status"], peak_rss_mb=row["peak_rss_mb"], stages_s=stages)
+    if row["status"] != "ready":
+        case["failure_reason"] = row["failure_reason"]
+        log(f"case FAILED: {row['failure_reason']}")
+        return case
+    ours = sum(stages.values())
+    case["ready_after_last_chunk_s"] = round(row["ready_at"].timestamp() - row["last_chunk"], 3)
+    case["rtf"] = round(ours / duration, 4)
+    log(f"case ready {case['ready_after_last_chunk_s']} s after the last chunk; stages {stages}; "
+        "now the bare tools")
+    ffmpeg_s, wav = bare_ffmpeg(path, media_dir / f"bare-{path.stem}")
+    whisperx_s = bench.bare.time(wav, "whisperx")["seconds"]
+    words_s = bench.bare.time(wav, "words")["seconds"]
+    bare = ffmpeg_s + whisperx_s
+    case["bare_tools_s"] = round(bare, 3)
+    case["ratio_vs_bare"] = round(ours / bare, 3)
+    case["bare_tools_detail"] = {
+        "ffmpeg_s": round(ffmpeg_s, 3), "whisperx_transcribe_s": whisperx_s,
+        "faster_whisper_word_timestamps_s": words_s,
+        "ours_without_thumbnail_s": round(ours - stages.get("thumbnail", 0.0), 3)}
+    case["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    log(f"case done: {json.dumps(case)}")
+    return case
+
+
+def run_memory(bench: Bench, media_dir: Path, n: int, seconds: float, timeout: float) -> dict:
+    path, content_type = make_answer(media_dir, seconds, "640x480", "h264")
+    pid = bench.worker.pid
+    out = {"answers": n, "answer_s": seconds, "rss_mb_before": rss_mb(pid), "rss_mb_after_10": None,
+           "rss_mb_every_10": [], "failed": []}
+    log(f"memory: {n} answers of {seconds:g} s; worker RSS {out['rss_mb_before']} MB")
+    for i in range(1, n + 1):
+        row = bench.process(path, content_type, seconds, timeout)
+        if row["status"] != "ready":
+            out["failed"].append({"answer": i, "status": row["status"],
+                                  "failure_reason": row["failure_reason"]})
+        if i % 10 == 0 or i == n:
+            rss = rss_mb(pid)
+            out["rss_mb_every_10"].append(rss)
+            log(f"memory: {i}/{n} answers, worker RSS {rss} MB")
+        if i == min(10, n):
+            out["rss_mb_after_10"] = rss_mb(pid)
+    out["rss_mb_after_last"] = rss_mb(pid)
+    out["growth_mb"] = round(out["rss_mb_after_last"] - out["rss_mb_after_10"], 1)
+    out["peak_rss_mb_vmhwm"] = rss_mb(pid, "VmHWM")
+    return out
+
+
+def machine(model: str) -> dict:
+    cpu = ""
+    try:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                    if ln.startswith("model name")), "")
+    except OSError:
+        pass
+    ffmpeg = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout
+    return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "platform": platform.platform(), "model": model,
+            "ffmpeg": (ffmpeg.splitlines() or [""])[0], "loadavg_start": list(os.getloadavg())}
+
+
+def checks(cases: list[dict]) -> dict:
+    sixty = [c["ready_after_last_chunk_s"] for c in cases
+             if c["duration_s"] == 60 and "ready_after_last_chunk_s" in c]
+    ratios = [c["ratio_vs_bare"] for c in cases if "ratio_vs_bare" in c]
+    return {"ready_60s_max_s": max(sixty) if sixty else None,
+            "ready_60s_met": all(s <= TARGETS["ready_60s_within_s"] for s in sixty) if sixty else None,
+            "ratio_vs_bare_max_seen": max(ratios) if ratios else None,
+            "ratio_vs_bare_met": all(r <= TARGETS["ratio_vs_bare_max"] for r in ratios) if ratios
+            else None}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="oneway-bench-"))
+    media_dir = tmp / "media"
+    media_dir.mkdir()
+    result = {"machine": machine(args.model), "cases": [], "memory": None, "targets": TARGETS}
+    bench = Bench(tmp, args.model, 0.0 if args.no_pace else 1.0)
+    started = time.monotonic()
+    code = 0
+    try:
+        bench.start()
+        log("warm-up answer (excluded): loads the speech model in the worker")
+        warm, ctype = make_answer(media_dir, 5, "640x480", "h264")
+        row = bench.process(warm, ctype, 5, args.answer_timeout)
+        if row["status"] != "ready":
+            raise RuntimeError(f"warm-up answer {row['status']}: {row['failure_reason']}\n"
+                               + bench.worker_tail())
+        result["machine"]["worker_rss_mb_after_warmup"] = rss_mb(bench.worker.pid)
+        bench.bare = BareWhisperX(bench.model_dir, bench.threads, "en", bench.env)
+        _, warm_wav = bare_ffmpeg(warm, media_dir / "bare-warmup")
+        bench.bare.time(warm_wav, "whisperx")
+        bench.bare.time(warm_wav, "words")
+        for duration, resolution, codec in args.cases:
+            result["cases"].append(run_case(bench, media_dir, duration, resolution, codec,
+                                            args.answer_timeout))
+        if args.answers_for_memory > 0:
+            result["memory"] = run_memory(bench, media_dir, args.answers_for_memory,
+                                          args.memory_answer_s, args.answer_timeout)
+    except Exception as exc:
+        code = 1
+        log("benchmark failed:\n" + traceback.format_exc())
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        bench.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    result["checks"] = checks(result["cases"])
+    result["machine"]["loadavg_end"] = list(os.getloadavg())
+    result["machine"]["wall_s"] = round(time.monotonic() - started, 1)
+    print(json.dumps(result, indent=2, default=str))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
