@@ -135,3 +135,38 @@ def test_scores_export_as_csv_for_owners_only(login_as, team):
     assert (scored["q1"], scored["q2"], scored["candidate_rating"]) == ("5", "3", "4.00")
     assert scored["decision"] == "advance" and scored["recommendation"] == "yes"
     assert scored["decided_by"] == team["owner"].name
+
+
+def _export_queries(client, url) -> tuple[int, int]:
+    """Statements run while the whole (streamed) CSV is read, and its number of lines."""
+    from sqlalchemy import event
+
+    count = 0
+
+    def before(*_a, **_k):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        body = client.get(url).get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    return count, len(body.splitlines())
+
+
+def test_csv_export_queries_do_not_grow_with_candidates(login_as, team):
+    interview = make_interview(team["owner"], questions=2)
+    cc = login_as(team["owner"])
+    url = f"/interviews/{interview.public_id}/scores.csv"
+
+    def add(n):
+        for _ in range(n):
+            cand, _ = make_candidate(interview)
+            make_scores(team["alice"], cand, [3, 4])
+            grading.decide(team["owner"], cand, "hold")
+
+    add(2)
+    few, lines = _export_queries(cc, url)
+    add(5)
+    assert _export_queries(cc, url) == (few, lines + 5)

@@ -184,31 +184,46 @@ class Summary:
 
 def summary(candidate: Candidate) -> Summary:
     """Scores from submitted staff reviews (drafts never count) and guests' scores, apart."""
-    reviews = {r.user_id: r for r in db.session.execute(
-        db.select(Review).filter(Review.candidate_id == candidate.id,
-                                 Review.recommendation.is_not(None))).scalars()}
-    graders: dict[int, GraderScores] = {}
-    for s in db.session.execute(
-        db.select(Score).filter(Score.candidate_id == candidate.id,
-                                Score.user_id.in_(list(reviews) or [-1]))
-        .options(db.joinedload(Score.user))
-    ).scalars():
-        r = reviews[s.user_id]
-        g = graders.setdefault(s.user_id, GraderScores(s.user.name, "staff", recommendation=r.recommendation,
-                                                       comment=r.comment))
-        # With criteria, the grader's exact mean, not the rounded value, feeds the rating.
-        g.values[s.question_id] = mean(s.criteria) if s.criteria else s.value
-        g.comments[s.question_id] = s.comment
-    guests: dict[int, GraderScores] = {}
-    for s in db.session.execute(
-        db.select(GuestScore).filter_by(candidate_id=candidate.id).options(db.joinedload(GuestScore.guest))
-    ).scalars():
-        g = guests.setdefault(s.guest_id, GraderScores(f"{s.guest.name} (guest)", "guest"))
-        g.values[s.question_id], g.comments[s.question_id] = s.value, s.comment
-    questions = [QuestionSummary(q, [g.values[q.id] for g in graders.values() if q.id in g.values])
-                 for q in candidate.interview.questions]
-    return Summary(list(graders.values()), list(guests.values()), questions,
-                   float(current_app.config.get("DISAGREEMENT_SPREAD", 1.5)))
+    return summaries([candidate])[candidate.id]
+
+
+def summaries(candidates: list[Candidate], chunk: int = 500) -> dict[int, Summary]:
+    """summary() for many candidates in three queries per chunk of candidates."""
+    threshold = float(current_app.config.get("DISAGREEMENT_SPREAD", 1.5))
+    found: dict[int, Summary] = {}
+    for i in range(0, len(candidates), chunk):
+        part = candidates[i:i + chunk]
+        ids = [c.id for c in part]
+        reviews = {(r.candidate_id, r.user_id): r for r in db.session.execute(
+            db.select(Review).filter(Review.candidate_id.in_(ids), Review.recommendation.is_not(None))
+        ).scalars()}
+        graders: dict[int, dict[int, GraderScores]] = {cid: {} for cid in ids}
+        for s in db.session.execute(
+            db.select(Score).filter(Score.candidate_id.in_(ids)).options(db.joinedload(Score.user))
+            .order_by(Score.user_id)
+        ).scalars():
+            r = reviews.get((s.candidate_id, s.user_id))
+            if r is None:  # a draft
+                continue
+            g = graders[s.candidate_id].setdefault(s.user_id, GraderScores(
+                s.user.name, "staff", recommendation=r.recommendation, comment=r.comment))
+            # With criteria, the grader's exact mean, not the rounded value, feeds the rating.
+            g.values[s.question_id] = mean(s.criteria) if s.criteria else s.value
+            g.comments[s.question_id] = s.comment
+        guests: dict[int, dict[int, GraderScores]] = {cid: {} for cid in ids}
+        for s in db.session.execute(
+            db.select(GuestScore).filter(GuestScore.candidate_id.in_(ids))
+            .options(db.joinedload(GuestScore.guest)).order_by(GuestScore.guest_id)
+        ).scalars():
+            g = guests[s.candidate_id].setdefault(
+                s.guest_id, GraderScores(f"{s.guest.name} (guest)", "guest"))
+            g.values[s.question_id], g.comments[s.question_id] = s.value, s.comment
+        for c in part:
+            staff = list(graders[c.id].values())
+            questions = [QuestionSummary(q, [g.values[q.id] for g in staff if q.id in g.values])
+                         for q in c.interview.questions]
+            found[c.id] = Summary(staff, list(guests[c.id].values()), questions, threshold)
+    return found
 
 
 def _cell(value) -> str:
@@ -244,8 +259,9 @@ def export_csv(user: User, interview: Interview) -> Iterator[str]:
                      "candidate_rating", "grader", "grader_kind", "recommendation", "grader_rating",
                      *[f"q{i + 1}" for i in range(len(questions))], "comment"])
     yield flush()
+    every = summaries(candidates)
     for c in candidates:
-        s = summary(c)
+        s = every[c.id]
         d = latest.get(c.id)
         head = [c.public_id, _cell(c.name), _cell(c.email), c.effective_status,
                 d.value if d else "", _cell(d.user.name) if d else "",
