@@ -43,6 +43,7 @@ class CandidateStats(db.Model):
     rating: Mapped[float | None] = mapped_column(sa.Float)
     reviews: Mapped[int] = mapped_column(default=0, server_default="0")
     decision: Mapped[str | None] = mapped_column(sa.String(20))
+    disagreement: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -45,6 +45,11 @@ def test_queue_shows_progress_reviews_rating_and_my_score(login_as, setup):
     html = login_as(owner).get(f"/interviews/{interview.public_id}/queue").get_data(as_text=True)
     row = html.split(f'data-candidate="{cara.public_id}"')[1].split("</tr>")[0]
     assert "<td data-rating>4.00</td>" in row
+    # A second grader far from the first: the row is flagged for discussion.
+    make_scores(alice, cara, [1, 1])
+    html = login_as(alice).get(f"/interviews/{interview.public_id}/queue").get_data(as_text=True)
+    row = html.split(f'data-candidate="{cara.public_id}"')[1].split("</tr>")[0]
+    assert "data-disagreement" in row and "2.50" in row
 
 
 def test_queue_filters_and_sorts(login_as, setup):

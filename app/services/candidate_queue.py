@@ -61,6 +61,7 @@ class Row:
     my_score: float | None
     submitted: bool
     decision: str | None
+    disagreement: bool = False
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _details(user: User, ids: list[int]):
     stmt = (sa.select(Candidate, CandidateStats.rating, sa.func.coalesce(CandidateStats.reviews, 0),
                       mine.c.v, my_review.c.cid.is_not(None), CandidateStats.decision,
                       sa.func.coalesce(progress.c.answered, 0), sa.func.coalesce(progress.c.ready, 0),
-                      sa.func.coalesce(progress.c.failed, 0))
+                      sa.func.coalesce(progress.c.failed, 0), CandidateStats.disagreement)
             .outerjoin(CandidateStats, CandidateStats.candidate_id == Candidate.id)
             .outerjoin(mine, mine.c.cid == Candidate.id)
             .outerjoin(my_review, my_review.c.cid == Candidate.id)
@@ -166,10 +167,10 @@ def queue(user: User, interview: Interview, f: Filters) -> Page:
     label = anonymity.labeller(user, interview)
     rows = []
     for cid in ids:
-        c, r, n, m, sub, d, answered, ready, failed = by_id[cid]
+        c, r, n, m, sub, d, answered, ready, failed, flag = by_id[cid]
         rows.append(Row(candidate=c, label=label(c), rating=r, reviews=n,
                         my_score=float(m) if m is not None else None, submitted=bool(sub), decision=d,
-                        answered=answered, ready=ready, failed=failed))
+                        answered=answered, ready=ready, failed=failed, disagreement=bool(flag)))
     pages = max(1, -(-total // PER_PAGE))
     return Page(rows=rows, total=total, page=f.page, pages=pages, questions=len(interview.questions),
                 hide_identity=anonymity.hides_identity(user, interview))

@@ -84,7 +84,7 @@ def refresh_stats(candidate: Candidate) -> CandidateStats:
         stats = CandidateStats(candidate_id=candidate.id)
         db.session.add(stats)
     s = summary(candidate)
-    stats.rating, stats.reviews = s.rating, len(s.graders)
+    stats.rating, stats.reviews, stats.disagreement = s.rating, len(s.graders), s.disagreement
     latest = db.session.execute(
         db.select(Decision.value).filter_by(candidate_id=candidate.id).order_by(Decision.id.desc()).limit(1)
     ).scalar_one_or_none()

@@ -158,6 +158,7 @@ def upgrade():
     sa.Column('rating', sa.Float(), nullable=True),
     sa.Column('reviews', sa.Integer(), server_default='0', nullable=False),
     sa.Column('decision', sa.String(length=20), nullable=True),
+    sa.Column('disagreement', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['candidate_id'], ['candidates.id'], name=op.f('fk_candidate_stats_candidate_id_candidates')),
     sa.PrimaryKeyConstraint('candidate_id', name=op.f('pk_candidate_stats'))
