@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Test-only JavaScript tools (axe-core); npm ci wipes node_modules, so the stamp goes in after.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test setup system system-test lint bench clean
+.PHONY: run test setup system system-test lint bench bench-review clean
 
 run: system $(STAMP)
 	$(PY) -m stack.run
@@ -37,6 +37,9 @@ lint: $(STAMP)
 
 bench: system-test $(STAMP)
 	$(PY) bench/pipeline.py
+
+bench-review: $(STAMP)
+	$(PY) bench/review.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
