@@ -122,6 +122,13 @@ def test_record_page_is_accessible(app, base, open_page, device):
     page.get_by_role("button", name="Continue to a practice question").click()
     page.locator("#timer").filter(has_text="Thinking time").wait_for()
     assert_accessible(page, "record page, practice question")
+    # Practice answers stay in the browser, so recording one here sends nothing.
+    page.get_by_role("button", name="Start recording now").click()
+    page.get_by_role("button", name="Stop recording").wait_for()
+    assert_accessible(page, "record page, recording the practice answer")
+    page.get_by_role("button", name="Stop recording").click()
+    page.locator("#playback").wait_for()
+    assert_accessible(page, "record page, watching the practice answer")
     page.get_by_role("button", name="Start the interview").click()
     page.locator("#progress").filter(has_text="Question 1 of 2").wait_for()
     page.locator("#timer").filter(has_text="Thinking time").wait_for()
