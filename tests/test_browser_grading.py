@@ -127,6 +127,14 @@ def test_grader_grades_a_candidate_with_the_keyboard_alone(app, backend, mp4):
 
             page.keyboard.press("Shift+N")
             page.wait_for_url(f"**/review/candidates/{later.public_id}")
+
+            # A search hit opens the answer at the moment the word is said.
+            page.goto(f"{base}/interviews/{interview.public_id}/search?q=fourth")
+            page.locator("[data-hit] a").nth(2).click()  # the later candidate's first answer
+            page.wait_for_url(f"**/review/candidates/{later.public_id}?t=6.00#q-*")
+            page.wait_for_function("() => document.querySelector('section.answer.current video')"
+                                   ".currentTime >= 5.9")
+            expect(page.locator("section.answer.current .w.now")).to_have_text("fourth")
             assert not errors, errors
         finally:
             browser.close()

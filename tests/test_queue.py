@@ -64,6 +64,10 @@ def test_queue_filters_and_sorts(login_as, setup):
     assert _rows(cc.get(f"{base}?sort=rating_high").get_data(as_text=True)) == [
         cara.public_id, abel.public_id, bea.public_id]
     assert _rows(cc.get(f"{base}?graded=not_mine").get_data(as_text=True)) == [bea.public_id]
+    # Alice has reviewed no one: sorting by rating must not reveal the others' ratings.
+    ac = login_as(alice)
+    assert _rows(ac.get(f"{base}?sort=rating_low").get_data(as_text=True)) == _rows(
+        ac.get(f"{base}?sort=rating_high").get_data(as_text=True))
     assert _rows(cc.get(f"{base}?decision=reject").get_data(as_text=True)) == [abel.public_id]
     assert set(_rows(cc.get(f"{base}?decision=none").get_data(as_text=True))) == {
         cara.public_id, bea.public_id}

@@ -116,12 +116,14 @@ def _page_query(interview: Interview, user: User, f: Filters):
         stmt = stmt.where(Candidate.id.in_(mine))
     elif f.graded == "not_mine":
         stmt = stmt.where(Candidate.id.not_in(mine))
+    # Blind: a rating this user may not see yet must not leak through the order either.
+    visible = sa.case((Candidate.id.in_(mine), stats.rating), else_=sa.null())
     order = {
         "newest": [Candidate.created_at.desc()],
         "oldest": [Candidate.created_at],
         "name": [Candidate.name],
-        "rating_high": [stats.rating.is_(None), stats.rating.desc()],
-        "rating_low": [stats.rating.is_(None), stats.rating],
+        "rating_high": [visible.is_(None), visible.desc()],
+        "rating_low": [visible.is_(None), visible],
         "reviews_few": [sa.func.coalesce(stats.reviews, 0), Candidate.created_at],
     }[f.sort]
     return stmt.order_by(*order, Candidate.id)
