@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def log(msg: str) -> None:
+    """Progress, on stderr."""
     print(msg, file=sys.stderr, flush=True)
 
 
@@ -117,6 +118,7 @@ def measure(app, client, url: str, rounds: int) -> dict:
 
 
 def main() -> int:
+    """Parse flags, make the database, run, clean up."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--candidates", type=int, default=5000)
     ap.add_argument("--questions", type=int, default=5)

@@ -19,6 +19,7 @@ REVIEW_MEDIA = {"video": "Video", "audio": "Audio only", "transcript": "Transcri
 
 
 def hides_identity(user: User, interview: Interview) -> bool:
+    """Whether this user sees "Candidate N" instead of names in this interview."""
     return bool(interview.anonymous) and user.role == "reviewer"
 
 

@@ -42,6 +42,8 @@ GRADED = {"": "Anyone", "mine": "Graded by me", "not_mine": "Not graded by me"}
 
 @dataclass
 class Filters:
+    """What the queue shows and in which order."""
+
     status: str = ""
     decision: str = ""
     graded: str = ""
@@ -51,6 +53,8 @@ class Filters:
 
 @dataclass
 class Row:
+    """One candidate in the queue."""
+
     candidate: Candidate
     label: str
     answered: int
@@ -66,6 +70,8 @@ class Row:
 
 @dataclass
 class Page:
+    """One page of the queue."""
+
     rows: list[Row]
     total: int
     page: int

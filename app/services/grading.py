@@ -144,6 +144,8 @@ class GraderScores:
 
 @dataclass
 class QuestionSummary:
+    """The submitted graders' scores on one question."""
+
     question: Question
     ratings: list[float]
 
@@ -279,4 +281,5 @@ def export_csv(user: User, interview: Interview) -> Iterator[str]:
 
 
 def stamp() -> str:
+    """A UTC timestamp for file names."""
     return utcnow().strftime("%Y%m%d-%H%M")

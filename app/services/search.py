@@ -16,6 +16,8 @@ MAX_HITS = 200
 
 @dataclass
 class Hit:
+    """One place the words are said: who, which question, when, and the words around."""
+
     candidate: Candidate
     label: str
     question_number: int

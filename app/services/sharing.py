@@ -114,6 +114,7 @@ def revoke(user: User, link: ShareLink) -> None:
 
 
 def views(link: ShareLink, limit: int = 500) -> list[ShareView]:
+    """The latest page views through the link, newest first."""
     return list(db.session.execute(
         db.select(ShareView).filter_by(share_link_id=link.id).order_by(ShareView.id.desc()).limit(limit)
     ).scalars())
@@ -137,6 +138,7 @@ def link_for_token(token: str) -> ShareLink:
 
 
 def shared_candidate(link: ShareLink, public_id: str) -> Candidate:
+    """A candidate the link holds; any other is 404."""
     found = next((c for c in link.candidates if c.public_id == public_id), None)
     if found is None:
         raise ServiceError("This candidate is not part of the shared link.", 404)
@@ -171,6 +173,7 @@ def guest_for(link: ShareLink, guest_id: int | None) -> ShareGuest | None:
 
 
 def register_guest(link: ShareLink, name: str) -> ShareGuest:
+    """Record the name a guest gives before scoring."""
     name = (name or "").strip()
     if not name:
         raise ServiceError("Enter your name; it is shown with your scores.")
@@ -184,6 +187,8 @@ def register_guest(link: ShareLink, name: str) -> ShareGuest:
 
 @dataclass
 class SharedItem:
+    """One question as a guest sees it."""
+
     question_number: int
     prompt: str
     question_id: str

@@ -26,6 +26,7 @@ def _require_owner(user: User) -> None:
 
 
 def members(user: User) -> list[User]:
+    """Everyone in the user's organisation, by name."""
     return list(db.session.execute(
         db.select(User).filter_by(org_id=user.org_id).order_by(User.name)).scalars())
 
@@ -57,6 +58,7 @@ def invite(user: User, email: str, role: str) -> tuple[TeamInvite, str]:
 
 
 def revoke_invite(user: User, public_id: str) -> None:
+    """Stop an invite link working."""
     _require_owner(user)
     inv = db.session.execute(
         db.select(TeamInvite).filter_by(public_id=public_id, org_id=user.org_id)).scalar_one_or_none()
@@ -94,6 +96,7 @@ def accept(token: str, name: str, password: str) -> User:
 
 
 def assigned_reviewers(interview: Interview) -> list[User]:
+    """The reviewers assigned to this interview."""
     return list(db.session.execute(
         db.select(User).join(InterviewAssignment, InterviewAssignment.user_id == User.id)
         .filter(InterviewAssignment.interview_id == interview.id).order_by(User.name)).scalars())
