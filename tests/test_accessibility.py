@@ -105,7 +105,7 @@ def test_landing_and_consent_error_are_accessible(app, base, open_page, device):
     page.goto(f"{base}/i/{token}")
     assert_accessible(page, "landing")
     # Sent without ticking the box (the browser's own check turned off): the error is shown.
-    page.locator("form").evaluate("f => { f.noValidate = true; }")
+    page.locator("form[action$='/consent']").evaluate("f => { f.noValidate = true; }")
     page.get_by_role("button", name="Agree and continue").click()
     page.get_by_role("alert").wait_for()
     assert_accessible(page, "landing with the consent error")
@@ -158,6 +158,21 @@ def _fits(page, what: str) -> None:
     assert width[0] <= width[1], f"{what} scrolls sideways: {width}"
 
 
+def _main_button_on_screen(page, what: str) -> None:
+    """Where the page opens, without scrolling: the preview leaves room, the main button is on screen."""
+    page.evaluate("() => window.scrollTo(0, 0)")
+    found = page.evaluate("""() => {
+        const b = [...document.querySelectorAll('.actions button.primary')]
+            .find((x) => !x.hidden).getBoundingClientRect();
+        return {preview: document.getElementById('preview').getBoundingClientRect().height,
+                top: b.top, bottom: b.bottom, height: b.height, width: b.width,
+                vh: window.innerHeight, vw: window.innerWidth};
+    }""")
+    assert found["preview"] <= 0.46 * found["vh"], (what, found)
+    assert 0 <= found["top"] and found["bottom"] <= found["vh"], (what, found)
+    assert found["height"] >= 44 and found["width"] >= 0.8 * found["vw"], (what, found)
+
+
 @pytest.mark.parametrize("device", [IPHONE, PIXEL_7, SMALL_PHONE], ids=["iphone", "pixel7", "360px"])
 def test_candidate_pages_fit_a_phone_held_upright(app, base, open_page, device):
     _, token = make_candidate(make_interview(questions=1, think=120, answer=60), consent=False)
@@ -172,25 +187,33 @@ def test_candidate_pages_fit_a_phone_held_upright(app, base, open_page, device):
     _fits(page, "landing")
     button = page.get_by_role("button", name="Agree and continue")
     assert button.bounding_box()["height"] >= 44
+    assert page.locator("#consent").bounding_box()["width"] >= 24  # WCAG 2.5.8 target size
     page.goto(f"{base}/i/{recording_token}/record")
     wait_for_camera(page)
+    _main_button_on_screen(page, "device check")
     page.get_by_role("button", name="Continue to a practice question").click()
     page.get_by_role("button", name="Start the interview").click()
     page.locator("#progress").filter(has_text="Question 1 of 1").wait_for()
     page.locator("#timer").filter(has_text="Thinking time").wait_for()
     _fits(page, "record page")
-    # Where the page opens, without scrolling: the preview leaves room, the main button is on screen.
-    page.evaluate("() => window.scrollTo(0, 0)")
-    found = page.evaluate("""() => {
-        const b = [...document.querySelectorAll('.actions button.primary')]
-            .find((x) => !x.hidden).getBoundingClientRect();
-        return {preview: document.getElementById('preview').getBoundingClientRect().height,
-                top: b.top, bottom: b.bottom, height: b.height, width: b.width,
-                vh: window.innerHeight, vw: window.innerWidth};
-    }""")
-    assert found["preview"] <= 0.46 * found["vh"], found
-    assert 0 <= found["top"] and found["bottom"] <= found["vh"], found
-    assert found["height"] >= 44 and found["width"] >= 0.8 * found["vw"], found
+    _main_button_on_screen(page, "think countdown")
     for path in ("done", "data"):
         page.goto(f"{base}/i/{done_token}/{path}")
         _fits(page, f"{path} page")
+
+
+def test_consent_works_by_keyboard_alone(app, base, open_page):
+    _, token = make_candidate(consent=False)
+    page = open_page(DESKTOP)
+    page.goto(f"{base}/i/{token}")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    for _ in range(20):  # what comes before it in the page: links, other forms
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "consent":
+            break
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "Agree and continue"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/record")
