@@ -60,13 +60,16 @@ def _migrations_dir():
     return Path(__file__).resolve().parent.parent / "migrations"
 
 
+_CANDIDATE_FORMS = {"invite.consent", "invite.accommodation"}
+
+
 def _register_errors(app: Flask) -> None:
     from flask import jsonify, request
     from flask_wtf.csrf import CSRFError
 
     def wants_json() -> bool:
-        # The candidate's recorder talks JSON (its state poll included); the consent form is a page.
-        if request.path.startswith("/i/") and request.endpoint != "invite.consent" and (
+        # The candidate's recorder talks JSON (its state poll included); their forms get pages.
+        if request.path.startswith("/i/") and request.endpoint not in _CANDIDATE_FORMS and (
                 request.method != "GET" or request.endpoint == "invite.state"):
             return True
         return request.accept_mimetypes.best == "application/json"
