@@ -93,6 +93,12 @@ class Interview(Timestamps, db.Model):
     # "transcript" limits what reviewers get (owners and recruiters always see everything).
     anonymous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     review_media: Mapped[str] = mapped_column(sa.String(12), default="video", server_default="video")
+    # The candidate side: whom to contact for another way to apply, how long recordings are
+    # kept, and whether requests for extra time are granted at once ("auto") or by a person.
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
+    accommodations: Mapped[str] = mapped_column(sa.String(12), default="review",
+                                                server_default="review")
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(
@@ -118,6 +124,8 @@ class Question(Timestamps, db.Model):
     # The rubric, for graders only: what a strong answer contains, and named criteria scored 1-5.
     ideal_answer: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     criteria: Mapped[list | None] = mapped_column(sa.JSON)
+    # "video" (default), "audio" (sound only) or "written" (typed, within answer_seconds).
+    kind: Mapped[str] = mapped_column(sa.String(10), default="video", server_default="video")
 
     interview: Mapped[Interview] = relationship(back_populates="questions")
 
@@ -139,9 +147,22 @@ class Candidate(Timestamps, db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     package_version: Mapped[int] = mapped_column(default=0, server_default="0")
     package_key: Mapped[str | None] = mapped_column(sa.String(300))
+    consent_notice_version: Mapped[str | None] = mapped_column(sa.String(20))
+    # Extra time: every think and answer limit is multiplied by time_multiplier once granted.
+    time_multiplier: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default="1")
+    accommodation_status: Mapped[str | None] = mapped_column(sa.String(12))
+    accommodation_requested: Mapped[float | None] = mapped_column(sa.Float)
+    accommodation_note: Mapped[str | None] = mapped_column(sa.Text)
 
     interview: Mapped[Interview] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="candidate")
+
+    @property
+    def delete_by(self) -> datetime:
+        """The latest date this candidate's recordings are kept until."""
+        from datetime import timedelta
+
+        return self.created_at + timedelta(days=self.interview.retention_days)
 
     @property
     def effective_status(self) -> str:
@@ -164,6 +185,7 @@ class Answer(Timestamps, db.Model):
     failure_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     content_type: Mapped[str] = mapped_column(sa.String(100))
+    written_text: Mapped[str | None] = mapped_column(sa.Text)
     original_key: Mapped[str | None] = mapped_column(sa.String(300))
     original_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     original_sha256: Mapped[str | None] = mapped_column(sa.String(64))

@@ -12,7 +12,7 @@ STATUSES = (RECORDING, UPLOADED, PROCESSING, READY, FAILED)
 
 # A failed answer may be retried (back to uploaded); a ready one may be reprocessed.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    RECORDING: frozenset({UPLOADED, FAILED}),
+    RECORDING: frozenset({UPLOADED, FAILED, READY}),  # READY: a written answer, nothing to process
     UPLOADED: frozenset({PROCESSING, FAILED}),
     PROCESSING: frozenset({READY, FAILED, UPLOADED}),
     READY: frozenset({UPLOADED}),

@@ -35,6 +35,7 @@ def _transcode(answer) -> None:
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)
+        _check_within_limit(out.duration_s, answer)
         media = store.put_file(answer_key(answer.public_id, out.media_path.name), out.media_path,
                                out.media_content_type)
         answer.quality_audio = check_audio(out.wav_path).to_dict()
@@ -53,6 +54,18 @@ def _check_not_truncated(duration_s: float, recorded_ms: int | None) -> None:
     if recorded_ms and duration_s < recorded_ms / 1000 * 0.85 - 0.5:
         raise MediaError(f"The recording is truncated: it plays {duration_s:.0f} s of the "
                          f"{recorded_ms / 1000:.0f} s recorded. The candidate should record it again.")
+
+
+def _check_within_limit(duration_s: float, answer) -> None:
+    """The server holds the same limit as the countdown: the answer time, with any extra time
+    granted, plus a small grace."""
+    from app.media import MediaError
+    from app.services.accommodations import allowed_seconds
+
+    allowed = allowed_seconds(answer.candidate, answer.question)
+    if duration_s > allowed:
+        raise MediaError(f"The recording is {duration_s:.0f} s long, more than the {allowed:.0f} s "
+                         "allowed for this question.")
 
 
 def _then(answer) -> None:

@@ -153,3 +153,49 @@ def test_phone_that_records_mp4_is_handled_end_to_end(app, media_dir, run_jobs, 
                       timeout=120, what="processing")
     assert answer.status == states.READY, answer.failure_reason
     assert answer.duration_s and abs(answer.duration_s - answer.client_duration_ms / 1000) < 1.0
+
+
+def test_extra_time_audio_only_and_written_answers_in_the_browser(app, media_dir, run_jobs):
+    from tests.factories import make_user
+    from tests.helpers import CsrfClient
+
+    owner = make_user()
+    interview = make_interview(owner, questions=2, think=30, answer=5, takes=1)
+    interview.accommodations = "auto"
+    interview.questions[0].kind, interview.questions[1].kind = "audio", "written"
+    db.session.commit()
+    cand, token = make_candidate(interview, owner, consent=False)
+    with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/i/{token}")
+        page.get_by_label("Time on every question").select_option("2")
+        page.get_by_role("button", name="Ask for more time").click()
+        page.locator("[data-accommodation=granted]").wait_for()
+        page.get_by_label("I agree to be recorded").check()
+        page.get_by_role("button", name="Agree and continue").click()
+        page.get_by_role("button", name="Continue to a practice question").click(timeout=20_000)
+        page.get_by_role("button", name="Start the interview").click()
+        # Audio only, 5 s doubled to 10 s: the countdown says so, and it stops itself.
+        page.get_by_text("sound only, your camera is not recorded").wait_for()
+        page.get_by_role("button", name="Start recording now").click()
+        page.get_by_text("Time left: 0:10").wait_for(timeout=5_000)
+        _receipt(page)
+        page.get_by_role("button", name="Keep and go to the next question").click()
+        page.get_by_role("button", name="Start writing now").click()
+        page.get_by_label("Your answer").fill("I would start by measuring.\nThen I would fix it.")
+        page.get_by_role("button", name="Send my answer").click()
+        _receipt(page)
+        page.get_by_role("button", name="Keep and finish the interview").click()
+        page.wait_for_url("**/done")
+    audio, written = _answers(0)[0], _answers(1)[0]
+    assert audio.content_type.startswith("audio/") and 9.0 <= audio.client_duration_ms / 1000 <= 11.5
+    assert written.status == states.READY and written.written_text.startswith("I would start")
+    run_jobs()
+    audio = _answers(0)[0]
+    assert audio.status == states.READY, audio.failure_reason
+    assert audio.width is None and audio.poster_key is None and audio.mp4_key.endswith(".m4a")
+    staff = CsrfClient(app.test_client())
+    staff.login(owner.email)
+    html = staff.get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
+    assert "data-written" in html and "Then I would fix it." in html
+    assert f'data-answer="{audio.public_id}"' in html and "<audio" in html

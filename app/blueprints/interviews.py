@@ -29,7 +29,8 @@ def new():
             questions = [svc.parse_question(request.form)] if request.form.get("prompt") else []
             interview = svc.create_interview(current_user, request.form.get("title", ""),
                                              request.form.get("intro", ""),
-                                             request.form.get("language") or None, questions)
+                                             request.form.get("language") or None, questions,
+                                             svc.parse_settings(request.form))
         except ServiceError as e:
             flash(e.message, "error")
             return render_template("interviews/new.html", form=request.form), e.status
@@ -42,7 +43,10 @@ def new():
 def show(public_id: str):
     interview = svc.get_interview(current_user, public_id)
     page = candidate_queue.queue(current_user, interview, candidate_queue.Filters())
+    from app.services.accommodations import pending
+
     return render_template("interviews/show.html", interview=interview, page=page,
+                           extra_time_requests=pending(interview.id),
                            filters=candidate_queue.Filters(), sorts=candidate_queue.SORTS,
                            graded=candidate_queue.GRADED,
                            assignment=team.assignment_view(current_user, interview), query="",
@@ -91,6 +95,21 @@ def invite(public_id: str):
     # The link is shown once, on this page only; only its hash is stored.
     return render_template("interviews/invited.html", interview=interview, candidate=candidate,
                            link=link)
+
+
+@bp.post("/interviews/<public_id>/candidates/<candidate_id>/extra-time")
+def extra_time(public_id: str, candidate_id: str):
+    from app.services import accommodations
+    from app.services.review import get_candidate
+
+    interview = svc.get_interview(current_user, public_id)
+    candidate = get_candidate(current_user, candidate_id)
+    if candidate.interview_id != interview.id:
+        raise ServiceError("Candidate not found.", 404)
+    grant = request.form.get("decision") == "grant"
+    accommodations.decide(current_user, candidate, grant)
+    flash(f"Extra time {'granted to' if grant else 'declined for'} {candidate.name}.", "info")
+    return redirect(url_for(".show", public_id=public_id))
 
 
 @bp.post("/interviews/<public_id>/questions/<question_id>/rubric")

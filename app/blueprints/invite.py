@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
+from app.services import ServiceError, accommodations
 from app.services import recording as svc
 from app.services.recording import Receipt
 
 bp = Blueprint("invite", __name__, url_prefix="/i/<token>")
+
+
+@bp.context_processor
+def _notice():
+    return {"notice_version": svc.NOTICE_VERSION}
 
 
 def _receipt(r: Receipt, status: int = 200):
@@ -21,9 +27,10 @@ def _state(candidate) -> dict:
     questions = []
     for i, q in enumerate(candidate.interview.questions, 1):
         a = answers.get(q.id)
+        think, answer_limit = accommodations.limits(candidate, q)
         questions.append({
-            "id": q.public_id, "number": i, "prompt": q.prompt, "think_seconds": q.think_seconds,
-            "answer_seconds": q.answer_seconds, "max_takes": q.max_takes,
+            "id": q.public_id, "number": i, "prompt": q.prompt, "think_seconds": think,
+            "answer_seconds": answer_limit, "max_takes": q.max_takes, "kind": q.kind,
             "takes_used": svc.takes_used(candidate, q),
             "answer": {"id": a.public_id, "bytes": a.original_size, "sha256": a.original_sha256,
                        "take": a.take, "status": a.status, "warnings": a.quality_flags} if a else None,
@@ -51,6 +58,27 @@ def consent(token: str):
                                      "company for another way to apply."), 400
     svc.give_consent(candidate)
     return redirect(url_for(".record", token=token))
+
+
+@bp.post("/accommodation")
+def accommodation(token: str):
+    candidate = svc.candidate_for_token(token)
+    try:
+        accommodations.request_extra_time(candidate, request.form.get("factor", ""),
+                                          request.form.get("note", ""))
+    except ServiceError as e:
+        return render_template("invite/landing.html", candidate=candidate, token=token,
+                               interview=candidate.interview, error=e.message), e.status
+    return redirect(url_for(".landing", token=token))
+
+
+@bp.post("/answers/<answer_id>/written")
+def written(token: str, answer_id: str):
+    candidate = svc.candidate_for_token(token)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "A written answer needs a JSON body with its text.")
+    return _receipt(svc.submit_written(candidate, answer_id, str(body.get("text", ""))))
 
 
 @bp.get("/record")

@@ -84,6 +84,9 @@ def candidate_entries(candidate: Candidate) -> Iterator[tuple[str, Iterable[byte
         yield f"{folder}/question.txt", _text(q.prompt + "\n"), True
         if a is None or a.status != states.READY:
             continue
+        if a.written_text is not None:
+            yield f"{folder}/answer.txt", _text(a.written_text + "\n"), True
+            continue
         ext = "mp4" if a.width else "m4a"
         yield f"{folder}/answer.{ext}", store.iter_range(a.mp4_key, 0, a.mp4_size), False
         yield f"{folder}/captions.vtt", store.iter_object(a.captions_key), True

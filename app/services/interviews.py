@@ -20,12 +20,17 @@ LIMITS = {
 }
 
 
+KINDS = ("video", "audio", "written")
+ACCOMMODATION_POLICIES = ("review", "auto")
+
+
 @dataclass
 class QuestionInput:
     prompt: str
     think_seconds: int = 30
     answer_seconds: int = 120
     max_takes: int = 2
+    kind: str = "video"
 
 
 def _require_author(user: User) -> None:
@@ -51,7 +56,27 @@ def parse_question(form: dict) -> QuestionInput:
             name = field.replace("_", " ")
             raise ServiceError(f"{name.capitalize()} must be between {low} and {high}.")
         values[field] = value
-    return QuestionInput(prompt=prompt, **values)
+    kind = (form.get("kind") or "video").strip()
+    if kind not in KINDS:
+        raise ServiceError("Choose a video, audio-only or written answer.")
+    return QuestionInput(prompt=prompt, kind=kind, **values)
+
+
+def parse_settings(form: dict) -> dict:
+    """The candidate-facing settings of an interview, checked: contact, retention, extra time."""
+    contact = (form.get("contact_email") or "").strip().lower()
+    if contact and ("@" not in contact or len(contact) > 254):
+        raise ServiceError("Enter a valid contact email address, or leave it empty.")
+    try:
+        days = int(str(form.get("retention_days") or "180").strip())
+    except ValueError:
+        raise ServiceError("Keep recordings for a whole number of days.")
+    if not 1 <= days <= 3650:
+        raise ServiceError("Keep recordings for between 1 and 3650 days.")
+    policy = (form.get("accommodations") or "review").strip()
+    if policy not in ACCOMMODATION_POLICIES:
+        raise ServiceError("Choose whether extra time is granted at once or reviewed.")
+    return {"contact_email": contact or None, "retention_days": days, "accommodations": policy}
 
 
 def list_interviews(user: User) -> list[Interview]:
@@ -71,13 +96,13 @@ def get_interview(user: User, public_id: str) -> Interview:
 
 
 def create_interview(user: User, title: str, intro: str = "", language: str | None = None,
-                     questions: list[QuestionInput] = ()) -> Interview:
+                     questions: list[QuestionInput] = (), settings: dict | None = None) -> Interview:
     _require_author(user)
     title = title.strip()
     if not title:
         raise ServiceError("An interview needs a title.")
     interview = Interview(org_id=user.org_id, title=title[:200], intro=intro.strip(),
-                          language=(language or None), created_by_id=user.id)
+                          language=(language or None), created_by_id=user.id, **(settings or {}))
     db.session.add(interview)
     for q in questions:
         interview.questions.append(_question(q, len(interview.questions)))
@@ -86,8 +111,8 @@ def create_interview(user: User, title: str, intro: str = "", language: str | No
 
 
 def _question(q: QuestionInput, position: int) -> Question:
-    return Question(prompt=q.prompt, think_seconds=q.think_seconds,
-                    answer_seconds=q.answer_seconds, max_takes=q.max_takes, position=position)
+    return Question(prompt=q.prompt, think_seconds=q.think_seconds, answer_seconds=q.answer_seconds,
+                    max_takes=q.max_takes, kind=q.kind, position=position)
 
 
 def add_question(user: User, interview: Interview, q: QuestionInput) -> Question:

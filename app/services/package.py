@@ -19,8 +19,11 @@ def build_manifest(candidate: Candidate, answers: dict) -> dict:
             entry["answer"] = {
                 "id": a.public_id, "take": a.take, "status": a.status,
                 "duration_s": a.duration_s,
+                "kind": q.kind,
                 "media": {"key": a.mp4_key, "content_type": "video/mp4" if a.width else "audio/mp4",
-                          "size": a.mp4_size, "width": a.width, "height": a.height},
+                          "size": a.mp4_size, "width": a.width, "height": a.height}
+                if a.mp4_key else None,
+                "written_text": a.written_text,
                 "original": {"key": a.original_key, "content_type": a.content_type,
                              "size": a.original_size, "sha256": a.original_sha256},
                 "poster": {"key": a.poster_key} if a.poster_key else None,

@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 # What a browser's MediaRecorder produces: WebM on Chromium and Firefox, MP4 on Safari.
 CONTAINERS = {"video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "m4a",
               "audio/ogg": "ogg"}
+# What each kind of question accepts: a camera recording, a sound recording, or typed text.
+KIND_TYPES = {"video": ("video/",), "audio": ("audio/", "video/"), "written": ("text/plain",)}
+# The privacy notice the landing page shows; consent records which version was agreed to.
+NOTICE_VERSION = "2026-11"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -53,6 +57,7 @@ def candidate_for_token(token: str) -> Candidate:
 def give_consent(candidate: Candidate) -> None:
     if candidate.consent_at is None:
         candidate.consent_at = utcnow()
+        candidate.consent_notice_version = NOTICE_VERSION
         candidate.started_at = candidate.started_at or candidate.consent_at
         if candidate.status == "invited":
             candidate.status = "started"
@@ -112,9 +117,11 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
     _require_recording_allowed(candidate)
     question = _question(candidate, question_public_id)
     base_type = (content_type or "").split(";")[0].strip().lower()
-    if base_type not in CONTAINERS:
+    if base_type not in CONTAINERS and base_type != "text/plain":
         raise ServiceError(f"Recordings of type {content_type or 'unknown'!r} are not accepted; "
                            "use a current Chrome, Edge, Firefox or Safari.", 415)
+    if not base_type.startswith(KIND_TYPES.get(question.kind, ("video/",))):
+        raise ServiceError(f"This question asks for a {question.kind} answer.", 409)
     if takes_used(candidate, question) >= question.max_takes:
         raise ServiceError("You have used every take for this question.", 409)
     last = db.session.execute(
@@ -154,6 +161,8 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
         return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
     if answer.status != states.RECORDING:
         raise ServiceError("This recording is already finished.", 409)
+    if answer.content_type == "text/plain":
+        raise ServiceError("A written answer is sent as text, not in chunks.", 409)
     if seq != answer.chunk_count:
         raise ServiceError(f"Chunk {seq} arrived out of order: chunk {answer.chunk_count} "
                            "is expected next.", 409)
@@ -227,6 +236,38 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
         log.warning("could not delete chunks of answer %s", answer.public_id, exc_info=True)
     pipeline.start(answer)
     return Receipt(answer.public_id, result.size, sha256, chunks)
+
+
+def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Receipt:
+    """Keep a typed answer, if it arrives within the question's time (with any extra time).
+    Written answers need no processing: they are ready at once."""
+    from app.services.accommodations import allowed_seconds
+
+    _require_recording_allowed(candidate)
+    answer = _answer(candidate, answer_public_id)
+    if answer.content_type != "text/plain":
+        raise ServiceError("This answer is a recording, not a written answer.", 409)
+    if answer.status != states.RECORDING:
+        raise ServiceError("This answer was already sent.", 409)
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError("Write your answer before sending it.")
+    if len(text) > 20000:
+        raise ServiceError("A written answer may be at most 20,000 characters.", 413)
+    elapsed = (utcnow() - answer.created_at).total_seconds()
+    late = elapsed - allowed_seconds(candidate, answer.question) - 10  # and the request's journey
+    if late > 0:
+        raise ServiceError(f"The time for this answer ran out {late:.0f} seconds before it "
+                           "arrived, so it was not accepted.", 422)
+    data = text.encode()
+    answer.written_text = text
+    answer.original_size, answer.original_sha256 = len(data), hashlib.sha256(data).hexdigest()
+    answer.transcript = {"language": None, "text": text, "segments": [], "method": "written"}
+    answer.uploaded_at = utcnow()
+    pipeline.move(answer, states.READY)  # written answers need no processing
+    answer.client_duration_ms = int(elapsed * 1000)
+    db.session.commit()
+    return Receipt(answer.public_id, len(data), answer.original_sha256, 0)
 
 
 def finish(candidate: Candidate) -> None:

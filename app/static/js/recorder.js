@@ -15,13 +15,15 @@ const ui = {
   rec: $("rec-indicator"), warning: $("warning"), mic: $("mic"), level: $("level"),
   test: $("btn-test"), cont: $("btn-continue"), start: $("btn-start"), stop: $("btn-stop"),
   again: $("btn-practice-again"), begin: $("btn-begin"), next: $("btn-next"),
-  retake: $("btn-retake"), finish: $("btn-finish"), camera: $("btn-camera"),
+  retake: $("btn-retake"), finish: $("btn-finish"), camera: $("btn-camera"), send: $("btn-send"),
+  written: $("written"), text: $("written-text"),
 };
-const BUTTONS = [ui.test, ui.cont, ui.start, ui.stop, ui.again, ui.begin, ui.next, ui.retake, ui.finish, ui.camera];
+const BUTTONS = [ui.test, ui.cont, ui.start, ui.stop, ui.send, ui.again, ui.begin, ui.next, ui.retake, ui.finish, ui.camera];
 const TYPES = [
   "video/webm;codecs=h264,opus", "video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus",
   "video/webm", "video/mp4;codecs=avc1,mp4a.40.2", "video/mp4",
 ];
+const AUDIO_TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
 const TIMESLICE_MS = 1000;
 const PRACTICE = { prompt: "Practice (not sent to anyone): what did you have for breakfast?", think: 15, answer: 30 };
 const CHECKED = `oneway-checked:${base}`;
@@ -70,9 +72,9 @@ function countdown(seconds, label, onEnd) {
   ticker = setInterval(paint, 250);
 }
 
-function pickType() {
+function pickType(kind = "video") {
   if (!window.MediaRecorder) return null;
-  return TYPES.find((t) => MediaRecorder.isTypeSupported(t)) || "";
+  return (kind === "audio" ? AUDIO_TYPES : TYPES).find((t) => MediaRecorder.isTypeSupported(t)) || "";
 }
 
 function recorderOptions(type) {
@@ -108,6 +110,7 @@ function hidePlayback() {
   ui.playback.pause();
   ui.playback.hidden = true;
   ui.preview.hidden = false;
+  ui.written.hidden = true;
 }
 
 // Record into memory only: the device test and the practice question never leave the browser.
@@ -181,6 +184,7 @@ function practice() {
     });
   };
   ui.start.onclick = record;
+  ui.start.textContent = "Start recording now";
   ui.again.onclick = practice;
   ui.begin.onclick = () => {
     sessionStorage.setItem(CHECKED, "1");
@@ -270,30 +274,72 @@ function present() {
     return;
   }
   const q = question();
-  ui.progress.textContent = `Question ${q.number} of ${state.questions.length} · takes left: ${q.max_takes - q.takes_used}`;
+  const kindNote = { audio: " · sound only, your camera is not recorded", written: " · a written answer" }[q.kind] || "";
+  ui.progress.textContent = `Question ${q.number} of ${state.questions.length} · takes left: ${q.max_takes - q.takes_used}${kindNote}`;
   ui.prompt.textContent = q.prompt;
   ui.prompt.focus();
   if (q.answer) return showReceipt(q.answer);
-  ui.status.textContent = "Take a moment to think. Recording starts when the time is up.";
-  ui.start.onclick = startRecording;
+  const begin = q.kind === "written" ? startWriting : startRecording;
+  ui.status.textContent = q.kind === "written"
+    ? "Take a moment to think. Writing starts when the time is up."
+    : "Take a moment to think. Recording starts when the time is up.";
+  ui.start.textContent = q.kind === "written" ? "Start writing now" : "Start recording now";
+  ui.start.onclick = begin;
   show(ui.start);
-  countdown(q.think_seconds, "Thinking time", startRecording);
+  countdown(q.think_seconds, "Thinking time", begin);
+}
+
+async function startWriting() {
+  clearInterval(ticker);
+  setError("");
+  const q = question();
+  let take;
+  try {
+    take = await api("POST", `/questions/${q.id}/takes`, { content_type: "text/plain" });
+  } catch (err) {
+    return fail(err.message);
+  }
+  ui.written.hidden = false;
+  ui.text.value = "";
+  ui.status.textContent = "Write your answer, then send it. It is sent when the time is up.";
+  show(ui.send);
+  ui.text.focus();
+  let sent = false;
+  const send = async () => {
+    if (sent) return;
+    sent = true;
+    clearInterval(ticker);
+    try {
+      const receipt = await api("POST", `/answers/${take.answer_id}/written`, { text: ui.text.value });
+      q.takes_used += 1;
+      q.answer = { id: receipt.answer_id, bytes: receipt.bytes, sha256: receipt.sha256, take: take.take };
+      ui.written.hidden = true;
+      showReceipt(q.answer);
+    } catch (err) {
+      fail(`${err.message} Reload the page to try this question again; it used no take.`);
+    }
+  };
+  ui.send.onclick = send;
+  countdown(q.answer_seconds, "Time left", send);
 }
 
 async function startRecording() {
   clearInterval(ticker);
   setError("");
   const q = question();
-  const type = pickType();
+  const type = pickType(q.kind);
   let take;
   try {
-    take = await api("POST", `/questions/${q.id}/takes`, { content_type: type || "video/webm" });
+    take = await api("POST", `/questions/${q.id}/takes`,
+                     { content_type: type || (q.kind === "audio" ? "audio/webm" : "video/webm") });
   } catch (err) {
     return fail(err.message);
   }
   const meta = { answerId: take.answer_id, questionId: q.id, type, stopped: false };
   await store.saveTake(meta).catch(() => {});
-  const recorder = new MediaRecorder(stream, recorderOptions(type));
+  const source = q.kind === "audio" ? new MediaStream(stream.getAudioTracks()) : stream;
+  const recorder = new MediaRecorder(source, q.kind === "audio" ? { mimeType: type, audioBitsPerSecond: 96_000 }
+                                                                 : recorderOptions(type));
   const uploader = new Uploader(`${base}/answers/${take.answer_id}`, csrf(), (s) => { ui.status.textContent = s; },
                                 store, take.answer_id);
   const started = performance.now();
