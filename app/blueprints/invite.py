@@ -21,6 +21,14 @@ def _receipt(r: Receipt, status: int = 200):
                    duplicate=r.duplicate), status
 
 
+def _json_body(message: str) -> dict:
+    """The request's JSON object, or a 400 that says what was expected."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, message)
+    return body
+
+
 def _state(candidate) -> dict:
     answers = svc.current_answers(candidate)
     open_takes = svc.open_takes(candidate)
@@ -75,9 +83,7 @@ def accommodation(token: str):
 @bp.post("/answers/<answer_id>/written")
 def written(token: str, answer_id: str):
     candidate = svc.candidate_for_token(token)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, "A written answer needs a JSON body with its text.")
+    body = _json_body("A written answer needs a JSON body with its text.")
     return _receipt(svc.submit_written(candidate, answer_id, str(body.get("text", ""))))
 
 
@@ -114,9 +120,7 @@ def put_chunk(token: str, answer_id: str, seq: int):
 @bp.post("/answers/<answer_id>/finalize")
 def finalize(token: str, answer_id: str):
     candidate = svc.candidate_for_token(token)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, "Finalize needs a JSON body with chunks and sha256.")
+    body = _json_body("Finalize needs a JSON body with chunks and sha256.")
     try:
         chunks = int(body.get("chunks"))
         duration = body.get("duration_ms")
