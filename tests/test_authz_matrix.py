@@ -88,6 +88,8 @@ ROUTES = [
     ("invite.put_chunk", "PUT", "/i/{forged}/answers/{answer}/chunks/0", b"x", everyone(404)),
     ("invite.finalize", "POST", "/i/{forged}/answers/{answer}/finalize", {}, everyone(404)),
     ("invite.finish", "POST", "/i/{forged}/finish", {}, everyone(404)),
+    ("invite.accommodation", "POST", "/i/{forged}/accommodation", {"factor": "1.5"}, everyone(404)),
+    ("invite.written", "POST", "/i/{forged}/answers/{answer}/written", {}, everyone(404)),
     ("team.join", "POST", "/join/{join}", {"name": "", "password": ""}, everyone(400)),
     ("auth.login", "POST", "/login", {"email": "x@example.com", "password": "nope-nope"},
      everyone(302, guests=401)),
@@ -98,6 +100,9 @@ ROUTES = [
      staff(302, reviewer=403)),
     ("interviews.delete_question", "POST", "/interviews/{iv}/questions/{q}/delete", {},
      staff(302, reviewer=403)),
+    # No extra time was asked for, so those allowed to decide get 409 (nothing to decide).
+    ("interviews.extra_time", "POST", "/interviews/{iv}/candidates/{cand}/extra-time", {"decision": "grant"},
+     staff(409, reviewer=403)),
     ("interviews.rubric", "POST", "/interviews/{iv}/questions/{q}/rubric", {"ideal_answer": "Clear."},
      staff(302, reviewer=403)),
     ("interviews.invite", "POST", "/interviews/{iv}/candidates", {"name": "N", "email": "n@example.com"},
