@@ -173,3 +173,15 @@ def test_authoring_sets_kind_retention_and_policy(csrf_client, app):
     assert db.session.execute(kind).scalar_one() == "written"
     bad = csrf_client.post("/interviews/new", data={"title": "X", "retention_days": "0"})
     assert bad.status_code == 400
+
+
+def test_declining_says_whom_to_contact_and_records_nothing(client, app):
+    interview = make_interview(questions=1)
+    interview.contact_email = "talent@example.com"
+    db.session.commit()
+    cand, token = make_candidate(interview, consent=False)
+    assert f"/i/{token}/decline" in client.get(f"/i/{token}").get_data(as_text=True)
+    page = client.get(f"/i/{token}/decline").get_data(as_text=True)
+    assert 'data-contact' in page and "talent@example.com" in page
+    db.session.refresh(cand)
+    assert cand.consent_at is None and cand.status == "invited"

@@ -68,6 +68,13 @@ def consent(token: str):
     return redirect(url_for(".record", token=token))
 
 
+@bp.get("/decline")
+def decline(token: str):
+    candidate = svc.candidate_for_token(token)
+    return render_template("invite/decline.html", candidate=candidate, token=token,
+                           interview=candidate.interview)
+
+
 @bp.post("/accommodation")
 def accommodation(token: str):
     candidate = svc.candidate_for_token(token)
