@@ -129,6 +129,7 @@ def test_every_view_is_logged_and_shown_to_the_owner(app, login_as, world):
     guest.get(f"/s/{token}/c/{world['shared'].public_id}")
     views = db.session.execute(db.select(ShareView)).scalars().all()
     assert len(views) == 2 and all(token not in v.path for v in views)
+    assert {v.candidate_id for v in views} == {None, world["shared"].id}
     html = login_as(world["owner"]).get(f"/shares/{link.public_id}").get_data(as_text=True)
     assert 'data-views="2"' in html
     # Another organisation cannot see the link at all.

@@ -91,10 +91,10 @@ def _log(link, token: str, candidate=None, guest=None) -> None:
 @bp.get("/s/<token>")
 def landing(token: str):
     link = svc.link_for_token(token)
+    if len(link.candidates) == 1:  # the candidate's page logs the view
+        return redirect(url_for(".candidate", token=token, cand=link.candidates[0].public_id))
     guest = _guest(link)
     _log(link, token, guest=guest)
-    if len(link.candidates) == 1:
-        return redirect(url_for(".candidate", token=token, cand=link.candidates[0].public_id))
     return render_template("share/list.html", link=link, token=token, guest=guest, svc=svc)
 
 
