@@ -90,6 +90,7 @@ ROUTES = [
     ("invite.finish", "POST", "/i/{forged}/finish", {}, everyone(404)),
     ("invite.accommodation", "POST", "/i/{forged}/accommodation", {"factor": "1.5"}, everyone(404)),
     ("invite.written", "POST", "/i/{forged}/answers/{answer}/written", {}, everyone(404)),
+    ("invite.decline", "GET", "/i/{forged}/decline", None, everyone(404)),
     ("team.join", "POST", "/join/{join}", {"name": "", "password": ""}, everyone(400)),
     ("auth.login", "POST", "/login", {"email": "x@example.com", "password": "nope-nope"},
      everyone(302, guests=401)),
