@@ -99,20 +99,24 @@ def measure(app, client, url: str, rounds: int) -> dict:
         engine = db.engine
     for _ in range(3):  # warm caches (templates, statement cache, SQLite pages)
         assert client.get(url).status_code == 200
-    times, counts = [], []
+    times, cpu, counts = [], [], []
     event.listen(engine, "before_cursor_execute", before)
     try:
         for _ in range(rounds):
             count = 0
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             resp = client.get(url)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
             assert resp.status_code == 200, resp.status_code
             counts.append(count)
     finally:
         event.remove(engine, "before_cursor_execute", before)
     times.sort()
-    return {"p50_ms": round(statistics.median(times), 2),
+    # CPU time of this process (the web side, and SQLite itself): less skewed than wall time
+    # when other work shares the machine.
+    return {"cpu_p50_ms": round(statistics.median(cpu), 2),
+            "p50_ms": round(statistics.median(times), 2),
             "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 2),
             "queries": max(counts), "queries_min": min(counts)}
 
@@ -165,6 +169,7 @@ def run(args, url: str) -> int:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SESSION_COOKIE_SECURE": False,
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"})
     t_start = time.time()
+    load_start = round(os.getloadavg()[0], 2)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         org = accounts.create_organisation("Bench")
@@ -194,12 +199,13 @@ def run(args, url: str) -> int:
     small_default = measure(app, client, f"/interviews/{small_id}/queue", args.rounds)
     result.update(
         queue_p50_ms=default["p50_ms"], queue_p95_ms=default["p95_ms"], queries=default["queries"],
+        queue_cpu_p50_ms=default["cpu_p50_ms"],
         queries_at_100_candidates=small_default["queries"],
         queue_at_100_candidates_p50_ms=small_default["p50_ms"],
-        queue_sorted_by_rating={k: by_rating[k] for k in ("p50_ms", "p95_ms", "queries")},
+        queue_sorted_by_rating={k: by_rating[k] for k in ("p50_ms", "p95_ms", "cpu_p50_ms", "queries")},
         target_p95_ms=100, meets_target=default["p95_ms"] < 100 and by_rating["p95_ms"] < 100,
         machine={"cores": os.cpu_count(), "python": platform.python_version(),
-                 "loadavg_1m": round(os.getloadavg()[0], 2)},
+                 "loadavg_1m_at_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2)},
         date=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     print(json.dumps(result, indent=2))
