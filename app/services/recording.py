@@ -161,6 +161,7 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
         return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
     if answer.status != states.RECORDING:
         raise ServiceError("This recording is already finished.", 409)
+    _require_recording_allowed(candidate)
     if answer.content_type == "text/plain":
         raise ServiceError("A written answer is sent as text, not in chunks.", 409)
     if seq != answer.chunk_count:
@@ -198,6 +199,7 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
         if answer.original_sha256 == sha256 and answer.chunk_count == chunks:
             return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True)
         raise ServiceError("This recording was already finished with different content.", 409)
+    _require_recording_allowed(candidate)
     if chunks < 1 or chunks != answer.chunk_count:
         raise ServiceError(f"The server holds {answer.chunk_count} chunks of this recording, "
                            f"not {chunks}; the missing ones must be sent first.", 409)
