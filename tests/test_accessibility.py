@@ -151,6 +151,9 @@ def test_done_data_and_error_pages_are_accessible(app, base, open_page):
     page.get_by_role("link", name="What we store about you").click()
     page.wait_for_url("**/data")
     assert_accessible(page, "data page")
+    _, undecided_token = make_candidate(consent=False)
+    page.goto(f"{base}/i/{undecided_token}/decline")
+    assert_accessible(page, "another way to apply")
     assert page.goto(f"{base}/i/{expired_token}").status == 410
     assert_accessible(page, "expired link")
     assert page.goto(f"{base}/i/{'A' * 43}").status == 404
