@@ -145,3 +145,18 @@ def test_reviewers_cannot_create_links_and_others_candidates_are_refused(login_a
     theirs, _ = make_candidate(make_interview(make_user(role="owner")))
     resp = login_as(world["owner"]).post(url, data={"candidate": theirs.public_id})
     assert resp.status_code == 404
+
+
+def test_owner_shares_a_shortlist_ticked_in_the_queue(login_as, world):
+    cc = login_as(world["owner"])
+    queue = cc.get(f"/interviews/{world['interview'].public_id}/queue").get_data(as_text=True)
+    assert 'form="share-selected"' in queue
+    resp = cc.post(f"/interviews/{world['interview'].public_id}/shares",
+                   data={"candidate": [world["shared"].public_id, world["other"].public_id],
+                         "permission": "score", "days": "2"})
+    assert resp.status_code == 200
+    link = db.session.execute(db.select(ShareLink)).scalar_one()
+    assert {c.public_id for c in link.candidates} == {world["shared"].public_id, world["other"].public_id}
+    reviewer = make_user(org=world["owner"].organisation, role="reviewer")
+    html = login_as(reviewer).get(f"/interviews/{world['interview'].public_id}/queue").get_data(as_text=True)
+    assert "share-selected" not in html

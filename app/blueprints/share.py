@@ -13,7 +13,7 @@ from app.delivery import require, stream_object
 from app.media.captions import to_webvtt
 from app.services import ServiceError
 from app.services import sharing as svc
-from app.services.interviews import get_interview, list_candidates
+from app.services.interviews import get_interview
 
 bp = Blueprint("share", __name__)
 staff = Blueprint("share_staff", __name__)
@@ -33,7 +33,7 @@ def _authors_only():
 def index(public_id: str):
     interview = get_interview(current_user, public_id)
     return render_template("share/manage.html", interview=interview,
-                           candidates=list_candidates(interview),
+                           candidates=svc.recent_candidates(interview),
                            links=svc.links_for_interview(current_user, interview))
 
 

@@ -85,6 +85,13 @@ def links_for_interview(user: User, interview: Interview) -> list[ShareLink]:
     ).scalars())
 
 
+def recent_candidates(interview: Interview, limit: int = 200) -> list[Candidate]:
+    """The interview's newest candidates, for the share form (the queue selects from any page)."""
+    return list(db.session.execute(
+        db.select(Candidate).filter_by(interview_id=interview.id)
+        .order_by(Candidate.created_at.desc(), Candidate.id.desc()).limit(limit)).scalars())
+
+
 def get_link(user: User, public_id: str) -> ShareLink:
     """A link of the user's organisation (staff side); anything else is 404."""
     link = db.session.execute(
