@@ -170,3 +170,14 @@ def test_csv_export_queries_do_not_grow_with_candidates(login_as, team):
     few, lines = _export_queries(cc, url)
     add(5)
     assert _export_queries(cc, url) == (few, lines + 5)
+
+
+def test_scores_save_in_place_for_the_keyboard(login_as, team):
+    cand, _ = make_candidate(make_interview(team["owner"], questions=1))
+    q = cand.interview.questions[0]
+    cc = login_as(team["alice"])
+    url = f"/review/candidates/{cand.public_id}/questions/{q.public_id}/score"
+    resp = cc.post(url, data={"value": "4"}, headers={"Accept": "application/json"})
+    assert resp.status_code == 200 and resp.get_json() == {"value": 4, "comment": ""}
+    bad = cc.post(url, data={"value": "7"}, headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and "from 1 to 5" in bad.get_json()["error"]

@@ -50,6 +50,8 @@ def test_queue_shows_progress_reviews_rating_and_my_score(login_as, setup):
     html = login_as(alice).get(f"/interviews/{interview.public_id}/queue").get_data(as_text=True)
     row = html.split(f'data-candidate="{cara.public_id}"')[1].split("</tr>")[0]
     assert "data-disagreement" in row and "2.50" in row
+    flagged = login_as(alice).get(f"/interviews/{interview.public_id}/queue?graded=disagree")
+    assert _rows(flagged.get_data(as_text=True)) == [cara.public_id]
 
 
 def test_queue_filters_and_sorts(login_as, setup):

@@ -112,6 +112,9 @@ def test_guest_names_themselves_before_scoring_and_shows_as_a_guest(app, login_a
     assert 'data-guest="Grace Guest"' in page
     assert guest.post(score_url, data={"value": "4", "comment": "sharp"}).status_code == 302
     assert guest.post(score_url, data={"value": "9"}, follow_redirects=True).status_code == 200
+    as_json = guest.post(score_url, data={"value": "5"}, headers={"Accept": "application/json"})
+    assert as_json.get_json()["value"] == 5
+    guest.post(score_url, data={"value": "4", "comment": "sharp"})
     assert db.session.execute(db.select(GuestScore.value)).scalar_one() == 4
     # A view link never scores, even with a name from another link.
     view_url = f"/s/{view_token}/c/{cand.public_id}/q/{q.public_id}/score"

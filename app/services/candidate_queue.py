@@ -37,7 +37,8 @@ SORTS = {
     "rating_low": "Lowest rating",
     "reviews_few": "Fewest reviews",
 }
-GRADED = {"": "Anyone", "mine": "Graded by me", "not_mine": "Not graded by me"}
+GRADED = {"": "Anyone", "mine": "Graded by me", "not_mine": "Not graded by me",
+          "disagree": "Graders disagree (graded by me)"}
 
 
 @dataclass
@@ -122,6 +123,8 @@ def _page_query(interview: Interview, user: User, f: Filters):
         stmt = stmt.where(Candidate.id.in_(mine))
     elif f.graded == "not_mine":
         stmt = stmt.where(Candidate.id.not_in(mine))
+    elif f.graded == "disagree":  # only where this grader may already see the scores
+        stmt = stmt.where(Candidate.id.in_(mine), stats.disagreement.is_(True))
     # Blind: a rating this user may not see yet must not leak through the order either.
     visible = sa.case((Candidate.id.in_(mine), stats.rating), else_=sa.null())
     order = {
