@@ -24,7 +24,9 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('interviews', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('anonymous', sa.Boolean(), server_default=sa.false(), nullable=False))
+        # A constant default (not sa.false()) lets SQLite add the column in place; rebuilding
+        # interviews would trip the foreign keys of existing questions and candidates.
+        batch_op.add_column(sa.Column('anonymous', sa.Boolean(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('review_media', sa.String(length=12), server_default='video', nullable=False))
     with op.batch_alter_table('questions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ideal_answer', sa.Text(), server_default='', nullable=False))
@@ -190,6 +192,11 @@ def upgrade():
 
 
 def downgrade():
+    # SQLite drops columns by rebuilding tables; with foreign keys enforced, rebuilding a table
+    # that other rows point at fails, so they are off for the downgrade.
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:
+        op.execute('PRAGMA foreign_keys=OFF')
     with op.batch_alter_table('share_views', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_share_views_share_link_id'))
 
@@ -235,3 +242,5 @@ def downgrade():
     with op.batch_alter_table('interviews', schema=None) as batch_op:
         batch_op.drop_column('review_media')
         batch_op.drop_column('anonymous')
+    if sqlite:
+        op.execute('PRAGMA foreign_keys=ON')
