@@ -100,7 +100,7 @@ function focusQuestion(i) {
 
 async function score(value) {
   const form = sections[current]?.querySelector("form.score");
-  if (!form) return say("This question can no longer be scored.");
+  if (!form) return say("There is no score to give here.");
   const groups = [...form.querySelectorAll("[data-criterion]")];
   if (groups.length) {
     // One digit per criterion, in order; the score is saved when the last one is given.
