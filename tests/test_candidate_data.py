@@ -38,8 +38,9 @@ def test_data_page_lists_details_consent_expiry_and_every_take(client, app, medi
     assert "Received whole" in html
 
 
-def test_done_page_links_to_the_data_page(client, app):
+def test_done_page_links_to_the_data_page_and_every_page_says_whom_to_ask(client, app):
     cand, token = make_candidate(make_interview(questions=1))
+    cand.interview.contact_email = "talent@example.com"
     make_ready_answer(cand, cand.interview.questions[0], original_size=10, original_sha256="a" * 64)
     cand.status, cand.completed_at = "completed", utcnow()
     db.session.commit()
@@ -47,6 +48,8 @@ def test_done_page_links_to_the_data_page(client, app):
     assert f'href="/i/{token}/data"' in done
     page = client.get(f"/i/{token}/data").get_data(as_text=True)
     assert "Finished on" in page and "Worked until" in page and f'href="/i/{token}/done"' in page
+    for html in (done, page):
+        assert '<footer class="help">' in html and 'href="mailto:talent@example.com"' in html
 
 
 def test_data_page_shows_only_this_candidates_data(client, app):
