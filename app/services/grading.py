@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from statistics import mean
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
@@ -68,11 +69,20 @@ def submit_review(user: User, candidate: Candidate, recommendation: str, comment
         raise ServiceError(f"Score every question before submitting (missing: question {listed}).")
     review = Review(candidate_id=candidate.id, user_id=user.id, recommendation=recommendation,
                     comment=comment)
-    db.session.add(review)
-    db.session.flush()
+    _add_once(review)
     refresh_stats(candidate)
     db.session.commit()
     return review
+
+
+def _add_once(review: Review) -> None:
+    """Insert the review; a second submission racing the first gets a clear refusal."""
+    db.session.add(review)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise ServiceError("Your review of this candidate is already submitted.", 409) from None
 
 
 def refresh_stats(candidate: Candidate) -> CandidateStats:
@@ -99,7 +109,7 @@ def reveal_without_grading(user: User, candidate: Candidate) -> Review:
     require_not_submitted(user, candidate)
     db.session.execute(db.delete(Score).filter_by(candidate_id=candidate.id, user_id=user.id))
     review = Review(candidate_id=candidate.id, user_id=user.id, recommendation=None)
-    db.session.add(review)
+    _add_once(review)
     db.session.commit()
     return review
 
