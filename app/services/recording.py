@@ -183,7 +183,8 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
         db.session.rollback()
         return put_chunk(candidate, answer_public_id, seq, data)
     every = current_app.config["EARLY_TRANSCRIBE_CHUNKS"]
-    if every and answer.chunk_count % every == 0:
+    # With an alignment model the final pass aligns the whole answer, so early work is not used.
+    if every and answer.chunk_count % every == 0 and not current_app.config["WHISPER_ALIGN_MODEL"]:
         pipeline.start_early(answer)
     return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
 
