@@ -55,6 +55,8 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CHUNK_BYTES", str(16 * 1024 * 1024)))
     MAX_ANSWER_BYTES = int(os.environ.get("MAX_ANSWER_BYTES", str(1024 * 1024 * 1024)))
     INVITE_DAYS = int(os.environ.get("INVITE_DAYS", "14"))
+    # A take begun before its link expired may still be uploaded this long after.
+    EXPIRY_GRACE_HOURS = int(os.environ.get("EXPIRY_GRACE_HOURS", "24"))
 
     # RQ: job timeouts (seconds) and how long results are kept.
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))

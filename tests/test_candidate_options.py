@@ -82,6 +82,7 @@ def test_extra_time_granted_at_once_doubles_every_limit(csrf_client, app):
     csrf_client.refresh(f"/i/{token}")
     bad = csrf_client.post(f"/i/{token}/accommodation", data={"factor": "5"})
     assert bad.status_code == 400 and "1.5 times or 2 times" in bad.get_data(as_text=True)
+    assert 'id="extra-error"' in bad.get_data(as_text=True)  # shown at the form it is about
     resp = csrf_client.post(f"/i/{token}/accommodation", data={"factor": "2", "note": "dyslexia"})
     assert resp.status_code == 302
     page = csrf_client.get(f"/i/{token}").get_data(as_text=True)

@@ -44,7 +44,8 @@ def _state(candidate) -> dict:
                        "take": a.take, "status": a.status, "warnings": a.quality_flags} if a else None,
             "open_takes": open_takes.get(q.id, {}),
         })
-    return {"status": candidate.status, "questions": questions}
+    return {"status": candidate.status, "language": candidate.interview.language,
+            "questions": questions}
 
 
 @bp.get("")
@@ -83,7 +84,7 @@ def accommodation(token: str):
                                           request.form.get("note", ""))
     except ServiceError as e:
         return render_template("invite/landing.html", candidate=candidate, token=token,
-                               interview=candidate.interview, error=e.message), e.status
+                               interview=candidate.interview, extra_error=e.message), e.status
     return redirect(url_for(".landing", token=token))
 
 
@@ -120,13 +121,13 @@ def start_take(token: str, question_id: str):
 
 @bp.put("/answers/<answer_id>/chunks/<int(signed=True):seq>")
 def put_chunk(token: str, answer_id: str, seq: int):
-    candidate = svc.candidate_for_token(token)
+    candidate = svc.candidate_for_token(token, allow_expired=True)
     return _receipt(svc.put_chunk(candidate, answer_id, seq, request.get_data(cache=False)))
 
 
 @bp.post("/answers/<answer_id>/finalize")
 def finalize(token: str, answer_id: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = svc.candidate_for_token(token, allow_expired=True)
     body = _json_body("Finalize needs a JSON body with chunks and sha256.")
     try:
         chunks = int(body.get("chunks"))
@@ -139,7 +140,7 @@ def finalize(token: str, answer_id: str):
 
 @bp.post("/finish")
 def finish(token: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = svc.candidate_for_token(token, allow_expired=True)
     svc.finish(candidate)
     if request.is_json:
         return jsonify(status="completed", next=url_for(".done", token=token))
@@ -148,7 +149,7 @@ def finish(token: str):
 
 @bp.get("/done")
 def done(token: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = svc.candidate_for_token(token, allow_expired=True)
     return render_template("invite/done.html", candidate=candidate, token=token,
                            state=_state(candidate))
 
@@ -156,7 +157,7 @@ def done(token: str):
 @bp.get("/data")
 def data(token: str):
     """What is stored about this candidate, every take included, in plain words."""
-    candidate = svc.candidate_for_token(token)
+    candidate = svc.candidate_for_token(token, allow_expired=True)
     numbers = {q.id: i for i, q in enumerate(candidate.interview.questions, 1)}
     takes = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
     kept = {a.id for a in svc.current_answers(candidate).values()}

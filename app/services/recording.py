@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -39,8 +40,9 @@ class Receipt:
     duplicate: bool = False
 
 
-def candidate_for_token(token: str) -> Candidate:
-    """The candidate this link belongs to; a forged link is 404, an expired one 410."""
+def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
+    """The candidate this link belongs to; a forged link is 404, an expired one 410 (unless the
+    caller lets an expired link through: reading one's own data, finishing an open take)."""
     candidate = None
     if _TOKEN_RE.match(token or ""):
         candidate = db.session.execute(
@@ -48,10 +50,24 @@ def candidate_for_token(token: str) -> Candidate:
         ).scalar_one_or_none()
     if candidate is None:
         raise ServiceError("This interview link is not valid. Check that you copied all of it.", 404)
-    if candidate.effective_status == "expired":
-        raise ServiceError("This interview link has expired. Contact the company that invited you "
-                           "to ask for a new one.", 410)
+    if candidate.effective_status == "expired" and not allow_expired:
+        raise _expired()
     return candidate
+
+
+def _expired() -> ServiceError:
+    return ServiceError("This interview link has expired. Contact the company that invited you "
+                        "to ask for a new one.", 410)
+
+
+def _require_take_open(candidate: Candidate, answer: Answer) -> None:
+    """A take begun before the link expired may still be sent for a while after: nothing a
+    candidate recorded is lost to the clock."""
+    if candidate.effective_status != "expired":
+        return
+    grace = timedelta(hours=current_app.config["EXPIRY_GRACE_HOURS"])
+    if answer.created_at >= candidate.expires_at or utcnow() > candidate.expires_at + grace:
+        raise _expired()
 
 
 def give_consent(candidate: Candidate) -> None:
@@ -161,6 +177,7 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
         return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
     if answer.status != states.RECORDING:
         raise ServiceError("This recording is already finished.", 409)
+    _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
     if answer.content_type == "text/plain":
         raise ServiceError("A written answer is sent as text, not in chunks.", 409)
@@ -200,6 +217,7 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
         if answer.original_sha256 == sha256 and answer.chunk_count == chunks:
             return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True)
         raise ServiceError("This recording was already finished with different content.", 409)
+    _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
     if chunks < 1 or chunks != answer.chunk_count:
         raise ServiceError(f"The server holds {answer.chunk_count} chunks of this recording, "
@@ -274,7 +292,11 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
 
 
 def finish(candidate: Candidate) -> None:
-    """Mark the interview complete once every question has an answer on the server."""
+    """Mark the interview complete once every question has an answer on the server (also just
+    after the link expired, when the last take came in within the grace)."""
+    if candidate.effective_status == "expired" and utcnow() > candidate.expires_at + timedelta(
+            hours=current_app.config["EXPIRY_GRACE_HOURS"]):
+        raise _expired()
     _require_recording_allowed(candidate)
     answered = current_answers(candidate)
     missing = [q for q in candidate.interview.questions if q.id not in answered]

@@ -277,6 +277,7 @@ function present() {
   const kindNote = { audio: " · sound only, your camera is not recorded", written: " · a written answer" }[q.kind] || "";
   ui.progress.textContent = `Question ${q.number} of ${state.questions.length} · takes left: ${q.max_takes - q.takes_used}${kindNote}`;
   ui.prompt.textContent = q.prompt;
+  if (state.language) ui.prompt.lang = state.language;
   ui.prompt.focus();
   if (q.answer) return showReceipt(q.answer);
   const begin = q.kind === "written" ? startWriting : startRecording;
