@@ -1,0 +1,69 @@
+"""The graders' and guests' pages pass the same axe-core WCAG 2.2 AA scan as the candidate's."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.services import sharing
+from tests.browser import CHROMIUM, live_server
+from tests.conftest import BACKENDS
+from tests.factories import (
+    PASSWORD,
+    make_candidate,
+    make_interview,
+    make_media_answer,
+    make_scores,
+    make_user,
+)
+from tests.test_accessibility import AXE, DESKTOP, assert_accessible
+
+pytestmark = [
+    pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True),
+    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `npm ci` (make test does)"),
+]
+
+
+def test_grading_and_sharing_pages_pass_axe(app):
+    from playwright.sync_api import sync_playwright
+
+    owner = make_user(role="owner")
+    alice = make_user(org=owner.organisation, role="reviewer")
+    interview = make_interview(owner, questions=2)
+    cand, _ = make_candidate(interview)
+    for q in interview.questions:
+        make_media_answer(cand, q)
+    make_scores(alice, cand, [4, 2])
+    _, token = sharing.create_link(owner, [cand.public_id], permission="score")
+    with live_server(app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_context(**DESKTOP).new_page()
+            page.goto(f"{base}/login")
+            page.get_by_label("Email").fill(owner.email)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{base}/")
+            for path, what in [(f"/interviews/{interview.public_id}", "interview page"),
+                               (f"/interviews/{interview.public_id}/queue", "queue"),
+                               (f"/interviews/{interview.public_id}/search?q=hello", "search"),
+                               (f"/interviews/{interview.public_id}/shares", "share links"),
+                               ("/team", "team"),
+                               (f"/review/candidates/{cand.public_id}", "candidate, before submitting")]:
+                page.goto(base + path)
+                assert_accessible(page, what)
+            page.keyboard.press("?")
+            assert_accessible(page, "keyboard help")
+            page.keyboard.press("Escape")
+            make_scores(owner, cand, [5, 5])
+            page.reload()
+            assert_accessible(page, "candidate, after submitting")
+            guest = browser.new_context(**DESKTOP).new_page()
+            guest.goto(f"{base}/s/{token}")
+            assert_accessible(guest, "guest page, before naming")
+            guest.get_by_label("Your name").fill("Grace")
+            guest.keyboard.press("Enter")
+            guest.locator("[data-guest]").wait_for()
+            assert_accessible(guest, "guest page, scoring")
+        finally:
+            browser.close()
