@@ -9,6 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Review, Score
+from app.services import interviews
 from tests.browser import CHROMIUM, live_server
 from tests.conftest import BACKENDS
 from tests.factories import (
@@ -60,6 +61,10 @@ def test_grader_grades_a_candidate_with_the_keyboard_alone(app, backend, mp4):
         for q in interview.questions:
             make_media_answer(c, q, data=mp4, transcript=_transcript(), duration_s=12.0)
     make_scores(alice, cand, [1, 2])  # comments "comment 1 by ..." and an overall "overall by ..."
+    rubric_iv = make_interview(owner, questions=1)
+    interviews.set_rubric(owner, rubric_iv, rubric_iv.questions[0].public_id, "", "Clarity\nDepth")
+    rubric_cand, _ = make_candidate(rubric_iv)
+    make_media_answer(rubric_cand, rubric_iv.questions[0], data=mp4, transcript=_transcript())
 
     with live_server(app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
@@ -135,6 +140,13 @@ def test_grader_grades_a_candidate_with_the_keyboard_alone(app, backend, mp4):
             page.wait_for_function("() => document.querySelector('section.answer.current video')"
                                    ".currentTime >= 5.9")
             expect(page.locator("section.answer.current .w.now")).to_have_text("fourth")
+
+            # With criteria, one digit per criterion; the last one saves their rounded mean.
+            page.goto(f"{base}/review/candidates/{rubric_cand.public_id}")
+            page.locator("[data-controls]").first.wait_for(state="visible")
+            page.keyboard.press("4")
+            page.keyboard.press("5")
+            expect(page.locator("[data-saved-score]")).to_have_attribute("data-saved-score", "5")
             assert not errors, errors
         finally:
             browser.close()
@@ -145,3 +157,5 @@ def test_grader_grades_a_candidate_with_the_keyboard_alone(app, backend, mp4):
     assert scores == [4, 5]
     review = db.session.execute(db.select(Review).filter_by(user_id=bob.id)).scalar_one()
     assert (review.recommendation, review.comment) == ("yes", "Clear answers.")
+    assert db.session.execute(db.select(Score.criteria).filter_by(
+        user_id=bob.id, candidate_id=rubric_cand.id)).scalar_one() == [4, 5]
