@@ -68,6 +68,13 @@ def test_anonymised_review_hides_identity_from_reviewers_only(login_as, setup):
     assert rc.get(f"/media/answers/{answer.public_id}/poster.jpg").status_code == 403
     audio = rc.get(f"/media/answers/{answer.public_id}/audio")
     assert audio.status_code == 200 and audio.mimetype == "audio/wav"
+    no_wav = ada.answers[0]  # transcribed while recording: no WAV kept, the MP4 plays as audio
+    assert rc.get(f"/media/answers/{no_wav.public_id}/audio").mimetype == "audio/mp4"
+    answer.audio_key = "answers/gone/speech.wav"
+    db.session.commit()
+    assert rc.get(f"/media/answers/{answer.public_id}/audio").status_code == 404
+    answer.audio_key = f"answers/{answer.public_id}/speech.wav"
+    db.session.commit()
     # Owners still see who is who, and the video.
     page = oc.get(f"/review/candidates/{bob.public_id}").get_data(as_text=True)
     assert "Bob Secret" in page and "<video" in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from minio.error import S3Error
 
 from app.delivery import require, stream_object
 from app.extensions import db
@@ -89,10 +90,17 @@ def audio(public_id: str):
     answer = svc.get_answer(current_user, public_id)
     if anonymity.media_mode(current_user, answer.candidate.interview) == "transcript":
         abort(403)
-    key = require(answer.audio_key)
+    if answer.audio_key is None:
+        # Answers transcribed while recording keep no WAV: the MP4 then plays in an <audio>
+        # element, which shows no picture (the file itself still holds the video track).
+        return stream_object(require(answer.mp4_key), answer.mp4_size, "audio/mp4")
     # The WAV's size is not kept on the row; ask the bucket (S3 HEAD) rather than widen the schema.
     store = current_app.extensions["oneway_storage"]
-    return stream_object(key, store.client.stat_object(store.bucket, key).size, "audio/wav")
+    try:
+        size = store.client.stat_object(store.bucket, answer.audio_key).size
+    except S3Error:
+        abort(404, "This file is not available.")
+    return stream_object(answer.audio_key, size, "audio/wav")
 
 
 @bp.get("/media/answers/<public_id>/captions.vtt")
