@@ -69,9 +69,9 @@ class Config:
     RECONCILE_MIN_AGE_SECONDS = int(os.environ.get("RECONCILE_MIN_AGE_SECONDS", "30"))
     MAX_RECOVERIES = int(os.environ.get("MAX_RECOVERIES", "3"))
     JOB_RETRIES = int(os.environ.get("JOB_RETRIES", "2"))  # for errors other than bad media
-    # Transcribe what has arrived every N chunks (about N seconds) while the candidate records;
-    # 0 turns it off.
-    EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "20"))
+    # Transcribe what has arrived every N chunks (about N seconds, one Whisper window) while the
+    # candidate records; 0 turns it off.
+    EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "30"))
     TESTING = False
 
 

@@ -1,7 +1,8 @@
 """Job: transcribe what has arrived of an answer while the candidate is still recording, so the
 wait after the last chunk does not grow with the answer's length.
 
-The settled part (every segment but the last, which may be cut mid-word) is kept in
+Each run transcribes from where the last one stopped up to the last pause in what has arrived
+(so no word is cut and nothing is transcribed twice), and keeps the result in
 `answers/<id>/early-transcript.json`; the final transcription then does only the rest.
 """
 
@@ -40,9 +41,9 @@ def run(answer_id: int, upto_seq: int) -> None:
 
     from app import states
     from app.extensions import db
-    from app.media.audio import extract_speech
+    from app.media.audio import extract_speech, last_pause, trim_wav
     from app.media.models import resolve_model
-    from app.media.transcribe import settled, shifted, transcribe
+    from app.media.transcribe import shifted, transcribe
     from app.models import Answer, AnswerChunk
     from app.services import storage
     from app.storage import StorageError, chunk_key
@@ -73,15 +74,18 @@ def run(answer_id: int, upto_seq: int) -> None:
             except StorageError:
                 return  # the chunks were joined and removed meanwhile
             wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"])
-            model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
-            part = transcribe(wav, model_dir, language=language, threads=cfg["WHISPER_THREADS"],
-                              model_name=cfg["WHISPER_MODEL"])
-        kept, end = settled(part)
+            cut = last_pause(wav)
+            part = None
+            if cut is not None and cut >= 2.0:  # too little to be worth a pass otherwise
+                head = trim_wav(wav, Path(tmp) / "head.wav", cut)
+                model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
+                part = transcribe(head, model_dir, language=language,
+                                  threads=cfg["WHISPER_THREADS"], model_name=cfg["WHISPER_MODEL"])
         early["upto_seq"] = upto_seq
         early["seconds"] = round(early.get("seconds", 0.0) + time.perf_counter() - began, 3)
-        if kept:
-            early["segments"] += [asdict(s) for s in shifted(kept, early["until_s"])]
-            early["until_s"] = round(early["until_s"] + end, 3)
+        if part is not None:
+            early["segments"] += [asdict(s) for s in shifted(part.segments, early["until_s"])]
+            early["until_s"] = round(early["until_s"] + cut, 3)
             early["language"] = part.language
         store.put_bytes(early_key(answer.public_id), json.dumps(early).encode(), "application/json")
         log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
+
+import numpy as np
 
 from app.media.ffmpeg_run import run
 
@@ -13,4 +16,43 @@ def extract_speech(src: Path, dst: Path, start_s: float = 0.0, timeout: float = 
     run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(src),
          "-ss", f"{start_s:.3f}", "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", str(dst)],
         timeout, "Extracting the speech")
+    return dst
+
+
+def last_pause(wav: Path, min_pause_s: float = 0.3, frame_s: float = 0.02,
+               quiet_dbfs: float = -42.0) -> float | None:
+    """The middle of the last pause of at least `min_pause_s` in a 16-bit mono WAV, where audio
+    that is still growing can be cut without splitting a word; None if there is none."""
+    with wave.open(str(wav), "rb") as w:
+        rate, n = w.getframerate(), w.getnframes()
+        samples = np.frombuffer(w.readframes(n), dtype="<i2").astype(np.float32)
+    step = max(1, int(rate * frame_s))
+    usable = len(samples) // step * step
+    if not usable:
+        return None
+    rms = np.sqrt(np.mean(samples[:usable].reshape(-1, step) ** 2, axis=1))
+    quiet = rms < 32768.0 * 10 ** (quiet_dbfs / 20)
+    need = max(1, int(min_pause_s / frame_s))
+    end = len(quiet)
+    # Walk back from the end; a pause that runs into the end may hide the start of a word.
+    i = end - 1
+    while i >= 0 and quiet[i]:
+        i -= 1
+    run = 0
+    while i >= 0:
+        if quiet[i]:
+            run += 1
+        else:
+            if run >= need:
+                return round((i + 1 + run / 2) * frame_s, 3)
+            run = 0
+        i -= 1
+    return None
+
+
+def trim_wav(src: Path, dst: Path, end_s: float) -> Path:
+    """The first `end_s` seconds of a WAV."""
+    with wave.open(str(src), "rb") as r, wave.open(str(dst), "wb") as w:
+        w.setparams(r.getparams())
+        w.writeframes(r.readframes(int(end_s * r.getframerate())))
     return dst

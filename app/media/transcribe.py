@@ -112,15 +112,6 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
                       method=method)
 
 
-def settled(t: Transcript) -> tuple[list[Segment], float]:
-    """Of a transcript of audio that is still growing, the segments that will not change (all
-    but the last, which may be cut mid-word) and the second where they end."""
-    if len(t.segments) < 2:
-        return [], 0.0
-    kept = t.segments[:-1]
-    return kept, kept[-1].end
-
-
 def shifted(segments: list[Segment], offset: float) -> list[Segment]:
     """The same segments, their times moved by `offset` seconds."""
     return [Segment(_r(s.start + offset), _r(s.end + offset), s.text,
