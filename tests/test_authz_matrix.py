@@ -64,7 +64,7 @@ ROUTES = [
     ("share_staff.show", "GET", "/shares/{link}", None, AUTHORS_ONLY),
     ("grading.search", "GET", "/interviews/{iv}/search?q=hello", None, staff(200)),
     ("review.candidate", "GET", "/review/candidates/{cand}", None, staff(200)),
-    ("export.candidate_zip", "GET", "/review/candidates/{cand}/export.zip", None, staff(200)),
+    ("export.candidate_zip", "GET", "/review/candidates/{cand}/export.zip", None, staff(200, reviewer=403)),
     ("review.video", "GET", "/media/answers/{answer}/video", None, staff(200)),
     ("review.poster", "GET", "/media/answers/{answer}/poster.jpg", None, staff(200)),
     ("review.audio", "GET", "/media/answers/{answer}/audio", None, staff(200)),

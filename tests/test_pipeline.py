@@ -113,6 +113,7 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
 
     from app.services.review import save_score
     from tests.factories import make_user
+    from tests.helpers import CsrfClient
 
     owner = make_user()
     cand, token = make_candidate(make_interview(owner, questions=2))
@@ -120,7 +121,17 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
                             media_dir["webm"].read_bytes())
     run_jobs()
-    save_score(owner, cand, cand.interview.questions[0].public_id, "4", "Good, clear")
+    grader = make_user(org=owner.organisation, role="reviewer")
+    save_score(grader, cand, cand.interview.questions[0].public_id, "4", "Good, clear")
+    colleague = make_user(org=owner.organisation, role="recruiter")
+    blind = CsrfClient(app.test_client())
+    blind.login(colleague.email)
+    url = f"/review/candidates/{cand.public_id}/export.zip"
+    hidden = zipfile.ZipFile(io.BytesIO(blind.get(url).get_data()))
+    assert "scores.csv" not in hidden.namelist() and "hidden" in hidden.read("scores.txt").decode()
+    from app.services.grading import reveal_without_grading
+
+    reveal_without_grading(owner, cand)  # the owner chooses to see the scores without grading
     csrf_client.login(owner.email)
     resp = csrf_client.get(f"/review/candidates/{cand.public_id}/export.zip")
     assert resp.status_code == 200 and resp.is_streamed
@@ -135,9 +146,10 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     assert zf.read("question-01/answer.mp4") == stored
     assert "python" in zf.read("question-01/transcript.txt").decode().lower()
     assert "Good, clear" in zf.read("scores.csv").decode()
+    reviewer = CsrfClient(app.test_client())
+    reviewer.login(grader.email)
+    assert reviewer.get(f"/review/candidates/{cand.public_id}/export.zip").status_code == 403
     # Another organisation cannot download it.
-    from tests.helpers import CsrfClient
-
     other = CsrfClient(app.test_client())
     other.login(make_user().email)
     assert other.get(f"/review/candidates/{cand.public_id}/export.zip").status_code == 404

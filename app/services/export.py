@@ -62,14 +62,16 @@ def _text(s: str) -> list[bytes]:
     return [s.encode()]
 
 
-def candidate_entries(candidate: Candidate) -> Iterator[tuple[str, Iterable[bytes], bool]]:
-    """What goes into a candidate's export, in order; media streams straight from storage."""
+def candidate_entries(candidate: Candidate, include_scores: bool = True
+                      ) -> Iterator[tuple[str, Iterable[bytes], bool]]:
+    """What goes into a candidate's export, in order; media streams straight from storage.
+    Without `include_scores` (a grader who has not submitted yet) the scores file says why."""
     store = storage()
     answers = current_answers(candidate)
     yield "manifest.json", _text(json.dumps(build_manifest(candidate, answers), indent=2)), True
     scores = db.session.execute(
         db.select(Score).filter_by(candidate_id=candidate.id).order_by(Score.question_id)
-    ).scalars().all()
+    ).scalars().all() if include_scores else []
     positions = {q.id: q.position + 1 for q in candidate.interview.questions}
     out = io.StringIO()
     writer = csv.writer(out)
@@ -77,7 +79,11 @@ def candidate_entries(candidate: Candidate) -> Iterator[tuple[str, Iterable[byte
     for s in scores:
         writer.writerow([positions.get(s.question_id), s.user.name, s.value, s.comment,
                          s.updated_at.isoformat()])
-    yield "scores.csv", _text(out.getvalue()), True
+    if include_scores:
+        yield "scores.csv", _text(out.getvalue()), True
+    else:
+        yield "scores.txt", _text("Other graders' scores stay hidden until you submit your own "
+                                  "review of this candidate, or choose to see them without grading.\n"), True
     for q in candidate.interview.questions:
         a = answers.get(q.id)
         folder = f"question-{q.position + 1:02d}"

@@ -12,7 +12,15 @@ branch_labels = None
 depends_on = None
 
 
+def _foreign_keys(on: bool) -> None:
+    # SQLite may rebuild a table to alter it; with foreign keys enforced, rebuilding a table other
+    # rows point at fails, so they are off meanwhile (as in 0003).
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def upgrade():
+    _foreign_keys(False)
     with op.batch_alter_table("interviews", schema=None) as batch_op:
         batch_op.add_column(sa.Column("contact_email", sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column("retention_days", sa.Integer(), server_default="180", nullable=False))
@@ -28,9 +36,11 @@ def upgrade():
         batch_op.add_column(sa.Column("accommodation_note", sa.Text(), nullable=True))
     with op.batch_alter_table("answers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("written_text", sa.Text(), nullable=True))
+    _foreign_keys(True)
 
 
 def downgrade():
+    _foreign_keys(False)
     with op.batch_alter_table("answers", schema=None) as batch_op:
         batch_op.drop_column("written_text")
     with op.batch_alter_table("candidates", schema=None) as batch_op:
@@ -42,3 +52,4 @@ def downgrade():
     with op.batch_alter_table("interviews", schema=None) as batch_op:
         for name in ("accommodations", "retention_days", "contact_email"):
             batch_op.drop_column(name)
+    _foreign_keys(True)
