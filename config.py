@@ -62,6 +62,7 @@ class Config:
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))
     JOB_TIMEOUT_ASR = int(os.environ.get("JOB_TIMEOUT_ASR", "3600"))
     FFMPEG_TIMEOUT = int(os.environ.get("FFMPEG_TIMEOUT", "1800"))
+    X264_PRESET = os.environ.get("X264_PRESET", "ultrafast")  # only when video must be re-encoded
     # A running job renews a lease in Redis; when its worker dies the lease lapses, and the
     # reconciler (in every worker) queues the stage again.
     JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "30"))

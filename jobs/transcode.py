@@ -31,7 +31,8 @@ def _transcode(answer) -> None:
         if src.stat().st_size == 0:
             raise MediaError("The uploaded recording is empty.")
         info = probe(src)
-        out = transcode(src, Path(tmp), info, timeout=current_app.config["FFMPEG_TIMEOUT"])
+        out = transcode(src, Path(tmp), info, timeout=current_app.config["FFMPEG_TIMEOUT"],
+                        preset=current_app.config["X264_PRESET"])
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)

@@ -11,6 +11,10 @@ from app.media.ffmpeg_run import run
 from app.media.probe import ProbeResult, probe
 
 MAX_HEIGHT = 720
+# Re-encoding (VP8/VP9 from Firefox) is the slow path: ultrafast keeps a 60 s 720p answer to a
+# few seconds on two cores, and the bitrate cap keeps its files near a browser's own bitrate.
+PRESET = "ultrafast"
+MAXRATE, BUFSIZE = "2500k", "5000k"
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,8 @@ def _target_height(src: ProbeResult) -> int | None:
     return MAX_HEIGHT
 
 
-def build_command(src: Path, info: ProbeResult, out_dir: Path) -> tuple[list[str], Path, Path | None, bool]:
+def build_command(src: Path, info: ProbeResult, out_dir: Path,
+                  preset: str = PRESET) -> tuple[list[str], Path, Path | None, bool]:
     """The single ffmpeg command that writes both outputs in one decode."""
     inp = ffmpeg.input(str(src))
     outputs = []
@@ -49,7 +54,8 @@ def build_command(src: Path, info: ProbeResult, out_dir: Path) -> tuple[list[str
                 video = video.filter("scale", -2, target)
             streams.append(video)
             # A keyframe every second: quick seeking, and a cheap keyframe-only scan for the poster.
-            vargs = {"c:v": "libx264", "preset": "veryfast", "crf": 23, "pix_fmt": "yuv420p",
+            vargs = {"c:v": "libx264", "preset": preset, "crf": 23, "maxrate": MAXRATE,
+                     "bufsize": BUFSIZE, "pix_fmt": "yuv420p",
                      "force_key_frames": "expr:gte(t,n_forced*1)"}
         aargs = {}
         if info.has_audio:
@@ -69,10 +75,10 @@ def build_command(src: Path, info: ProbeResult, out_dir: Path) -> tuple[list[str
 
 
 def transcode(src: Path, out_dir: Path, info: ProbeResult | None = None,
-              timeout: float = 1800) -> TranscodeResult:
+              timeout: float = 1800, preset: str = PRESET) -> TranscodeResult:
     """Write the review MP4 (or M4A for audio-only answers) and the speech WAV into out_dir."""
     info = info or probe(src)
-    cmd, media, wav, copied = build_command(src, info, out_dir)
+    cmd, media, wav, copied = build_command(src, info, out_dir, preset)
     run(cmd, timeout, "Converting the recording")
     out = probe(media)
     return TranscodeResult(
