@@ -28,7 +28,6 @@ SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor":
 # Browser tests are slow: one backend is enough, PostgreSQL where the machine has it.
 pytestmark = [
     pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `npm ci` (make test does)"),
 ]
 
 
@@ -64,6 +63,8 @@ def open_page(browser):
 def axe_violations(page) -> list[dict]:
     """Serious and critical WCAG 2.2 AA violations on the page as it is now.
     axe is injected through the DevTools protocol, which the page's strict CSP does not govern."""
+    # Never skipped: `make test` installs axe-core, and a missing copy must fail loudly.
+    assert AXE.exists(), "axe-core is not installed: run `npm ci` (make test does)"
     page.evaluate(AXE.read_text())
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)

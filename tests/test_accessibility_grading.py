@@ -15,11 +15,10 @@ from tests.factories import (
     make_scores,
     make_user,
 )
-from tests.test_accessibility import AXE, DESKTOP, assert_accessible
+from tests.test_accessibility import DESKTOP, assert_accessible
 
 pytestmark = [
     pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `npm ci` (make test does)"),
 ]
 
 
