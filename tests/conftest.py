@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import g, request_started
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -115,6 +116,7 @@ def app(servers, databases, backend):
     # Requests made while this fixture's app context is pushed share its `g` (Flask reuses an
     # outer app context); clear it per request, as a real server's fresh context would be.
     request_started.connect(_fresh_g, application)
+    application.test_client_class = BufferedClient
     with application.app_context():
         if backend not in migrated:
             from flask_migrate import upgrade
@@ -129,6 +131,14 @@ def app(servers, databases, backend):
         yield application
         db.session.remove()
         db.engine.dispose()
+
+
+class BufferedClient(FlaskClient):
+    """Reads every response whole unless asked not to: a streamed response left unread would
+    otherwise be finalised later, during another test, and pop that test's app context."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
 
 
 def _fresh_g(sender, **extra) -> None:

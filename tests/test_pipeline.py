@@ -133,7 +133,7 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
 
     reveal_without_grading(owner, cand)  # the owner chooses to see the scores without grading
     csrf_client.login(owner.email)
-    resp = csrf_client.get(f"/review/candidates/{cand.public_id}/export.zip")
+    resp = csrf_client.client.get(f"/review/candidates/{cand.public_id}/export.zip", buffered=False)
     assert resp.status_code == 200 and resp.is_streamed
     assert resp.headers["Content-Disposition"].endswith(f'oneway-{cand.public_id}.zip"')
     zf = zipfile.ZipFile(io.BytesIO(resp.get_data()))
