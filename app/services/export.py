@@ -93,9 +93,12 @@ def candidate_entries(candidate: Candidate, include_scores: bool = True
         if a.written_text is not None:
             yield f"{folder}/answer.txt", _text(a.written_text + "\n"), True
             continue
-        ext = "mp4" if a.width else "m4a"
-        yield f"{folder}/answer.{ext}", store.iter_range(a.mp4_key, 0, a.mp4_size), False
-        yield f"{folder}/captions.vtt", store.iter_object(a.captions_key), True
+        # Only what exists: a ZIP already streaming cannot turn into an error page any more.
+        if a.mp4_key:
+            ext = "mp4" if a.width else "m4a"
+            yield f"{folder}/answer.{ext}", store.iter_range(a.mp4_key, 0, a.mp4_size), False
+        if a.captions_key:
+            yield f"{folder}/captions.vtt", store.iter_object(a.captions_key), True
         t = a.transcript or {}
         yield f"{folder}/transcript.txt", _text(t.get("text", "") + "\n"), True
         yield f"{folder}/transcript.json", _text(json.dumps(t, indent=2)), True
