@@ -203,7 +203,6 @@ class Answer(Timestamps, db.Model):
     poster_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     captions_key: Mapped[str | None] = mapped_column(sa.String(300))
     transcript: Mapped[dict | None] = mapped_column(sa.JSON)
-    stage_seconds: Mapped[dict | None] = mapped_column(sa.JSON)
     # Technical checks for graders (never a score): one column per stage, so the two stages
     # that run side by side never overwrite each other's findings.
     quality_audio: Mapped[dict | None] = mapped_column(sa.JSON)
@@ -214,6 +213,15 @@ class Answer(Timestamps, db.Model):
 
     candidate: Mapped[Candidate] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()
+    # Read only: runs are inserted by pipeline.record_stage and removed with the answer (ON DELETE
+    # CASCADE), so this collection never writes.
+    stage_runs: Mapped[list[AnswerStageRun]] = relationship(
+        viewonly=True, order_by="(AnswerStageRun.finished_at, AnswerStageRun.id)")
+
+    @property
+    def stage_seconds(self) -> dict[str, float]:
+        """Seconds each processing stage took in its latest run (a retried answer shows its last)."""
+        return {run.stage: run.seconds for run in self.stage_runs}
 
     @property
     def quality_flags(self) -> list[str]:
@@ -239,6 +247,18 @@ class AnswerChunk(db.Model):
     size: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnswerStageRun(db.Model):
+    """How long one run of one processing stage took. Stages that run side by side each insert
+    their own row, so neither can overwrite the other's timing."""
+
+    __tablename__ = "answer_stage_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(sa.ForeignKey("answers.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(sa.String(40))
+    seconds: Mapped[float] = mapped_column(sa.Float)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Score(Timestamps, db.Model):

@@ -6,7 +6,7 @@ import logging
 
 from app import states
 from app.extensions import db
-from app.models import Answer, Candidate, utcnow
+from app.models import Answer, AnswerStageRun, Candidate, utcnow
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,12 @@ def fail(answer_id: int, reason: str) -> None:
     log.warning("answer %s failed: %s", answer.public_id, reason)
 
 
-def record_stage(answer: Answer, name: str, seconds: float) -> None:
-    timings = dict(answer.stage_seconds or {})
-    timings[name] = round(seconds, 3)
-    answer.stage_seconds = timings
+def record_stage(answer: Answer | int, name: str, seconds: float) -> None:
+    """Add one run's timing for an answer (or an answer's id: nothing is loaded); the caller
+    commits it, with the stage's outputs. An INSERT, never a read-modify-write, so stages that
+    finish together on different workers cannot lose each other's timings."""
+    answer_id = answer.id if isinstance(answer, Answer) else answer
+    db.session.add(AnswerStageRun(answer_id=answer_id, stage=name, seconds=round(seconds, 3)))
 
 
 def maybe_ready(answer_id: int) -> bool:
