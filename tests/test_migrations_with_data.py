@@ -1,17 +1,21 @@
-"""Upgrading a SQLite database that already holds interviews, candidates and scores works."""
+"""Upgrading (and downgrading) a database that already holds interviews, candidates, scores and
+answers keeps their data."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask_migrate import upgrade
+import uuid
 
-from tests.conftest import ROOT, SECRET
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from tests.conftest import BACKENDS, PG_ADMIN_URL, ROOT, SECRET
 
 SEED = [
     "insert into organisations(public_id,name,created_at,updated_at) "
     "values('o','O','2026-01-01','2026-01-01')",
     "insert into users(public_id,org_id,email,name,password_hash,role,active,created_at,updated_at) "
-    "values('u',1,'a@b.c','A','x','owner',1,'2026-01-01','2026-01-01')",
+    "values('u',1,'a@b.c','A','x','owner',true,'2026-01-01','2026-01-01')",
     "insert into interviews(public_id,org_id,title,intro,created_at,updated_at) "
     "values('i',1,'T','','2026-01-01','2026-01-01')",
     "insert into questions(public_id,interview_id,position,prompt,think_seconds,answer_seconds,max_takes,"
@@ -43,4 +47,65 @@ def test_upgrade_from_0002_keeps_rows_and_constraints(tmp_path, monkeypatch):
             assert conn.execute(sa.text("select value, criteria from scores")).one() == (4, None)
             schema = conn.execute(sa.text("select sql from sqlite_master where name='questions'")).scalar()
             assert "CHECK (max_takes >= 1)" in schema
+        db.engine.dispose()
+
+
+ANSWERS = [
+    "insert into answers(public_id,candidate_id,question_id,take,status,content_type,stage_seconds,"
+    "ready_at,created_at,updated_at) values('a1',1,1,1,'ready','video/webm',"
+    "'{\"transcode\": 1.5, \"thumbnail\": 0.25, \"transcribe\": 3.0}','2026-01-02 10:00:00+00:00',"
+    "'2026-01-01 00:00:00','2026-01-03 00:00:00')",
+    "insert into answers(public_id,candidate_id,question_id,take,status,content_type,created_at,"
+    "updated_at) values('a2',1,1,2,'processing','video/webm','2026-01-01 00:00:00','2026-01-01 00:00:00')",
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database(request, tmp_path):
+    """The URL of a database with nothing in it, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    name = f"oneway_mig_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_stage_timings_move_into_their_table_and_back(empty_database, monkeypatch):
+    from app import create_app
+    from app.extensions import db
+    from app.models import Answer
+
+    monkeypatch.setenv("ONEWAY_ENV", "testing")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": SECRET})
+    migrations = str(ROOT / "migrations")
+    answers = sa.table("answers", sa.column("public_id"), sa.column("stage_seconds", sa.JSON()))
+    timings = {"transcode": 1.5, "thumbnail": 0.25, "transcribe": 3.0}
+    with app.app_context():
+        upgrade(directory=migrations, revision="0004")
+        with db.engine.begin() as conn:
+            for statement in SEED + ANSWERS:
+                conn.execute(sa.text(statement))
+        upgrade(directory=migrations, revision="0005")
+        found = {a.public_id: a for a in db.session.execute(db.select(Answer)).scalars()}
+        assert {k: a.stage_seconds for k, a in found.items()} == {"a1": timings, "a2": {}}
+        # The JSON kept no times: each run is dated by the answer's ready_at.
+        assert {r.finished_at.isoformat() for r in found["a1"].stage_runs} == {"2026-01-02T10:00:00+00:00"}
+        db.session.remove()
+        assert "stage_seconds" not in {c["name"] for c in sa.inspect(db.engine).get_columns("answers")}
+
+        downgrade(directory=migrations, revision="0004")
+        with db.engine.connect() as conn:
+            rows = dict(conn.execute(sa.select(answers.c.public_id, answers.c.stage_seconds)).all())
+            assert rows == {"a1": timings, "a2": None}
+            assert not sa.inspect(conn).has_table("answer_stage_runs")
+        upgrade(directory=migrations)  # and up again, as a rollback and redeploy would
+        assert db.session.execute(db.select(Answer).filter_by(public_id="a1")).scalar_one().stage_seconds \
+            == timings
+        db.session.remove()
         db.engine.dispose()
