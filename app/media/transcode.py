@@ -15,6 +15,9 @@ MAX_HEIGHT = 720
 # few seconds on two cores, and the bitrate cap keeps its files near a browser's own bitrate.
 PRESET = "ultrafast"
 MAXRATE, BUFSIZE = "2500k", "5000k"
+# ffmpeg's default AAC coder ("twoloop") spends most of a copied answer's transcode (3.6 s of
+# 4.0 s for 180 s of speech); "fast" takes 40% less and is plenty for speech at 128 kb/s.
+AAC_CODER = "fast"
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,12 @@ def build_command(src: Path, info: ProbeResult, out_dir: Path,
         aargs = {}
         if info.has_audio:
             streams.append(inp.audio)
-            aargs = {"c:a": "aac", "b:a": "128k"}
+            aargs = {"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}
         outputs.append(ffmpeg.output(*streams, str(media), movflags="+faststart", **vargs, **aargs))
     else:
         media = out_dir / "answer.m4a"
         outputs.append(ffmpeg.output(inp.audio, str(media), movflags="+faststart",
-                                     **{"c:a": "aac", "b:a": "128k"}))
+                                     **{"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}))
     wav = None
     if info.has_audio:
         wav = out_dir / "answer.wav"
