@@ -18,6 +18,9 @@ from app.media import MediaError
 from app.media.quality import VideoCheck, VideoStats
 
 MAX_WIDTH = 640
+# Frames looked at, spread over the answer: enough to find a good poster and to judge "no face
+# for most of the answer", without scaling and scanning every keyframe of a long answer.
+MAX_SAMPLES = 24
 _PTS = re.compile(rb"pts_time:\s*([0-9.]+)")
 
 
@@ -54,12 +57,14 @@ def _size(width: int, height: int) -> tuple[int, int]:
 
 
 def _frames(video: Path, width: int, height: int, every_frame_at_fps: float | None,
-            timeout: float, times: list[float]) -> Iterator[tuple[int, np.ndarray]]:
+            timeout: float, times: list[float], step_s: float = 0.0) -> Iterator[tuple[int, np.ndarray]]:
     """Decode keyframes only (cheap: browsers and our encoder put one every second), or, as a
     fallback, one frame per second; frames arrive one at a time, so memory stays flat.
+    Keyframes closer than `step_s` to the last one taken are passed over before scaling.
     Each frame's time is appended to `times` once ffmpeg has finished."""
     w, h = _size(width, height)
-    vf = f"scale={w}:{h},showinfo" if every_frame_at_fps is None else \
+    pick = f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{step_s:.3f})'," if step_s else ""
+    vf = f"{pick}scale={w}:{h},showinfo" if every_frame_at_fps is None else \
         f"fps={every_frame_at_fps},scale={w}:{h},showinfo"
     pre = ["-skip_frame", "nokey"] if every_frame_at_fps is None else []
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "info", *pre, "-i", str(video), "-an",
@@ -90,7 +95,9 @@ def choose_poster(video: Path, out_path: Path, width: int, height: int,
     for fallback in (None, 1.0):
         stats, times = VideoStats(), []
         best: tuple[float, bool, int, np.ndarray] | None = None
-        for index, frame in _frames(video, width, height, fallback, timeout, times):
+        step = (duration_s or 0) / MAX_SAMPLES if fallback is None else 0.0
+        fps = fallback if fallback is None or not duration_s else min(fallback, MAX_SAMPLES / duration_s)
+        for index, frame in _frames(video, width, height, fps, timeout, times, step):
             gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
             score, face = frame_score(gray)
             stats.add(gray, face)
