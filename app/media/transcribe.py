@@ -73,18 +73,19 @@ def _r(x) -> float:
 
 def transcribe(wav: Path, model_dir: Path, language: str | None = None,
                align_model: str | None = None, threads: int | None = None,
-               model_name: str | None = None) -> Transcript:
+               model_name: str | None = None, batch_size: int = 8) -> Transcript:
     """Transcribe a 16 kHz mono WAV into segments with word times.
 
     With a wav2vec2 alignment model, WhisperX's batched pass is aligned by it; without one
-    (none can be downloaded here), the same model gives word times through faster-whisper.
+    (none can be downloaded here), the same batched pass also times the words from Whisper's
+    own cross-attention (app/media/batched.py).
     """
     import whisperx
 
     pipe = load_pipeline(model_dir, language, threads)
     audio = whisperx.load_audio(str(wav))
     if align_model:
-        result = pipe.transcribe(audio, batch_size=8, language=language)
+        result = pipe.transcribe(audio, batch_size=batch_size, language=language)
         lang = result["language"]
         model_a, metadata = _load_aligner(lang, align_model)
         aligned = whisperx.align(result["segments"], model_a, metadata, audio, "cpu")
@@ -96,17 +97,15 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
         ]
         method = "whisperx-align"
     else:
-        raw, info = pipe.model.transcribe(audio, language=language, beam_size=5,
-                                          word_timestamps=True, vad_filter=True,
-                                          condition_on_previous_text=False)
+        from app.media.batched import lines, transcribe_words
+
+        per_window, _, lang = transcribe_words(pipe, audio, language, batch_size=batch_size)
         segments = [
-            Segment(_r(s.start), _r(s.end), s.text.strip(),
-                    [Word(w.word.strip(), _r(w.start), _r(w.end), round(float(w.probability), 3))
-                     for w in (s.words or [])])
-            for s in raw
+            Segment(line[0].start, line[-1].end, " ".join(w.word for w in line),
+                    [Word(w.word, w.start, w.end, w.probability) for w in line])
+            for words in per_window for line in lines(words)
         ]
-        lang = info.language
-        method = "faster-whisper-words"
+        method = "whisperx-batched-words"
     text = " ".join(s.text for s in segments if s.text).strip()
     return Transcript(language=lang, text=text, segments=segments, model=model_name or model_dir.name,
                       method=method)

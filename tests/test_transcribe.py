@@ -1,0 +1,93 @@
+"""Transcription on real speech with the shipped tiny.en model: WhisperX's batched pass with
+word times from the same encoder output (app/media/batched.py)."""
+
+from __future__ import annotations
+
+import re
+import wave
+
+import pytest
+
+from app.media.audio import extract_speech
+from app.media.batched import TimedWord, lines
+from app.media.models import resolve_model
+from app.media.transcribe import load_pipeline, transcribe
+from tests.media import LONG_SENTENCES
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+
+
+@pytest.fixture(scope="module")
+def speech(media_dir, tmp_path_factory):
+    """The three-sentence answer as 16 kHz WAV, and when each sentence really starts."""
+    out = tmp_path_factory.mktemp("asr")
+    wav = extract_speech(media_dir["long"], out / "long.wav")
+    starts, t = [], 0.0
+    for i, _ in enumerate(LONG_SENTENCES):
+        part = media_dir["long"].parent / f"long-{i}.wav"
+        with wave.open(str(part)) as w:
+            spoken = w.getnframes() / w.getframerate()
+        starts.append(t)
+        t += spoken + 1.5
+    return wav, starts, t
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return resolve_model("tiny.en", tmp_path_factory.mktemp("models"))
+
+
+def test_same_words_as_whisperx_with_times_where_they_are_spoken(speech, model_dir):
+    import whisperx
+
+    wav, starts, total = speech
+    ours = transcribe(wav, model_dir, language="en", threads=2, model_name="tiny.en")
+    theirs = load_pipeline(model_dir, "en", 2).transcribe(whisperx.load_audio(str(wav)),
+                                                         batch_size=8, language="en")
+    assert ours.method == "whisperx-batched-words"
+    # The text is WhisperX's own, word for word: only the timing is added.
+    assert _norm(ours.text) == _norm(" ".join(s["text"] for s in theirs["segments"]))
+    assert "python" in _norm(ours.text) and "testing software" in _norm(ours.text)
+    # One line per sentence, each starting where that sentence is heard (espeak's own timing).
+    assert len(ours.segments) == len(LONG_SENTENCES)
+    for seg, start in zip(ours.segments, starts, strict=True):
+        assert abs(seg.start - start) < 0.6, (seg.start, start)
+        assert seg.words and seg.start == seg.words[0].start and seg.end == seg.words[-1].end
+    words = [w for s in ours.segments for w in s.words]
+    assert all(0 <= w.start <= w.end <= total + 0.5 for w in words)
+    assert all(a.start <= b.start for a, b in zip(words, words[1:], strict=False))
+    assert all(w.word == w.word.strip() and w.word for w in words)
+    assert all(0.0 <= w.score <= 1.0 for w in words)
+    # Punctuation stays with its word, as in the captions.
+    assert words[-1].word.endswith(".")
+
+
+def test_silence_gives_no_words(tmp_path, model_dir):
+    import subprocess
+
+    wav = tmp_path / "quiet.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
+                    "-t", "4", "-c:a", "pcm_s16le", str(wav)], check=True)
+    t = transcribe(wav, model_dir, language="en", threads=2)
+    assert t.segments == [] and t.text == ""
+
+
+def _w(word, start, end):
+    return TimedWord(word, start, end, 0.9)
+
+
+def test_lines_break_after_sentences_and_long_silences():
+    words = [_w("Hello", 0.0, 0.4), _w("there.", 0.5, 0.9), _w("I", 1.0, 1.1),
+             _w("paused", 1.2, 1.6), _w("here", 3.0, 3.4)]
+    assert [[w.word for w in line] for line in lines(words)] == [
+        ["Hello", "there."], ["I", "paused"], ["here"]]
+
+
+def test_a_line_longer_than_twelve_seconds_is_split_at_its_longest_gap():
+    words = [_w(f"w{i}", i * 0.5, i * 0.5 + 0.4) for i in range(20)]
+    words += [_w(f"x{i}", 10.5 + i * 0.5, 10.9 + i * 0.5) for i in range(10)]
+    out = lines(words)
+    assert [len(line) for line in out] == [20, 10]
+    assert all(line[-1].end - line[0].start <= 12.0 for line in out)
