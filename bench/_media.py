@@ -112,10 +112,9 @@ class BareWhisperX:
             [sys.executable, __file__, "whisperx", str(model_dir), str(threads), language],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, env=env)
 
-    def time(self, wav: Path, mode: str = "whisperx") -> dict:
-        """mode "whisperx": model.transcribe(audio, batch_size=8); "words": the faster-whisper
-        call app/media/transcribe.py makes when no alignment model is configured."""
-        self.proc.stdin.write(f"{mode}\t{wav}\n")
+    def time(self, wav: Path) -> dict:
+        """WhisperX's own `model.transcribe(audio, batch_size=8)` on this WAV, timed."""
+        self.proc.stdin.write(f"{wav}\n")
         self.proc.stdin.flush()
         for line in self.proc.stdout:
             if line.startswith("RESULT "):
@@ -140,17 +139,10 @@ def _whisperx_server(model_dir: str, threads: int, language: str) -> None:
     model = whisperx.load_model(model_dir, device="cpu", compute_type="int8", language=language,
                                 threads=threads)
     for line in sys.stdin:
-        mode, wav = line.rstrip("\n").split("\t", 1)
-        audio = whisperx.load_audio(wav)
+        audio = whisperx.load_audio(line.rstrip("\n"))
         started = time.perf_counter()
-        if mode == "whisperx":
-            result = model.transcribe(audio, batch_size=8)
-            text = " ".join(s["text"].strip() for s in result["segments"])
-        else:
-            raw, _ = model.model.transcribe(audio, language=language, beam_size=5,
-                                            word_timestamps=True, vad_filter=True,
-                                            condition_on_previous_text=False)
-            text = " ".join(s.text.strip() for s in raw)  # the generator does the work here
+        result = model.transcribe(audio, batch_size=8)
+        text = " ".join(s["text"].strip() for s in result["segments"])
         seconds = time.perf_counter() - started
         print("RESULT " + json.dumps({"seconds": round(seconds, 3), "text": text}), flush=True)
 

@@ -150,7 +150,7 @@ class Bench:
 
     def upload(self, path: Path, content_type: str, duration: float) -> tuple[str, float]:
         """What the recorder does: a take, ~1-second chunks in order, finalize with the SHA-256.
-        Returns the answer id and the wall-clock time the finalize call returned."""
+        Returns the answer id and the wall-clock time the last chunk was stored."""
         import hashlib
 
         from tests.factories import make_candidate
@@ -177,10 +177,13 @@ class Bench:
             r = self.client.put(f"/i/{token}/answers/{answer_id}/chunks/{seq}", data=part)
             if r.status_code != 200:
                 raise RuntimeError(f"chunk {seq}: {r.status_code} {r.get_data(as_text=True)[:300]}")
+        # The clock starts when the last chunk is stored: joining the chunks at finalize is part
+        # of the wait a grader sees.
+        last_chunk = time.time()
         r = self.client.post(f"/i/{token}/answers/{answer_id}/finalize",
                              json={"chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(),
                                    "duration_ms": int(duration * 1000)})
-        last_chunk = time.time()
+        self.finalize_s = round(time.time() - last_chunk, 3)
         if r.status_code != 200:
             raise RuntimeError(f"finalize: {r.status_code} {r.get_data(as_text=True)[:300]}")
         return answer_id, last_chunk
@@ -217,7 +220,7 @@ class Bench:
         self.sampler.reset()
         answer_id, last_chunk = self.upload(path, content_type, duration)
         row = self.wait(answer_id, timeout)
-        row["answer_id"], row["last_chunk"] = answer_id, last_chunk
+        row["answer_id"], row["last_chunk"], row["finalize_s"] = answer_id, last_chunk, self.finalize_s
         row["peak_rss_mb"] = self.sampler.peak_mb()
         return row
 
@@ -239,18 +242,17 @@ def run_case(bench: Bench, media_dir: Path, duration: float, resolution: str, co
         return case
     ours = sum(stages.values())
     case["ready_after_last_chunk_s"] = round(row["ready_at"].timestamp() - row["last_chunk"], 3)
+    case["finalize_s"] = row["finalize_s"]
     case["rtf"] = round(ours / duration, 4)
     log(f"case ready {case['ready_after_last_chunk_s']} s after the last chunk; stages {stages}; "
         "now the bare tools")
     ffmpeg_s, wav = bare_ffmpeg(path, media_dir / f"bare-{path.stem}")
-    whisperx_s = bench.bare.time(wav, "whisperx")["seconds"]
-    words_s = bench.bare.time(wav, "words")["seconds"]
+    whisperx_s = bench.bare.time(wav)["seconds"]
     bare = ffmpeg_s + whisperx_s
     case["bare_tools_s"] = round(bare, 3)
     case["ratio_vs_bare"] = round(ours / bare, 3)
     case["bare_tools_detail"] = {
         "ffmpeg_s": round(ffmpeg_s, 3), "whisperx_transcribe_s": whisperx_s,
-        "faster_whisper_word_timestamps_s": words_s,
         "ours_without_thumbnail_s": round(ours - stages.get("thumbnail", 0.0), 3)}
     case["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     log(f"case done: {json.dumps(case)}")
@@ -325,8 +327,7 @@ def main(argv=None) -> int:
         result["machine"]["worker_rss_mb_after_warmup"] = rss_mb(bench.worker.pid)
         bench.bare = BareWhisperX(bench.model_dir, bench.threads, "en", bench.env)
         _, warm_wav = bare_ffmpeg(warm, media_dir / "bare-warmup")
-        bench.bare.time(warm_wav, "whisperx")
-        bench.bare.time(warm_wav, "words")
+        bench.bare.time(warm_wav)
         for duration, resolution, codec in args.cases:
             result["cases"].append(run_case(bench, media_dir, duration, resolution, codec,
                                             args.answer_timeout))
