@@ -75,6 +75,8 @@ class Config:
     # more alone than in a batch of eight (2.21 s vs 1.76 s, "base", 2 cores): 90 s gives each
     # early pass three or four windows, and bounds the work left after the last chunk.
     EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "90"))
+    # An early pass waits this long after its chunk arrived, in case that chunk was the last.
+    EARLY_GRACE_SECONDS = float(os.environ.get("EARLY_GRACE_SECONDS", "3"))
     TESTING = False
 
 

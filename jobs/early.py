@@ -48,12 +48,14 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.services import storage
     from app.storage import StorageError, chunk_key
 
-    began = time.perf_counter()
     with app_context():
         answer = db.session.get(Answer, answer_id)
         if answer is None or answer.status != states.RECORDING:
             return  # finished already: the final transcription takes over
         cfg, store = current_app.config, storage()
+        if not _still_recording_after_grace(answer, upto_seq, cfg["EARLY_GRACE_SECONDS"]):
+            return
+        began = time.perf_counter()
         early = load_early(store, answer.public_id) or {"until_s": 0.0, "segments": []}
         if early.get("upto_seq", -1) >= upto_seq:
             return
@@ -90,3 +92,25 @@ def run(answer_id: int, upto_seq: int) -> None:
         store.put_bytes(early_key(answer.public_id), json.dumps(early).encode(), "application/json")
         log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
                  early["until_s"])
+
+
+def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
+    """The chunk that queued this pass may be the recording's last: give the recorder's finalize
+    (which joins the chunks first) `grace_s` from that chunk's arrival to claim the answer, so
+    that a pass is not spent on audio the final transcription is about to do in one batch."""
+    from app import states
+    from app.extensions import db
+    from app.models import AnswerChunk, utcnow
+
+    arrived = db.session.execute(
+        db.select(AnswerChunk.created_at).filter_by(answer_id=answer.id, seq=upto_seq)
+    ).scalar_one_or_none()
+    if arrived is None:
+        return False
+    wait = grace_s - (utcnow() - arrived).total_seconds()
+    if wait <= 0:
+        return True
+    db.session.rollback()  # hold no transaction (nor SQLite's read lock) while waiting
+    time.sleep(wait)
+    db.session.expire_all()
+    return db.session.get(type(answer), answer.id).status == states.RECORDING

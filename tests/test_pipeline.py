@@ -163,7 +163,7 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
     from tests.helpers import split
     from tests.media import LONG_SENTENCES
 
-    app.config["EARLY_TRANSCRIBE_CHUNKS"] = 3
+    app.config.update(EARLY_TRANSCRIBE_CHUNKS=3, EARLY_GRACE_SECONDS=0.5)
     cand, token = make_candidate(make_interview(questions=1))
     csrf_client.refresh(f"/i/{token}")
     qid = cand.interview.questions[0].public_id
@@ -195,3 +195,43 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
     starts = [s["start"] for s in t["segments"]]
     assert starts == sorted(starts) and t["segments"][-1]["end"] > 9.0
     assert len(LONG_SENTENCES) <= len(t["segments"]) + 1
+
+
+def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
+        csrf_client, app, media_dir, run_jobs):
+    """The recorder finalizes right after its last chunk: an early pass queued by that chunk
+    waits its grace, sees the answer finished and does nothing, so the final pass does the
+    whole answer in one batch instead of a pass plus a leftover window."""
+    import hashlib
+    import threading
+
+    import jobs.early
+    from jobs.early import load_early
+    from tests.helpers import split
+
+    app.config.update(EARLY_TRANSCRIBE_CHUNKS=3, EARLY_GRACE_SECONDS=3.0)
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    qid = cand.interview.questions[0].public_id
+    data = media_dir["long"].read_bytes()
+    parts = split(data, len(data) // 3 + 1)
+    assert len(parts) == 3
+    answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
+                                 json={"content_type": "video/webm"}).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    for seq, part in enumerate(parts):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    # The pass the third chunk queued starts at once, as an idle worker would take it.
+    early = threading.Thread(target=jobs.early.run, args=(_answer(answer_id).id, 2))
+    early.start()
+    resp = csrf_client.post(f"{base}/finalize", json={
+        "chunks": 3, "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": 12000})
+    assert resp.status_code == 200
+    early.join(60)
+    assert not early.is_alive()
+    assert load_early(app.extensions["oneway_storage"], answer_id) is None
+    run_jobs()  # the queued copy of that pass finds the answer finished too
+    answer = _answer(answer_id)
+    assert answer.status == states.READY, answer.failure_reason
+    assert "settled while recording" not in answer.transcript["method"]
+    assert "python" in answer.transcript["text"].lower()
