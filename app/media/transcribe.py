@@ -67,6 +67,24 @@ def _load_aligner(language: str, align_model: str):
         return _aligners[key]
 
 
+def load_wav(wav: Path):
+    """Samples in [-1, 1] as float32, read straight from our own 16 kHz mono 16-bit WAV (what
+    whisperx.load_audio would get from an ffmpeg process); any other file goes through it."""
+    import wave
+
+    import numpy as np
+
+    try:
+        with wave.open(str(wav), "rb") as w:
+            if (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2):
+                return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
+    except (wave.Error, EOFError):
+        pass
+    import whisperx
+
+    return whisperx.load_audio(str(wav))
+
+
 def _r(x) -> float:
     return round(float(x), 3)
 
@@ -83,7 +101,7 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
     import whisperx
 
     pipe = load_pipeline(model_dir, language, threads)
-    audio = whisperx.load_audio(str(wav))
+    audio = load_wav(wav)
     if align_model:
         result = pipe.transcribe(audio, batch_size=batch_size, language=language)
         lang = result["language"]
