@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import wave
 from pathlib import Path
 
 SENTENCES = (
@@ -55,6 +56,8 @@ def make_speech(work: Path, duration: float) -> Path:
             _run(["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-af", "apad=pad_dur=0.4",
                   "-ar", "48000", "-ac", "1", "-c:a", "pcm_s16le", str(clip)])
         clips.append(clip)
+        with wave.open(str(clip)) as w:
+            _CLIP_S[i] = w.getnframes() / w.getframerate()
     listing = work / f"speech-{duration:g}.txt"
     clip_s = 4.0  # every clip is longer than this, so this many repeats always fill the time
     repeats = int(duration / clip_s) + 1
@@ -63,6 +66,38 @@ def make_speech(work: Path, duration: float) -> Path:
     _run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
           "-t", f"{duration:g}", "-c:a", "pcm_s16le", str(out)])
     return out
+
+
+def spoken_text(duration: float) -> str:
+    """What make_speech says in `duration` seconds: the sentences it starts, in turn (the last
+    one may be cut short, which costs ours and the bare tools the same few words)."""
+    said, t, i = [], 0.0, 0
+    while t < duration:
+        said.append(SENTENCES[i % len(SENTENCES)])
+        t += _CLIP_S[i % len(SENTENCES)]
+        i += 1
+    return " ".join(said)
+
+
+_CLIP_S: dict[int, float] = {}  # seconds of each sentence's clip, pause included
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """Word error rate (substitutions + insertions + deletions over reference words), on
+    lower-case words without punctuation."""
+    import re
+
+    def words(text: str) -> list[str]:
+        return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
+
+    ref, hyp = words(reference), words(hypothesis)
+    prev = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        cur = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
+        prev = cur
+    return round(prev[-1] / max(1, len(ref)), 4)
 
 
 def make_answer(work: Path, duration: float, resolution: str, codec: str) -> tuple[Path, str]:

@@ -37,6 +37,8 @@ from bench._media import (  # noqa: E402
     log,
     make_answer,
     rss_mb,
+    spoken_text,
+    word_error_rate,
 )
 from stack.services import free_port, start_redis, start_s3, stop  # noqa: E402
 
@@ -200,6 +202,7 @@ class Bench:
             a = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
             row = {"status": a.status, "failure_reason": a.failure_reason, "ready_at": a.ready_at,
                    "stage_seconds": dict(a.stage_seconds or {}), "duration_s": a.duration_s}
+            row["text"] = (a.transcript or {}).get("text", "")
             early = (a.transcript or {}).get("early_seconds")
             if early:  # work done while recording counts too, though nobody waited for it
                 row["stage_seconds"]["transcribe_early"] = early
@@ -247,13 +250,19 @@ def run_case(bench: Bench, media_dir: Path, duration: float, resolution: str, co
     log(f"case ready {case['ready_after_last_chunk_s']} s after the last chunk; stages {stages}; "
         "now the bare tools")
     ffmpeg_s, wav = bare_ffmpeg(path, media_dir / f"bare-{path.stem}")
-    whisperx_s = bench.bare.time(wav)["seconds"]
+    bare_run = bench.bare.time(wav)
+    whisperx_s = bare_run["seconds"]
     bare = ffmpeg_s + whisperx_s
     case["bare_tools_s"] = round(bare, 3)
     case["ratio_vs_bare"] = round(ours / bare, 3)
     case["bare_tools_detail"] = {
         "ffmpeg_s": round(ffmpeg_s, 3), "whisperx_transcribe_s": whisperx_s,
         "ours_without_thumbnail_s": round(ours - stages.get("thumbnail", 0.0), 3)}
+    # The same speech, so the same words: word error rates against the script espeak-ng read
+    # show that the speed was not bought with accuracy.
+    script = spoken_text(duration)
+    case["word_error_rate"] = {"ours": word_error_rate(script, row["text"]),
+                               "bare_whisperx": word_error_rate(script, bare_run["text"])}
     case["loadavg_1m_at_end"] = round(os.getloadavg()[0], 2)
     log(f"case done: {json.dumps(case)}")
     return case
