@@ -109,3 +109,38 @@ def test_stage_timings_move_into_their_table_and_back(empty_database, monkeypatc
             == timings
         db.session.remove()
         db.engine.dispose()
+
+
+def test_downgrading_several_steps_at_once_keeps_every_row(empty_database, monkeypatch):
+    """SQLite rebuilds tables to drop columns; in a multi-step run the earlier steps' transaction
+    is open, so the migrations must not rely on turning foreign keys off inside it: dropping a
+    rebuilt parent table would cascade to its children's rows."""
+    from app import create_app
+    from app.extensions import db
+
+    monkeypatch.setenv("ONEWAY_ENV", "testing")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": SECRET})
+    migrations = str(ROOT / "migrations")
+    counted = ("interviews", "questions", "candidates", "scores", "answers")
+
+    def counts():
+        with db.engine.connect() as conn:
+            return {t: conn.execute(sa.text(f"select count(*) from {t}")).scalar() for t in counted}
+
+    with app.app_context():
+        upgrade(directory=migrations, revision="0004")
+        with db.engine.begin() as conn:
+            for statement in SEED + ANSWERS:
+                conn.execute(sa.text(statement))
+        before = counts()
+        assert before == {"interviews": 1, "questions": 1, "candidates": 1, "scores": 1, "answers": 2}
+        upgrade(directory=migrations)
+        assert counts() == before
+        downgrade(directory=migrations, revision="0002")  # 0005, 0004 and 0003 in one run
+        assert counts() == before
+        upgrade(directory=migrations)
+        assert counts() == before
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.connect() as conn:  # the app's connections enforce the keys again
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
