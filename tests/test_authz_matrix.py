@@ -69,6 +69,7 @@ ROUTES = [
     ("review.poster", "GET", "/media/answers/{answer}/poster.jpg", None, staff(200)),
     ("review.audio", "GET", "/media/answers/{answer}/audio", None, staff(200)),
     ("review.captions", "GET", "/media/answers/{answer}/captions.vtt", None, staff(200)),
+    ("review.answer_status", "GET", "/review/answers/{answer}/status", None, staff(200)),
     ("team.index", "GET", "/team", None, everyone(200, guests=302)),
     ("team.join", "GET", "/join/{join}", None, everyone(200)),
     ("share.landing", "GET", "/s/{token}", None, shared(200)),

@@ -33,7 +33,8 @@ def candidate(public_id: str):
                            decisions=grading.decisions(cand), grading=grading,
                            previous=svc.previous_candidate(cand), hide_identity=hidden,
                            label=f"Candidate {anonymity.number(cand)}" if hidden else cand.name,
-                           mode=anonymity.media_mode(current_user, cand.interview))
+                           mode=anonymity.media_mode(current_user, cand.interview),
+                           steps=pipeline.steps)
 
 
 @bp.post("/review/candidates/<public_id>/questions/<question_id>/score")
@@ -63,6 +64,14 @@ def retry(public_id: str):
         db.session.rollback()
         flash(f"Could not retry: {e}", "error")
     return redirect(url_for(".candidate", public_id=answer.candidate.public_id))
+
+
+@bp.get("/review/answers/<public_id>/status")
+def answer_status(public_id: str):
+    """Where an answer is in its processing; the grader's page asks while it waits."""
+    answer = svc.get_answer(current_user, public_id)
+    return jsonify(status=answer.status, failure_reason=answer.failure_reason,
+                   steps=pipeline.steps(answer))
 
 
 @bp.get("/media/answers/<public_id>/video")

@@ -52,6 +52,17 @@ def move(answer: Answer, new: str, reason: str | None = None) -> None:
         answer.ready_at = utcnow()
 
 
+def steps(answer: Answer) -> list[dict]:
+    """What processing has done for an answer and what is left, for the grader's page: read
+    from the outputs themselves, so it is right whichever worker did what."""
+    picture = answer.question.kind == "video" and not (answer.mp4_key and answer.width is None)
+    out = [{"name": "Checked and converted", "done": answer.mp4_key is not None}]
+    if picture:
+        out.append({"name": "Poster and picture checks", "done": answer.poster_key is not None})
+    out.append({"name": "Transcript and captions", "done": answer.captions_key is not None})
+    return out
+
+
 def start(answer: Answer) -> None:
     """Enqueue the first stage; call after the answer's upload is committed."""
     enqueue_stage("transcode", answer.id)
