@@ -83,3 +83,26 @@ def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "cond
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@contextmanager
+def signed_in_page(base: str, user, password: str, args: tuple[str, ...] = ()):
+    """Headless Chromium (no camera) with a page signed in as a staff user; page errors are
+    collected in `page.errors`."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", *args])
+        try:
+            page = browser.new_page()
+            page.errors = []
+            page.on("pageerror", lambda e: page.errors.append(str(e)))
+            page.goto(f"{base}/login")
+            page.get_by_label("Email").fill(user.email)
+            page.get_by_label("Password").fill(password)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{base}/")
+            yield page
+        finally:
+            browser.close()

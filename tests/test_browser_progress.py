@@ -11,7 +11,7 @@ from app import states
 from app.extensions import db
 from app.models import Answer
 from app.services import pipeline
-from tests.browser import CHROMIUM, live_server
+from tests.browser import live_server, signed_in_page
 from tests.conftest import BACKENDS
 from tests.factories import PASSWORD, make_candidate, make_interview, make_media_answer, make_user
 
@@ -54,7 +54,7 @@ def test_status_of_an_answer_is_for_its_own_organisation_only(app, login_as, mp4
 
 @pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)
 def test_steps_tick_off_and_the_ready_answer_is_offered_without_a_reload(app, backend, mp4):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     owner = make_user(role="owner")
     interview = make_interview(owner, questions=2)
@@ -63,47 +63,34 @@ def test_steps_tick_off_and_the_ready_answer_is_offered_without_a_reload(app, ba
     make_media_answer(cand, interview.questions[1], data=mp4)
     store = app.extensions["oneway_storage"]
 
-    with live_server(app) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/login")
-            page.get_by_label("Email").fill(owner.email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.keyboard.press("Enter")
-            page.wait_for_url(f"{base}/")
-            page.goto(f"{base}/review/candidates/{cand.public_id}")
-            box = page.locator(f"#q-{interview.questions[0].public_id} [data-status-url]")
-            steps = box.locator("[data-step]")
-            expect(steps).to_have_count(3)
-            expect(steps.nth(0)).to_have_attribute("data-done", "")
-            assert steps.nth(1).get_attribute("data-done") is None
-            assert box.locator("video").count() == 0
-            # The grader starts a comment on the other question meanwhile.
-            comment = page.locator(f"#q-{interview.questions[1].public_id} textarea").first
-            comment.fill("Half-written thought")
+    with live_server(app) as base, signed_in_page(base, owner, PASSWORD) as page:
+        page.goto(f"{base}/review/candidates/{cand.public_id}")
+        box = page.locator(f"#q-{interview.questions[0].public_id} [data-status-url]")
+        steps = box.locator("[data-step]")
+        expect(steps).to_have_count(3)
+        expect(steps.nth(0)).to_have_attribute("data-done", "")
+        assert steps.nth(1).get_attribute("data-done") is None
+        assert box.locator("video").count() == 0
+        # The grader starts a comment on the other question meanwhile.
+        comment = page.locator(f"#q-{interview.questions[1].public_id} textarea").first
+        comment.fill("Half-written thought")
 
-            put = store.put_bytes(f"answers/{first.public_id}/poster.jpg", b"\xff\xd8jpeg", "image/jpeg")
-            first.poster_key, first.poster_size = put.key, put.size
-            db.session.commit()
-            expect(steps.nth(1)).to_have_attribute("data-done", "", timeout=15000)
-            assert steps.nth(2).get_attribute("data-done") is None
+        put = store.put_bytes(f"answers/{first.public_id}/poster.jpg", b"\xff\xd8jpeg", "image/jpeg")
+        first.poster_key, first.poster_size = put.key, put.size
+        db.session.commit()
+        expect(steps.nth(1)).to_have_attribute("data-done", "", timeout=15000)
+        assert steps.nth(2).get_attribute("data-done") is None
 
-            first.transcript = {"language": "en", "text": "hello", "segments": []}
-            first.captions_key = store.put_bytes(f"answers/{first.public_id}/captions.vtt",
-                                                 b"WEBVTT\n", "text/vtt").key
-            db.session.commit()
-            assert pipeline.maybe_ready(first.id)
-            show = box.locator("[data-show-answer]")
-            expect(show).to_be_visible(timeout=15000)
-            expect(page.locator("[data-live]")).to_contain_text("ready to watch")
-            assert comment.input_value() == "Half-written thought"  # no reload under the typing
+        first.transcript = {"language": "en", "text": "hello", "segments": []}
+        first.captions_key = store.put_bytes(f"answers/{first.public_id}/captions.vtt",
+                                             b"WEBVTT\n", "text/vtt").key
+        db.session.commit()
+        assert pipeline.maybe_ready(first.id)
+        show = box.locator("[data-show-answer]")
+        expect(show).to_be_visible(timeout=15000)
+        expect(page.locator("[data-live]")).to_contain_text("ready to watch")
+        assert comment.input_value() == "Half-written thought"  # no reload under the typing
 
-            show.click()
-            page.locator(f"#q-{interview.questions[0].public_id} video").wait_for()
-            assert errors == []
-        finally:
-            browser.close()
+        show.click()
+        page.locator(f"#q-{interview.questions[0].public_id} video").wait_for()
+        assert page.errors == []
