@@ -49,6 +49,7 @@ def shared(view, score=None):
 F = {"value": "4", "comment": "ok"}
 AUTHORS_ONLY = staff(200, reviewer=403, hidden=403, stranger=404)  # share pages: reviewers never
 AUTHORS_ONLY_POST = staff(302, reviewer=403, hidden=403, stranger=404)
+OWNERS_ONLY_POST = staff(302, recruiter=403, reviewer=403, hidden=403, stranger=404)
 # (endpoint, method, path, form data, expected by actor)
 ROUTES = [
     ("static", "GET", "/static/css/app.css", None, everyone(200)),
@@ -116,8 +117,10 @@ ROUTES = [
     ("share_staff.revoke", "POST", "/shares/{spare_link}/revoke", {}, AUTHORS_ONLY_POST),
     ("team.invite", "POST", "/team/invites", {"email": "{fresh_email}", "role": "reviewer"},
      {**staff(200, recruiter=403, reviewer=403, stranger=200), "rev_other": 403}),
-    ("team.revoke", "POST", "/team/invites/{invite}/revoke", {},
-     {**staff(302, recruiter=403, reviewer=403), "rev_other": 403}),
+    ("team.revoke", "POST", "/team/invites/{invite}/revoke", {}, OWNERS_ONLY_POST),
+    # Only owners manage members; another organisation's owner gets 404 for this org's member.
+    ("team.change_role", "POST", "/team/members/{member}/role", {"role": "recruiter"}, OWNERS_ONLY_POST),
+    ("team.remove", "POST", "/team/members/{member}/remove", {}, OWNERS_ONLY_POST),
     ("review.score", "POST", "/review/candidates/{cand}/questions/{q}/score", F, staff(302)),
     ("grading.submit", "POST", "/review/candidates/{cand}/submit", {"recommendation": "yes"}, staff(302)),
     ("grading.reveal", "POST", "/review/candidates/{cand}/reveal", {}, staff(302, reviewer=403)),
@@ -137,6 +140,7 @@ def world(app):
     users = {"owner": owner, "recruiter": make_user(org=org, role="recruiter"),
              "rev_assigned": make_user(org=org, role="reviewer"),
              "rev_other": make_user(org=org, role="reviewer"), "stranger": make_user(role="owner")}
+    member = make_user(org=org, role="reviewer")  # no actor: its role changes, then it is removed
     iv, other_iv = make_interview(owner, questions=2), make_interview(owner, questions=1)
     team.set_assignment(owner, iv, users["rev_assigned"].public_id, True)
     team.set_assignment(owner, other_iv, users["rev_other"].public_id, True)
@@ -166,7 +170,8 @@ def world(app):
     values = {"iv": iv.public_id, "cand": cand.public_id, "q": iv.questions[0].public_id,
               "answer": answer.public_id, "answer2": answer2.public_id, "link": link.public_id,
               "spare_link": spare.public_id, "invite": invite.public_id, "join": join_token,
-              "forged": forged, "rev_assigned": users["rev_assigned"].public_id}
+              "forged": forged, "rev_assigned": users["rev_assigned"].public_id,
+              "member": member.public_id}
     clients = {}
     for actor in ACTORS:
         cc = CsrfClient(app.test_client())

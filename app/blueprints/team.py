@@ -1,9 +1,9 @@
-"""The team page (members, invites), joining by invite link, and assigning reviewers to interviews."""
+"""The team page (members, roles, removal, invites), joining by invite link, assigning reviewers."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from app.models import ROLES
 from app.services import ServiceError
@@ -13,12 +13,53 @@ from app.services.interviews import get_interview
 bp = Blueprint("team", __name__)
 
 
+def _team_page(status: int = 200):
+    owner = current_user.role == "owner"
+    return render_template("team/index.html", members=svc.members(current_user),
+                           removed=svc.members(current_user, active=False) if owner else [],
+                           invites=svc.pending_invites(current_user) if owner else [],
+                           roles=ROLES), status
+
+
+def _refused(e: ServiceError):
+    """Not allowed or not found go to the error page; other refusals show on the team page."""
+    if e.status in (403, 404):
+        raise e
+    flash(e.message, "error")
+    return _team_page(e.status)
+
+
 @bp.get("/team")
 @login_required
 def index():
-    return render_template("team/index.html", members=svc.members(current_user),
-                           invites=svc.pending_invites(current_user) if current_user.role == "owner" else [],
-                           roles=ROLES)
+    return _team_page()
+
+
+@bp.post("/team/members/<public_id>/role")
+@login_required
+def change_role(public_id: str):
+    try:
+        member = svc.change_role(current_user, public_id, request.form.get("role", ""))
+    except ServiceError as e:
+        return _refused(e)
+    flash(f"{member.name} is now {member.role}.", "info")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/team/members/<public_id>/remove")
+@login_required
+def remove(public_id: str):
+    try:
+        member = svc.remove_member(current_user, public_id)
+    except ServiceError as e:
+        return _refused(e)
+    if member.id == current_user.id:
+        logout_user()
+        flash("You have left the team and are signed out.", "info")
+        return redirect(url_for("auth.login"))
+    flash(f"{member.name} was removed from the team and can no longer sign in. "
+          "Their scores and reviews stay.", "info")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/team/invites")

@@ -1,7 +1,10 @@
 """The team: owners invite colleagues by link with a role; reviewers can be assigned to interviews.
 
 An invite's token (256 random bits) is shown once and stored only as its SHA-256; it works once,
-until it expires or is revoked. Assignment rule (see app.services.access): a reviewer with no
+until it expires or is revoked. Owners change members' roles and remove members; a removed member
+is deactivated, not deleted, so their scores and reviews stay the organisation's record under
+their name, while their sessions and sign-in stop working. Every organisation keeps at least one
+active owner. Assignment rule (see app.services.access): a reviewer with no
 assignment sees every interview of the organisation; one assigned to any interview sees only
 the interviews they are assigned to. Owners and recruiters always see everything.
 """
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ROLES, Interview, InterviewAssignment, Organisation, TeamInvite, User, utcnow
@@ -20,15 +25,15 @@ _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,100}$")
 INVITE_DAYS = 7
 
 
-def _require_owner(user: User) -> None:
+def _require_owner(user: User, action: str = "invite colleagues") -> None:
     if user.role != "owner":
-        raise ServiceError("Only owners may invite colleagues.", 403)
+        raise ServiceError(f"Only owners may {action}.", 403)
 
 
-def members(user: User) -> list[User]:
-    """Everyone in the user's organisation, by name."""
+def members(user: User, active: bool = True) -> list[User]:
+    """The user's organisation's active members (or, with active=False, its removed ones), by name."""
     return list(db.session.execute(
-        db.select(User).filter_by(org_id=user.org_id).order_by(User.name)).scalars())
+        db.select(User).filter_by(org_id=user.org_id, active=active).order_by(User.name)).scalars())
 
 
 def pending_invites(user: User) -> list[TeamInvite]:
@@ -95,6 +100,67 @@ def accept(token: str, name: str, password: str) -> User:
     return user
 
 
+def _member(user: User, public_id: str) -> User:
+    """A member of the user's organisation; anyone else's id is 404, as if it did not exist."""
+    member = db.session.execute(
+        db.select(User).filter_by(public_id=public_id, org_id=user.org_id)).scalar_one_or_none()
+    if member is None:
+        raise ServiceError("That colleague is not in your team.", 404)
+    return member
+
+
+def _keep_an_owner(user: User, member: User, removing: bool) -> None:
+    """Refuse to leave the organisation without an active owner.
+
+    The organisation's row is written first so that two owners demoting or removing each other at
+    once take turns (a row lock on PostgreSQL, the write lock on SQLite), and the second counts
+    what the first committed."""
+    db.session.execute(sa.update(Organisation).where(Organisation.id == user.org_id)
+                       .values(name=Organisation.name))
+    others = db.session.execute(db.select(sa.func.count(User.id)).filter(
+        User.org_id == user.org_id, User.role == "owner", User.active.is_(True),
+        User.id != member.id)).scalar_one()
+    if not others:
+        db.session.rollback()
+        if member.id == user.id:
+            who, what = "You are", ("leave the team" if removing else "give up the owner role")
+        else:
+            who, what = f"{member.name} is", ("remove them" if removing else "change their role")
+        raise ServiceError(f"{who} the only owner left, so you cannot {what}. Make another member "
+                           "an owner first: every team needs someone who can manage it.", 409)
+
+
+def change_role(user: User, public_id: str, role: str) -> User:
+    """Give an active member of the organisation another role; the last owner keeps theirs."""
+    _require_owner(user, "change roles")
+    if role not in ROLES:
+        raise ServiceError(f"Choose a role: {', '.join(ROLES)}.")
+    member = _member(user, public_id)
+    if not member.active:
+        raise ServiceError(f"{member.name} has been removed from the team.", 409)
+    if member.role == role:
+        return member
+    if member.role == "owner":
+        _keep_an_owner(user, member, removing=False)
+    member.role = role
+    db.session.commit()
+    return member
+
+
+def remove_member(user: User, public_id: str) -> User:
+    """Deactivate a member: no sign-in, no session, no assignments; their scores stay theirs."""
+    _require_owner(user, "remove members")
+    member = _member(user, public_id)
+    if not member.active:
+        return member
+    if member.role == "owner":
+        _keep_an_owner(user, member, removing=True)
+    member.active = False
+    db.session.execute(sa.delete(InterviewAssignment).where(InterviewAssignment.user_id == member.id))
+    db.session.commit()
+    return member
+
+
 def assigned_reviewers(interview: Interview) -> list[User]:
     """The reviewers assigned to this interview."""
     return list(db.session.execute(
@@ -108,7 +174,7 @@ def set_assignment(user: User, interview: Interview, reviewer_public_id: str, as
         raise ServiceError("Only owners and recruiters may assign reviewers.", 403)
     reviewer = db.session.execute(
         db.select(User).filter_by(public_id=reviewer_public_id, org_id=user.org_id)).scalar_one_or_none()
-    if reviewer is None:
+    if reviewer is None or not reviewer.active:
         raise ServiceError("Colleague not found.", 404)
     if reviewer.role != "reviewer":
         raise ServiceError("Only reviewers are limited by assignments; owners and recruiters see "
