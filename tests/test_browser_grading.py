@@ -10,7 +10,7 @@ import pytest
 from app.extensions import db
 from app.models import Review, Score
 from app.services import interviews
-from tests.browser import CHROMIUM, live_server
+from tests.browser import CHROMIUM, live_server, signed_in_page
 from tests.conftest import BACKENDS
 from tests.factories import (
     PASSWORD,
@@ -159,3 +159,47 @@ def test_grader_grades_a_candidate_with_the_keyboard_alone(app, backend, mp4):
     assert (review.recommendation, review.comment) == ("yes", "Clear answers.")
     assert db.session.execute(db.select(Score.criteria).filter_by(
         user_id=bob.id, candidate_id=rubric_cand.id)).scalar_one() == [4, 5]
+
+
+@pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)
+def test_keyboard_help_keeps_focus_inside_and_gives_it_back(app, backend):
+    from playwright.sync_api import expect
+
+    owner = make_user(role="owner")
+    interview = make_interview(owner, questions=2)
+    cand, _ = make_candidate(interview)
+    for q in interview.questions:
+        make_media_answer(cand, q)
+    inside = "() => document.querySelector('[data-help]').contains(document.activeElement)"
+    with live_server(app) as base, signed_in_page(base, owner, PASSWORD) as page:
+        page.goto(f"{base}/review/candidates/{cand.public_id}")
+        dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+        opener = page.get_by_role("button", name="Keyboard shortcuts")
+        opener.focus()
+        page.keyboard.press("Enter")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_have_attribute("aria-modal", "true")
+        expect(dialog.get_by_role("button", name="Close")).to_be_focused()
+        for key in ("Tab", "Tab", "Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"):
+            page.keyboard.press(key)
+            assert page.evaluate(inside), f"{key} left the dialog"
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+        expect(opener).to_be_focused()
+
+        # Opened with "?" from question 2: Escape, or a click beside the card, goes back there.
+        page.keyboard.press("n")
+        question2 = page.locator("section.answer h2").nth(1)
+        expect(question2).to_be_focused()
+        page.keyboard.press("?")
+        expect(dialog).to_be_visible()
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate(inside)
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+        expect(question2).to_be_focused()
+        page.keyboard.press("?")
+        page.mouse.click(5, 5)
+        expect(dialog).to_be_hidden()
+        expect(question2).to_be_focused()
+        assert not page.errors, page.errors

@@ -134,14 +134,37 @@ async function score(value) {
   else document.querySelector("#overall")?.scrollIntoView({ block: "start" });
 }
 
-// The help overlay.
+// The help overlay, a modal dialog: while open, Tab and Shift+Tab go round its controls only, and
+// closing it (Escape, "?", Close, a click outside the card) gives focus back to what opened it.
 const help = document.querySelector("[data-help]");
+const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
+let opener = null;
 function showHelp(open) {
-  if (!help) return;
+  if (!help || open === !help.hidden) return;
   help.hidden = !open;
-  if (open) help.querySelector("button")?.focus();
+  if (open) {
+    opener = document.activeElement;
+    help.querySelector(FOCUSABLE)?.focus();
+  } else {
+    if (opener?.isConnected && opener !== document.body) opener.focus();
+    opener = null;
+  }
+}
+function trapTab(e) {
+  const items = [...help.querySelectorAll(FOCUSABLE)];
+  const at = items.indexOf(document.activeElement);
+  e.preventDefault();
+  if (!items.length) return;
+  const step = e.shiftKey ? -1 : 1;
+  items[at < 0 ? 0 : (at + step + items.length) % items.length].focus();
 }
 help?.querySelector("button")?.addEventListener("click", () => showHelp(false));
+help?.addEventListener("click", (e) => { if (e.target === help) showHelp(false); });
+document.querySelector("[data-help-open]")?.addEventListener("click", () => showHelp(true));
+// Focus moved out some other way (a click on the page behind, a screen reader) comes back in.
+document.addEventListener("focusin", (e) => {
+  if (help && !help.hidden && !help.contains(e.target)) help.querySelector(FOCUSABLE)?.focus();
+});
 
 function typing(el) {
   if (!el) return false;
@@ -156,6 +179,7 @@ function go(selector) {
 
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (help && !help.hidden && e.key === "Tab") { trapTab(e); return; }
   if (e.key === "Escape") {
     if (help && !help.hidden) showHelp(false);
     else if (typing(document.activeElement)) document.activeElement.blur();
