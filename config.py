@@ -57,6 +57,13 @@ class Config:
     INVITE_DAYS = int(os.environ.get("INVITE_DAYS", "14"))
     # A take begun before its link expired may still be uploaded this long after.
     EXPIRY_GRACE_HOURS = int(os.environ.get("EXPIRY_GRACE_HOURS", "24"))
+    # Secret links (invite, share, team join): an address that tries this many unknown tokens
+    # within the window is refused (429) on every link route until the window ends; 0: no limit.
+    TOKEN_FAILURES_PER_WINDOW = int(os.environ.get("TOKEN_FAILURES_PER_WINDOW", "20"))
+    TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("TOKEN_FAILURE_WINDOW_SECONDS", "600"))
+    # Reverse proxies in front of the app that append X-Forwarded-For (docker/compose.yaml: 1).
+    # 0 takes the connecting socket as the client; more than really exist lets clients forge it.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     # RQ: job timeouts (seconds) and how long results are kept.
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))

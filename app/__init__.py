@@ -17,6 +17,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: set it in the environment")
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # gunicorn leaves the proxy's address in REMOTE_ADDR (its forwarded_allow_ips covers the
+        # scheme only); per-client limits need the client's. The scheme stays gunicorn's to set.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
@@ -64,7 +70,7 @@ _CANDIDATE_FORMS = {"invite.consent", "invite.accommodation"}
 
 
 def _register_errors(app: Flask) -> None:
-    from flask import jsonify, request
+    from flask import jsonify, make_response, request
     from flask_wtf.csrf import CSRFError
 
     def wants_json() -> bool:
@@ -83,8 +89,12 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def _service(e):
-        titles = {404: "Not found", 403: "Not allowed", 409: "Not possible now", 410: "Link expired"}
-        return render(e.status, titles.get(e.status, "Could not do that"), e.message)
+        titles = {404: "Not found", 403: "Not allowed", 409: "Not possible now", 410: "Link expired",
+                  429: "Too many tries"}
+        resp = make_response(render(e.status, titles.get(e.status, "Could not do that"), e.message))
+        if getattr(e, "retry_after", None):  # the token-guessing limit (app.services.ratelimit)
+            resp.headers["Retry-After"] = str(e.retry_after)
+        return resp
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

@@ -162,6 +162,23 @@ def test_take_begun_before_the_link_expired_can_still_be_sent(world):
     assert world.cc.post(f"/i/{world.token}/finish", json={}).status_code == 200
 
 
+@pytest.mark.parametrize("endpoint,method,path,kind", ROUTES, ids=[r[0] for r in ROUTES])
+def test_after_too_many_forged_links_every_route_is_429_even_for_a_valid_link(world, endpoint, method,
+                                                                               path, kind):
+    _require(world.app, endpoint)
+    world.app.config["TOKEN_FAILURES_PER_WINDOW"] = 2
+    fresh, fresh_token = make_candidate(world.interview, consent=False)
+    token = fresh_token if kind == "form" else world.token
+    for forged in FORGED[:2]:
+        assert world.cc.get(f"/i/{forged}/state").status_code == 404
+    before = world.stored()
+    resp = world.send(method, path.format(t=token, q=world.question, a=world.answer), kind)
+    assert resp.status_code == 429
+    assert 0 < int(resp.headers["Retry-After"]) <= world.app.config["TOKEN_FAILURE_WINDOW_SECONDS"]
+    assert "Too many links that do not work" in _error_text(resp, kind)
+    assert world.stored() == before
+
+
 @pytest.mark.parametrize("token", FORGED)
 def test_malformed_links_are_404(world, token):
     before = world.stored()

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
 from app.security import hash_token
 from app.services import ServiceError, pipeline, storage
+from app.services.ratelimit import limit_guessing
 from app.storage import StorageError, answer_key, chunk_key
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class Receipt:
     duplicate: bool = False
 
 
+@limit_guessing
 def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
     """The candidate this link belongs to; a forged link is 404, an expired one 410 (unless the
     caller lets an expired link through: reading one's own data, finishing an open take)."""

@@ -29,6 +29,7 @@ from app.models import (
 from app.security import hash_token, new_token
 from app.services import ServiceError
 from app.services.access import interview_visible
+from app.services.ratelimit import limit_guessing
 from app.services.recording import current_answers
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,100}$")
@@ -129,6 +130,7 @@ def views(link: ShareLink, limit: int = 500) -> list[ShareView]:
 
 # The guest's side.
 
+@limit_guessing
 def link_for_token(token: str) -> ShareLink:
     """The live link for this token: unknown is 404; revoked or expired is 410."""
     link = None

@@ -1,0 +1,150 @@
+"""Limits kept in Redis: failed guesses of secret link tokens per client address, and once-a-while
+throttles (one log row per playback rather than per range request).
+
+A link's token is 256 random bits, so guessing one is hopeless; the limit is there so that no one
+may try tokens without end. Only lookups that fail count: a candidate sending hundreds of chunks
+through a good link is never counted. An address over the limit is refused on every link route
+(429, Retry-After), valid token or not, so the refusal tells nothing about a token. The window
+is fixed: it starts at an address's first failure and lasts TOKEN_FAILURE_WINDOW_SECONDS.
+
+If Redis does not answer, the limits let requests through (and log a warning, at most once a
+minute): a candidate must never be locked out of their interview by a missing Redis.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from flask import current_app, has_request_context, request
+from redis import Redis
+from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException
+
+from app.services import ServiceError
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+_FAILURES_KEY = "oneway:token-failures:{}"
+
+
+class TooManyAttempts(ServiceError):
+    """Refused because this address failed too many token lookups lately; answered as 429."""
+
+    def __init__(self, retry_after: int):
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            "Too many links that do not work were tried from your network, so links are paused here "
+            f"for about {minutes} minute{'' if minutes == 1 else 's'}. Nothing you recorded is lost: "
+            "wait, then open your link again, and check that you copied all of it.", 429)
+        self.retry_after = retry_after
+
+
+def limit_guessing(lookup: Callable[P, T]) -> Callable[P, T]:
+    """Decorate the function that turns a link's token into its row (invite, share, team join).
+
+    While the client's address is over the limit it raises TooManyAttempts before looking
+    anything up; a 404 from the lookup counts as one failed guess. Outside a request (a CLI
+    command, a job) it only calls the lookup."""
+
+    @functools.wraps(lookup)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        if not has_request_context() or current_app.config["TOKEN_FAILURES_PER_WINDOW"] <= 0:
+            return lookup(*args, **kwargs)
+        address = client_address()
+        wait = retry_after(address)
+        if wait:
+            raise TooManyAttempts(wait)
+        try:
+            return lookup(*args, **kwargs)
+        except (ServiceError, HTTPException) as e:
+            if getattr(e, "status", None) == 404 or getattr(e, "code", None) == 404:
+                record_failure(address)
+            raise
+
+    return guarded
+
+
+def client_address() -> str:
+    """Whom to count: the client's address (the proxy's X-Forwarded-For once TRUSTED_PROXIES is
+    set), with an IPv6 client's whole /64, which one subscriber usually holds."""
+    raw = request.remote_addr or "unknown"
+    try:
+        ip = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:100]
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def retry_after(address: str) -> int:
+    """Seconds until this address may look up tokens again; 0 when it may now."""
+    key = _FAILURES_KEY.format(address)
+    try:
+        pipe = _redis().pipeline()  # MULTI/EXEC: the count and its time to live read together
+        pipe.get(key)
+        pipe.ttl(key)
+        count, ttl = pipe.execute()
+    except RedisError as e:
+        _redis_down(e)
+        return 0
+    if count is None or int(count) < current_app.config["TOKEN_FAILURES_PER_WINDOW"]:
+        return 0
+    # Read in one transaction, a counted key has a time to live (under a second reads as 0).
+    return max(ttl, 1) if ttl >= 0 else current_app.config["TOKEN_FAILURE_WINDOW_SECONDS"]
+
+
+def record_failure(address: str) -> None:
+    """Count one failed token lookup from this address."""
+    key = _FAILURES_KEY.format(address)
+    window = current_app.config["TOKEN_FAILURE_WINDOW_SECONDS"]
+    try:
+        # SET NX EX then INCR, in one transaction: the first failure starts the window and the
+        # next ones leave it alone (INCR keeps the time to live), on any Redis version.
+        pipe = _redis().pipeline()
+        pipe.set(key, 0, ex=window, nx=True)
+        pipe.incr(key)
+        _, count = pipe.execute()
+    except RedisError as e:
+        _redis_down(e)
+        return
+    if count == current_app.config["TOKEN_FAILURES_PER_WINDOW"]:
+        log.warning("Token links paused for %s: %d unknown tokens tried within %d s",
+                    address, count, window)
+
+
+def first_in_window(key: str, seconds: int) -> bool | None:
+    """Whether this is the first call for `key` in `seconds` (SET NX EX, so exactly one caller
+    of many at once is first); None when Redis did not answer and the caller must decide."""
+    try:
+        return bool(_redis().set(f"oneway:once:{key}", 1, ex=max(1, seconds), nx=True))
+    except RedisError as e:
+        _redis_down(e)
+        return None
+
+
+def _redis() -> Redis:
+    """Redis with short timeouts (the job queue's connection has none): a slow or missing Redis
+    must cost a candidate's upload half a second at most, not hold it up."""
+    conn = current_app.extensions.get("oneway_ratelimit_redis")
+    if conn is None:
+        conn = Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=0.5,
+                              socket_connect_timeout=0.5)
+        current_app.extensions["oneway_ratelimit_redis"] = conn
+    return conn
+
+
+def _redis_down(error: Exception) -> None:
+    last = current_app.extensions.setdefault("oneway_ratelimit_warned", [None])
+    if last[0] is None or time.monotonic() - last[0] >= 60:
+        last[0] = time.monotonic()
+        log.warning("Redis did not answer (%s): rate limits are off, requests go through", error)
