@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models import Candidate, Timestamps, User, UTCDateTime, new_public_id, utcnow
+from app.models import Answer, Candidate, Timestamps, User, UTCDateTime, new_public_id, utcnow
 
 RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
 DECISIONS = ("advance", "hold", "reject")
@@ -125,19 +125,25 @@ class GuestScore(Timestamps, db.Model):
 
 
 class ShareView(db.Model):
-    """One page view through a share link, shown to the organisation."""
+    """One page view through a share link, or one answer's media fetched through it (kind video,
+    poster or captions: at most one row per link, guest, answer and kind every few minutes),
+    shown to the organisation."""
 
     __tablename__ = "share_views"
     id: Mapped[int] = mapped_column(primary_key=True)
     share_link_id: Mapped[int] = mapped_column(sa.ForeignKey("share_links.id"), index=True)
     candidate_id: Mapped[int | None] = mapped_column(sa.ForeignKey("candidates.id"))
     guest_id: Mapped[int | None] = mapped_column(sa.ForeignKey("share_guests.id"))
+    kind: Mapped[str] = mapped_column(sa.String(10), default="page", server_default="page")
+    answer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("answers.id"))
     path: Mapped[str] = mapped_column(sa.String(500))
     ip: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
     user_agent: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     guest: Mapped[ShareGuest | None] = relationship()
+    candidate: Mapped[Candidate | None] = relationship()
+    answer: Mapped[Answer | None] = relationship()
 
 
 class TeamInvite(Timestamps, db.Model):
