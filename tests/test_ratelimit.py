@@ -11,7 +11,7 @@ import pytest
 from app.extensions import db
 from app.services import ratelimit, sharing
 from stack.services import free_port
-from tests.conftest import app_config
+from tests.conftest import BufferedClient, app_config
 from tests.factories import make_candidate, make_interview, make_media_answer
 from tests.helpers import CsrfClient, upload_answer
 
@@ -152,7 +152,9 @@ def _other_app(servers, databases, backend, **config):
     from app import create_app
 
     urls, _ = databases
-    return create_app(app_config(servers, urls[backend], **config))
+    other = create_app(app_config(servers, urls[backend], **config))
+    other.test_client_class = BufferedClient
+    return other
 
 
 def _dispose(other) -> None:
