@@ -61,6 +61,9 @@ class Config:
     # within the window is refused (429) on every link route until the window ends; 0: no limit.
     TOKEN_FAILURES_PER_WINDOW = int(os.environ.get("TOKEN_FAILURES_PER_WINDOW", "20"))
     TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("TOKEN_FAILURE_WINDOW_SECONDS", "600"))
+    # A share link's guest fetching one answer's recording (or its captions, or still image) is
+    # logged at most once per this long: one playback's many range requests make one row.
+    SHARE_MEDIA_LOG_SECONDS = int(os.environ.get("SHARE_MEDIA_LOG_SECONDS", "600"))
     # Reverse proxies in front of the app that append X-Forwarded-For (docker/compose.yaml: 1).
     # 0 takes the connecting socket as the client; more than really exist lets clients forge it.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))

@@ -88,6 +88,11 @@ def _log(link, token: str, candidate=None, guest=None) -> None:
                  request.user_agent.string, candidate, guest)
 
 
+def _log_media(link, token: str, answer, kind: str) -> None:
+    svc.log_media(link, answer, kind, request.path.replace(token, "…"), request.remote_addr or "",
+                  request.user_agent.string, _guest(link))
+
+
 @bp.get("/s/<token>")
 def landing(token: str):
     link = svc.link_for_token(token)
@@ -145,19 +150,26 @@ def score(token: str, cand: str, question_id: str):
 
 @bp.get("/s/<token>/media/<answer_id>/video")
 def video(token: str, answer_id: str):
-    answer = svc.shared_answer(svc.link_for_token(token), answer_id)
-    return stream_object(require(answer.mp4_key), answer.mp4_size,
-                         "video/mp4" if answer.width else "audio/mp4")
+    link = svc.link_for_token(token)
+    answer = svc.shared_answer(link, answer_id)
+    key = require(answer.mp4_key)
+    _log_media(link, token, answer, "video")
+    return stream_object(key, answer.mp4_size, "video/mp4" if answer.width else "audio/mp4")
 
 
 @bp.get("/s/<token>/media/<answer_id>/poster.jpg")
 def poster(token: str, answer_id: str):
-    answer = svc.shared_answer(svc.link_for_token(token), answer_id)
-    return stream_object(require(answer.poster_key), answer.poster_size, "image/jpeg")
+    link = svc.link_for_token(token)
+    answer = svc.shared_answer(link, answer_id)
+    key = require(answer.poster_key)
+    _log_media(link, token, answer, "poster")
+    return stream_object(key, answer.poster_size, "image/jpeg")
 
 
 @bp.get("/s/<token>/media/<answer_id>/captions.vtt")
 def captions(token: str, answer_id: str):
-    answer = svc.shared_answer(svc.link_for_token(token), answer_id)
+    link = svc.link_for_token(token)
+    answer = svc.shared_answer(link, answer_id)
     require(answer.transcript)
+    _log_media(link, token, answer, "captions")
     return to_webvtt(answer.transcript.get("segments", [])), 200, {"Content-Type": "text/vtt; charset=utf-8"}

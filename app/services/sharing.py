@@ -11,6 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
 from app import states
 from app.extensions import db
 from app.models import (
@@ -27,7 +31,7 @@ from app.models import (
     utcnow,
 )
 from app.security import hash_token, new_token
-from app.services import ServiceError
+from app.services import ServiceError, ratelimit
 from app.services.access import interview_visible
 from app.services.ratelimit import limit_guessing
 from app.services.recording import current_answers
@@ -122,10 +126,31 @@ def revoke(user: User, link: ShareLink) -> None:
 
 
 def views(link: ShareLink, limit: int = 500) -> list[ShareView]:
-    """The latest page views through the link, newest first."""
+    """The latest page views and media fetched through the link, newest first."""
     return list(db.session.execute(
         db.select(ShareView).filter_by(share_link_id=link.id).order_by(ShareView.id.desc()).limit(limit)
+        .options(selectinload(ShareView.guest), selectinload(ShareView.candidate),
+                 selectinload(ShareView.answer))
     ).scalars())
+
+
+_MEDIA_WORDS = {"poster": "Loaded the still image of", "captions": "Loaded the captions of"}
+
+
+def describe_view(view: ShareView) -> str:
+    """What a logged request was, in words for the link's owner: "Watched answer 2 (Ada Lovelace)"."""
+    if view.answer is None:
+        if view.candidate is None:
+            return "Opened the list of shared candidates"
+        return f"Opened {view.candidate.name}'s page"
+    answer = view.answer
+    questions = [q.id for q in answer.candidate.interview.questions]
+    number = questions.index(answer.question_id) + 1 if answer.question_id in questions else "?"
+    if view.kind == "video":
+        verb = "Watched" if answer.width else "Listened to"
+    else:
+        verb = _MEDIA_WORDS.get(view.kind, "Loaded")
+    return f"{verb} answer {number} ({answer.candidate.name})"
 
 
 # The guest's side.
@@ -247,9 +272,32 @@ def save_guest_score(link: ShareLink, guest: ShareGuest | None, candidate: Candi
 
 
 def log_view(link: ShareLink, path: str, ip: str, user_agent: str, candidate: Candidate | None = None,
-             guest: ShareGuest | None = None) -> None:
-    """Record one page view through the link for the owner to see."""
+             guest: ShareGuest | None = None, answer: Answer | None = None, kind: str = "page") -> None:
+    """Record one page view (or one answer's media fetched) through the link for the owner to see."""
     db.session.add(ShareView(share_link_id=link.id, candidate_id=candidate.id if candidate else None,
                              guest_id=guest.id if guest else None, path=path[:500], ip=(ip or "")[:64],
-                             user_agent=(user_agent or "")[:300]))
+                             user_agent=(user_agent or "")[:300], kind=kind,
+                             answer_id=answer.id if answer else None))
     db.session.commit()
+
+
+def log_media(link: ShareLink, answer: Answer, kind: str, path: str, ip: str, user_agent: str,
+              guest: ShareGuest | None = None) -> bool:
+    """Record that a guest fetched an answer's media (kind: video, poster or captions), once per
+    link, guest, answer and kind every SHARE_MEDIA_LOG_SECONDS, so that the many range requests
+    of one playback make one row. A guest with no name is told apart by address. Returns whether
+    a row was written."""
+    window = current_app.config["SHARE_MEDIA_LOG_SECONDS"]
+    who = f"guest:{guest.id}" if guest else f"addr:{ip}"
+    first = ratelimit.first_in_window(f"share-media:{link.id}:{who}:{answer.id}:{kind}", window)
+    if first is None:  # Redis did not answer: ask the table (two requests at once may both write)
+        since = utcnow() - timedelta(seconds=window)
+        query = db.select(ShareView.id).filter(
+            ShareView.share_link_id == link.id, ShareView.answer_id == answer.id, ShareView.kind == kind,
+            ShareView.created_at >= since,
+            ShareView.guest_id == guest.id if guest else sa.and_(ShareView.guest_id.is_(None),
+                                                                 ShareView.ip == (ip or "")[:64]))
+        first = db.session.execute(query.limit(1)).first() is None
+    if first:
+        log_view(link, path, ip, user_agent, answer.candidate, guest, answer, kind)
+    return first
