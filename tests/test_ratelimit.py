@@ -37,16 +37,19 @@ def _limit(app, failures: int, window: int = 600) -> None:
     app.config.update(TOKEN_FAILURES_PER_WINDOW=failures, TOKEN_FAILURE_WINDOW_SECONDS=window)
 
 
+PREFIX = {"invite": "/i/", "share": "/s/", "join": "/join/"}
+
+
 def _fail(client, family: str, times: int, **kw) -> None:
     for _ in range(times):
-        assert client.get(f"/{family[0]}/{FORGED}", **kw).status_code == 404
+        assert client.get(f"{PREFIX[family]}{FORGED}", **kw).status_code == 404
 
 
-@pytest.mark.parametrize("family", ["invite", "share"])
-def test_the_limit_answers_429_with_retry_after_on_both_link_families(app, client, links, family):
+@pytest.mark.parametrize("family", ["invite", "share", "join"])
+def test_the_limit_answers_429_with_retry_after_on_every_link_family(app, client, links, family):
     _limit(app, 3)
     _fail(client, family, 3)
-    page = client.get(f"/{family[0]}/{FORGED}")
+    page = client.get(f"{PREFIX[family]}{FORGED}")
     assert page.status_code == 429
     assert 0 < int(page.headers["Retry-After"]) <= 600
     assert "Too many links that do not work" in page.get_data(as_text=True)

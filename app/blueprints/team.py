@@ -92,7 +92,7 @@ def join(token: str):
         try:
             user = svc.accept(token, request.form.get("name", ""), request.form.get("password", ""))
         except ServiceError as e:
-            if e.status in (404, 410):
+            if e.status in (404, 410, 429):
                 raise
             flash(e.message, "error")
             return render_template("team/join.html", invite=inv, name=request.form.get("name", "")), e.status

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import ROLES, Interview, InterviewAssignment, Organisation, TeamInvite, User, utcnow
 from app.security import hash_token, new_token
 from app.services import ServiceError, accounts
+from app.services.ratelimit import limit_guessing
 
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,100}$")
 INVITE_DAYS = 7
@@ -73,6 +74,7 @@ def revoke_invite(user: User, public_id: str) -> None:
     db.session.commit()
 
 
+@limit_guessing
 def invite_for_token(token: str) -> TeamInvite:
     """The usable invite for this token: unknown is 404; used, revoked or expired is 410."""
     inv = None
