@@ -1,7 +1,8 @@
 """`make run`: the embedded stack (SQLite, redis-server, rclone S3, a worker, the web app) in one command.
 
 Anything given in the environment (DATABASE_URL, REDIS_URL, S3_ENDPOINT with its keys and bucket)
-is used instead of the embedded part. Ctrl-C stops everything; data stays under var/.
+is used instead of the embedded part. Ctrl-C (or SIGTERM) stops everything; data stays under
+var/ (ONEWAY_VAR_DIR).
 """
 
 from __future__ import annotations
@@ -38,7 +39,15 @@ def _flask(env: dict, *args: str) -> None:
                    env=env, cwd=ROOT, check=True)
 
 
+def _stop_on_signal(signum, _frame) -> None:
+    """SIGTERM (kill, systemd, a supervisor) and SIGHUP (the terminal closed) stop the stack as
+    Ctrl-C does; left at their defaults they would end this process and orphan the others."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main() -> int:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop_on_signal)
     VAR.mkdir(parents=True, exist_ok=True)
     (VAR / "logs").mkdir(exist_ok=True)
     env = dict(os.environ)
@@ -90,7 +99,8 @@ def main() -> int:
         print(f"Could not start Oneway: {exc}", file=sys.stderr)
         return 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         stop(*reversed(children))
 
 

@@ -1,0 +1,91 @@
+"""`make run`'s embedded stack (stack/run.py) starts whole, answers, and stops whole: SIGTERM, as
+a supervisor sends, leaves no redis-server, rclone, worker or gunicorn behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from stack.services import free_port
+from tests.conftest import ROOT
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = next(ln for ln in Path(f"/proc/{pid}/status").read_text().splitlines()
+                     if ln.startswith("State:"))
+    except (OSError, StopIteration):
+        return False
+    return "zombie" not in state
+
+
+def _descendants(root: int) -> set[int]:
+    """Every live process below `root` (redis-server renames itself, so names will not do)."""
+    parents = {}
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(proc.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        kids = [p for p, pp in parents.items() if pp == pid and p not in found]
+        found.update(kids)
+        todo.extend(kids)
+    return {p for p in found if _alive(p)}
+
+
+def test_the_embedded_stack_starts_answers_and_stops_whole_on_sigterm(tmp_path):
+    var = tmp_path / "var"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "PORT")}
+    env.update(ONEWAY_VAR_DIR=str(var), PORT=str(port), WHISPER_MODEL="tiny.en",
+               MODEL_CACHE_DIR=str(tmp_path / "models"), PYTHONUNBUFFERED="1")
+    log = open(tmp_path / "run.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "stack.run"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    children: set[int] = set()
+    try:
+        deadline, health = time.monotonic() + 120, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    health = json.load(r)
+                if health["checks"]["workers"]["ok"]:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(1)
+        output = (tmp_path / "run.log").read_text(errors="replace")
+        assert health and health["status"] == "ok", output[-3000:]
+        assert f"Oneway is running at http://127.0.0.1:{port}/" in output
+        assert "Demo login: demo@oneway.local / demo-password" in output
+        children = _descendants(proc.pid)
+        # redis-server, rclone, the worker, gunicorn and its two workers at least
+        assert len(children) >= 6, children
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+        left, deadline = None, time.monotonic() + 20
+        while time.monotonic() < deadline:
+            left = {p for p in children if _alive(p)}
+            if not left:
+                break
+            time.sleep(0.5)
+        assert not left, f"left running after SIGTERM: {left}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in _descendants(proc.pid) | {p for p in children if _alive(p)}:
+            os.kill(pid, signal.SIGKILL)
+        log.close()
