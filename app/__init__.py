@@ -39,9 +39,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_security_headers(app)
 
     @login_manager.user_loader
-    def _load_user(public_id: str):
+    def _load_user(session_id: str):
+        # "<public_id>:<epoch>" (see User.get_id); a bare id from before 0007, or an old epoch, fails.
+        public_id, _, epoch = session_id.rpartition(":")
+        if not public_id or not epoch.isdigit():
+            return None
         return db.session.execute(
-            db.select(models.User).filter_by(public_id=public_id, active=True)
+            db.select(models.User).filter_by(public_id=public_id, session_epoch=int(epoch), active=True)
         ).scalar_one_or_none()
 
     from app.blueprints import auth, export, health, interviews, invite, review

@@ -64,12 +64,19 @@ class User(UserMixin, Timestamps, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[str] = mapped_column(sa.String(20), default="reviewer")
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Part of the id every session and remember-me cookie holds; bumped to end them all.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
 
     def get_id(self) -> str:
-        # The session stores the public id, never the integer key.
-        return self.public_id
+        # The session stores the public id (never the integer key) and the session epoch: removing
+        # a member bumps the epoch, so sessions from before then fail even once they are restored.
+        return f"{self.public_id}:{self.session_epoch}"
+
+    def end_sessions(self) -> None:
+        """Sign this user out everywhere: every session and remember-me cookie stops working."""
+        self.session_epoch = User.session_epoch + 1
 
     @property
     def is_active(self) -> bool:

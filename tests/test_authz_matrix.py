@@ -121,6 +121,7 @@ ROUTES = [
     # Only owners manage members; another organisation's owner gets 404 for this org's member.
     ("team.change_role", "POST", "/team/members/{member}/role", {"role": "recruiter"}, OWNERS_ONLY_POST),
     ("team.remove", "POST", "/team/members/{member}/remove", {}, OWNERS_ONLY_POST),
+    ("team.restore", "POST", "/team/members/{member}/restore", {}, OWNERS_ONLY_POST),
     ("review.score", "POST", "/review/candidates/{cand}/questions/{q}/score", F, staff(302)),
     ("grading.submit", "POST", "/review/candidates/{cand}/submit", {"recommendation": "yes"}, staff(302)),
     ("grading.reveal", "POST", "/review/candidates/{cand}/reveal", {}, staff(302, reviewer=403)),

@@ -1,4 +1,4 @@
-"""Team members: owners change roles and remove members; the last owner stays; removal is for good."""
+"""Team members: owners change roles, remove members and restore them; the last owner stays."""
 
 from __future__ import annotations
 
@@ -162,3 +162,86 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app):
     db.session.expire_all()
     assert db.session.execute(db.select(User.role).filter_by(org_id=ids[0]).order_by(User.id)
                               ).scalars().all() == ["owner", "reviewer"]
+
+
+def _remember_cookie_client(app, session_id: str):
+    """A browser holding only a remember-me cookie for this session id, as Flask-Login signs it."""
+    from flask_login.utils import encode_cookie
+
+    client = app.test_client()
+    with app.test_request_context():
+        value = encode_cookie(session_id)
+    client.set_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token"), value)
+    return client
+
+
+def test_a_restored_member_signs_in_again_but_sessions_from_before_the_removal_stay_dead(app, login_as):
+    owner = make_user(role="owner")
+    rita = make_user(org=owner.organisation, role="reviewer")
+    rc = login_as(rita)
+    old_id = rita.get_id()
+    assert _remember_cookie_client(app, old_id).get("/").status_code == 200  # the cookie works today
+    oc = login_as(owner)
+    oc.post(f"/team/members/{rita.public_id}/remove", data={})
+    page = _text(oc.get("/team"))
+    assert f'/team/members/{rita.public_id}/restore' in page and "Restore" in page
+
+    resp = oc.post(f"/team/members/{rita.public_id}/restore", data={"role": "recruiter"},
+                   follow_redirects=True)
+    assert f"{rita.name} is back in the team as recruiter" in _text(resp)
+    assert f'data-member="{rita.email}"' in _text(resp) and f'data-removed="{rita.email}"' not in _text(resp)
+    db.session.expire_all()
+    assert db.session.get(User, rita.id).active and _role(rita) == "recruiter"
+
+    # The session and the remember-me cookie from before the removal do not come back with her.
+    for old in (rc.client, _remember_cookie_client(app, old_id)):
+        gone = old.get("/")
+        assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+    assert _remember_cookie_client(app, rita.public_id).get("/").status_code == 302  # pre-0007 form
+    again = login_as(rita)  # her own password works again
+    assert again.get("/team").status_code == 200
+    assert again.get(f"/interviews/{make_interview(owner).public_id}/scores.csv").status_code == 200
+    assert _remember_cookie_client(app, db.session.get(User, rita.id).get_id()).get("/").status_code == 200
+
+
+def test_restore_is_for_owners_of_the_same_team_and_keeps_the_role_unless_told(app, login_as):
+    owner = make_user(role="owner")
+    rex = make_user(org=owner.organisation, role="recruiter")
+    gone = make_user(org=owner.organisation, role="owner")
+    elsewhere = make_user(role="owner")
+    oc = login_as(owner)
+    oc.post(f"/team/members/{gone.public_id}/remove", data={})
+    url = f"/team/members/{gone.public_id}/restore"
+    cases = [(login_as(rex), {}, 403, "Only owners may restore members."),
+             (login_as(elsewhere), {}, 404, "not in your team"),
+             (oc, {"role": "admin"}, 400, "Choose a role")]
+    for cc, data, status, message in cases:
+        resp = cc.post(url, data=data)
+        assert (resp.status_code, message in _text(resp)) == (status, True), data
+    assert oc.post("/team/members/no-such-member/restore", data={}).status_code == 404
+    assert oc.client.post(url, data={}).status_code == 400  # no CSRF token
+    assert not db.session.get(User, gone.id).active
+
+    assert oc.post(url, data={}).status_code == 302  # no role chosen: the one they had
+    db.session.expire_all()
+    assert db.session.get(User, gone.id).active and _role(gone) == "owner"
+    assert oc.post(url, data={"role": "reviewer"}).status_code == 302  # already back: nothing to do
+    assert _role(gone) == "owner"
+
+
+def test_inviting_a_removed_members_email_points_to_restore(app, login_as):
+    owner = make_user(role="owner")
+    rita = make_user(org=owner.organisation, role="reviewer")
+    oc = login_as(owner)
+    oc.post(f"/team/members/{rita.public_id}/remove", data={})
+    resp = oc.post("/team/invites", data={"email": rita.email.upper(), "role": "reviewer"},
+                   follow_redirects=True)
+    assert f"{rita.name} ({rita.email}) was removed from your team" in _text(resp)
+    assert "use Restore under Removed members" in _text(resp)
+    assert team.pending_invites(owner) == []
+    # Someone else's removed member is just an existing account: nothing about them is told.
+    other = make_user(role="owner")
+    theirs = make_user(org=other.organisation, role="reviewer")
+    team.remove_member(other, theirs.public_id)
+    resp = oc.post("/team/invites", data={"email": theirs.email, "role": "reviewer"}, follow_redirects=True)
+    assert "An account with this email already exists." in _text(resp) and theirs.name not in _text(resp)

@@ -1,4 +1,4 @@
-"""The team page (members, roles, removal, invites), joining by invite link, assigning reviewers."""
+"""The team page (members, roles, removal, restoring, invites), joining by link, assigning reviewers."""
 
 from __future__ import annotations
 
@@ -59,6 +59,18 @@ def remove(public_id: str):
         return redirect(url_for("auth.login"))
     flash(f"{member.name} was removed from the team and can no longer sign in. "
           "Their scores and reviews stay.", "info")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/team/members/<public_id>/restore")
+@login_required
+def restore(public_id: str):
+    try:
+        member = svc.restore_member(current_user, public_id, request.form.get("role", ""))
+    except ServiceError as e:
+        return _refused(e)
+    flash(f"{member.name} is back in the team as {member.role} and can sign in with their "
+          "password again. Reviewer assignments are not restored.", "info")
     return redirect(url_for(".index"))
 
 

@@ -3,9 +3,10 @@
 An invite's token (256 random bits) is shown once and stored only as its SHA-256; it works once,
 until it expires or is revoked. Owners change members' roles and remove members; a removed member
 is deactivated, not deleted, so their scores and reviews stay the organisation's record under
-their name, while their sessions and sign-in stop working. Every organisation keeps at least one
-active owner. Assignment rule (see app.services.access): a reviewer with no
-assignment sees every interview of the organisation; one assigned to any interview sees only
+their name, while their sessions and sign-in stop working. Owners can restore a removed member
+(not re-invite them); sessions from before the removal stay dead (User.session_epoch). Every
+organisation keeps at least one active owner. Assignment rule (see app.services.access): a reviewer
+with no assignment sees every interview of the organisation; one assigned to any interview sees only
 the interviews they are assigned to. Owners and recruiters always see everything.
 """
 
@@ -53,7 +54,12 @@ def invite(user: User, email: str, role: str) -> tuple[TeamInvite, str]:
         raise ServiceError("Enter a valid email address for your colleague.")
     if role not in ROLES:
         raise ServiceError(f"Choose a role: {', '.join(ROLES)}.")
-    if db.session.execute(db.select(User.id).filter_by(email=email)).first():
+    existing = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+    if existing is not None and existing.org_id == user.org_id and not existing.active:
+        raise ServiceError(f"{existing.name} ({email}) was removed from your team. To bring them back, "
+                           "use Restore under Removed members: their account, password, scores and "
+                           "reviews come back with it.", 409)
+    if existing is not None:
         raise ServiceError("An account with this email already exists.", 409)
     token = new_token()
     inv = TeamInvite(org_id=user.org_id, created_by_id=user.id, email=email, role=role,
@@ -158,7 +164,25 @@ def remove_member(user: User, public_id: str) -> User:
     if member.role == "owner":
         _keep_an_owner(user, member, removing=True)
     member.active = False
+    member.end_sessions()
     db.session.execute(sa.delete(InterviewAssignment).where(InterviewAssignment.user_id == member.id))
+    db.session.commit()
+    return member
+
+
+def restore_member(user: User, public_id: str, role: str = "") -> User:
+    """Reactivate a removed member with the role chosen, or else the one they had.
+
+    Their password works again; sessions from before the removal do not (removal bumped the
+    session epoch). Reviewer assignments were dropped on removal and are not brought back."""
+    _require_owner(user, "restore members")
+    member = _member(user, public_id)
+    if role and role not in ROLES:
+        raise ServiceError(f"Choose a role: {', '.join(ROLES)}.")
+    if member.active:
+        return member
+    member.role = role or member.role
+    member.active = True
     db.session.commit()
     return member
 
