@@ -62,14 +62,14 @@ def _batches(items: list, size: int) -> Iterator[list]:
 
 
 def transcribe_words(pipe, audio: np.ndarray, language: str | None,
-                     batch_size: int = 8) -> tuple[list[list[TimedWord]], list[dict], str]:
-    """Per VAD window: its timed words (absolute seconds), the windows, and the language."""
+                     batch_size: int = 8) -> tuple[list[list[TimedWord]], str]:
+    """Per VAD window, its timed words (absolute seconds); and the language."""
     from faster_whisper.transcribe import get_ctranslate2_storage
     from whisperx.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram
 
     spans = windows(pipe, audio)
     if not spans:
-        return [], [], language or "en"
+        return [], language or "en"
     tok = tokenizer_for(pipe, audio, language)
     model, opts = pipe.model, pipe.options
     n_mels = model.feat_kwargs.get("feature_size") or 80
@@ -97,7 +97,7 @@ def transcribe_words(pipe, audio: np.ndarray, language: str | None,
             found = _words(tok, tokens[i], aligned[i], model.tokens_per_second) if i in aligned else []
             words.append([TimedWord(w.word, round(w.start + span["start"], 3),
                                     round(w.end + span["start"], 3), w.probability) for w in found])
-    return words, spans, tok.language_code
+    return words, tok.language_code
 
 
 def _words(tok, text_tokens: list[int], alignment, tokens_per_second: float) -> list[TimedWord]:

@@ -98,13 +98,13 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
     (none can be downloaded here), the same batched pass also times the words from Whisper's
     own cross-attention (app/media/batched.py).
     """
-    import whisperx
-
     pipe = load_pipeline(model_dir, language, threads)
     audio = load_wav(wav)
     if align_model:
         result = pipe.transcribe(audio, batch_size=batch_size, language=language)
         lang = result["language"]
+        import whisperx
+
         model_a, metadata = _load_aligner(lang, align_model)
         aligned = whisperx.align(result["segments"], model_a, metadata, audio, "cpu")
         segments = [
@@ -117,7 +117,7 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
     else:
         from app.media.batched import lines, transcribe_words
 
-        per_window, _, lang = transcribe_words(pipe, audio, language, batch_size=batch_size)
+        per_window, lang = transcribe_words(pipe, audio, language, batch_size=batch_size)
         segments = [
             Segment(line[0].start, line[-1].end, " ".join(w.word for w in line),
                     [Word(w.word, w.start, w.end, w.probability) for w in line])
