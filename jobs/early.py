@@ -47,6 +47,7 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.models import Answer, AnswerChunk
     from app.services import storage
     from app.storage import StorageError, chunk_key
+    from jobs.transcribe import asr_settings
 
     with app_context():
         answer = db.session.get(Answer, answer_id)
@@ -81,8 +82,7 @@ def run(answer_id: int, upto_seq: int) -> None:
             if cut is not None and cut >= 2.0:  # too little to be worth a pass otherwise
                 head = trim_wav(wav, Path(tmp) / "head.wav", cut)
                 model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
-                part = transcribe(head, model_dir, language=language,
-                                  threads=cfg["WHISPER_THREADS"], model_name=cfg["WHISPER_MODEL"])
+                part = transcribe(head, model_dir, language=language, **asr_settings(cfg))
         early["upto_seq"] = upto_seq
         early["seconds"] = round(early.get("seconds", 0.0) + time.perf_counter() - began, 3)
         if part is not None:

@@ -51,8 +51,7 @@ def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -
     if start > 0:
         wav = extract_speech(wav, wav.with_name("rest.wav"), start)
     t = transcribe(wav, model_dir, language=language or (early or {}).get("language"),
-                   align_model=cfg["WHISPER_ALIGN_MODEL"], threads=cfg["WHISPER_THREADS"],
-                   model_name=cfg["WHISPER_MODEL"])
+                   align_model=cfg["WHISPER_ALIGN_MODEL"], **asr_settings(cfg))
     if start <= 0:
         return t.to_dict()
     t.segments = shifted(t.segments, start)
@@ -62,6 +61,13 @@ def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -
     result["method"] = f"{t.method}, {start:.1f}s settled while recording"
     result["early_seconds"] = early.get("seconds")
     return result
+
+
+def asr_settings(cfg) -> dict:
+    """The transcribe() settings every transcription job takes from the configuration."""
+    onnx_vad = cfg["WHISPER_VAD_RUNTIME"] == "onnx"
+    return {"threads": cfg["WHISPER_THREADS"], "model_name": cfg["WHISPER_MODEL"],
+            "vad_cache": Path(cfg["MODEL_CACHE_DIR"]) if onnx_vad else None}
 
 
 def _then(answer) -> None:

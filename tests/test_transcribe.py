@@ -39,13 +39,17 @@ def model_dir(tmp_path_factory):
     return resolve_model("tiny.en", tmp_path_factory.mktemp("models"))
 
 
-def test_same_words_as_whisperx_with_times_where_they_are_spoken(speech, model_dir):
+def test_same_words_as_whisperx_with_times_where_they_are_spoken(speech, model_dir, tmp_path):
     import whisperx
 
     wav, starts, total = speech
-    ours = transcribe(wav, model_dir, language="en", threads=2, model_name="tiny.en")
+    ours = transcribe(wav, model_dir, language="en", threads=2, model_name="tiny.en",
+                      vad_cache=tmp_path)
+    # WhisperX as shipped: its VAD on PyTorch, where ours runs the same model on ONNX Runtime.
     theirs = load_pipeline(model_dir, "en", 2).transcribe(whisperx.load_audio(str(wav)),
                                                          batch_size=8, language="en")
+    assert _onnx_vad(load_pipeline(model_dir, "en", 2, tmp_path))
+    assert not _onnx_vad(load_pipeline(model_dir, "en", 2))
     assert ours.method == "whisperx-batched-words"
     # The text is WhisperX's own, word for word: only the timing is added.
     assert _norm(ours.text) == _norm(" ".join(s["text"] for s in theirs["segments"]))
@@ -91,3 +95,45 @@ def test_a_line_longer_than_twelve_seconds_is_split_at_its_longest_gap():
     out = lines(words)
     assert [len(line) for line in out] == [20, 10]
     assert all(line[-1].end - line[0].start <= 12.0 for line in out)
+
+
+def _onnx_vad(pipe) -> bool:
+    return bool(getattr(pipe.vad_model.vad_pipeline._segmentation, "oneway_onnx", False))
+
+
+def test_onnx_vad_finds_the_same_speech_windows_as_pytorch(speech, model_dir, tmp_path):
+    from app.media.batched import windows
+    from app.media.transcribe import load_wav
+
+    audio = load_wav(speech[0])
+    ours = windows(load_pipeline(model_dir, "en", 2, tmp_path), audio)
+    theirs = windows(load_pipeline(model_dir, "en", 2), audio)
+    assert ours
+    assert [(round(w["start"], 3), round(w["end"], 3)) for w in ours] == \
+        [(round(w["start"], 3), round(w["end"], 3)) for w in theirs]
+    assert list(tmp_path.glob("vad-segmentation-*.onnx"))
+
+
+def test_a_damaged_onnx_export_is_made_again(model_dir, tmp_path):
+    from app.media.vad import accelerate, export
+
+    pipe = load_pipeline(model_dir, "en", 2)
+    model = pipe.vad_model.vad_pipeline._segmentation.model
+    path = export(model, tmp_path)
+    path.write_bytes(b"not an onnx file")
+    fresh = load_pipeline(model_dir, "en", 1, tmp_path)  # a new pipeline, so a new session
+    assert _onnx_vad(fresh)
+    assert path.stat().st_size > 100_000
+    assert accelerate(fresh, tmp_path, 1)  # already on ONNX: nothing to do
+
+
+def test_vad_stays_on_pytorch_when_the_export_disagrees(speech, model_dir, tmp_path, monkeypatch,
+                                                        caplog):
+    import app.media.vad as vad
+
+    monkeypatch.setattr(vad, "MAX_SCORE_DIFF", -1.0)  # no export can agree this closely
+    pipe = load_pipeline(model_dir, "en", 1, tmp_path)
+    assert not _onnx_vad(pipe)
+    assert "VAD stays on PyTorch" in caplog.text
+    t = transcribe(speech[0], model_dir, language="en", threads=1, vad_cache=tmp_path)
+    assert "python" in _norm(t.text)

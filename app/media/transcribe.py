@@ -43,16 +43,23 @@ class Transcript:
         return asdict(self)
 
 
-def load_pipeline(model_dir: Path, language: str | None, threads: int | None):
-    """The WhisperX pipeline for this model, created once per process (never before a fork)."""
-    key = (str(model_dir), language, threads)
+def load_pipeline(model_dir: Path, language: str | None, threads: int | None,
+                  vad_cache: Path | None = None):
+    """The WhisperX pipeline for this model, created once per process (never before a fork).
+    With `vad_cache`, its voice-activity model runs on ONNX Runtime (app/media/vad.py)."""
+    key = (str(model_dir), language, threads, str(vad_cache))
     with _lock:
         if key not in _pipelines:
             import whisperx
 
-            _pipelines[key] = whisperx.load_model(
-                str(model_dir), device="cpu", compute_type="int8", language=language,
-                threads=threads or os.cpu_count() or 2)
+            threads = threads or os.cpu_count() or 2
+            pipe = whisperx.load_model(str(model_dir), device="cpu", compute_type="int8",
+                                       language=language, threads=threads)
+            if vad_cache is not None:
+                from app.media.vad import accelerate
+
+                accelerate(pipe, Path(vad_cache), threads)
+            _pipelines[key] = pipe
         return _pipelines[key]
 
 
@@ -91,14 +98,15 @@ def _r(x) -> float:
 
 def transcribe(wav: Path, model_dir: Path, language: str | None = None,
                align_model: str | None = None, threads: int | None = None,
-               model_name: str | None = None, batch_size: int = 8) -> Transcript:
+               model_name: str | None = None, batch_size: int = 8,
+               vad_cache: Path | None = None) -> Transcript:
     """Transcribe a 16 kHz mono WAV into segments with word times.
 
     With a wav2vec2 alignment model, WhisperX's batched pass is aligned by it; without one
     (none can be downloaded here), the same batched pass also times the words from Whisper's
     own cross-attention (app/media/batched.py).
     """
-    pipe = load_pipeline(model_dir, language, threads)
+    pipe = load_pipeline(model_dir, language, threads, vad_cache)
     audio = load_wav(wav)
     if align_model:
         result = pipe.transcribe(audio, batch_size=batch_size, language=language)
