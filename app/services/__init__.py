@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import re
+from typing import TypeVar
+
 from flask import current_app
 
+from app.extensions import db
+from app.security import hash_token
 from app.storage import Storage
+
+M = TypeVar("M")
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,100}$")
 
 
 class ServiceError(Exception):
     """A refusal a person can understand, with the HTTP status a view should answer."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, field: str | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.field = field  # the form field it is about, for a form that shows it beside that field
+
+
+def by_token(model: type[M], token: str) -> M | None:
+    """The row of `model` whose token_hash is this link token's SHA-256; None for an unknown token,
+    and for text that cannot be one of ours (never hashed nor looked up)."""
+    if not _TOKEN_RE.match(token or ""):
+        return None
+    return db.session.execute(db.select(model).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
 
 
 def storage() -> Storage:

@@ -1,4 +1,5 @@
-"""Limits kept in Redis: failed guesses of secret link tokens per client address, and once-a-while
+"""Limits kept in Redis: failed guesses of secret link tokens per client address, other counted
+failures (wrong current passwords, per account: app.services.passwords), and once-a-while
 throttles (one log row per playback rather than per range request).
 
 A link's token is 256 random bits, so guessing one is hopeless; the limit is there so that no one
@@ -35,19 +36,20 @@ _FAILURES_KEY = "oneway:token-failures:{}"
 
 
 class TooManyAttempts(ServiceError):
-    """Refused because this address failed too many token lookups lately; answered as 429."""
+    """Refused because of too many failures lately (by default: this address's token lookups);
+    answered as 429 with Retry-After."""
 
-    def __init__(self, retry_after: int):
-        minutes = max(1, math.ceil(retry_after / 60))
-        super().__init__(
+    def __init__(self, retry_after: int, message: str | None = None, field: str | None = None):
+        super().__init__(message or (
             "Too many links that do not work were tried from your network, so links are paused here "
-            f"for about {minutes} minute{'' if minutes == 1 else 's'}. Nothing you recorded is lost: "
-            "wait, then open your link again, and check that you copied all of it.", 429)
+            f"for {minutes(retry_after)}. Nothing you recorded is lost: "
+            "wait, then open your link again, and check that you copied all of it."), 429, field)
         self.retry_after = retry_after
 
 
 def limit_guessing(lookup: Callable[P, T]) -> Callable[P, T]:
-    """Decorate the function that turns a link's token into its row (invite, share, team join).
+    """Decorate the function that turns a link's token into its row (invite, share, team join,
+    password reset).
 
     While the client's address is over the limit it raises TooManyAttempts before looking
     anything up; a 404 from the lookup counts as one failed guess. Outside a request (a CLI
@@ -88,7 +90,22 @@ def client_address() -> str:
 
 def retry_after(address: str) -> int:
     """Seconds until this address may look up tokens again; 0 when it may now."""
-    key = _FAILURES_KEY.format(address)
+    return wait_after_failures(_FAILURES_KEY.format(address), current_app.config["TOKEN_FAILURES_PER_WINDOW"],
+                               current_app.config["TOKEN_FAILURE_WINDOW_SECONDS"])
+
+
+def record_failure(address: str) -> None:
+    """Count one failed token lookup from this address."""
+    window = current_app.config["TOKEN_FAILURE_WINDOW_SECONDS"]
+    count = count_failure(_FAILURES_KEY.format(address), window)
+    if count == current_app.config["TOKEN_FAILURES_PER_WINDOW"]:
+        log.warning("Token links paused for %s: %d unknown tokens tried within %d s",
+                    address, count, window)
+
+
+def wait_after_failures(key: str, limit: int, window: int) -> int:
+    """Seconds until `key` may try again once it has `limit` failures in its window; 0 when it may
+    now (or when Redis does not answer)."""
     try:
         pipe = _redis().pipeline()  # MULTI/EXEC: the count and its time to live read together
         pipe.get(key)
@@ -97,16 +114,15 @@ def retry_after(address: str) -> int:
     except RedisError as e:
         _redis_down(e)
         return 0
-    if count is None or int(count) < current_app.config["TOKEN_FAILURES_PER_WINDOW"]:
+    if count is None or int(count) < limit:
         return 0
     # Read in one transaction, a counted key has a time to live (under a second reads as 0).
-    return max(ttl, 1) if ttl >= 0 else current_app.config["TOKEN_FAILURE_WINDOW_SECONDS"]
+    return max(ttl, 1) if ttl >= 0 else window
 
 
-def record_failure(address: str) -> None:
-    """Count one failed token lookup from this address."""
-    key = _FAILURES_KEY.format(address)
-    window = current_app.config["TOKEN_FAILURE_WINDOW_SECONDS"]
+def count_failure(key: str, window: int) -> int | None:
+    """Count one failure under `key`, whose window starts at its first; the count so far, or None
+    when Redis did not answer."""
     try:
         # SET NX EX then INCR, in one transaction: the first failure starts the window and the
         # next ones leave it alone (INCR keeps the time to live), on any Redis version.
@@ -116,10 +132,22 @@ def record_failure(address: str) -> None:
         _, count = pipe.execute()
     except RedisError as e:
         _redis_down(e)
-        return
-    if count == current_app.config["TOKEN_FAILURES_PER_WINDOW"]:
-        log.warning("Token links paused for %s: %d unknown tokens tried within %d s",
-                    address, count, window)
+        return None
+    return count
+
+
+def clear_failures(key: str) -> None:
+    """Forget the failures counted under `key` (after a success that proves who is trying)."""
+    try:
+        _redis().delete(key)
+    except RedisError as e:
+        _redis_down(e)
+
+
+def minutes(seconds: int) -> str:
+    """A wait as a person reads it: "about 1 minute", "about 10 minutes"."""
+    n = max(1, math.ceil(seconds / 60))
+    return f"about {n} minute{'' if n == 1 else 's'}"
 
 
 def first_in_window(key: str, seconds: int) -> bool | None:

@@ -7,7 +7,6 @@ at once. A link reaches only its own candidates, their questions and their ready
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -31,12 +30,11 @@ from app.models import (
     utcnow,
 )
 from app.security import hash_token, new_token
-from app.services import ServiceError, ratelimit
+from app.services import ServiceError, by_token, ratelimit
 from app.services.access import interview_visible
 from app.services.ratelimit import limit_guessing
 from app.services.recording import current_answers
 
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,100}$")
 MAX_DAYS = 90
 MAX_CANDIDATES = 100
 
@@ -158,11 +156,7 @@ def describe_view(view: ShareView) -> str:
 @limit_guessing
 def link_for_token(token: str) -> ShareLink:
     """The live link for this token: unknown is 404; revoked or expired is 410."""
-    link = None
-    if _TOKEN_RE.match(token or ""):
-        link = db.session.execute(
-            db.select(ShareLink).filter_by(token_hash=hash_token(token))
-        ).scalar_one_or_none()
+    link = by_token(ShareLink, token)
     if link is None:
         raise ServiceError("This share link is not valid. Check that you copied all of it.", 404)
     if link.state != "active":

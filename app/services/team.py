@@ -12,7 +12,6 @@ the interviews they are assigned to. Owners and recruiters always see everything
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -20,10 +19,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import ROLES, Interview, InterviewAssignment, Organisation, TeamInvite, User, utcnow
 from app.security import hash_token, new_token
-from app.services import ServiceError, accounts
+from app.services import ServiceError, accounts, by_token
 from app.services.ratelimit import limit_guessing
 
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,100}$")
 INVITE_DAYS = 7
 
 
@@ -83,10 +81,7 @@ def revoke_invite(user: User, public_id: str) -> None:
 @limit_guessing
 def invite_for_token(token: str) -> TeamInvite:
     """The usable invite for this token: unknown is 404; used, revoked or expired is 410."""
-    inv = None
-    if _TOKEN_RE.match(token or ""):
-        inv = db.session.execute(
-            db.select(TeamInvite).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
+    inv = by_token(TeamInvite, token)
     if inv is None:
         raise ServiceError("This invite link is not valid. Check that you copied all of it.", 404)
     if inv.accepted_at is not None:
