@@ -87,6 +87,24 @@ class User(UserMixin, Timestamps, db.Model):
         return self.role in AUTHOR_ROLES
 
 
+class PasswordReset(Timestamps, db.Model):
+    """A once-only link that sets a member's password, made by an owner or, with no creator, by the
+    operator's `flask reset-password`. Only the SHA-256 of its token is kept; a newer link for the
+    same member, or their changing the password themselves, revokes it."""
+
+    __tablename__ = "password_resets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
 class Interview(Timestamps, db.Model):
     __tablename__ = "interviews"
     id: Mapped[int] = mapped_column(primary_key=True)
