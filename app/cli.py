@@ -1,4 +1,4 @@
-"""Flask CLI commands: the worker, demo data, accounts and retries."""
+"""Flask CLI commands: the worker, demo data, accounts, password reset links and retries."""
 
 from __future__ import annotations
 
@@ -61,6 +61,31 @@ def register_cli(app: Flask) -> None:
         except ServiceError as e:
             raise click.ClickException(e.message)
         click.echo(f"Created {email} ({role}) in {org_name}.")
+
+    @app.cli.command("reset-password")
+    @click.argument("email")
+    @click.option("--base-url", default="", help="Oneway's public address, e.g. https://oneway.example.com "
+                  "(default: the BASE_URL setting, else SERVER_NAME; without either the link is a path).")
+    def reset_password(email, base_url):
+        """Print a once-only link that sets a new password for EMAIL's account."""
+        from flask import url_for
+
+        from app.services import ServiceError, passwords
+
+        try:
+            reset, token = passwords.operator_reset(email)
+        except ServiceError as e:
+            raise click.ClickException(e.message)
+        base = (base_url or app.config.get("BASE_URL") or "").rstrip("/")
+        with app.test_request_context(base_url=base or None):
+            link = url_for("auth.reset_password", token=token,
+                           _external=bool(base or app.config.get("SERVER_NAME")))
+        click.echo(f"Password reset link for {reset.user.name} <{reset.user.email}>:\n{link}")
+        if link.startswith("/"):
+            click.echo("Put this Oneway's address in front of it (or pass --base-url).")
+        click.echo(f"It works once, for {passwords.RESET_HOURS} hours (until "
+                   f"{reset.expires_at:%Y-%m-%d %H:%M} UTC), and replaces any earlier reset link. Whoever "
+                   "holds it can set this account's password: pass it on privately.")
 
     @app.cli.command("retry-answer")
     @click.argument("answer_public_id")

@@ -47,6 +47,6 @@ def init_security_headers(app: Flask) -> None:
         resp.headers.setdefault(
             "Permissions-Policy", "camera=(self), microphone=(self), geolocation=()"
         )
-        if request.path.startswith("/i/"):
+        if request.path.startswith(("/i/", "/reset/")):  # a secret link's pages stay out of caches
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp

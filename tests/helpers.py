@@ -1,4 +1,5 @@
-"""Test helpers: a client that carries CSRF tokens like a browser page, and upload helpers."""
+"""Test helpers: a client that carries CSRF tokens like a browser page, a remember-me cookie, and
+upload helpers."""
 
 from __future__ import annotations
 
@@ -44,6 +45,17 @@ class CsrfClient:
         assert resp.status_code == 302, resp.get_data(as_text=True)
         self.refresh("/")
         return resp
+
+
+def remember_cookie_client(app, session_id: str):
+    """A browser holding only a remember-me cookie for this session id, as Flask-Login signs it."""
+    from flask_login.utils import encode_cookie
+
+    client = app.test_client()
+    with app.test_request_context():
+        value = encode_cookie(session_id)
+    client.set_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token"), value)
+    return client
 
 
 def split(data: bytes, size: int) -> list[bytes]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import sharing
+from app.services import sharing, team
 from tests.browser import CHROMIUM, live_server
 from tests.conftest import BACKENDS
 from tests.factories import (
@@ -33,6 +33,7 @@ def test_grading_and_sharing_pages_pass_axe(app):
         make_media_answer(cand, q)
     make_scores(alice, cand, [4, 2])
     _, token = sharing.create_link(owner, [cand.public_id], permission="score")
+    _, reset_token = team.make_reset_link(owner, alice.public_id)
     with live_server(app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=["--no-sandbox", "--disable-gpu"])
@@ -48,9 +49,18 @@ def test_grading_and_sharing_pages_pass_axe(app):
                                (f"/interviews/{interview.public_id}/search?q=hello", "search"),
                                (f"/interviews/{interview.public_id}/shares", "share links"),
                                ("/team", "team"),
+                               ("/account/password", "change password"),
                                (f"/review/candidates/{cand.public_id}", "candidate, before submitting")]:
                 page.goto(base + path)
                 assert_accessible(page, what)
+            page.goto(f"{base}/account/password")
+            page.get_by_label("Current password").fill("not-the-password")
+            page.get_by_label("New password", exact=True).fill("a-new-password")
+            page.get_by_label("New password again").fill("a-new-password")
+            page.keyboard.press("Enter")
+            page.locator("#f-current_password-error").wait_for()
+            assert_accessible(page, "change password, refused")
+            page.goto(f"{base}/review/candidates/{cand.public_id}")
             page.keyboard.press("?")
             assert_accessible(page, "keyboard help")
             page.keyboard.press("Escape")
@@ -64,5 +74,12 @@ def test_grading_and_sharing_pages_pass_axe(app):
             guest.keyboard.press("Enter")
             guest.locator("[data-guest]").wait_for()
             assert_accessible(guest, "guest page, scoring")
+            guest.goto(f"{base}/reset/{reset_token}")
+            assert_accessible(guest, "password reset link")
+            guest.get_by_label("New password", exact=True).fill("a-new-password")
+            guest.get_by_label("New password again").fill("another-password")
+            guest.keyboard.press("Enter")
+            guest.locator("#f-password_confirm-error").wait_for()
+            assert_accessible(guest, "password reset link, refused")
         finally:
             browser.close()

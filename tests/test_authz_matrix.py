@@ -55,6 +55,8 @@ ROUTES = [
     ("static", "GET", "/static/css/app.css", None, everyone(200)),
     ("health.healthz", "GET", "/healthz", None, everyone((200, 503))),
     ("auth.login", "GET", "/login", None, everyone(302, guests=200)),
+    ("auth.change_password", "GET", "/account/password", None, everyone(200, guests=302)),
+    ("auth.reset_password", "GET", "/reset/{reset}", None, everyone(200)),
     ("interviews.index", "GET", "/", None, everyone(200, guests=302)),
     ("interviews.new", "GET", "/interviews/new", None, everyone(200, guests=302)),
     ("interviews.show", "GET", "/interviews/{iv}", None, staff(200)),
@@ -94,6 +96,12 @@ ROUTES = [
     ("invite.written", "POST", "/i/{forged}/answers/{answer}/written", {}, everyone(404)),
     ("invite.decline", "GET", "/i/{forged}/decline", None, everyone(404)),
     ("team.join", "POST", "/join/{join}", {"name": "", "password": ""}, everyone(400)),
+    ("auth.reset_password", "POST", "/reset/{reset}", {"password": "", "password_confirm": ""},
+     everyone(400)),
+    # A wrong current password: the form again, and nothing changed.
+    ("auth.change_password", "POST", "/account/password",
+     {"current_password": "not-my-password", "password": "new-password", "password_confirm": "new-password"},
+     everyone(400, guests=302)),
     ("auth.login", "POST", "/login", {"email": "x@example.com", "password": "nope-nope"},
      everyone(302, guests=401)),
     ("interviews.new", "POST", "/interviews/new", {"title": "T"},
@@ -119,6 +127,8 @@ ROUTES = [
      {**staff(200, recruiter=403, reviewer=403, stranger=200), "rev_other": 403}),
     ("team.revoke", "POST", "/team/invites/{invite}/revoke", {}, OWNERS_ONLY_POST),
     # Only owners manage members; another organisation's owner gets 404 for this org's member.
+    ("team.password_reset", "POST", "/team/members/{member}/password-reset", {},
+     staff(200, recruiter=403, reviewer=403, hidden=403, stranger=404)),
     ("team.change_role", "POST", "/team/members/{member}/role", {"role": "recruiter"}, OWNERS_ONLY_POST),
     ("team.remove", "POST", "/team/members/{member}/remove", {}, OWNERS_ONLY_POST),
     ("team.restore", "POST", "/team/members/{member}/restore", {}, OWNERS_ONLY_POST),
@@ -142,6 +152,7 @@ def world(app):
              "rev_assigned": make_user(org=org, role="reviewer"),
              "rev_other": make_user(org=org, role="reviewer"), "stranger": make_user(role="owner")}
     member = make_user(org=org, role="reviewer")  # no actor: its role changes, then it is removed
+    resettee = make_user(org=org, role="reviewer")  # no actor: holds the password reset link
     iv, other_iv = make_interview(owner, questions=2), make_interview(owner, questions=1)
     team.set_assignment(owner, iv, users["rev_assigned"].public_id, True)
     team.set_assignment(owner, other_iv, users["rev_other"].public_id, True)
@@ -164,6 +175,7 @@ def world(app):
     expired.expires_at = utcnow() - timedelta(minutes=1)
     spare, _ = sharing.create_link(owner, both, "view")
     invite, join_token = team.invite(owner, "joiner@example.com", "reviewer")
+    _, reset_token = team.make_reset_link(owner, resettee.public_id)
     db.session.commit()
     forged = secrets.token_urlsafe(32)
     tokens = {"guest_view": view_token, "guest_score": score_token, "revoked": revoked_token,
@@ -171,7 +183,7 @@ def world(app):
     values = {"iv": iv.public_id, "cand": cand.public_id, "q": iv.questions[0].public_id,
               "answer": answer.public_id, "answer2": answer2.public_id, "link": link.public_id,
               "spare_link": spare.public_id, "invite": invite.public_id, "join": join_token,
-              "forged": forged, "rev_assigned": users["rev_assigned"].public_id,
+              "forged": forged, "reset": reset_token, "rev_assigned": users["rev_assigned"].public_id,
               "member": member.public_id}
     clients = {}
     for actor in ACTORS:

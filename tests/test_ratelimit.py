@@ -37,7 +37,7 @@ def _limit(app, failures: int, window: int = 600) -> None:
     app.config.update(TOKEN_FAILURES_PER_WINDOW=failures, TOKEN_FAILURE_WINDOW_SECONDS=window)
 
 
-PREFIX = {"invite": "/i/", "share": "/s/", "join": "/join/"}
+PREFIX = {"invite": "/i/", "share": "/s/", "join": "/join/", "reset": "/reset/"}
 
 
 def _fail(client, family: str, times: int, **kw) -> None:
@@ -45,7 +45,7 @@ def _fail(client, family: str, times: int, **kw) -> None:
         assert client.get(f"{PREFIX[family]}{FORGED}", **kw).status_code == 404
 
 
-@pytest.mark.parametrize("family", ["invite", "share", "join"])
+@pytest.mark.parametrize("family", ["invite", "share", "join", "reset"])
 def test_the_limit_answers_429_with_retry_after_on_every_link_family(app, client, links, family):
     _limit(app, 3)
     _fail(client, family, 3)

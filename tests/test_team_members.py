@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import InterviewAssignment, Organisation, Score, User
 from app.services import ServiceError, team
 from tests.factories import PASSWORD, make_candidate, make_interview, make_scores, make_user
-from tests.helpers import CsrfClient
+from tests.helpers import CsrfClient, remember_cookie_client
 
 
 def _text(resp) -> str:
@@ -164,23 +164,12 @@ def test_two_owners_demoting_each_other_at_once_leave_one_owner(app):
                               ).scalars().all() == ["owner", "reviewer"]
 
 
-def _remember_cookie_client(app, session_id: str):
-    """A browser holding only a remember-me cookie for this session id, as Flask-Login signs it."""
-    from flask_login.utils import encode_cookie
-
-    client = app.test_client()
-    with app.test_request_context():
-        value = encode_cookie(session_id)
-    client.set_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token"), value)
-    return client
-
-
 def test_a_restored_member_signs_in_again_but_sessions_from_before_the_removal_stay_dead(app, login_as):
     owner = make_user(role="owner")
     rita = make_user(org=owner.organisation, role="reviewer")
     rc = login_as(rita)
     old_id = rita.get_id()
-    assert _remember_cookie_client(app, old_id).get("/").status_code == 200  # the cookie works today
+    assert remember_cookie_client(app, old_id).get("/").status_code == 200  # the cookie works today
     oc = login_as(owner)
     oc.post(f"/team/members/{rita.public_id}/remove", data={})
     page = _text(oc.get("/team"))
@@ -194,14 +183,14 @@ def test_a_restored_member_signs_in_again_but_sessions_from_before_the_removal_s
     assert db.session.get(User, rita.id).active and _role(rita) == "recruiter"
 
     # The session and the remember-me cookie from before the removal do not come back with her.
-    for old in (rc.client, _remember_cookie_client(app, old_id)):
+    for old in (rc.client, remember_cookie_client(app, old_id)):
         gone = old.get("/")
         assert gone.status_code == 302 and "/login" in gone.headers["Location"]
-    assert _remember_cookie_client(app, rita.public_id).get("/").status_code == 302  # pre-0007 form
+    assert remember_cookie_client(app, rita.public_id).get("/").status_code == 302  # pre-0007 form
     again = login_as(rita)  # her own password works again
     assert again.get("/team").status_code == 200
     assert again.get(f"/interviews/{make_interview(owner).public_id}/scores.csv").status_code == 200
-    assert _remember_cookie_client(app, db.session.get(User, rita.id).get_id()).get("/").status_code == 200
+    assert remember_cookie_client(app, db.session.get(User, rita.id).get_id()).get("/").status_code == 200
 
 
 def test_restore_is_for_owners_of_the_same_team_and_keeps_the_role_unless_told(app, login_as):

@@ -1,13 +1,14 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in and sign-out, changing one's password, and setting one through a reset link."""
 
 from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.services.accounts import authenticate
+from app.services import ServiceError, passwords
+from app.services.accounts import MIN_PASSWORD_LENGTH, authenticate
 
 bp = Blueprint("auth", __name__)
 
@@ -17,6 +18,18 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
         return target
     return url_for("interviews.index")
+
+
+def _password_form(template: str, error: ServiceError | None = None, **context):
+    """A password form, with a refusal shown beside its field and summed up at the top."""
+    if error is not None:
+        flash(error.message, "error")
+    resp = make_response(render_template(template, min_length=MIN_PASSWORD_LENGTH,
+                                         errors={error.field: error.message} if error else {}, **context),
+                         error.status if error else 200)
+    if getattr(error, "retry_after", None):
+        resp.headers["Retry-After"] = str(error.retry_after)
+    return resp
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,3 +52,37 @@ def logout():
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    if request.method == "POST":
+        user, form = current_user._get_current_object(), request.form
+        try:
+            passwords.change_password(user, form.get("current_password", ""), form.get("password", ""),
+                                      form.get("password_confirm", ""))
+        except ServiceError as e:
+            return _password_form("auth/change_password.html", e)
+        login_user(user)  # the session epoch moved on: this browser takes the new id, the others die
+        flash("Your password is changed. Everywhere else you were signed in, you are now signed out.", "info")
+        return redirect(url_for("interviews.index"))
+    return _password_form("auth/change_password.html")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    reset = passwords.reset_for_token(token)  # unknown 404, spent 410, guessing 429: the error page
+    if request.method == "POST":
+        try:
+            passwords.use_reset(reset, request.form.get("password", ""),
+                                request.form.get("password_confirm", ""))
+        except ServiceError as e:
+            if e.field is None:
+                raise
+            return _password_form("auth/reset_password.html", e, reset=reset)
+        logout_user()  # whoever this browser was signed in as, it now starts from the sign-in page
+        flash("Your new password is set, and every session of your account has ended. Sign in with it.",
+              "info")
+        return redirect(url_for(".login"))
+    return _password_form("auth/reset_password.html", reset=reset)

@@ -1,4 +1,5 @@
-"""The team page (members, roles, removal, restoring, invites), joining by link, assigning reviewers."""
+"""The team page (members, roles, removal, restoring, invites, password reset links), joining by
+link, assigning reviewers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.models import ROLES
-from app.services import ServiceError
+from app.services import ServiceError, passwords
 from app.services import team as svc
 from app.services.interviews import get_interview
 
@@ -18,6 +19,8 @@ def _team_page(status: int = 200):
     return render_template("team/index.html", members=svc.members(current_user),
                            removed=svc.members(current_user, active=False) if owner else [],
                            invites=svc.pending_invites(current_user) if owner else [],
+                           resets=passwords.pending_resets(current_user.org_id) if owner else {},
+                           reset_hours=passwords.RESET_HOURS,
                            roles=ROLES), status
 
 
@@ -72,6 +75,18 @@ def restore(public_id: str):
     flash(f"{member.name} is back in the team as {member.role} and can sign in with their "
           "password again. Reviewer assignments are not restored.", "info")
     return redirect(url_for(".index"))
+
+
+@bp.post("/team/members/<public_id>/password-reset")
+@login_required
+def password_reset(public_id: str):
+    try:
+        reset, token = svc.make_reset_link(current_user, public_id)
+    except ServiceError as e:
+        return _refused(e)
+    # Shown once, here, for the owner to pass on; only the hash is stored.
+    return render_template("team/reset_link.html", reset=reset, hours=passwords.RESET_HOURS,
+                           url=url_for("auth.reset_password", token=token, _external=True))
 
 
 @bp.post("/team/invites")

@@ -11,6 +11,7 @@ from app.services import ServiceError
 
 # Checked against when the email is unknown, so a login takes as long either way.
 _DUMMY_HASH = None
+MIN_PASSWORD_LENGTH = 8
 
 
 def hash_password(password: str) -> str:
@@ -33,8 +34,7 @@ def create_user(org: Organisation, email: str, name: str, password: str, role: s
         raise ServiceError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     if "@" not in email or len(email) > 254:
         raise ServiceError("Enter a valid email address.")
-    if len(password) < 8:
-        raise ServiceError("A password needs at least 8 characters.")
+    check_new_password(password)
     if db.session.execute(db.select(User.id).filter_by(email=email)).first():
         raise ServiceError("An account with this email already exists.", 409)
     user = User(org_id=org.id, email=email, name=name.strip() or email,
@@ -42,6 +42,15 @@ def create_user(org: Organisation, email: str, name: str, password: str, role: s
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def check_new_password(password: str, confirm: str | None = None) -> None:
+    """Refuse a password too short to keep, or (when a confirmation is given) typed differently twice."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    if confirm is not None and confirm != password:
+        raise ServiceError("The two new passwords are not the same. Type the same password twice.",
+                           field="password_confirm")
 
 
 def authenticate(email: str, password: str) -> User | None:

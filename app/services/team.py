@@ -7,7 +7,8 @@ their name, while their sessions and sign-in stop working. Owners can restore a 
 (not re-invite them); sessions from before the removal stay dead (User.session_epoch). Every
 organisation keeps at least one active owner. Assignment rule (see app.services.access): a reviewer
 with no assignment sees every interview of the organisation; one assigned to any interview sees only
-the interviews they are assigned to. Owners and recruiters always see everything.
+the interviews they are assigned to. Owners and recruiters always see everything. Owners make
+password reset links for their active colleagues (app.services.passwords); removal revokes them.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ROLES, Interview, InterviewAssignment, Organisation, TeamInvite, User, utcnow
+from app.models import (
+    ROLES,
+    Interview,
+    InterviewAssignment,
+    Organisation,
+    PasswordReset,
+    TeamInvite,
+    User,
+    utcnow,
+)
 from app.security import hash_token, new_token
-from app.services import ServiceError, accounts, by_token
+from app.services import ServiceError, accounts, by_token, passwords
 from app.services.ratelimit import limit_guessing
 
 INVITE_DAYS = 7
@@ -160,6 +170,7 @@ def remove_member(user: User, public_id: str) -> User:
         _keep_an_owner(user, member, removing=True)
     member.active = False
     member.end_sessions()
+    passwords.revoke_resets(member)
     db.session.execute(sa.delete(InterviewAssignment).where(InterviewAssignment.user_id == member.id))
     db.session.commit()
     return member
@@ -180,6 +191,20 @@ def restore_member(user: User, public_id: str, role: str = "") -> User:
     member.active = True
     db.session.commit()
     return member
+
+
+def make_reset_link(user: User, public_id: str) -> tuple[PasswordReset, str]:
+    """A once-only password reset link for an active colleague (not oneself: one changes one's own
+    password knowing the current one); returns it with its token, which is never stored."""
+    _require_owner(user, "make password reset links")
+    member = _member(user, public_id)
+    if member.id == user.id:
+        raise ServiceError("You cannot make a reset link for yourself: change your own password from "
+                           "the Change password page.", 409)
+    if not member.active:
+        raise ServiceError(f"{member.name} has been removed from the team. Restore them under Removed "
+                           "members first; then you can make a reset link.", 409)
+    return passwords.issue_reset(member, created_by=user)
 
 
 def assigned_reviewers(interview: Interview) -> list[User]:
