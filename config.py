@@ -64,6 +64,12 @@ class Config:
     # within the window is refused (429) on every link route until the window ends; 0: no limit.
     TOKEN_FAILURES_PER_WINDOW = int(os.environ.get("TOKEN_FAILURES_PER_WINDOW", "20"))
     TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("TOKEN_FAILURE_WINDOW_SECONDS", "600"))
+    # Wrong current passwords per account in the window that pause changing the password (429).
+    PASSWORD_FAILURES_PER_WINDOW = int(os.environ.get("PASSWORD_FAILURES_PER_WINDOW", "5"))
+    # The change-password window, from an account's first wrong current password.
+    PASSWORD_FAILURE_WINDOW_SECONDS = int(os.environ.get("PASSWORD_FAILURE_WINDOW_SECONDS", "900"))
+    # Oneway's public address (https://oneway.example.com): whole links from `flask reset-password`.
+    BASE_URL = os.environ.get("BASE_URL", "")
     # A share link's guest fetching one answer's recording (or its captions, or still image) is
     # logged at most once per this long: one playback's many range requests make one row.
     SHARE_MEDIA_LOG_SECONDS = int(os.environ.get("SHARE_MEDIA_LOG_SECONDS", "600"))

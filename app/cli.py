@@ -76,7 +76,7 @@ def register_cli(app: Flask) -> None:
             reset, token = passwords.operator_reset(email)
         except ServiceError as e:
             raise click.ClickException(e.message)
-        base = (base_url or app.config.get("BASE_URL") or "").rstrip("/")
+        base = (base_url or app.config["BASE_URL"]).rstrip("/")
         with app.test_request_context(base_url=base or None):
             link = url_for("auth.reset_password", token=token,
                            _external=bool(base or app.config.get("SERVER_NAME")))

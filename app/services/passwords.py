@@ -36,7 +36,7 @@ _FAILURES_KEY = "oneway:password-failures:{}"
 def _limits() -> tuple[int, int]:
     """How many wrong current passwords an account may enter, and in how many seconds."""
     cfg = current_app.config
-    return cfg.get("PASSWORD_FAILURES_PER_WINDOW", 5), cfg.get("PASSWORD_FAILURE_WINDOW_SECONDS", 900)
+    return cfg["PASSWORD_FAILURES_PER_WINDOW"], cfg["PASSWORD_FAILURE_WINDOW_SECONDS"]
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
