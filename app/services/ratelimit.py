@@ -106,34 +106,51 @@ def record_failure(address: str) -> None:
 def wait_after_failures(key: str, limit: int, window: int) -> int:
     """Seconds until `key` may try again once it has `limit` failures in its window; 0 when it may
     now (or when Redis does not answer)."""
+    return longest_wait({key: limit}, window)
+
+
+def longest_wait(limits: dict[str, int], window: int) -> int:
+    """Seconds until every key of `limits` (each with its own limit, all with this window) is under
+    its limit again, read in one round trip; 0 when all are now (or when Redis does not answer)."""
     try:
-        pipe = _redis().pipeline()  # MULTI/EXEC: the count and its time to live read together
-        pipe.get(key)
-        pipe.ttl(key)
-        count, ttl = pipe.execute()
+        pipe = _redis().pipeline()  # MULTI/EXEC: each count and its time to live read together
+        for key in limits:
+            pipe.get(key)
+            pipe.ttl(key)
+        replies = pipe.execute()
     except RedisError as e:
         _redis_down(e)
         return 0
-    if count is None or int(count) < limit:
-        return 0
-    # Read in one transaction, a counted key has a time to live (under a second reads as 0).
-    return max(ttl, 1) if ttl >= 0 else window
+    wait = 0
+    for limit, count, ttl in zip(limits.values(), replies[::2], replies[1::2], strict=True):
+        if count is not None and int(count) >= limit:
+            # Read in one transaction, a counted key has a time to live (under a second reads as 0).
+            wait = max(wait, max(ttl, 1) if ttl >= 0 else window)
+    return wait
 
 
 def count_failure(key: str, window: int) -> int | None:
     """Count one failure under `key`, whose window starts at its first; the count so far, or None
     when Redis did not answer."""
+    counts = count_failures([key], window)
+    return None if counts is None else counts[0]
+
+
+def count_failures(keys: list[str], window: int) -> list[int] | None:
+    """Count one failure under each key (in one round trip), each window starting at its key's
+    first; the counts so far, or None when Redis did not answer."""
     try:
         # SET NX EX then INCR, in one transaction: the first failure starts the window and the
         # next ones leave it alone (INCR keeps the time to live), on any Redis version.
         pipe = _redis().pipeline()
-        pipe.set(key, 0, ex=window, nx=True)
-        pipe.incr(key)
-        _, count = pipe.execute()
+        for key in keys:
+            pipe.set(key, 0, ex=window, nx=True)
+            pipe.incr(key)
+        replies = pipe.execute()
     except RedisError as e:
         _redis_down(e)
         return None
-    return count
+    return replies[1::2]
 
 
 def clear_failures(key: str) -> None:
