@@ -133,6 +133,28 @@ def app(servers, databases, backend):
         db.engine.dispose()
 
 
+@pytest.fixture
+def other_app(servers, databases, backend):
+    """other_app(**settings): a second app on the same database, Redis and storage as `app`, with
+    other settings (an unreachable Redis, a trusted proxy); disposed of after the test."""
+    from app import create_app
+    from app.extensions import db
+
+    made = []
+
+    def make(**config):
+        other = create_app(app_config(servers, databases[0][backend], **config))
+        other.test_client_class = BufferedClient
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 class BufferedClient(FlaskClient):
     """Reads every response whole unless asked not to: a streamed response left unread would
     otherwise be finalised later, during another test, and pop that test's app context."""

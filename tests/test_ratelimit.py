@@ -11,7 +11,6 @@ import pytest
 from app.extensions import db
 from app.services import ratelimit, sharing
 from stack.services import free_port
-from tests.conftest import BufferedClient, app_config
 from tests.factories import make_candidate, make_interview, make_media_answer
 from tests.helpers import CsrfClient, upload_answer
 
@@ -112,10 +111,8 @@ def test_the_limit_lifts_when_its_window_ends(app, client, links):
     assert client.get(f"/s/{links['share']}", follow_redirects=True).status_code == 200
 
 
-def test_with_redis_down_links_still_work_and_a_warning_is_logged(app, servers, databases, backend,
-                                                                   links, caplog):
-    down = _other_app(servers, databases, backend, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0",
-                      TOKEN_FAILURES_PER_WINDOW=1)
+def test_with_redis_down_links_still_work_and_a_warning_is_logged(app, other_app, links, caplog):
+    down = other_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", TOKEN_FAILURES_PER_WINDOW=1)
     client = down.test_client()
     caplog.set_level(logging.WARNING, logger="app.services.ratelimit")
     started = time.monotonic()
@@ -124,17 +121,15 @@ def test_with_redis_down_links_still_work_and_a_warning_is_logged(app, servers, 
     assert time.monotonic() - started < 5
     warnings = [r for r in caplog.records if "rate limits are off" in r.getMessage()]
     assert len(warnings) == 1  # once a minute, not once a request
-    _dispose(down)
 
 
-def test_behind_a_proxy_each_forwarded_client_is_counted_apart(app, servers, databases, backend, links):
-    proxied = _other_app(servers, databases, backend, TRUSTED_PROXIES=1, TOKEN_FAILURES_PER_WINDOW=2)
+def test_behind_a_proxy_each_forwarded_client_is_counted_apart(app, other_app, links):
+    proxied = other_app(TRUSTED_PROXIES=1, TOKEN_FAILURES_PER_WINDOW=2)
     client = proxied.test_client()
     first = {"X-Forwarded-For": "198.51.100.1"}
     _fail(client, "invite", 2, headers=first)
     assert client.get(f"/i/{links['invite']}", headers=first).status_code == 429
     assert client.get(f"/i/{links['invite']}", headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 200
-    _dispose(proxied)
     # Without a trusted proxy the header is the client's own word, and changes nothing.
     _limit(app, 2)
     direct = app.test_client()
@@ -148,19 +143,3 @@ def test_an_ipv6_client_is_counted_by_its_64_block(app):
                            ("::ffff:192.0.2.1", "192.0.2.1"), ("192.0.2.1", "192.0.2.1")]:
         with app.test_request_context(environ_base={"REMOTE_ADDR": addr}):
             assert ratelimit.client_address() == expected
-
-
-def _other_app(servers, databases, backend, **config):
-    """A second app on the same database and storage, with different settings."""
-    from app import create_app
-
-    urls, _ = databases
-    other = create_app(app_config(servers, urls[backend], **config))
-    other.test_client_class = BufferedClient
-    return other
-
-
-def _dispose(other) -> None:
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
