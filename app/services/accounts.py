@@ -28,11 +28,21 @@ def create_organisation(name: str) -> Organisation:
     return org
 
 
+def normalise_email(email: str) -> str:
+    """An email as accounts are stored and looked up: trimmed, lower case."""
+    return (email or "").strip().lower()
+
+
+def valid_email(email: str) -> bool:
+    """Whether an account may have this (normalised) email; PostgreSQL refuses text with NUL."""
+    return "@" in email and len(email) <= 254 and "\x00" not in email
+
+
 def create_user(org: Organisation, email: str, name: str, password: str, role: str) -> User:
-    email = email.strip().lower()
+    email = normalise_email(email)
     if role not in ROLES:
         raise ServiceError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
-    if "@" not in email or len(email) > 254:
+    if not valid_email(email):
         raise ServiceError("Enter a valid email address.")
     check_new_password(password)
     if db.session.execute(db.select(User.id).filter_by(email=email)).first():
@@ -56,9 +66,9 @@ def check_new_password(password: str, confirm: str | None = None) -> None:
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     global _DUMMY_HASH
-    user = db.session.execute(
-        db.select(User).filter_by(email=email.strip().lower())
-    ).scalar_one_or_none()
+    email, user = normalise_email(email), None
+    if valid_email(email):  # one that no account can have is not even looked up
+        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
     if user is None or not user.active:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = hash_password("not-a-password")

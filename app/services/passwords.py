@@ -88,7 +88,7 @@ def issue_reset(user: User, created_by: User | None = None) -> tuple[PasswordRes
 def operator_reset(email: str) -> tuple[PasswordReset, str]:
     """For `flask reset-password`: a reset link for the account with this email."""
     user = db.session.execute(
-        db.select(User).filter_by(email=(email or "").strip().lower())).scalar_one_or_none()
+        db.select(User).filter_by(email=accounts.normalise_email(email))).scalar_one_or_none()
     if user is None:
         raise ServiceError("No account has that email.", 404)
     return issue_reset(user)

@@ -57,8 +57,8 @@ def pending_invites(user: User) -> list[TeamInvite]:
 def invite(user: User, email: str, role: str) -> tuple[TeamInvite, str]:
     """A join link for this email with this role; returns it with its token, which is never stored."""
     _require_owner(user)
-    email = (email or "").strip().lower()
-    if "@" not in email or len(email) > 254:
+    email = accounts.normalise_email(email)
+    if not accounts.valid_email(email):
         raise ServiceError("Enter a valid email address for your colleague.")
     if role not in ROLES:
         raise ServiceError(f"Choose a role: {', '.join(ROLES)}.")
