@@ -64,6 +64,12 @@ class Config:
     # within the window is refused (429) on every link route until the window ends; 0: no limit.
     TOKEN_FAILURES_PER_WINDOW = int(os.environ.get("TOKEN_FAILURES_PER_WINDOW", "20"))
     TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("TOKEN_FAILURE_WINDOW_SECONDS", "600"))
+    # Failed sign-ins for one email (known or not) in the window that pause its sign-in (429); 0: off.
+    LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "10"))
+    # Failed sign-ins from one client address in the window that pause sign-in there (429); 0: off.
+    LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "50"))
+    # The sign-in window: it starts at a counter's first failure, and a pause lasts until it ends.
+    LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
     # Wrong current passwords per account in the window that pause changing the password (429).
     PASSWORD_FAILURES_PER_WINDOW = int(os.environ.get("PASSWORD_FAILURES_PER_WINDOW", "5"))
     # The change-password window, from an account's first wrong current password.
@@ -115,6 +121,8 @@ class TestConfig(DevConfig):
     # The route matrix tries hundreds of forged links from one address in one test; the limit's
     # own tests set a small one. High rather than off, so every test still goes through it.
     TOKEN_FAILURES_PER_WINDOW = 10_000
+    # Every test signs in from one address; a failed sign-in's own tests set small limits.
+    LOGIN_FAILURES_PER_ADDRESS = 10_000
     WHISPER_MODEL = os.environ.get("WHISPER_MODEL", "tiny.en")
 
 

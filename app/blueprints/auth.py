@@ -7,8 +7,8 @@ from urllib.parse import urlparse
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.services import ServiceError, passwords
-from app.services.accounts import MIN_PASSWORD_LENGTH, authenticate
+from app.services import ServiceError, passwords, signin
+from app.services.accounts import MIN_PASSWORD_LENGTH
 
 bp = Blueprint("auth", __name__)
 
@@ -21,7 +21,8 @@ def _safe_next(target: str | None) -> str:
 
 
 def _password_form(template: str, error: ServiceError | None = None, **context):
-    """A password form, with a refusal shown beside its field and summed up at the top."""
+    """A password form (sign-in included), with a refusal shown beside its field when it names one
+    and summed up at the top; a limit's refusal carries Retry-After."""
     if error is not None:
         flash(error.message, "error")
     resp = make_response(render_template(template, min_length=MIN_PASSWORD_LENGTH,
@@ -37,10 +38,11 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("interviews.index"))
     if request.method == "POST":
-        user = authenticate(request.form.get("email", ""), request.form.get("password", ""))
-        if user is None:
-            flash("That email and password do not match an account.", "error")
-            return render_template("auth/login.html", email=request.form.get("email", "")), 401
+        email = request.form.get("email", "")
+        try:
+            user = signin.sign_in(email, request.form.get("password", ""))
+        except ServiceError as e:  # no match (401), or too many failures lately (429)
+            return _password_form("auth/login.html", e, email=email)
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", email="")

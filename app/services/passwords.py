@@ -25,7 +25,7 @@ from werkzeug.security import check_password_hash
 from app.extensions import db
 from app.models import PasswordReset, User, utcnow
 from app.security import hash_token, new_token
-from app.services import ServiceError, accounts, by_token, ratelimit
+from app.services import ServiceError, accounts, by_token, ratelimit, signin
 from app.services.ratelimit import TooManyAttempts, limit_guessing
 
 log = logging.getLogger(__name__)
@@ -118,8 +118,8 @@ def reset_for_token(token: str) -> PasswordReset:
 
 
 def use_reset(reset: PasswordReset, new: str, confirm: str) -> User:
-    """Set the password through a reset link found by reset_for_token; the link is used up and
-    every session of the account ends."""
+    """Set the password through a reset link found by reset_for_token; the link is used up, every
+    session of the account ends, and failed sign-ins counted for its email are forgotten."""
     accounts.check_new_password(new, confirm)
     # Used up only if nobody used or revoked it since it was looked up: a link works once, even
     # when it is sent twice at the same moment.
@@ -133,6 +133,7 @@ def use_reset(reset: PasswordReset, new: str, confirm: str) -> User:
     _set_password(user, new)
     db.session.commit()
     ratelimit.clear_failures(_FAILURES_KEY.format(user.public_id))
+    signin.clear_account(user.email)  # let them sign in at once, even if others' guesses paused it
     log.info("User %s set a new password with a reset link", user.public_id)
     return user
 

@@ -1,6 +1,7 @@
 """Limits kept in Redis: failed guesses of secret link tokens per client address, other counted
-failures (wrong current passwords, per account: app.services.passwords), and once-a-while
-throttles (one log row per playback rather than per range request).
+failures (wrong current passwords, per account: app.services.passwords; failed sign-ins, per
+account and per address: app.services.signin), and once-a-while throttles (one log row per
+playback rather than per range request).
 
 A link's token is 256 random bits, so guessing one is hopeless; the limit is there so that no one
 may try tokens without end. Only lookups that fail count: a candidate sending hundreds of chunks

@@ -1,0 +1,79 @@
+"""Signing in, with failed sign-ins limited per account and per client address.
+
+Failures are counted in Redis (app.services.ratelimit) under the email as accounts are looked up
+(trimmed, lower case), whether or not an account has it, and under the client's address: after
+LOGIN_FAILURES_PER_ACCOUNT (10) failures for one email, or LOGIN_FAILURES_PER_ADDRESS (50) from
+one address, within LOGIN_FAILURE_WINDOW_SECONDS (900), signing in there is refused (429 with
+Retry-After) until that window ends. The refusal comes before the password is checked, so it is
+the same for the right password and tells nothing about a guess; and it is the same for emails
+with and without an account, so neither the limit nor its message says which emails exist.
+
+Counting per email stops an attacker who changes address from guessing one password without end;
+counting per address stops one address from trying a few passwords on many accounts, and makes
+whoever locks a member out spend their own budget. A successful sign-in clears its email's count
+but not its address's: signing in to one's own account must not buy more guesses at others'.
+Setting a new password through a reset link clears the email's count too, so an owner can let a
+member locked out by someone else's guesses back in at once.
+
+Without Redis the limits let sign-ins through (with a warning), as the link limit does: a missing
+Redis must not lock every member out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from flask import current_app
+
+from app.models import User
+from app.services import ServiceError, accounts, ratelimit
+from app.services.ratelimit import TooManyAttempts
+
+log = logging.getLogger(__name__)
+_ACCOUNT_KEY = "oneway:login-failures:account:{}"
+_ADDRESS_KEY = "oneway:login-failures:address:{}"
+
+
+def sign_in(email: str, password: str) -> User:
+    """The active user with these credentials. Raises ServiceError (401) when they do not match an
+    account, and TooManyAttempts (429) while this email or this address is over its limit."""
+    email = accounts.normalise_email(email)
+    account_key = _account_key(email)
+    limits = _limits(account_key)
+    window = current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"]
+    wait = ratelimit.longest_wait(limits, window)
+    if wait:
+        raise TooManyAttempts(wait, "Too many sign-ins failed for this email or from your network, so "
+                              f"signing in here is paused for {ratelimit.minutes(wait)}. Wait, then try "
+                              "again. If you have forgotten your password, ask an owner of your team "
+                              "for a password reset link.")
+    user = accounts.authenticate(email, password)
+    if user is None:
+        counts = ratelimit.count_failures(list(limits), window) or [None] * len(limits)  # None: no Redis
+        for (key, limit), count in zip(limits.items(), counts, strict=True):
+            if count == limit:
+                log.warning("Sign-in paused for %s: %d failed sign-ins within %d s",
+                            f"the email {email[:254]!r}" if key == account_key
+                            else f"the address {ratelimit.client_address()}", limit, window)
+        raise ServiceError("That email and password do not match an account.", 401)
+    ratelimit.clear_failures(account_key)
+    return user
+
+
+def clear_account(email: str) -> None:
+    """Forget the failed sign-ins counted for this email (its owner proved who they are another way:
+    a password reset link)."""
+    ratelimit.clear_failures(_account_key(accounts.normalise_email(email)))
+
+
+def _account_key(email: str) -> str:
+    return _ACCOUNT_KEY.format(hashlib.sha256(email.encode()).hexdigest())  # no emails kept in Redis
+
+
+def _limits(account_key: str) -> dict[str, int]:
+    """The counters this sign-in goes through, with their limits; a limit of 0 is off."""
+    cfg = current_app.config
+    limits = {account_key: cfg["LOGIN_FAILURES_PER_ACCOUNT"],
+              _ADDRESS_KEY.format(ratelimit.client_address()): cfg["LOGIN_FAILURES_PER_ADDRESS"]}
+    return {key: limit for key, limit in limits.items() if limit > 0}
