@@ -1,27 +1,31 @@
-"""One pass over a video's keyframes with OpenCV: the poster frame (sharp, lit, a face where one
-shows) and the video checks (black, frozen, no face)."""
+"""The poster frame (sharp, lit, a face where one shows) and the video checks (black, frozen, no
+face), from a few keyframes spread over the answer, with OpenCV.
+
+The keyframes are reached by seeking in the MP4's index (PyAV, in this process) and decoding
+one frame at each of MAX_SAMPLES points, so the work is the same for a 30 s and a 30 min answer
+and no ffmpeg process is started. A video with too few keyframes for that (one at the start,
+say) is decoded whole instead, taking a frame at each point.
+"""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
 from app.media import MediaError
 from app.media.quality import VideoCheck, VideoStats
 
-MAX_WIDTH = 640
+MAX_WIDTH = 640  # the poster's width
+ANALYSIS_WIDTH = 320  # faces, sharpness and the checks are judged at this width: 4x fewer pixels
 # Frames looked at, spread over the answer: enough to find a good poster and to judge "no face
-# for most of the answer", without scaling and scanning every keyframe of a long answer.
+# for most of the answer".
 MAX_SAMPLES = 24
-_PTS = re.compile(rb"pts_time:\s*([0-9.]+)")
 
 
 @dataclass(frozen=True)
@@ -51,64 +55,99 @@ def frame_score(gray: np.ndarray) -> tuple[float, bool]:
     return (sharpness ** 0.5) * (0.5 + exposure) * (3.0 if has_face else 1.0), has_face
 
 
-def _size(width: int, height: int) -> tuple[int, int]:
-    w = min(MAX_WIDTH, width) // 2 * 2
+def _size(width: int, height: int, max_width: int = MAX_WIDTH) -> tuple[int, int]:
+    w = min(max_width, width) // 2 * 2
     return w, max(2, round(height * w / width / 2) * 2)
 
 
-def _frames(video: Path, width: int, height: int, every_frame_at_fps: float | None,
-            timeout: float, times: list[float], step_s: float = 0.0) -> Iterator[tuple[int, np.ndarray]]:
-    """Decode keyframes only (cheap: browsers and our encoder put one every second), or, as a
-    fallback, one frame per second; frames arrive one at a time, so memory stays flat.
-    Keyframes closer than `step_s` to the last one taken are passed over before scaling.
-    Each frame's time is appended to `times` once ffmpeg has finished."""
-    w, h = _size(width, height)
-    pick = f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{step_s:.3f})'," if step_s else ""
-    vf = f"{pick}scale={w}:{h},showinfo" if every_frame_at_fps is None else \
-        f"fps={every_frame_at_fps},scale={w}:{h},showinfo"
-    pre = ["-skip_frame", "nokey"] if every_frame_at_fps is None else []
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "info", *pre, "-i", str(video), "-an",
-           "-vf", vf, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"]
-    size = w * h * 3
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
-        try:
-            index = 0
-            while True:
-                buf = proc.stdout.read(size)
-                if len(buf) < size:
-                    break
-                yield index, np.frombuffer(buf, np.uint8).reshape(h, w, 3)
-                index += 1
-            proc.wait(timeout)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        err.seek(0)
-        times.extend(float(t) for t in _PTS.findall(err.read()))
+def sample_times(duration_s: float, n: int = MAX_SAMPLES) -> list[float]:
+    """`n` points spread evenly over the answer, each in the middle of its share."""
+    return [duration_s * (i + 0.5) / n for i in range(n)]
+
+
+def _open(video: Path):
+    try:
+        container = av.open(str(video))
+    except av.error.FFmpegError:
+        raise MediaError("The video could not be opened to choose its poster.") from None
+    if not container.streams.video:
+        container.close()
+        raise MediaError("The recording holds no video to choose a poster from.")
+    return container
+
+
+Frame = tuple[float, np.ndarray]  # (seconds, BGR picture)
+
+
+def _keyframes(video: Path, size: tuple[int, int], times: list[float]) -> list[Frame]:
+    """The keyframe at or before each time (each keyframe once), scaled to `size`, as BGR."""
+    out: list[Frame] = []
+    seen: set[int] = set()
+    with _open(video) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONKEY"
+        for t in times:
+            container.seek(max(0, int(t / stream.time_base)), stream=stream, backward=True)
+            frame = next(container.decode(stream), None)
+            if frame is None or frame.pts in seen:
+                continue
+            seen.add(frame.pts)
+            out.append((float(frame.time or 0.0), frame.to_ndarray(format="bgr24", width=size[0],
+                                                                     height=size[1])))
+    return out
+
+
+def _every_frame(video: Path, size: tuple[int, int], times: list[float]) -> Iterator[Frame]:
+    """Decode the whole video, taking the first frame at or after each time: for videos with too
+    few keyframes to seek to. Frames arrive one at a time, so memory stays flat."""
+    with _open(video) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        todo = list(times)
+        for frame in container.decode(stream):
+            at = float(frame.time or 0.0)
+            if not todo or at + 1e-3 < todo[0]:
+                continue
+            while todo and todo[0] <= at + 1e-3:
+                todo.pop(0)
+            yield at, frame.to_ndarray(format="bgr24", width=size[0], height=size[1])
+            if not todo:
+                break
+
+
+def _duration(video: Path) -> float:
+    with _open(video) as container:
+        stream = container.streams.video[0]
+        if container.duration:
+            return container.duration / av.time_base
+        return float((stream.duration or 0) * (stream.time_base or 0))
 
 
 def choose_poster(video: Path, out_path: Path, width: int, height: int,
-                  duration_s: float | None = None, timeout: float = 600) -> Poster:
-    """Scan the video once; write the best frame as a JPEG and return it with the video checks."""
-    for fallback in (None, 1.0):
-        stats, times = VideoStats(), []
-        best: tuple[float, bool, int, np.ndarray] | None = None
-        step = (duration_s or 0) / MAX_SAMPLES if fallback is None else 0.0
-        fps = fallback if fallback is None or not duration_s else min(fallback, MAX_SAMPLES / duration_s)
-        for index, frame in _frames(video, width, height, fps, timeout, times, step):
-            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+                  duration_s: float | None = None) -> Poster:
+    """Look at up to MAX_SAMPLES frames; write the best as a JPEG and return it with the video
+    checks."""
+    duration_s = duration_s or _duration(video)
+    size, small = _size(width, height), _size(width, height, ANALYSIS_WIDTH)
+    times = sample_times(duration_s) if duration_s > 0 else [0.0]
+    try:
+        frames = _keyframes(video, size, times)
+        # A long video with keyframes only now and then: decode it whole instead.
+        if len(frames) < min(5, int(duration_s)):
+            frames = _every_frame(video, size, times)
+        stats, best = VideoStats(), None
+        for at, frame in frames:
+            gray = cv2.cvtColor(cv2.resize(frame, small, interpolation=cv2.INTER_AREA),
+                                cv2.COLOR_BGR2GRAY)
             score, face = frame_score(gray)
             stats.add(gray, face)
             if best is None or score > best[0]:
-                best = (score, face, index, frame.copy())
-        # Too few keyframes to judge a long video: look at one frame a second instead.
-        if stats.samples >= min(5, int(duration_s or 0)) or fallback is not None:
-            break
+                best = (score, face, at, frame)
+    except av.error.FFmpegError as exc:
+        raise MediaError("The video could not be read to choose its poster "
+                         f"({exc.strerror or exc}).") from None
     if best is None:
         raise MediaError("No frame of the video could be read.")
-    at = times[best[2]] if best[2] < len(times) else 0.0
     if not cv2.imwrite(str(out_path), best[3], [cv2.IMWRITE_JPEG_QUALITY, 85]):
         raise MediaError("The poster image could not be written.")
-    return Poster(out_path, round(at, 3), best[1], best[0], stats.result())
+    return Poster(out_path, round(best[2], 3), best[1], best[0], stats.result())

@@ -8,7 +8,7 @@ from pathlib import Path
 import ffmpeg
 
 from app.media.ffmpeg_run import run
-from app.media.probe import ProbeResult, probe
+from app.media.probe import ProbeResult, describe, probe
 
 MAX_HEIGHT = 720
 # Re-encoding (VP8/VP9 from Firefox) is the slow path: ultrafast keeps a 60 s 720p answer to a
@@ -83,7 +83,7 @@ def transcode(src: Path, out_dir: Path, info: ProbeResult | None = None,
     info = info or probe(src)
     cmd, media, wav, copied = build_command(src, info, out_dir, preset)
     run(cmd, timeout, "Converting the recording")
-    out = probe(media)
+    out = describe(media)  # our own file: read in-process, no second ffprobe
     return TranscodeResult(
         media_path=media,
         media_content_type="video/mp4" if info.has_video else "audio/mp4",
