@@ -47,6 +47,7 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.models import Answer, AnswerChunk
     from app.services import storage
     from app.storage import StorageError, chunk_key
+    from jobs import spool
     from jobs.transcribe import asr_settings
 
     with app_context():
@@ -60,23 +61,21 @@ def run(answer_id: int, upto_seq: int) -> None:
         early = load_early(store, answer.public_id) or {"until_s": 0.0, "segments": []}
         if early.get("upto_seq", -1) >= upto_seq:
             return
-        seqs = db.session.execute(
-            db.select(AnswerChunk.seq).filter(AnswerChunk.answer_id == answer.id,
-                                              AnswerChunk.seq <= upto_seq).order_by(AnswerChunk.seq)
-        ).scalars().all()
-        if seqs != list(range(upto_seq + 1)):
+        chunks = db.session.execute(
+            db.select(AnswerChunk.seq, AnswerChunk.size).filter(
+                AnswerChunk.answer_id == answer.id, AnswerChunk.seq <= upto_seq
+            ).order_by(AnswerChunk.seq)
+        ).all()
+        if [c.seq for c in chunks] != list(range(upto_seq + 1)):
             return
         language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
         with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
-            prefix = Path(tmp) / "prefix.rec"
             try:
-                with open(prefix, "wb") as out:
-                    for seq in seqs:
-                        for block in store.iter_object(chunk_key(answer.public_id, seq)):
-                            out.write(block)
+                with spool.recording_so_far(store, answer.public_id, [c.size for c in chunks],
+                                            lambda seq: chunk_key(answer.public_id, seq)) as prefix:
+                    wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"])
             except StorageError:
                 return  # the chunks were joined and removed meanwhile
-            wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"])
             cut = last_pause(wav)
             part = None
             if cut is not None and cut >= 2.0:  # too little to be worth a pass otherwise

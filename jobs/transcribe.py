@@ -19,9 +19,11 @@ def _transcribe(answer) -> None:
     from app.media.models import resolve_model
     from app.services import storage
     from app.storage import answer_key
+    from jobs import spool
 
     if answer.transcript is not None and answer.captions_key:
         return
+    spool.drop(answer.public_id)  # the recording is finished: its early passes are over
     cfg = current_app.config
     store = storage()
     if answer.audio_key is None:
@@ -42,14 +44,14 @@ def _transcribe(answer) -> None:
 
 def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -> dict:
     """Transcribe the answer, reusing what was settled while it was being recorded."""
-    from app.media.audio import extract_speech
+    from app.media.audio import trim_wav
     from app.media.transcribe import shifted, transcribe
     from jobs.early import load_early
 
     early = None if cfg["WHISPER_ALIGN_MODEL"] else load_early(store, answer.public_id)
     start = float(early["until_s"]) if early and early.get("segments") else 0.0
     if start > 0:
-        wav = extract_speech(wav, wav.with_name("rest.wav"), start)
+        wav = trim_wav(wav, wav.with_name("rest.wav"), None, start_s=start)
     t = transcribe(wav, model_dir, language=language or (early or {}).get("language"),
                    align_model=cfg["WHISPER_ALIGN_MODEL"], **asr_settings(cfg))
     if start <= 0:

