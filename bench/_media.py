@@ -126,17 +126,38 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def bare_ffmpeg(src: Path, out_dir: Path) -> tuple[float, Path]:
+def bare_ffmpeg(src: Path, out_dir: Path) -> tuple[float, float, Path]:
     """The very ffmpeg command our transcode stage builds (app/media/transcode.py build_command),
-    run as a plain subprocess on a local file: no S3, no database, no probing. Returns (s, wav)."""
+    run as a plain subprocess on a local file: no S3, no database, no probing. Returns (wall
+    seconds, CPU seconds, wav)."""
     from app.media.probe import probe
     from app.media.transcode import build_command
 
     out_dir.mkdir(parents=True, exist_ok=True)
     cmd, _media, wav, _copied = build_command(src, probe(src), out_dir)
+    before = children_cpu_s()
     started = time.perf_counter()
     _run(cmd)
-    return time.perf_counter() - started, wav
+    return time.perf_counter() - started, children_cpu_s() - before, wav
+
+
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's finished children."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """CPU seconds of a running process, all its threads and its finished children included."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: utime, stime, cutime, cstime are fields 14-17 of the line.
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 class BareWhisperX:
@@ -175,11 +196,12 @@ def _whisperx_server(model_dir: str, threads: int, language: str) -> None:
                                 threads=threads)
     for line in sys.stdin:
         audio = whisperx.load_audio(line.rstrip("\n"))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = model.transcribe(audio, batch_size=8)
         text = " ".join(s["text"].strip() for s in result["segments"])
-        seconds = time.perf_counter() - started
-        print("RESULT " + json.dumps({"seconds": round(seconds, 3), "text": text}), flush=True)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print("RESULT " + json.dumps({"seconds": round(seconds, 3), "cpu_s": round(cpu, 3),
+                                      "text": text}), flush=True)
 
 
 def _status_kb(pid: int, field: str) -> int | None:

@@ -36,6 +36,7 @@ from bench._media import (  # noqa: E402
     bare_ffmpeg,
     log,
     make_answer,
+    process_cpu_s,
     rss_mb,
     spoken_text,
     word_error_rate,
@@ -80,6 +81,7 @@ class Bench:
         self.tmp, self.model, self.pace = tmp, model, pace
         self.procs: list[subprocess.Popen] = []
         self.worker = self.sampler = self.bare = None
+        self.idle_cpu_per_s = 0.0
         self.worker_log = tmp / "worker.log"
 
     def start(self) -> None:
@@ -127,6 +129,14 @@ class Bench:
         self.interview = make_interview(self.user, questions=1, answer=1800, takes=1,
                                         language="en")
         self.client = CsrfClient(self.app.test_client())
+
+    def measure_idle_cpu(self, seconds: float = 10.0) -> float:
+        """CPU seconds per second the worker spends with nothing to do."""
+        time.sleep(2)  # let the warm-up's last writes settle
+        before = process_cpu_s(self.worker.pid)
+        time.sleep(seconds)
+        self.idle_cpu_per_s = round((process_cpu_s(self.worker.pid) - before) / seconds, 4)
+        return self.idle_cpu_per_s
 
     def close(self) -> None:
         for fn in (lambda: self.bare and self.bare.close(), lambda: self.sampler and self.sampler.stop(),
@@ -221,8 +231,14 @@ class Bench:
 
     def process(self, path: Path, content_type: str, duration: float, timeout: float) -> dict:
         self.sampler.reset()
+        cpu, began = process_cpu_s(self.worker.pid), time.monotonic()
         answer_id, last_chunk = self.upload(path, content_type, duration)
         row = self.wait(answer_id, timeout)
+        # The worker's CPU over the answer (early passes, stages, their ffmpeg children), less
+        # what it spends idle (polling Redis) in as long: unlike wall time, other processes on
+        # the machine hardly change it.
+        spent = process_cpu_s(self.worker.pid) - cpu
+        row["worker_cpu_s"] = round(spent - self.idle_cpu_per_s * (time.monotonic() - began), 3)
         row["answer_id"], row["last_chunk"], row["finalize_s"] = answer_id, last_chunk, self.finalize_s
         row["peak_rss_mb"] = self.sampler.peak_mb()
         return row
@@ -249,12 +265,15 @@ def run_case(bench: Bench, media_dir: Path, duration: float, resolution: str, co
     case["rtf"] = round(ours / duration, 4)
     log(f"case ready {case['ready_after_last_chunk_s']} s after the last chunk; stages {stages}; "
         "now the bare tools")
-    ffmpeg_s, wav = bare_ffmpeg(path, media_dir / f"bare-{path.stem}")
+    ffmpeg_s, ffmpeg_cpu, wav = bare_ffmpeg(path, media_dir / f"bare-{path.stem}")
     bare_run = bench.bare.time(wav)
     whisperx_s = bare_run["seconds"]
     bare = ffmpeg_s + whisperx_s
     case["bare_tools_s"] = round(bare, 3)
     case["ratio_vs_bare"] = round(ours / bare, 3)
+    bare_cpu = ffmpeg_cpu + bare_run["cpu_s"]
+    case["cpu_s"] = {"ours": row["worker_cpu_s"], "bare_tools": round(bare_cpu, 3),
+                     "ratio_vs_bare": round(row["worker_cpu_s"] / bare_cpu, 3)}
     case["bare_tools_detail"] = {
         "ffmpeg_s": round(ffmpeg_s, 3), "whisperx_transcribe_s": whisperx_s,
         "ours_without_thumbnail_s": round(ours - stages.get("thumbnail", 0.0), 3)}
@@ -309,11 +328,13 @@ def checks(cases: list[dict]) -> dict:
     sixty = [c["ready_after_last_chunk_s"] for c in cases
              if c["duration_s"] == 60 and "ready_after_last_chunk_s" in c]
     ratios = [c["ratio_vs_bare"] for c in cases if "ratio_vs_bare" in c]
+    cpu_ratios = [c["cpu_s"]["ratio_vs_bare"] for c in cases if "cpu_s" in c]
     return {"ready_60s_max_s": max(sixty) if sixty else None,
             "ready_60s_met": all(s <= TARGETS["ready_60s_within_s"] for s in sixty) if sixty else None,
             "ratio_vs_bare_max_seen": max(ratios) if ratios else None,
             "ratio_vs_bare_met": all(r <= TARGETS["ratio_vs_bare_max"] for r in ratios) if ratios
-            else None}
+            else None,
+            "cpu_ratio_vs_bare_max_seen": max(cpu_ratios) if cpu_ratios else None}
 
 
 def main(argv=None) -> int:
@@ -334,8 +355,9 @@ def main(argv=None) -> int:
             raise RuntimeError(f"warm-up answer {row['status']}: {row['failure_reason']}\n"
                                + bench.worker_tail())
         result["machine"]["worker_rss_mb_after_warmup"] = rss_mb(bench.worker.pid)
+        result["machine"]["worker_idle_cpu_per_s"] = bench.measure_idle_cpu()
         bench.bare = BareWhisperX(bench.model_dir, bench.threads, "en", bench.env)
-        _, warm_wav = bare_ffmpeg(warm, media_dir / "bare-warmup")
+        _, _, warm_wav = bare_ffmpeg(warm, media_dir / "bare-warmup")
         bench.bare.time(warm_wav)
         for duration, resolution, codec in args.cases:
             result["cases"].append(run_case(bench, media_dir, duration, resolution, codec,
