@@ -1,4 +1,7 @@
-"""A worker-local copy of a recording's chunks while it is being recorded.
+"""Worker-local copies that save fetching from object storage what this machine just had.
+
+The recording's chunks while it is being recorded (for the early transcription passes), and
+the review MP4 the transcode stage wrote (for the poster stage, when it runs on this machine).
 
 Each early transcription pass needs the recording so far. Fetching every chunk again from
 object storage made each pass slower than the one before (270 requests for the third pass of a
@@ -19,6 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 MAX_AGE_S = 24 * 3600  # an answer abandoned mid-recording leaves its spool this long at most
+# A kept copy is read within moments when the next stage runs here; when it runs on another
+# machine, the copy must not fill this one's disk.
+KEPT_MAX_AGE_S = 15 * 60
+KEPT_SUFFIX = ".kept"
 
 
 def spool_dir() -> Path:
@@ -68,10 +75,42 @@ def drop(answer_public_id: str) -> None:
     base = spool_dir()
     for name in (f"{answer_public_id}.rec", f"{answer_public_id}.lock"):
         (base / name).unlink(missing_ok=True)
-    cutoff = time.time() - MAX_AGE_S
+    _sweep(base)
+
+
+def _sweep(base: Path) -> None:
+    now = time.time()
     for old in base.iterdir():
+        limit = KEPT_MAX_AGE_S if old.name.endswith(KEPT_SUFFIX) else MAX_AGE_S
         try:
-            if old.stat().st_mtime < cutoff:
+            if old.stat().st_mtime < now - limit:
                 old.unlink()
         except FileNotFoundError:
             pass
+
+
+def keep(path: Path, name: str) -> None:
+    """Leave a copy of `path` for a later stage on this machine (a hard link where possible)."""
+    base = spool_dir()
+    _sweep(base)
+    target = base / (name + KEPT_SUFFIX)
+    target.unlink(missing_ok=True)
+    try:
+        os.link(path, target)
+    except OSError:  # another file system
+        import shutil
+
+        shutil.copyfile(path, target)
+
+
+def take(name: str, size: int | None, dest: Path) -> bool:
+    """Move a kept copy to `dest` if this machine has it whole (`size` bytes); else False."""
+    kept = spool_dir() / (name + KEPT_SUFFIX)
+    try:
+        if size is None or kept.stat().st_size != size:
+            kept.unlink(missing_ok=True)
+            return False
+        os.replace(kept, dest)
+        return True
+    except OSError:  # gone meanwhile, or another file system: fetch it instead
+        return False

@@ -16,13 +16,15 @@ def _thumbnail(answer) -> None:
     from app.media.thumbnail import choose_poster
     from app.services import storage
     from app.storage import answer_key
+    from jobs import spool
 
     if answer.poster_key or answer.width is None:  # done already, or an audio-only answer
         return
     store = storage()
     with tempfile.TemporaryDirectory(prefix="oneway-poster-") as tmp:
         video = Path(tmp) / "answer.mp4"
-        store.download(answer.mp4_key, video)
+        if not spool.take(f"{answer.public_id}-answer.mp4", answer.mp4_size, video):
+            store.download(answer.mp4_key, video)
         poster = choose_poster(video, Path(tmp) / "poster.jpg", answer.width, answer.height,
                                answer.duration_s)
         put = store.put_file(answer_key(answer.public_id, "poster.jpg"), poster.path, "image/jpeg")

@@ -22,6 +22,7 @@ def _transcode(answer) -> None:
     from app.media.transcode import transcode
     from app.services import storage
     from app.storage import answer_key
+    from jobs import spool
 
     if answer.mp4_key and (answer.audio_key or answer.transcript is not None):
         return
@@ -49,6 +50,8 @@ def _transcode(answer) -> None:
                 answer.audio_key = answer_key(answer.public_id, "speech.wav")
             answer.quality_audio = check_audio(out.wav_path).to_dict()
             media = media_put.result()
+        if info.has_video:  # the poster stage reads it next, on this machine if it can
+            spool.keep(out.media_path, f"{answer.public_id}-answer.mp4")
     answer.mp4_key, answer.mp4_size = media.key, media.size
     answer.duration_s = round(out.duration_s, 3)
     answer.width, answer.height = out.width, out.height

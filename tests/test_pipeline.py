@@ -235,3 +235,28 @@ def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
     assert answer.status == states.READY, answer.failure_reason
     assert "settled while recording" not in answer.transcript["method"]
     assert "python" in answer.transcript["text"].lower()
+
+
+def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, media_dir, run_jobs,
+                                                             tmp_path, monkeypatch):
+    """The transcode stage leaves its MP4 for the poster stage on the same machine; a poster
+    stage elsewhere (here: the copy is gone) fetches it from storage instead."""
+    import jobs.transcode
+    from jobs import spool
+
+    monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                            media_dir["webm"].read_bytes())
+    assert csrf_client.post(f"/i/{token}/finish", json={}).status_code == 200
+    jobs.use_app(app)
+    jobs.transcode.run(_answer(receipt["answer_id"]).id)
+    kept = list(spool.spool_dir().glob("*.kept"))
+    assert [p.name for p in kept] == [f"{receipt['answer_id']}-answer.mp4.kept"]
+    kept[0].unlink()
+    run_jobs()
+    answer = _answer(receipt["answer_id"])
+    assert answer.status == states.READY, answer.failure_reason
+    assert app.extensions["oneway_storage"].get_bytes(answer.poster_key)[:3] == b"\xff\xd8\xff"
+    assert answer.quality_video["samples"] >= 2

@@ -65,3 +65,31 @@ def test_drop_removes_the_answers_spool_and_any_left_for_a_day(spooled):
     fresh.write_bytes(b"y")
     spool.drop(answer)
     assert sorted(p.name for p in spool.spool_dir().iterdir()) == ["still-recording.rec"]
+
+
+def test_a_kept_copy_is_taken_once_and_only_whole(tmp_path, monkeypatch):
+    monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+    made = tmp_path / "answer.mp4"
+    made.write_bytes(b"m" * 5000)
+    spool.keep(made, "a1-answer.mp4")
+    made.unlink()  # the stage's own folder is removed; the kept copy stays
+    got = tmp_path / "got.mp4"
+    assert not spool.take("a1-answer.mp4", 4999, got)  # not the size stored: fetch instead
+    assert not got.exists() and not list(spool.spool_dir().iterdir())
+    made.write_bytes(b"m" * 5000)
+    spool.keep(made, "a1-answer.mp4")
+    assert spool.take("a1-answer.mp4", 5000, got) and got.read_bytes() == b"m" * 5000
+    assert not spool.take("a1-answer.mp4", 5000, tmp_path / "again.mp4")  # moved, not copied
+
+
+def test_kept_copies_go_after_minutes_and_spools_after_a_day(tmp_path, monkeypatch):
+    monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+    base = spool.spool_dir()
+    twenty_min_ago = time.time() - 20 * 60
+    for name in ("old-answer.mp4.kept", "recording.rec"):
+        (base / name).write_bytes(b"x")
+        os.utime(base / name, (twenty_min_ago, twenty_min_ago))
+    made = tmp_path / "new.mp4"
+    made.write_bytes(b"n")
+    spool.keep(made, "new-answer.mp4")
+    assert sorted(p.name for p in base.iterdir()) == ["new-answer.mp4.kept", "recording.rec"]
