@@ -87,7 +87,7 @@ class Config:
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))
     JOB_TIMEOUT_ASR = int(os.environ.get("JOB_TIMEOUT_ASR", "3600"))
     FFMPEG_TIMEOUT = int(os.environ.get("FFMPEG_TIMEOUT", "1800"))
-    X264_PRESET = os.environ.get("X264_PRESET", "ultrafast")  # only when video must be re-encoded
+    X264_PRESET = os.environ.get("X264_PRESET", "veryfast")  # only when video must be re-encoded
     # A running job renews a lease in Redis; when its worker dies the lease lapses, and the
     # reconciler (in every worker) queues the stage again.
     JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "30"))
@@ -100,6 +100,9 @@ class Config:
     # more alone than in a batch of eight (2.21 s vs 1.76 s, "base", 2 cores): 90 s gives each
     # early pass three or four windows, and bounds the work left after the last chunk.
     EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "90"))
+    # Encode the video of a recording that needs it (VP8 from Firefox) every N chunks while the
+    # candidate records, so only the last few seconds are left when it ends; 0 turns it off.
+    EARLY_VIDEO_CHUNKS = int(os.environ.get("EARLY_VIDEO_CHUNKS", "5"))
     # An early pass waits this long after its chunk arrived, in case that chunk was the last.
     EARLY_GRACE_SECONDS = float(os.environ.get("EARLY_GRACE_SECONDS", "3"))
     TESTING = False

@@ -126,15 +126,16 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def bare_ffmpeg(src: Path, out_dir: Path) -> tuple[float, float, Path]:
-    """The very ffmpeg command our transcode stage builds (app/media/transcode.py build_command),
-    run as a plain subprocess on a local file: no S3, no database, no probing. Returns (wall
-    seconds, CPU seconds, wav)."""
+def bare_ffmpeg(src: Path, out_dir: Path, preset: str) -> tuple[float, float, Path]:
+    """The very ffmpeg command our transcode stage builds to encode a recording whole
+    (app/media/transcode.py build_command, at the worker's x264 preset), run as a plain
+    subprocess on a local file: no S3, no database, no probing. Returns (wall seconds,
+    CPU seconds, wav)."""
     from app.media.probe import probe
     from app.media.transcode import build_command
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd, _media, wav, _copied = build_command(src, probe(src), out_dir)
+    cmd, _media, wav, _copied = build_command(src, probe(src), out_dir, preset)
     before = children_cpu_s()
     started = time.perf_counter()
     _run(cmd)

@@ -47,7 +47,7 @@ S3_KEYS = ("oneway-bench-access", "oneway-bench-secret-key")
 SECRET = "bench-secret-not-for-production"
 ANSWER_TIMEOUT_S = 15 * 60
 TARGETS = {"ready_60s_within_s": 20, "ratio_vs_bare_max": 1.1}
-DEFAULT_EXTRA = [(60.0, "1280x720", "vp8")]  # when --codecs is not given
+DEFAULT_EXTRA = [(60.0, "1280x720", "vp8"), (180.0, "1280x720", "vp8")]  # when --codecs is not given
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -265,7 +265,8 @@ def run_case(bench: Bench, media_dir: Path, duration: float, resolution: str, co
     case["rtf"] = round(ours / duration, 4)
     log(f"case ready {case['ready_after_last_chunk_s']} s after the last chunk; stages {stages}; "
         "now the bare tools")
-    ffmpeg_s, ffmpeg_cpu, wav = bare_ffmpeg(path, media_dir / f"bare-{path.stem}")
+    ffmpeg_s, ffmpeg_cpu, wav = bare_ffmpeg(path, media_dir / f"bare-{path.stem}",
+                                           bench.app.config["X264_PRESET"])
     bare_run = bench.bare.time(wav)
     whisperx_s = bare_run["seconds"]
     bare = ffmpeg_s + whisperx_s
@@ -348,6 +349,8 @@ def main(argv=None) -> int:
     code = 0
     try:
         bench.start()
+        result["machine"]["x264_preset"] = bench.app.config["X264_PRESET"]
+        result["machine"]["early_video_chunks"] = bench.app.config["EARLY_VIDEO_CHUNKS"]
         log("warm-up answer (excluded): loads the speech model in the worker")
         warm, ctype = make_answer(media_dir, 5, "640x480", "h264")
         row = bench.process(warm, ctype, 5, args.answer_timeout)
@@ -357,7 +360,7 @@ def main(argv=None) -> int:
         result["machine"]["worker_rss_mb_after_warmup"] = rss_mb(bench.worker.pid)
         result["machine"]["worker_idle_cpu_per_s"] = bench.measure_idle_cpu()
         bench.bare = BareWhisperX(bench.model_dir, bench.threads, "en", bench.env)
-        _, _, warm_wav = bare_ffmpeg(warm, media_dir / "bare-warmup")
+        _, _, warm_wav = bare_ffmpeg(warm, media_dir / "bare-warmup", bench.app.config["X264_PRESET"])
         bench.bare.time(warm_wav)
         for duration, resolution, codec in args.cases:
             result["cases"].append(run_case(bench, media_dir, duration, resolution, codec,

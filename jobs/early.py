@@ -44,7 +44,7 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.media.audio import extract_speech, last_pause, trim_wav
     from app.media.models import resolve_model
     from app.media.transcribe import shifted, transcribe
-    from app.models import Answer, AnswerChunk
+    from app.models import Answer
     from app.services import storage
     from app.storage import StorageError, chunk_key
     from jobs import spool
@@ -61,17 +61,13 @@ def run(answer_id: int, upto_seq: int) -> None:
         early = load_early(store, answer.public_id) or {"until_s": 0.0, "segments": []}
         if early.get("upto_seq", -1) >= upto_seq:
             return
-        chunks = db.session.execute(
-            db.select(AnswerChunk.seq, AnswerChunk.size).filter(
-                AnswerChunk.answer_id == answer.id, AnswerChunk.seq <= upto_seq
-            ).order_by(AnswerChunk.seq)
-        ).all()
-        if [c.seq for c in chunks] != list(range(upto_seq + 1)):
+        chunks = arrived_chunks(answer, upto_seq)
+        if chunks is None:
             return
         language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
         with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
             try:
-                with spool.recording_so_far(store, answer.public_id, [c.size for c in chunks],
+                with spool.recording_so_far(store, answer.public_id, chunks,
                                             lambda seq: chunk_key(answer.public_id, seq)) as prefix:
                     wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"])
             except StorageError:
@@ -91,6 +87,21 @@ def run(answer_id: int, upto_seq: int) -> None:
         store.put_bytes(early_key(answer.public_id), json.dumps(early).encode(), "application/json")
         log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
                  early["until_s"])
+
+
+def arrived_chunks(answer, upto_seq: int) -> list[int] | None:
+    """The sizes of chunks 0..upto_seq, or None while any of them is missing."""
+    from app.extensions import db
+    from app.models import AnswerChunk
+
+    rows = db.session.execute(
+        db.select(AnswerChunk.seq, AnswerChunk.size).filter(
+            AnswerChunk.answer_id == answer.id, AnswerChunk.seq <= upto_seq
+        ).order_by(AnswerChunk.seq)
+    ).all()
+    if [r.seq for r in rows] != list(range(upto_seq + 1)):
+        return None
+    return [r.size for r in rows]
 
 
 def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:

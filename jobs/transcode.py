@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from jobs import run_answer_stage
+
+log = logging.getLogger(__name__)
 
 
 def run(answer_id: int) -> None:
@@ -23,6 +26,7 @@ def _transcode(answer) -> None:
     from app.services import storage
     from app.storage import answer_key
     from jobs import spool
+    from jobs.early_video import load_state
 
     if answer.mp4_key and (answer.audio_key or answer.transcript is not None):
         return
@@ -33,8 +37,13 @@ def _transcode(answer) -> None:
         if src.stat().st_size == 0:
             raise MediaError("The uploaded recording is empty.")
         info = probe(src)
-        out = transcode(src, Path(tmp), info, timeout=current_app.config["FFMPEG_TIMEOUT"],
-                        preset=current_app.config["X264_PRESET"])
+        cfg = current_app.config
+        early = load_state(store, answer.public_id)
+        answer._early_video_keys = _keys(answer.public_id, early)  # removed once committed
+        out = _from_parts(store, answer, src, Path(tmp), info, early, cfg)
+        if out is None:
+            out = transcode(src, Path(tmp), info, timeout=cfg["FFMPEG_TIMEOUT"],
+                            preset=cfg["X264_PRESET"])
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)
@@ -55,6 +64,48 @@ def _transcode(answer) -> None:
     answer.mp4_key, answer.mp4_size = media.key, media.size
     answer.duration_s = round(out.duration_s, 3)
     answer.width, answer.height = out.width, out.height
+
+
+def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, cfg):
+    """The outputs made from the video encoded while the answer was recorded (jobs/early_video.py)
+    and the rest; None when there is none to use, or any of it cannot be had, and the whole
+    recording must be encoded."""
+    from app.media import MediaError
+    from app.media.transcode import needs_reencode, transcode_from_parts
+    from app.services import pipeline
+    from app.storage import StorageError
+    from jobs import spool
+    from jobs.early_video import part_name, usable_parts
+
+    parts = usable_parts(early, info, cfg["X264_PRESET"]) if needs_reencode(info) else []
+    if not parts:
+        return None
+    paths = []
+    try:
+        for n, part in enumerate(parts):
+            path = tmp / f"part-{n:04d}.ts"
+            if not spool.take(part_name(answer.public_id, n), part["size"], path):
+                store.download(part["key"], path)
+            if path.stat().st_size != part["size"]:
+                raise StorageError(f"video part {n} has {path.stat().st_size} bytes, "
+                                   f"not {part['size']}")
+            paths.append(path)
+        out = transcode_from_parts(src, tmp, info, paths, parts[-1]["end_s"],
+                                   timeout=cfg["FFMPEG_TIMEOUT"], preset=cfg["X264_PRESET"])
+    except (StorageError, MediaError, OSError) as exc:
+        log.warning("answer %s: the video encoded while recording cannot be used (%s); "
+                    "encoding it whole", answer.public_id, exc)
+        return None
+    pipeline.record_stage(answer, "transcode_early", early.get("seconds", 0.0))
+    return out
+
+
+def _keys(answer_public_id: str, early: dict | None) -> list[str]:
+    from jobs.early_video import state_key
+
+    if early is None:
+        return []
+    return [p["key"] for p in early.get("parts") or []] + [state_key(answer_public_id)]
 
 
 def _check_not_truncated(duration_s: float, recorded_ms: int | None) -> None:
@@ -79,6 +130,13 @@ def _check_within_limit(duration_s: float, answer) -> None:
 
 
 def _then(answer) -> None:
-    from app.services import pipeline
+    from app.services import pipeline, storage
 
     pipeline.after_transcode(answer)
+    keys = getattr(answer, "_early_video_keys", None)
+    if keys:  # the MP4 holds them now; a retry encodes the whole recording again
+        try:
+            storage().delete(*keys)
+        except Exception:  # S3 unreachable just now: they are only a few seconds' worth of bytes
+            log.warning("answer %s: could not remove its video parts", answer.public_id,
+                        exc_info=True)

@@ -260,3 +260,127 @@ def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, m
     assert answer.status == states.READY, answer.failure_reason
     assert app.extensions["oneway_storage"].get_bytes(answer.poster_key)[:3] == b"\xff\xd8\xff"
     assert answer.quality_video["samples"] >= 2
+
+
+def _record(csrf_client, token, qid, data, parts, upto, content_type="video/webm"):
+    """Start a take and send its first `upto` chunks; returns (answer id, its URL base)."""
+    answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
+                                 json={"content_type": content_type}).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    for seq, part in enumerate(parts[:upto]):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    return answer_id, base
+
+
+def _finish_recording(csrf_client, base, data, parts, since):
+    import hashlib
+
+    for seq, part in enumerate(parts[since:], since):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    resp = csrf_client.post(f"{base}/finalize", json={
+        "chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": 12000})
+    assert resp.status_code == 200
+
+
+def _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch):
+    """A Firefox-like VP8 answer with 9 of its 12 chunks sent, a video pass queued every 3."""
+    from tests.helpers import split
+
+    monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+    app.config.update(EARLY_VIDEO_CHUNKS=3)
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    data = media_dir["long"].read_bytes()
+    parts = split(data, len(data) // 12 + 1)
+    answer_id, base = _record(csrf_client, token, cand.interview.questions[0].public_id,
+                              data, parts, 9)
+    return answer_id, base, data, parts
+
+
+def test_vp8_video_is_encoded_while_the_candidate_records(csrf_client, app, media_dir, run_jobs,
+                                                          tmp_path, monkeypatch):
+    """Firefox's VP8 must be encoded again: passes during the recording encode what has
+    arrived, so only the end is left at the finish; the result is the whole encode's frames."""
+    from app.media.probe import probe
+    from app.media.transcode import transcode
+    from jobs.early_video import load_state
+    from tests.test_transcode import _packets
+
+    answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
+                                                            tmp_path, monkeypatch)
+    run_jobs()  # the passes queued by chunks 2, 5 and 8 run while the recording goes on
+    store = app.extensions["oneway_storage"]
+    state = load_state(store, answer_id)
+    assert state and state["source"]["codec"] == "vp8" and state["until_s"] >= 4.0, state
+    assert [p["start_s"] for p in state["parts"]] == [0.0] + [p["end_s"] for p in state["parts"][:-1]]
+    _finish_recording(csrf_client, base, data, parts, 9)
+    run_jobs()
+    answer = _answer(answer_id)
+    assert answer.status == states.READY, answer.failure_reason
+    assert answer.stage_seconds["transcode_early"] > 0
+    # The parts were only a means: gone from storage once the MP4 holds them.
+    assert load_state(store, answer_id) is None
+    assert not any(store.exists(p["key"]) for p in state["parts"])
+    mp4 = tmp_path / "answer.mp4"
+    mp4.write_bytes(store.get_bytes(answer.mp4_key))
+    whole = transcode(media_dir["long"], tmp_path, probe(media_dir["long"]),
+                      preset=app.config["X264_PRESET"])
+    assert [t for t, _ in _packets(mp4, "video")] == [t for t, _ in _packets(whole.media_path, "video")]
+    assert "python" in answer.transcript["text"].lower()
+
+
+def test_a_lost_video_part_means_the_whole_video_is_encoded_at_the_end(
+        csrf_client, app, media_dir, run_jobs, tmp_path, monkeypatch):
+    from jobs.early_video import load_state
+
+    answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
+                                                            tmp_path, monkeypatch)
+    run_jobs()
+    store = app.extensions["oneway_storage"]
+    state = load_state(store, answer_id)
+    assert state and state["parts"]
+    store.delete(state["parts"][0]["key"])  # lost from storage, and the final stage runs
+    for kept in (tmp_path / "spool").glob("*.kept"):  # on another machine
+        kept.unlink()
+    _finish_recording(csrf_client, base, data, parts, 9)
+    run_jobs()
+    answer = _answer(answer_id)
+    assert answer.status == states.READY, answer.failure_reason
+    assert "transcode_early" not in answer.stage_seconds
+    assert answer.duration_s > 10 and answer.width == 320
+    assert load_state(store, answer_id) is None
+
+
+def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir, run_jobs, tmp_path,
+                                                    monkeypatch):
+    """Chromium's H.264 is kept as it is. A recorder that does not say which codec it used gets
+    one look at the recording, which says so, and no further work."""
+    import subprocess
+
+    from jobs.early_video import load_state
+    from tests.helpers import split
+
+    monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+    app.config.update(EARLY_VIDEO_CHUNKS=3)
+    src = tmp_path / "h264.webm"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(media_dir["long"]), "-c:v", "libx264",
+                    "-preset", "ultrafast", "-c:a", "copy", "-f", "matroska", str(src)],
+                   check=True, capture_output=True, timeout=120)
+    cand, token = make_candidate(make_interview(questions=2))
+    csrf_client.refresh(f"/i/{token}")
+    data = src.read_bytes()
+    parts = split(data, len(data) // 12 + 1)
+    first, second = (q.public_id for q in cand.interview.questions)
+    declared, _ = _record(csrf_client, token, first, data, parts, 9, "video/webm;codecs=h264,opus")
+    run_jobs()
+    store = app.extensions["oneway_storage"]
+    assert load_state(store, declared) is None  # never even queued
+    undeclared, base = _record(csrf_client, token, second, data, parts, 9, "video/webm")
+    run_jobs()
+    state = load_state(store, undeclared)
+    assert state["skip"] and not state["parts"] and state["upto_seq"] == -1
+    _finish_recording(csrf_client, base, data, parts, 9)
+    run_jobs()
+    answer = _answer(undeclared)
+    assert answer.status == states.READY, answer.failure_reason
+    assert "transcode_early" not in answer.stage_seconds

@@ -18,6 +18,9 @@ class ProbeResult:
     audio_codec: str | None
     width: int | None
     height: int | None
+    # The earliest timestamp in the file (ffmpeg's start_time), which ffmpeg's outputs begin at:
+    # a WebM from a browser can start a few ms before or after zero.
+    start_s: float = 0.0
 
     @property
     def has_video(self) -> bool:
@@ -44,6 +47,7 @@ def probe(path: Path, timeout: float = 60) -> ProbeResult:
         raise MediaError("The file holds no audio or video.")
     fmt = info.get("format", {})
     duration = fmt.get("duration")
+    start = fmt.get("start_time")
     return ProbeResult(
         format_name=fmt.get("format_name", ""),
         duration_s=float(duration) if duration not in (None, "N/A") else None,
@@ -51,6 +55,7 @@ def probe(path: Path, timeout: float = 60) -> ProbeResult:
         audio_codec=audio.get("codec_name") if audio else None,
         width=int(video["width"]) if video and video.get("width") else None,
         height=int(video["height"]) if video and video.get("height") else None,
+        start_s=float(start) if start not in (None, "N/A") else 0.0,
     )
 
 
@@ -72,6 +77,7 @@ def describe(path: Path) -> ProbeResult:
                 audio_codec=audio.codec_context.name if audio else None,
                 width=video.codec_context.width or None if video else None,
                 height=video.codec_context.height or None if video else None,
+                start_s=c.start_time / av.time_base if c.start_time is not None else 0.0,
             )
     except av.error.FFmpegError:
         raise MediaError("The file is not a readable audio or video recording.") from None

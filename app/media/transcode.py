@@ -1,4 +1,10 @@
-"""Turn a browser recording into a seekable MP4 (H.264/AAC, +faststart, at most 720p) and a 16 kHz WAV."""
+"""Turn a browser recording into a seekable MP4 (H.264/AAC, +faststart, at most 720p) and a 16 kHz WAV.
+
+A recording whose video must be re-encoded (VP8/VP9 from Firefox, or more than 720p) can also be
+done in parts while it is still being recorded (`encode_part`), and joined at the end with the
+rest (`transcode_from_parts`), so that the wait after the last chunk does not grow with the
+answer's length. Both ways give the same frames at the same times.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,21 @@ from app.media.ffmpeg_run import run
 from app.media.probe import ProbeResult, describe, probe
 
 MAX_HEIGHT = 720
-# Re-encoding (VP8/VP9 from Firefox) is the slow path: ultrafast keeps a 60 s 720p answer to a
-# few seconds on two cores, and the bitrate cap keeps its files near a browser's own bitrate.
-PRESET = "ultrafast"
+# Re-encoding (VP8/VP9 from Firefox) is the slow path: veryfast takes 21 s for a 60 s 720p answer
+# on two cores (ultrafast 10 s, at a visibly worse picture for the same bitrate cap), which is why
+# it is mostly done while the candidate records. The cap keeps files near a browser's bitrate.
+PRESET = "veryfast"
 MAXRATE, BUFSIZE = "2500k", "5000k"
+# Parts encoded while recording are MPEG-TS, which keeps every frame's own timestamp, so parts
+# joined byte for byte are one stream on the recording's timeline. They are written this many
+# seconds late, so that no timestamp is negative (B-frames are decoded before the first frame
+# is shown), and moved back when joined.
+PART_TS_OFFSET = 10.0
 # ffmpeg's default AAC coder ("twoloop") spends most of a copied answer's transcode (3.6 s of
 # 4.0 s for 180 s of speech); "fast" takes 40% less and is plenty for speech at 128 kb/s.
 AAC_CODER = "fast"
+AAC_ARGS = {"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}
+WAV_ARGS = {"ac": 1, "ar": 16000, "c:a": "pcm_s16le"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +49,24 @@ def _target_height(src: ProbeResult) -> int | None:
     if src.height is None or src.height <= MAX_HEIGHT:
         return None
     return MAX_HEIGHT
+
+
+def needs_reencode(info: ProbeResult) -> bool:
+    """Whether the video must be encoded again (anything but H.264 of at most 720p)."""
+    return info.has_video and not (info.video_codec == "h264" and _target_height(info) is None)
+
+
+def _x264_args(preset: str) -> dict[str, str | int]:
+    # A keyframe every second (counted from each part's first frame): quick seeking, and a cheap
+    # keyframe-only scan for the poster. Variable frame rate: a browser's frames keep their
+    # times, none is duplicated or dropped to fit a fixed rate.
+    return {"c:v": "libx264", "preset": preset, "crf": 23, "maxrate": MAXRATE,
+            "bufsize": BUFSIZE, "pix_fmt": "yuv420p", "fps_mode": "vfr",
+            "force_key_frames": "expr:gte(t,n_forced*1)"}
+
+
+def _flat(args: dict) -> list[str]:
+    return [x for k, v in args.items() for x in (f"-{k}", str(v))]
 
 
 def build_command(src: Path, info: ProbeResult, out_dir: Path,
@@ -56,23 +88,19 @@ def build_command(src: Path, info: ProbeResult, out_dir: Path,
             if target:
                 video = video.filter("scale", -2, target)
             streams.append(video)
-            # A keyframe every second: quick seeking, and a cheap keyframe-only scan for the poster.
-            vargs = {"c:v": "libx264", "preset": preset, "crf": 23, "maxrate": MAXRATE,
-                     "bufsize": BUFSIZE, "pix_fmt": "yuv420p",
-                     "force_key_frames": "expr:gte(t,n_forced*1)"}
+            vargs = _x264_args(preset)
         aargs = {}
         if info.has_audio:
             streams.append(inp.audio)
-            aargs = {"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}
+            aargs = AAC_ARGS
         outputs.append(ffmpeg.output(*streams, str(media), movflags="+faststart", **vargs, **aargs))
     else:
         media = out_dir / "answer.m4a"
-        outputs.append(ffmpeg.output(inp.audio, str(media), movflags="+faststart",
-                                     **{"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}))
+        outputs.append(ffmpeg.output(inp.audio, str(media), movflags="+faststart", **AAC_ARGS))
     wav = None
     if info.has_audio:
         wav = out_dir / "answer.wav"
-        outputs.append(ffmpeg.output(inp.audio, str(wav), ac=1, ar=16000, **{"c:a": "pcm_s16le"}))
+        outputs.append(ffmpeg.output(inp.audio, str(wav), **WAV_ARGS))
     cmd = ffmpeg.merge_outputs(*outputs).global_args("-hide_banner", "-nostdin", "-y").compile()
     return cmd, media, wav, copied
 
@@ -83,6 +111,10 @@ def transcode(src: Path, out_dir: Path, info: ProbeResult | None = None,
     info = info or probe(src)
     cmd, media, wav, copied = build_command(src, info, out_dir, preset)
     run(cmd, timeout, "Converting the recording")
+    return _result(media, wav, info, copied)
+
+
+def _result(media: Path, wav: Path | None, info: ProbeResult, copied: bool) -> TranscodeResult:
     out = describe(media)  # our own file: read in-process, no second ffprobe
     return TranscodeResult(
         media_path=media,
@@ -93,3 +125,86 @@ def transcode(src: Path, out_dir: Path, info: ProbeResult | None = None,
         height=out.height,
         video_copied=copied,
     )
+
+
+def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: float | None,
+                preset: str = PRESET, timeout: float = 1800) -> int:
+    """Encode the video frames of `src` shown from `start_s` up to `end_s` (to the end when
+    None), on the timeline the whole transcode gives them, into an MPEG-TS part; returns how
+    many frames it holds. `src` may be a recording still being uploaded: ffmpeg reads what is
+    there, so `end_s` must leave out its last, perhaps incomplete, frames.
+
+    ffmpeg seeks to a keyframe before `start_s` and the trim filter keeps exactly the frames in
+    the span, so parts that meet share no frame and miss none. `-itsoffset` moves the frames as
+    the whole transcode does (by the file's start time) before the encoder sees them, so both
+    round each frame to the same time."""
+    seek = ["-ss", f"{start_s - 1.0:.3f}"] if start_s > 1.0 else []
+    span = f"trim=start={start_s:.3f}" + (f":end={end_s:.3f}" if end_s is not None else "")
+    target = _target_height(info)
+    vf = span + (f",scale=-2:{target}" if target else "")
+    run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-copyts", "-noaccurate_seek",
+         *seek, "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src), "-map", "0:v:0", "-vf", vf,
+         *_flat(_x264_args(preset)), "-an", "-output_ts_offset", f"{PART_TS_OFFSET:g}",
+         "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(dst)],
+        timeout, "Converting the video")
+    return count_frames(dst)
+
+
+def count_frames(part: Path) -> int:
+    """How many video frames an MPEG-TS part holds (0 when it holds none, or no file)."""
+    import av
+
+    if not part.exists() or part.stat().st_size == 0:
+        return 0
+    try:
+        with av.open(str(part)) as c:
+            if not c.streams.video:
+                return 0
+            return sum(1 for p in c.demux(c.streams.video[0]) if p.size)
+    except av.error.FFmpegError:
+        return 0
+
+
+def last_frame_time(src: Path, info: ProbeResult, after_s: float = 0.0) -> float | None:
+    """The time (on the transcode's timeline) of the last video frame read whole from `src`, a
+    recording perhaps still growing, looking from `after_s` on; None if there is none."""
+    import av
+
+    last = None
+    try:
+        with av.open(str(src)) as c:
+            if not c.streams.video:
+                return None
+            v = c.streams.video[0]
+            if after_s > 1.0 and v.time_base:
+                c.seek(int((after_s + info.start_s - 1.0) / v.time_base), stream=v, backward=True)
+            for packet in c.demux(v):
+                if packet.pts is not None and packet.size:
+                    t = float(packet.pts * v.time_base)
+                    last = t if last is None else max(last, t)
+    except av.error.FFmpegError:
+        pass  # the cut-off end of a growing file: what was read before it stands
+    return None if last is None else last - info.start_s
+
+
+def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: list[Path],
+                         parts_end_s: float, timeout: float = 1800,
+                         preset: str = PRESET) -> TranscodeResult:
+    """The whole transcode's outputs for a recording whose video up to `parts_end_s` was
+    already encoded into `parts` (see encode_part): encode the rest, then join the video parts
+    (copied) with the audio (encoded whole: AAC in pieces would click at each join)."""
+    tail = out_dir / "tail.ts"
+    if encode_part(src, tail, info, parts_end_s, None, preset, timeout):
+        parts = [*parts, tail]
+    media = out_dir / "answer.mp4"
+    wav = out_dir / "answer.wav" if info.has_audio else None
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-copyts",
+           "-itsoffset", f"{-PART_TS_OFFSET:g}", "-i", "concat:" + "|".join(map(str, parts)),
+           "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src), "-map", "0:v:0", "-c:v", "copy"]
+    if info.has_audio:
+        cmd += ["-map", "1:a", *_flat(AAC_ARGS)]
+    cmd += ["-movflags", "+faststart", str(media)]
+    if wav is not None:
+        cmd += ["-map", "1:a", *_flat(WAV_ARGS), str(wav)]
+    run(cmd, timeout, "Converting the recording")
+    return _result(media, wav, info, copied=False)

@@ -25,22 +25,40 @@ def enqueue_stage(stage: str, answer_id: int, again: bool = False) -> None:
     from app.queue import requeue
 
     path, queue = STAGE_JOBS[stage]
-    # Final transcriptions go ahead of early ones, which only save time later.
+    # A finished answer's stages go ahead of the passes over recordings still going on
+    # (jobs/early.py, jobs/early_video.py), which only save time later.
     (requeue if again else enqueue)(path, answer_id, queue=queue, job_id=f"{stage}-{answer_id}",
-                                    at_front=stage == "transcribe")
+                                    at_front=True)
 
 
 def start_early(answer: Answer) -> None:
-    """Transcribe what has arrived of an answer still being recorded (see jobs/early.py).
-    Only an optimisation: a failure to enqueue it must never fail the chunk's upload."""
+    """Transcribe what has arrived of an answer still being recorded (see jobs/early.py)."""
+    _start_pass("jobs.early.run", ASR_QUEUE, "early", answer, "transcription")
+
+
+def start_early_video(answer: Answer) -> None:
+    """Encode what has arrived of a recording whose video must be re-encoded (see
+    jobs/early_video.py)."""
+    _start_pass("jobs.early_video.run", MEDIA_QUEUE, "early-video", answer, "video encoding")
+
+
+def _start_pass(path: str, queue: str, prefix: str, answer: Answer, what: str) -> None:
+    """Queue a pass over the chunks so far. Only an optimisation: a failure to enqueue it must
+    never fail the chunk's upload."""
     from redis.exceptions import RedisError
 
     seq = answer.chunk_count - 1
     try:
-        enqueue("jobs.early.run", answer.id, seq, queue=ASR_QUEUE,
-                job_id=f"early-{answer.id}-{seq}", retries=0)
+        enqueue(path, answer.id, seq, queue=queue, job_id=f"{prefix}-{answer.id}-{seq}", retries=0)
     except RedisError:
-        log.warning("could not queue early transcription of answer %s", answer.public_id)
+        log.warning("could not queue early %s of answer %s", what, answer.public_id)
+
+
+def may_need_reencode(content_type: str) -> bool:
+    """Whether the browser's recording may hold video other than H.264 (which is kept as it
+    is): it says WebM without naming H.264 (Firefox: VP8). Safari's MP4 is H.264."""
+    kind = (content_type or "").lower()
+    return kind.startswith("video/webm") and "h264" not in kind and "avc1" not in kind
 
 
 def move(answer: Answer, new: str, reason: str | None = None) -> None:

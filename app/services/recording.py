@@ -205,6 +205,9 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     # With an alignment model the final pass aligns the whole answer, so early work is not used.
     if every and answer.chunk_count % every == 0 and not current_app.config["WHISPER_ALIGN_MODEL"]:
         pipeline.start_early(answer)
+    every = current_app.config["EARLY_VIDEO_CHUNKS"]
+    if every and answer.chunk_count % every == 0 and pipeline.may_need_reencode(answer.content_type):
+        pipeline.start_early_video(answer)
     return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
 
 

@@ -1,0 +1,178 @@
+"""Job: encode the video of an answer while the candidate is still recording it, when the
+browser's video must be re-encoded (VP8/VP9 from Firefox, or more than 720p).
+
+Re-encoding is the slowest part of processing (21 s for a 60 s 720p answer on two cores, at
+libx264 veryfast), and it can be done as the recording arrives: each pass encodes from where
+the last one stopped to a whole second just before the last frame that has arrived, into an
+MPEG-TS part in object storage, and records it in `answers/<id>/early-video.json`:
+
+    {"version": 1, "source": {"codec", "width", "height", "start_s"}, "preset": "veryfast",
+     "parts": [{"key", "start_s", "end_s", "frames", "size"}], "until_s": 25.0,
+     "upto_seq": 29, "seconds": 8.2, "skip": null}
+
+The final transcode encodes only what is after `until_s` and joins the parts (copied) with the
+audio, which gives the same frames at the same times as encoding it whole (jobs/transcode.py);
+it does the whole thing instead if anything here is missing or does not match the finished
+recording. A recording whose video is already H.264 of at most 720p needs no pass: its first
+pass finds that out and says so in `skip`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+import time
+from pathlib import Path
+
+from jobs import app_context
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+MARGIN_S = 1.0  # leave the last second of what has arrived: its last frame may be cut off
+MIN_PART_S = 2.0  # less than this is left for the next pass (or the final one)
+
+
+def state_key(answer_public_id: str) -> str:
+    from app.storage import answer_key
+
+    return answer_key(answer_public_id, "early-video.json")
+
+
+def part_key(answer_public_id: str, n: int) -> str:
+    from app.storage import answer_key
+
+    return answer_key(answer_public_id, f"video-part-{n:04d}.ts")
+
+
+def part_name(answer_public_id: str, n: int) -> str:
+    """The part's name in this machine's spool, where the final transcode looks first."""
+    return f"{answer_public_id}-video-part-{n:04d}.ts"
+
+
+def load_state(store, answer_public_id: str) -> dict | None:
+    from app.storage import StorageError
+
+    try:
+        state = json.loads(store.get_bytes(state_key(answer_public_id)))
+    except (StorageError, ValueError):
+        return None
+    return state if isinstance(state, dict) and state.get("version") == VERSION else None
+
+
+def usable_parts(state: dict | None, info, preset: str) -> list[dict]:
+    """The parts that the final transcode may join: from the same recording (codec, size and
+    start time as the finished file has them), the same settings, and meeting end to start
+    from zero. Empty when there are none or anything does not match."""
+    if not state or state.get("skip") or state.get("preset") != preset:
+        return []
+    src = state.get("source") or {}
+    if (src.get("codec"), src.get("width"), src.get("height")) != (
+            info.video_codec, info.width, info.height) \
+            or abs(float(src.get("start_s", math.inf)) - info.start_s) > 1e-6:
+        return []
+    parts, at = state.get("parts") or [], 0.0
+    for p in parts:
+        if abs(p["start_s"] - at) > 1e-6 or p["end_s"] <= p["start_s"] or p["frames"] <= 0:
+            return []
+        at = p["end_s"]
+    return parts if abs(at - float(state.get("until_s", -1))) <= 1e-6 else []
+
+
+def run(answer_id: int, upto_seq: int) -> None:
+    from flask import current_app
+
+    from app import states
+    from app.extensions import db
+    from app.media import MediaError
+    from app.models import Answer
+    from app.queue import redis_conn
+    from app.services import storage
+
+    with app_context():
+        answer = db.session.get(Answer, answer_id)
+        if answer is None or answer.status != states.RECORDING:
+            return  # finished already: the final transcode takes over
+        # One pass at a time per answer, whichever worker runs it: two at once would encode
+        # the same span twice. A pass that finds one running leaves the span to the next.
+        lock = redis_conn().lock(f"oneway:early-video:{answer_id}", timeout=600, blocking=False)
+        if not lock.acquire():
+            return
+        try:
+            _pass(answer, upto_seq, storage(), current_app.config)
+        except MediaError as exc:  # only an optimisation: the final transcode does it all
+            log.warning("early video pass for answer %s gave up: %s", answer.public_id, exc)
+        finally:
+            try:
+                lock.release()
+            except Exception:  # expired meanwhile: nothing to release
+                pass
+            db.session.rollback()
+
+
+def _pass(answer, upto_seq: int, store, cfg) -> None:
+    from app import states
+    from app.extensions import db
+    from app.media.probe import ProbeResult, probe
+    from app.media.transcode import encode_part, last_frame_time, needs_reencode
+    from app.storage import StorageError, chunk_key
+    from jobs import spool
+    from jobs.early import arrived_chunks
+
+    began = time.perf_counter()
+    preset = cfg["X264_PRESET"]
+    state = load_state(store, answer.public_id) or {
+        "version": VERSION, "source": None, "preset": preset, "parts": [], "until_s": 0.0,
+        "upto_seq": -1, "seconds": 0.0, "skip": None}
+    if state.get("skip") or state["upto_seq"] >= upto_seq or state.get("preset") != preset:
+        return
+    chunks = arrived_chunks(answer, upto_seq)
+    if chunks is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="oneway-early-video-") as tmp:
+        part = Path(tmp) / "part.ts"
+        try:
+            with spool.recording_so_far(store, answer.public_id, chunks,
+                                        lambda seq: chunk_key(answer.public_id, seq)) as prefix:
+                if state["source"] is None:  # the first pass looks at what the browser sends
+                    info = probe(prefix)
+                    if not needs_reencode(info):
+                        state["skip"] = "the browser's video is kept as it is"
+                        _save(store, answer.public_id, state)
+                        return
+                    state["source"] = {"codec": info.video_codec, "width": info.width,
+                                       "height": info.height, "start_s": info.start_s}
+                src = state["source"]
+                info = ProbeResult(format_name="", duration_s=None, video_codec=src["codec"],
+                                   audio_codec=None, width=src["width"], height=src["height"],
+                                   start_s=src["start_s"])
+                until = float(state["until_s"])
+                last = last_frame_time(prefix, info, until)
+                end = math.floor(last - MARGIN_S) if last is not None else until
+                if end - until < MIN_PART_S:
+                    return
+                frames = encode_part(prefix, part, info, until, float(end), preset,
+                                     timeout=cfg["FFMPEG_TIMEOUT"])
+        except StorageError:
+            return  # the chunks were joined and removed meanwhile
+        if not frames:
+            return  # no picture in that span yet (a stalled camera): the next pass retries it
+        db.session.expire_all()
+        if db.session.get(type(answer), answer.id).status != states.RECORDING:
+            return  # the final transcode may have read the state already: keep out of its way
+        n = len(state["parts"])
+        put = store.put_file(part_key(answer.public_id, n), part, "video/mp2t")
+        spool.keep(part, part_name(answer.public_id, n))
+        state["parts"].append({"key": put.key, "start_s": until, "end_s": float(end),
+                               "frames": frames, "size": put.size})
+        state["until_s"] = float(end)
+        state["upto_seq"] = upto_seq
+        state["seconds"] = round(state["seconds"] + time.perf_counter() - began, 3)
+        _save(store, answer.public_id, state)
+    log.info("early video of answer %s encoded up to %.0fs", answer.public_id, end)
+
+
+def _save(store, answer_public_id: str, state: dict) -> None:
+    store.put_bytes(state_key(answer_public_id), json.dumps(state).encode(), "application/json")

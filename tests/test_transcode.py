@@ -1,0 +1,135 @@
+"""Video encoded in parts while the answer is recorded gives what encoding it whole gives."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import wave
+from pathlib import Path
+
+import av
+import pytest
+
+from app.media.probe import ProbeResult, probe
+from app.media.transcode import (
+    count_frames,
+    encode_part,
+    last_frame_time,
+    needs_reencode,
+    transcode,
+    transcode_from_parts,
+)
+
+PRESET = "veryfast"
+
+
+def _recording(out: Path, seconds: float = 8, size: str = "320x240", video_delay: float = 0.0) -> Path:
+    """A live WebM as Firefox's recorder writes it: VP8 and Opus, no index, no duration."""
+    delay = ["-itsoffset", f"{video_delay}"] if video_delay else []
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", *delay, "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=15",
+         "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000", "-t", f"{seconds}",
+         "-map", "0:v", "-map", "1:a", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "300k",
+         "-g", "30", "-c:a", "libopus", "-b:a", "48k", "-f", "matroska", "-live", "1", str(out)],
+        check=True, capture_output=True, timeout=120)
+    return out
+
+
+def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int = 2):
+    """What the early passes do: encode from the last cut to a whole second before the last
+    frame of each growing prefix of the recording (split into `chunks` uploads)."""
+    data = src.read_bytes()
+    size = math.ceil(len(data) / chunks)
+    prefix, parts, until, info = work / "prefix.webm", [], 0.0, None
+    for k in range(every, chunks, every):
+        prefix.write_bytes(data[:k * size])
+        info = info or probe(prefix)
+        last = last_frame_time(prefix, info, until)
+        end = math.floor(last - 1.0) if last is not None else until
+        if end - until < 1:
+            continue
+        part = work / f"part-{len(parts)}.ts"
+        assert encode_part(prefix, part, info, until, float(end), PRESET) > 0
+        parts.append(part)
+        until = float(end)
+    return parts, until
+
+
+def _packets(path: Path, kind: str) -> list[tuple[float, bool]]:
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0] if kind == "video" else c.streams.audio[0]
+        return sorted((round(float(p.pts * stream.time_base), 4), p.is_keyframe)
+                      for p in c.demux(stream) if p.size)
+
+
+def _wav_frames(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as w:
+        return w.readframes(w.getnframes())
+
+
+@pytest.mark.parametrize("video_delay", [0.0, 0.4])
+def test_parts_joined_with_the_rest_give_the_frames_and_sound_of_one_whole_encode(
+        tmp_path, video_delay):
+    src = _recording(tmp_path / "answer.webm", video_delay=video_delay)
+    work = tmp_path / "parts"
+    work.mkdir()
+    parts, until = _encode_while_recording(src, work)
+    assert len(parts) >= 2 and until >= 3.0
+    info = probe(src)
+    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET)
+    whole_dir = tmp_path / "whole"
+    whole_dir.mkdir()
+    whole = transcode(src, whole_dir, info, preset=PRESET)
+
+    frames, whole_frames = _packets(joined.media_path, "video"), _packets(whole.media_path, "video")
+    # Every frame, once, at the time the whole encode shows it: nothing lost or doubled at a join.
+    assert [t for t, _ in frames] == [t for t, _ in whole_frames]
+    assert len(frames) == round((8 - video_delay) * 15)  # 15 frames a second to the end
+    # A keyframe every second, as the poster scan and seeking expect, joins included.
+    keys = [t for t, k in frames if k]
+    assert keys[0] == frames[0][0] and all(b - a <= 1.01 for a, b in zip(keys, keys[1:], strict=False))
+    assert _packets(joined.media_path, "audio") == _packets(whole.media_path, "audio")
+    assert _wav_frames(joined.wav_path) == _wav_frames(whole.wav_path)
+    assert (joined.duration_s, joined.width, joined.height) == (whole.duration_s, 320, 240)
+    if video_delay:  # the picture still starts after the sound, as recorded
+        assert frames[0][0] == pytest.approx(whole_frames[0][0]) and frames[0][0] >= 0.39
+
+
+def test_parts_of_a_recording_above_720p_are_scaled_as_the_whole_is(tmp_path):
+    src = _recording(tmp_path / "answer.webm", seconds=5, size="1280x960")
+    work = tmp_path / "parts"
+    work.mkdir()
+    parts, until = _encode_while_recording(src, work, chunks=5, every=2)
+    assert parts
+    out = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET)
+    assert (out.width, out.height) == (960, 720)
+    assert len(_packets(out.media_path, "video")) == 75
+
+
+def test_the_last_frame_of_a_cut_off_recording_is_found_and_spans_are_exact(tmp_path):
+    src = _recording(tmp_path / "answer.webm")
+    info = probe(src)
+    whole_last = last_frame_time(src, info)
+    assert whole_last == pytest.approx(8 - 1 / 15, abs=0.02)  # Opus starts 7 ms early
+    cut = tmp_path / "cut.webm"
+    data = src.read_bytes()
+    cut.write_bytes(data[: len(data) * 5 // 8 + 17])  # ends in the middle of a frame
+    last = last_frame_time(cut, info)
+    assert last is not None and 3.0 < last < whole_last
+    assert last_frame_time(cut, info, after_s=2.0) == last  # looking from a later point
+    # The frames from 1 s up to 3 s, exactly: 30 at 15 frames a second.
+    part = tmp_path / "part.ts"
+    assert encode_part(cut, part, info, 1.0, 3.0, PRESET) == 30
+    # A span with no frame in it (frames fall at 3.014 and 3.081) gives no part, not an error.
+    assert encode_part(cut, tmp_path / "none.ts", info, 3.02, 3.06, PRESET) == 0
+    assert count_frames(tmp_path / "missing.ts") == 0
+
+
+def test_only_what_is_not_h264_of_at_most_720p_is_encoded_again():
+    def info(codec, height):
+        return ProbeResult("matroska,webm", 1.0, codec, "opus", height * 4 // 3, height)
+
+    assert not needs_reencode(info("h264", 720))
+    assert needs_reencode(info("h264", 1080))
+    assert needs_reencode(info("vp8", 480))
+    assert not needs_reencode(ProbeResult("ogg", 1.0, None, "opus", None, None))
