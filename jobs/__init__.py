@@ -68,6 +68,25 @@ def lease(seconds: int):
         conn.delete(key)
 
 
+@contextmanager
+def one_pass_at_a_time(kind: str, answer_id: int, seconds: int = 600):
+    """Yield whether this is the only `kind` pass over the answer's recording running now, on
+    any worker; two at once would do the same span twice. A pass that is not leaves its span
+    to the next one."""
+    from app.queue import redis_conn
+
+    lock = redis_conn().lock(f"oneway:{kind}:{answer_id}", timeout=seconds, blocking=False)
+    mine = lock.acquire()
+    try:
+        yield mine
+    finally:
+        if mine:
+            try:
+                lock.release()
+            except Exception:  # it expired meanwhile: nothing to release
+                pass
+
+
 def _last_attempt() -> bool:
     job = get_current_job()
     return job is None or not getattr(job, "retries_left", None)

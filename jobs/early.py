@@ -41,14 +41,9 @@ def run(answer_id: int, upto_seq: int) -> None:
 
     from app import states
     from app.extensions import db
-    from app.media.audio import extract_speech, last_pause, trim_wav
-    from app.media.models import resolve_model
-    from app.media.transcribe import shifted, transcribe
     from app.models import Answer
     from app.services import storage
-    from app.storage import StorageError, chunk_key
-    from jobs import spool
-    from jobs.transcribe import asr_settings
+    from jobs import one_pass_at_a_time
 
     with app_context():
         answer = db.session.get(Answer, answer_id)
@@ -57,36 +52,49 @@ def run(answer_id: int, upto_seq: int) -> None:
         cfg, store = current_app.config, storage()
         if not _still_recording_after_grace(answer, upto_seq, cfg["EARLY_GRACE_SECONDS"]):
             return
-        began = time.perf_counter()
-        early = load_early(store, answer.public_id) or {"until_s": 0.0, "segments": []}
-        if early.get("upto_seq", -1) >= upto_seq:
-            return
-        chunks = arrived_chunks(answer, upto_seq)
-        if chunks is None:
-            return
-        language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
-        with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
-            try:
-                with spool.recording_so_far(store, answer.public_id, chunks,
-                                            lambda seq: chunk_key(answer.public_id, seq)) as prefix:
-                    wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"])
-            except StorageError:
-                return  # the chunks were joined and removed meanwhile
-            cut = last_pause(wav)
-            part = None
-            if cut is not None and cut >= 2.0:  # too little to be worth a pass otherwise
-                head = trim_wav(wav, Path(tmp) / "head.wav", cut)
-                model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
-                part = transcribe(head, model_dir, language=language, **asr_settings(cfg))
-        early["upto_seq"] = upto_seq
-        early["seconds"] = round(early.get("seconds", 0.0) + time.perf_counter() - began, 3)
-        if part is not None:
-            early["segments"] += [asdict(s) for s in shifted(part.segments, early["until_s"])]
-            early["until_s"] = round(early["until_s"] + cut, 3)
-            early["language"] = part.language
-        store.put_bytes(early_key(answer.public_id), json.dumps(early).encode(), "application/json")
-        log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
-                 early["until_s"])
+        with one_pass_at_a_time("early", answer_id) as mine:
+            if mine:
+                _pass(answer, upto_seq, cfg, store)
+
+
+def _pass(answer, upto_seq: int, cfg, store) -> None:
+    from app.media.audio import extract_speech, last_pause, trim_wav
+    from app.media.models import resolve_model
+    from app.media.transcribe import shifted, transcribe
+    from app.storage import StorageError, chunk_key
+    from jobs import spool
+    from jobs.transcribe import asr_settings
+
+    began = time.perf_counter()
+    early = load_early(store, answer.public_id) or {"until_s": 0.0, "segments": []}
+    if early.get("upto_seq", -1) >= upto_seq:
+        return
+    chunks = arrived_chunks(answer, upto_seq)
+    if chunks is None:
+        return
+    language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
+    with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
+        try:
+            with spool.recording_so_far(store, answer.public_id, chunks,
+                                        lambda seq: chunk_key(answer.public_id, seq)) as prefix:
+                wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"])
+        except StorageError:
+            return  # the chunks were joined and removed meanwhile
+        cut = last_pause(wav)
+        part = None
+        if cut is not None and cut >= 2.0:  # too little to be worth a pass otherwise
+            head = trim_wav(wav, Path(tmp) / "head.wav", cut)
+            model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
+            part = transcribe(head, model_dir, language=language, **asr_settings(cfg))
+    early["upto_seq"] = upto_seq
+    early["seconds"] = round(early.get("seconds", 0.0) + time.perf_counter() - began, 3)
+    if part is not None:
+        early["segments"] += [asdict(s) for s in shifted(part.segments, early["until_s"])]
+        early["until_s"] = round(early["until_s"] + cut, 3)
+        early["language"] = part.language
+    store.put_bytes(early_key(answer.public_id), json.dumps(early).encode(), "application/json")
+    log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
+             early["until_s"])
 
 
 def arrived_chunks(answer, upto_seq: int) -> list[int] | None:

@@ -88,28 +88,20 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.extensions import db
     from app.media import MediaError
     from app.models import Answer
-    from app.queue import redis_conn
     from app.services import storage
+    from jobs import one_pass_at_a_time
 
     with app_context():
         answer = db.session.get(Answer, answer_id)
         if answer is None or answer.status != states.RECORDING:
             return  # finished already: the final transcode takes over
-        # One pass at a time per answer, whichever worker runs it: two at once would encode
-        # the same span twice. A pass that finds one running leaves the span to the next.
-        lock = redis_conn().lock(f"oneway:early-video:{answer_id}", timeout=600, blocking=False)
-        if not lock.acquire():
-            return
-        try:
-            _pass(answer, upto_seq, storage(), current_app.config)
-        except MediaError as exc:  # only an optimisation: the final transcode does it all
-            log.warning("early video pass for answer %s gave up: %s", answer.public_id, exc)
-        finally:
+        with one_pass_at_a_time("early-video", answer_id) as mine:
+            if not mine:
+                return
             try:
-                lock.release()
-            except Exception:  # expired meanwhile: nothing to release
-                pass
-            db.session.rollback()
+                _pass(answer, upto_seq, storage(), current_app.config)
+            except MediaError as exc:  # only an optimisation: the final transcode does it all
+                log.warning("early video pass for answer %s gave up: %s", answer.public_id, exc)
 
 
 def _pass(answer, upto_seq: int, store, cfg) -> None:

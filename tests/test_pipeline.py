@@ -384,3 +384,26 @@ def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir,
     answer = _answer(undeclared)
     assert answer.status == states.READY, answer.failure_reason
     assert "transcode_early" not in answer.stage_seconds
+
+
+def test_a_pass_over_a_recording_already_under_way_elsewhere_leaves_it_alone(
+        csrf_client, app, media_dir, tmp_path, monkeypatch):
+    """Two workers taking passes over one recording at once would encode the same span twice:
+    the second leaves it to the next pass."""
+    import jobs
+    import jobs.early_video
+    from jobs import one_pass_at_a_time
+    from jobs.early_video import load_state
+
+    answer_id, *_ = _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch)
+    jobs.use_app(app)
+    store = app.extensions["oneway_storage"]
+    row_id = _answer(answer_id).id
+    with app.app_context(), one_pass_at_a_time("early-video", row_id) as mine:
+        assert mine
+        with one_pass_at_a_time("early-video", row_id) as also_mine:
+            assert not also_mine
+        jobs.early_video.run(row_id, 8)
+        assert load_state(store, answer_id) is None
+    jobs.early_video.run(row_id, 8)
+    assert load_state(store, answer_id)["upto_seq"] == 8
