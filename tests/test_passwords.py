@@ -124,6 +124,15 @@ def test_wrong_current_passwords_pause_changes_for_that_account_only(app, login_
     assert _change(kc, NEW, "another-password").status_code == 302
 
 
+def test_a_limit_of_zero_turns_the_count_of_wrong_current_passwords_off(app, login_as):
+    app.config.update(PASSWORD_FAILURES_PER_WINDOW=0)
+    user = make_user(role="owner")
+    cc = login_as(user)
+    for _ in range(6):
+        assert _change(cc, "wrong-password", NEW).status_code == 400
+    assert _change(cc, PASSWORD, NEW).status_code == 302
+
+
 def test_an_owner_makes_a_reset_link_that_sets_the_password_once(app, login_as):
     owner = make_user(role="owner")
     rita = make_user(org=owner.organisation, role="reviewer")

@@ -10,7 +10,8 @@ Setting a password, either way, ends every session and remember-me cookie of the
 Wrong current passwords are counted per account in Redis (app.services.ratelimit): after
 PASSWORD_FAILURES_PER_WINDOW (5) of them within PASSWORD_FAILURE_WINDOW_SECONDS (900), changing it
 is refused (429) until the window ends, so a session left open on a shared computer cannot be
-used to try passwords without end. Without Redis the count is off, as the link limit is.
+used to try passwords without end. A limit of 0 turns the count off; so does Redis being down,
+as for the link limit.
 """
 
 from __future__ import annotations
@@ -42,15 +43,15 @@ def _limits() -> tuple[int, int]:
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
     """Set the user's own password once they prove the current one; every other session ends."""
     key = _FAILURES_KEY.format(user.public_id)
-    limit, window = _limits()
-    wait = ratelimit.wait_after_failures(key, limit, window)
+    limit, window = _limits()  # a limit of 0 turns the count off, as for sign-ins
+    wait = ratelimit.wait_after_failures(key, limit, window) if limit > 0 else 0
     if wait:
         raise TooManyAttempts(wait, "The current password was entered wrongly too many times, so "
                               f"changing it is paused for {ratelimit.minutes(wait)}. If you have "
                               "forgotten it, ask an owner of your team for a password reset link.",
                               field="current_password")
     if not check_password_hash(user.password_hash, current or ""):
-        if ratelimit.count_failure(key, window) == limit:
+        if limit > 0 and ratelimit.count_failure(key, window) == limit:
             log.warning("Password change paused for user %s: %d wrong current passwords within %d s",
                         user.public_id, limit, window)
         raise ServiceError("That is not your current password.", field="current_password")
