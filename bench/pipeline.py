@@ -140,11 +140,18 @@ class Bench:
 
     def close(self) -> None:
         for fn in (lambda: self.bare and self.bare.close(), lambda: self.sampler and self.sampler.stop(),
-                   lambda: stop(self.worker, *self.procs), self._drop_app):
+                   lambda: stop(self.worker, *self.procs), self._drop_app, self._keep_log):
             try:
                 fn()
             except Exception:  # cleanup goes on whatever one step hits
                 log("cleanup step failed:\n" + traceback.format_exc())
+
+    def _keep_log(self) -> None:
+        """The worker's log outlives the run's temporary folder, for a look at what it did."""
+        if self.worker_log.exists():
+            kept = Path(tempfile.gettempdir()) / "oneway-bench-worker.log"
+            shutil.copyfile(self.worker_log, kept)
+            log(f"worker log kept in {kept}")
 
     def _drop_app(self) -> None:
         if getattr(self, "ctx", None) is not None:

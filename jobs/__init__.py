@@ -69,14 +69,14 @@ def lease(seconds: int):
 
 
 @contextmanager
-def one_pass_at_a_time(kind: str, answer_id: int, seconds: int = 600):
+def one_pass_at_a_time(kind: str, answer_id: int, seconds: int = 600, wait: float = 0):
     """Yield whether this is the only `kind` pass over the answer's recording running now, on
     any worker; two at once would do the same span twice. A pass that is not leaves its span
-    to the next one."""
+    to the next one. With `wait`, wait up to that many seconds for a running pass to end."""
     from app.queue import redis_conn
 
-    lock = redis_conn().lock(f"oneway:{kind}:{answer_id}", timeout=seconds, blocking=False)
-    mine = lock.acquire()
+    lock = redis_conn().lock(f"oneway:{kind}:{answer_id}", timeout=seconds)
+    mine = lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
     try:
         yield mine
     finally:

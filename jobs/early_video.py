@@ -91,22 +91,23 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.services import storage
     from jobs import one_pass_at_a_time
 
-    with app_context():
+    with app_context(), one_pass_at_a_time("early-video", answer_id) as mine:
+        if not mine:
+            return
+        # Looked at under the lock, which the final transcode takes before it reads the parts
+        # (jobs/transcode.py): a pass that starts after it finds the answer finished, and one
+        # that started before it is waited for, so its part is used, even the one the last
+        # chunk queued while the candidate was finishing.
         answer = db.session.get(Answer, answer_id)
         if answer is None or answer.status != states.RECORDING:
             return  # finished already: the final transcode takes over
-        with one_pass_at_a_time("early-video", answer_id) as mine:
-            if not mine:
-                return
-            try:
-                _pass(answer, upto_seq, storage(), current_app.config)
-            except MediaError as exc:  # only an optimisation: the final transcode does it all
-                log.warning("early video pass for answer %s gave up: %s", answer.public_id, exc)
+        try:
+            _pass(answer, upto_seq, storage(), current_app.config)
+        except MediaError as exc:  # only an optimisation: the final transcode does it all
+            log.warning("early video pass for answer %s gave up: %s", answer.public_id, exc)
 
 
 def _pass(answer, upto_seq: int, store, cfg) -> None:
-    from app import states
-    from app.extensions import db
     from app.media.probe import ProbeResult, probe
     from app.media.transcode import encode_part, last_frame_time, needs_reencode
     from app.storage import StorageError, chunk_key
@@ -145,15 +146,14 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                 end = math.floor(last - MARGIN_S) if last is not None else until
                 if end - until < MIN_PART_S:
                     return
+                encoding, cpu = time.perf_counter(), _children_cpu_s()
                 frames = encode_part(prefix, part, info, until, float(end), preset,
                                      timeout=cfg["FFMPEG_TIMEOUT"])
+                encoding, cpu = time.perf_counter() - encoding, _children_cpu_s() - cpu
         except StorageError:
             return  # the chunks were joined and removed meanwhile
         if not frames:
             return  # no picture in that span yet (a stalled camera): the next pass retries it
-        db.session.expire_all()
-        if db.session.get(type(answer), answer.id).status != states.RECORDING:
-            return  # the final transcode may have read the state already: keep out of its way
         n = len(state["parts"])
         put = store.put_file(part_key(answer.public_id, n), part, "video/mp2t")
         spool.keep(part, part_name(answer.public_id, n))
@@ -163,7 +163,16 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
         state["upto_seq"] = upto_seq
         state["seconds"] = round(state["seconds"] + time.perf_counter() - began, 3)
         _save(store, answer.public_id, state)
-    log.info("early video of answer %s encoded up to %.0fs", answer.public_id, end)
+    log.info("early video of answer %s encoded up to %.0fs (%d frames in %.2fs, ffmpeg CPU %.2fs; "
+             "the pass %.2fs)", answer.public_id, end, frames, encoding, cpu,
+             time.perf_counter() - began)
+
+
+def _children_cpu_s() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def _save(store, answer_public_id: str, state: dict) -> None:

@@ -7,9 +7,12 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from jobs import run_answer_stage
+from jobs import one_pass_at_a_time, run_answer_stage
 
 log = logging.getLogger(__name__)
+# A pass encodes 10 s of video in about 4 s on two cores; one that holds its lock longer than
+# this is stuck or on a dead worker, and its part is not waited for.
+PASS_WAIT_S = 60
 
 
 def run(answer_id: int) -> None:
@@ -38,7 +41,10 @@ def _transcode(answer) -> None:
             raise MediaError("The uploaded recording is empty.")
         info = probe(src)
         cfg = current_app.config
-        early = load_state(store, answer.public_id)
+        # A video pass over the recording may still be running (queued by its last chunks):
+        # its part is about to be there, and waiting for it costs less than doing it again.
+        with one_pass_at_a_time("early-video", answer.id, wait=PASS_WAIT_S):
+            early = load_state(store, answer.public_id)
         answer._early_video_keys = _keys(answer.public_id, early)  # removed once committed
         out = _from_parts(store, answer, src, Path(tmp), info, early, cfg)
         if out is None:

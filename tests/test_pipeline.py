@@ -407,3 +407,49 @@ def test_a_pass_over_a_recording_already_under_way_elsewhere_leaves_it_alone(
         assert load_state(store, answer_id) is None
     jobs.early_video.run(row_id, 8)
     assert load_state(store, answer_id)["upto_seq"] == 8
+
+
+def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_part(
+        csrf_client, app, media_dir, run_jobs, tmp_path, monkeypatch):
+    """The last chunks queue a pass that is still encoding when the candidate finishes: the
+    final transcode waits for it rather than encoding that span again."""
+    import threading
+
+    import jobs
+    import jobs.early_video
+    import jobs.transcode
+    from app.storage import chunk_key
+    from jobs import one_pass_at_a_time, spool
+    from jobs.early import arrived_chunks
+    from jobs.early_video import load_state
+
+    answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
+                                                            tmp_path, monkeypatch)
+    app.config.update(EARLY_VIDEO_CHUNKS=0)  # no more passes queued: this test runs the last one
+    jobs.use_app(app)
+    store = app.extensions["oneway_storage"]
+    row_id = _answer(answer_id).id
+    for seq, part in enumerate(parts[9:], 9):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    with app.app_context(), one_pass_at_a_time("early-video", row_id) as mine:
+        assert mine  # a pass is under way (on another worker, say): it has fetched the chunks
+        with spool.recording_so_far(store, answer_id, arrived_chunks(_answer(answer_id), 11),
+                                    lambda seq: chunk_key(answer_id, seq)):
+            pass
+        _finish_recording(csrf_client, base, data, parts, len(parts))  # the candidate finishes
+        final = threading.Thread(target=jobs.transcode.run, args=(row_id,))
+        final.start()
+        final.join(1.5)
+        assert final.is_alive()  # ... and the final transcode waits for it
+        answer = _answer(answer_id)
+        assert answer.mp4_key is None
+        # The pass ends: it encodes the recording up to a second before its end.
+        jobs.early_video._pass(answer, len(parts) - 1, store, app.config)
+        state = load_state(store, answer_id)
+        assert state["upto_seq"] == len(parts) - 1 and state["until_s"] >= 9.0, state
+    final.join(60)
+    assert not final.is_alive()
+    answer = _answer(answer_id)
+    assert answer.mp4_key and answer.stage_seconds["transcode_early"] > 0
+    run_jobs()
+    assert _answer(answer_id).status == states.READY
