@@ -94,6 +94,9 @@ class Config:
     RECONCILE_SECONDS = float(os.environ.get("RECONCILE_SECONDS", "20"))
     RECONCILE_MIN_AGE_SECONDS = int(os.environ.get("RECONCILE_MIN_AGE_SECONDS", "30"))
     MAX_RECOVERIES = int(os.environ.get("MAX_RECOVERIES", "3"))
+    # Workers delete candidates' data once their deletion date has passed, this often (one worker
+    # of the fleet; app.services.retention). 0 turns it off: then run `flask purge-expired` from cron.
+    PURGE_EXPIRED_SECONDS = int(os.environ.get("PURGE_EXPIRED_SECONDS", "3600"))
     JOB_RETRIES = int(os.environ.get("JOB_RETRIES", "2"))  # for errors other than bad media
     # Transcribe what has arrived every N chunks (about N seconds) while the candidate records;
     # 0 turns it off. Whisper decodes 30 s windows in batches, and on a CPU a window costs 25%

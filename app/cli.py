@@ -1,4 +1,5 @@
-"""Flask CLI commands: the worker, demo data, accounts, password reset links and retries."""
+"""Flask CLI commands: the worker, demo data, accounts, password reset links, retries and purging
+expired candidates."""
 
 from __future__ import annotations
 
@@ -112,6 +113,27 @@ def register_cli(app: Flask) -> None:
         acted = reconcile(app.config["RECONCILE_MIN_AGE_SECONDS"], app.config["MAX_RECOVERIES"],
                           app.config["JOB_LEASE_SECONDS"])
         click.echo(f"Acted on {len(acted)} answer(s){': ' + ', '.join(acted) if acted else '.'}")
+
+    @app.cli.command("purge-expired")
+    @click.option("--dry-run", is_flag=True, help="List the candidates due, delete nothing.")
+    def purge_expired_cmd(dry_run):
+        """Delete everything about candidates whose deletion date has passed (workers do this
+        hourly); prints their public ids and counts, never names or emails."""
+        from app.models import utcnow
+        from app.services import retention
+
+        if dry_run:
+            due = retention.due_candidates(utcnow())
+            for candidate in due:
+                click.echo(f"Due: candidate {candidate.public_id} (deletion date "
+                           f"{candidate.delete_by:%Y-%m-%d %H:%M} UTC)")
+            click.echo(f"{len(due)} candidate(s) due; nothing deleted (--dry-run).")
+            return
+        purged = retention.purge_expired(utcnow())
+        for p in purged:
+            click.echo(f"Purged candidate {p.candidate}: {p.answers} answer(s), {p.objects} stored "
+                       f"object(s), {p.rows} database row(s).")
+        click.echo(f"Purged {len(purged)} candidate(s) past their deletion date.")
 
     @app.cli.command("ensure-bucket")
     def ensure_bucket():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Protocol
 from urllib.parse import urlparse
 
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 from minio.error import InvalidResponseError, S3Error
 
 PART_SIZE = 8 * 1024 * 1024
@@ -37,6 +39,7 @@ class Storage(Protocol):
     def iter_range(self, key: str, start: int, length: int) -> Iterator[bytes]: ...
     def iter_object(self, key: str) -> Iterator[bytes]: ...
     def delete(self, *keys: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> int: ...
     def exists(self, key: str) -> bool: ...
     def ensure_bucket(self) -> None: ...
     def bucket_ok(self) -> bool: ...
@@ -178,6 +181,25 @@ class S3Storage:
                 if "NoSuchKey" not in str(exc):
                     raise StorageError(f"could not delete {key!r}: {exc}") from exc
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with `prefix` (a folder: "answers/<id>/"); return
+        how many there were. Nothing there is not an error, so a second call is a no-op."""
+        check_prefix(prefix)
+        try:
+            names = [o.object_name for o in
+                     self.client.list_objects(self.bucket, prefix=prefix, recursive=True)]
+            if not names:
+                return 0
+            # One DeleteObjects request per 1,000 keys; what it could not remove comes back.
+            errors = list(self.client.remove_objects(self.bucket, (DeleteObject(n) for n in names)))
+        except (S3Error, InvalidResponseError) as exc:
+            raise StorageError(f"could not delete under {prefix!r}: {exc}") from exc
+        failed = [e for e in errors if e.code != "NoSuchKey"]
+        if failed:
+            raise StorageError(f"could not delete {len(failed)} object(s) under {prefix!r}: "
+                               f"{failed[0].name}: {failed[0].message}")
+        return len(names)
+
     def exists(self, key: str) -> bool:
         try:
             self.client.stat_object(self.bucket, key)
@@ -211,3 +233,23 @@ def answer_key(answer_public_id: str, name: str) -> str:
 
 def chunk_key(answer_public_id: str, seq: int) -> str:
     return answer_key(answer_public_id, f"chunks/{seq:06d}")
+
+
+def answer_prefix(answer_public_id: str) -> str:
+    """The folder holding everything stored for one answer (see answer_key)."""
+    return answer_key(answer_public_id, "")
+
+
+def candidate_prefix(candidate_public_id: str) -> str:
+    """The folder holding a candidate's review package (jobs/package.py)."""
+    return f"candidates/{candidate_public_id}/"
+
+
+_PREFIX_RE = re.compile(r"(answers|candidates)/[A-Za-z0-9_-]+/")
+
+
+def check_prefix(prefix: str) -> None:
+    """Refuse any prefix but one answer's or one candidate's folder: a wrong one ("", "answers/",
+    "answers/ab" that would also match "answers/abc...") would delete other people's data."""
+    if not _PREFIX_RE.fullmatch(prefix or ""):
+        raise ValueError(f"refusing to delete under {prefix!r}: not one answer's or candidate's folder")

@@ -17,6 +17,7 @@ def run(candidate_id: int) -> None:
     from app.services import storage
     from app.services.package import build_manifest
     from app.services.recording import current_answers
+    from app.storage import candidate_prefix
 
     with app_context():
         candidate = db.session.get(Candidate, candidate_id)
@@ -27,7 +28,7 @@ def run(candidate_id: int) -> None:
             log.info("package for candidate %s waits for answers", candidate.public_id)
             return
         manifest = build_manifest(candidate, answers)
-        key = f"candidates/{candidate.public_id}/manifest.json"
+        key = candidate_prefix(candidate.public_id) + "manifest.json"
         storage().put_bytes(key, json.dumps(manifest, indent=2).encode(), "application/json")
         candidate.package_key = key
         candidate.package_version = manifest["package_version"]

@@ -6,6 +6,7 @@ import logging
 import threading
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 
 from jobs import get_app, use_app
@@ -38,6 +39,7 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
 
     interval = app.config["RECONCILE_SECONDS"]
     while not stop.wait(interval):
+        purge_pass(app, conn, interval)
         if not conn.set("oneway:reconcile-lock", "1", nx=True, ex=max(1, int(interval))):
             continue
         with app.app_context():
@@ -50,3 +52,31 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
                 log.exception("reconcile pass failed")
             finally:
                 db.session.remove()
+
+
+def purge_pass(app, conn: Redis, loop_seconds: float = 0) -> bool:
+    """At most once every PURGE_EXPIRED_SECONDS across the fleet (a Redis key with that expiry),
+    delete the data of candidates whose deletion date has passed. Returns whether this pass ran."""
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import utcnow
+    from app.services.retention import purge_expired
+
+    every = app.config["PURGE_EXPIRED_SECONDS"]
+    try:
+        if not every or not conn.set("oneway:retention:pass", "1", nx=True, ex=every):
+            return False
+    except RedisError:  # Redis is away: a later turn of the loop tries again
+        log.warning("retention pass skipped: Redis did not answer")
+        return False
+    with app.app_context():
+        try:
+            # The next pass is up to `every` (and a turn of the loop) away: what falls due before
+            # then goes now, so nothing is kept past the date the candidate was given.
+            purge_expired(utcnow() + timedelta(seconds=every + loop_seconds))
+        except Exception:  # keep the loop alive; the next pass tries again
+            log.exception("retention pass failed")
+        finally:
+            db.session.remove()
+    return True

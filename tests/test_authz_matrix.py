@@ -140,6 +140,10 @@ ROUTES = [
     ("grading.review_mode", "POST", "/interviews/{iv}/review-mode", {"review_media": "video"},
      staff(302, reviewer=403)),
     ("review.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302)),
+    # Erasure: owners only. Unconfirmed, so the owner gets the page again (400) and nothing goes.
+    ("review.erase", "GET", "/review/candidates/{cand}/erase", None,
+     staff(200, recruiter=403, reviewer=403)),
+    ("review.erase", "POST", "/review/candidates/{cand}/erase", {}, staff(400, recruiter=403, reviewer=403)),
     ("auth.logout", "POST", "/logout", {}, everyone(302)),
 ]
 

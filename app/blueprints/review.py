@@ -9,7 +9,7 @@ from minio.error import S3Error
 from app.delivery import require, stream_object
 from app.extensions import db
 from app.media.captions import to_webvtt
-from app.services import ServiceError, anonymity, grading, pipeline
+from app.services import ServiceError, anonymity, grading, pipeline, retention
 from app.services import review as svc
 
 bp = Blueprint("review", __name__)
@@ -35,6 +35,25 @@ def candidate(public_id: str):
                            label=f"Candidate {anonymity.number(cand)}" if hidden else cand.name,
                            mode=anonymity.media_mode(current_user, cand.interview),
                            steps=pipeline.steps)
+
+
+@bp.route("/review/candidates/<public_id>/erase", methods=["GET", "POST"])
+def erase(public_id: str):
+    """An owner deletes everything about a candidate now: a page that says what goes, then a POST."""
+    cand = retention.erasable(current_user, public_id)
+    if request.method == "GET":
+        return render_template("review/erase.html", candidate=cand, held=retention.holdings(cand))
+    interview_id = cand.interview.public_id
+    try:
+        purged = retention.erase(current_user, public_id, request.form.get("confirm") == "yes")
+    except ServiceError as e:
+        if e.status in (403, 404):
+            raise
+        return render_template("review/erase.html", candidate=cand, held=retention.holdings(cand),
+                               error=e.message), e.status
+    flash(f"The candidate's data was deleted: {purged.answers} answer(s) and {purged.objects} stored "
+          "file(s), with their scores, reviews and decisions.", "info")
+    return redirect(url_for("interviews.show", public_id=interview_id))
 
 
 @bp.post("/review/candidates/<public_id>/questions/<question_id>/score")

@@ -51,7 +51,11 @@ def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
             db.select(Candidate).filter_by(token_hash=hash_token(token))
         ).scalar_one_or_none()
     if candidate is None:
-        raise ServiceError("This interview link is not valid. Check that you copied all of it.", 404)
+        # Erased candidates leave no trace (app.services.retention), so this also says why a link
+        # that once worked no longer does.
+        raise ServiceError("This interview link is not valid. Check that you copied all of it. If it "
+                           "worked before, the interview's data has been deleted: recordings are kept "
+                           "only until the date you were told, or until you asked for them to go.", 404)
     if candidate.effective_status == "expired" and not allow_expired:
         raise _expired()
     return candidate

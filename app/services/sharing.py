@@ -162,6 +162,9 @@ def link_for_token(token: str) -> ShareLink:
     if link.state != "active":
         raise ServiceError(f"This share link has {'been revoked' if link.state == 'revoked' else 'expired'}. "
                            "Ask the person who shared it for a new one.", 410)
+    if not link.candidates:  # each was erased (app.services.retention)
+        raise ServiceError("The interviews shared through this link have been deleted, so there is "
+                           "nothing left to see.", 410)
     return link
 
 
