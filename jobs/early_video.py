@@ -7,7 +7,8 @@ the last one stopped to a whole second just before the last frame that has arriv
 MPEG-TS part in object storage, and records it in `answers/<id>/early-video.json`:
 
     {"version": 1, "source": {"codec", "width", "height", "start_s"}, "preset": "veryfast",
-     "parts": [{"key", "start_s", "end_s", "frames", "size"}], "until_s": 25.0,
+     "parts": [{"key", "start_s", "end_s", "frames", "size", "width", "height"}],
+     "until_s": 25.0,
      "upto_seq": 29, "seconds": 8.2, "skip": null}
 
 The final transcode encodes only what is after `until_s` and joins the parts (copied) with the
@@ -75,10 +76,17 @@ def usable_parts(state: dict | None, info, preset: str) -> list[dict]:
         return []
     parts, at = state.get("parts") or [], 0.0
     for p in parts:
-        if abs(p["start_s"] - at) > 1e-6 or p["end_s"] <= p["start_s"] or p["frames"] <= 0:
+        if abs(p["start_s"] - at) > 1e-6 or p["end_s"] <= p["start_s"] or p["frames"] <= 0 \
+                or (p.get("width"), p.get("height")) != part_size(state):
             return []
         at = p["end_s"]
     return parts if abs(at - float(state.get("until_s", -1))) <= 1e-6 else []
+
+
+def part_size(state: dict) -> tuple[int, int] | None:
+    """The picture size of the first part, which every later part keeps (None before it)."""
+    parts = state.get("parts") or []
+    return (parts[0].get("width"), parts[0].get("height")) if parts else None
 
 
 def run(answer_id: int, upto_seq: int) -> None:
@@ -147,24 +155,25 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                 if end - until < MIN_PART_S:
                     return
                 encoding, cpu = time.perf_counter(), _children_cpu_s()
-                frames = encode_part(prefix, part, info, until, float(end), preset,
-                                     timeout=cfg["FFMPEG_TIMEOUT"])
+                made = encode_part(prefix, part, info, until, float(end), preset,
+                                   timeout=cfg["FFMPEG_TIMEOUT"], size=part_size(state))
                 encoding, cpu = time.perf_counter() - encoding, _children_cpu_s() - cpu
         except StorageError:
             return  # the chunks were joined and removed meanwhile
-        if not frames:
+        if not made.frames:
             return  # no picture in that span yet (a stalled camera): the next pass retries it
         n = len(state["parts"])
         put = store.put_file(part_key(answer.public_id, n), part, "video/mp2t")
         spool.keep(part, part_name(answer.public_id, n))
         state["parts"].append({"key": put.key, "start_s": until, "end_s": float(end),
-                               "frames": frames, "size": put.size})
+                               "frames": made.frames, "size": put.size,
+                               "width": made.width, "height": made.height})
         state["until_s"] = float(end)
         state["upto_seq"] = upto_seq
         state["seconds"] = round(state["seconds"] + time.perf_counter() - began, 3)
         _save(store, answer.public_id, state)
     log.info("early video of answer %s encoded up to %.0fs (%d frames in %.2fs, ffmpeg CPU %.2fs; "
-             "the pass %.2fs)", answer.public_id, end, frames, encoding, cpu,
+             "the pass %.2fs)", answer.public_id, end, made.frames, encoding, cpu,
              time.perf_counter() - began)
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.media.probe import ProbeResult, probe
 from app.media.transcode import (
-    count_frames,
+    describe_part,
     encode_part,
     last_frame_time,
     needs_reencode,
@@ -40,7 +40,7 @@ def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int =
     frame of each growing prefix of the recording (split into `chunks` uploads)."""
     data = src.read_bytes()
     size = math.ceil(len(data) / chunks)
-    prefix, parts, until, info = work / "prefix.webm", [], 0.0, None
+    prefix, parts, until, info, first = work / "prefix.webm", [], 0.0, None, None
     for k in range(every, chunks, every):
         prefix.write_bytes(data[:k * size])
         info = info or probe(prefix)
@@ -49,10 +49,12 @@ def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int =
         if end - until < 1:
             continue
         part = work / f"part-{len(parts)}.ts"
-        assert encode_part(prefix, part, info, until, float(end), PRESET) > 0
+        made = encode_part(prefix, part, info, until, float(end), PRESET, size=first)
+        assert made.frames > 0
+        first = first or made.size
         parts.append(part)
         until = float(end)
-    return parts, until
+    return parts, until, first
 
 
 def _packets(path: Path, kind: str) -> list[tuple[float, bool]]:
@@ -73,10 +75,10 @@ def test_parts_joined_with_the_rest_give_the_frames_and_sound_of_one_whole_encod
     src = _recording(tmp_path / "answer.webm", video_delay=video_delay)
     work = tmp_path / "parts"
     work.mkdir()
-    parts, until = _encode_while_recording(src, work)
-    assert len(parts) >= 2 and until >= 3.0
+    parts, until, size = _encode_while_recording(src, work)
+    assert len(parts) >= 2 and until >= 3.0 and size == (320, 240)
     info = probe(src)
-    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET)
+    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, size=size)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
     whole = transcode(src, whole_dir, info, preset=PRESET)
@@ -99,11 +101,40 @@ def test_parts_of_a_recording_above_720p_are_scaled_as_the_whole_is(tmp_path):
     src = _recording(tmp_path / "answer.webm", seconds=5, size="1280x960")
     work = tmp_path / "parts"
     work.mkdir()
-    parts, until = _encode_while_recording(src, work, chunks=5, every=2)
-    assert parts
-    out = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET)
+    parts, until, size = _encode_while_recording(src, work, chunks=5, every=2)
+    assert parts and size == (960, 720)
+    out = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, size=size)
     assert (out.width, out.height) == (960, 720)
     assert len(_packets(out.media_path, "video")) == 75
+
+
+def test_a_phone_turned_while_recording_keeps_one_picture_size_as_the_whole_encode_does(tmp_path):
+    """A phone turned mid-answer changes the recording's picture size mid-stream. The whole
+    encode keeps its first size throughout; so must the parts, or the joined MP4 would change
+    size in the middle, which players do not expect."""
+    halves = []
+    for i, size in enumerate(("320x240", "240x320")):
+        halves.append(tmp_path / f"half-{i}.webm")
+        _recording(halves[-1], seconds=4, size=size)
+    listing = tmp_path / "halves.txt"
+    listing.write_text("".join(f"file '{h}'\n" for h in halves))
+    src = tmp_path / "turned.webm"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                    "-c", "copy", "-f", "matroska", "-live", "1", str(src)],
+                   check=True, capture_output=True, timeout=60)
+    work = tmp_path / "parts"
+    work.mkdir()
+    parts, until, size = _encode_while_recording(src, work, chunks=16, every=3)
+    assert until >= 5.0 and size == (320, 240)  # a part of the turned half too
+    joined = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, size=size)
+    whole_dir = tmp_path / "whole"
+    whole_dir.mkdir()
+    whole = transcode(src, whole_dir, probe(src), preset=PRESET)
+    with av.open(str(joined.media_path)) as c:
+        sizes = {(f.width, f.height) for f in c.decode(video=0)}
+    assert sizes == {(320, 240)}
+    assert [t for t, _ in _packets(joined.media_path, "video")] == \
+        [t for t, _ in _packets(whole.media_path, "video")]
 
 
 def test_the_last_frame_of_a_cut_off_recording_is_found_and_spans_are_exact(tmp_path):
@@ -119,10 +150,10 @@ def test_the_last_frame_of_a_cut_off_recording_is_found_and_spans_are_exact(tmp_
     assert last_frame_time(cut, info, after_s=2.0) == last  # looking from a later point
     # The frames from 1 s up to 3 s, exactly: 30 at 15 frames a second.
     part = tmp_path / "part.ts"
-    assert encode_part(cut, part, info, 1.0, 3.0, PRESET) == 30
+    assert encode_part(cut, part, info, 1.0, 3.0, PRESET).frames == 30
     # A span with no frame in it (frames fall at 3.014 and 3.081) gives no part, not an error.
-    assert encode_part(cut, tmp_path / "none.ts", info, 3.02, 3.06, PRESET) == 0
-    assert count_frames(tmp_path / "missing.ts") == 0
+    assert encode_part(cut, tmp_path / "none.ts", info, 3.02, 3.06, PRESET).frames == 0
+    assert describe_part(tmp_path / "missing.ts").frames == 0
 
 
 def test_only_what_is_not_h264_of_at_most_720p_is_encoded_again():

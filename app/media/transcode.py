@@ -127,42 +127,63 @@ def _result(media: Path, wav: Path | None, info: ProbeResult, copied: bool) -> T
     )
 
 
+@dataclass(frozen=True)
+class Part:
+    """What an MPEG-TS part holds: its frames (0: none), and their size."""
+
+    frames: int
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return (self.width, self.height) if self.width and self.height else None
+
+
 def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: float | None,
-                preset: str = PRESET, timeout: float = 1800) -> int:
+                preset: str = PRESET, timeout: float = 1800,
+                size: tuple[int, int] | None = None) -> Part:
     """Encode the video frames of `src` shown from `start_s` up to `end_s` (to the end when
-    None), on the timeline the whole transcode gives them, into an MPEG-TS part; returns how
-    many frames it holds. `src` may be a recording still being uploaded: ffmpeg reads what is
-    there, so `end_s` must leave out its last, perhaps incomplete, frames.
+    None), on the timeline the whole transcode gives them, into an MPEG-TS part. `src` may be a
+    recording still being uploaded: ffmpeg reads what is there, so `end_s` must leave out its
+    last, perhaps incomplete, frames.
 
     ffmpeg seeks to a keyframe before `start_s` and the trim filter keeps exactly the frames in
     the span, so parts that meet share no frame and miss none. `-itsoffset` moves the frames as
     the whole transcode does (by the file's start time) before the encoder sees them, so both
-    round each frame to the same time."""
+    round each frame to the same time. `size` is the first part's: a phone turned while
+    recording changes the picture's size mid-stream, and the whole transcode keeps its first
+    size for all of it (stretching the rest), so each part must too."""
     seek = ["-ss", f"{start_s - 1.0:.3f}"] if start_s > 1.0 else []
     span = f"trim=start={start_s:.3f}" + (f":end={end_s:.3f}" if end_s is not None else "")
     target = _target_height(info)
     vf = span + (f",scale=-2:{target}" if target else "")
+    if size:
+        vf += f",scale={size[0]}:{size[1]}"  # passes frames of that size through untouched
     run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-copyts", "-noaccurate_seek",
          *seek, "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src), "-map", "0:v:0", "-vf", vf,
          *_flat(_x264_args(preset)), "-an", "-output_ts_offset", f"{PART_TS_OFFSET:g}",
          "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(dst)],
         timeout, "Converting the video")
-    return count_frames(dst)
+    return describe_part(dst)
 
 
-def count_frames(part: Path) -> int:
-    """How many video frames an MPEG-TS part holds (0 when it holds none, or no file)."""
+def describe_part(part: Path) -> Part:
+    """How many video frames an MPEG-TS part holds, and their size (no frames when it holds
+    none, or there is no such file)."""
     import av
 
     if not part.exists() or part.stat().st_size == 0:
-        return 0
+        return Part(0)
     try:
         with av.open(str(part)) as c:
             if not c.streams.video:
-                return 0
-            return sum(1 for p in c.demux(c.streams.video[0]) if p.size)
+                return Part(0)
+            video = c.streams.video[0]
+            frames = sum(1 for p in c.demux(video) if p.size)
+            return Part(frames, video.codec_context.width or None, video.codec_context.height or None)
     except av.error.FFmpegError:
-        return 0
+        return Part(0)
 
 
 def last_frame_time(src: Path, info: ProbeResult, after_s: float = 0.0) -> float | None:
@@ -188,13 +209,14 @@ def last_frame_time(src: Path, info: ProbeResult, after_s: float = 0.0) -> float
 
 
 def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: list[Path],
-                         parts_end_s: float, timeout: float = 1800,
-                         preset: str = PRESET) -> TranscodeResult:
+                         parts_end_s: float, timeout: float = 1800, preset: str = PRESET,
+                         size: tuple[int, int] | None = None) -> TranscodeResult:
     """The whole transcode's outputs for a recording whose video up to `parts_end_s` was
-    already encoded into `parts` (see encode_part): encode the rest, then join the video parts
-    (copied) with the audio (encoded whole: AAC in pieces would click at each join)."""
+    already encoded into `parts` of `size` (see encode_part): encode the rest, then join the
+    video parts (copied) with the audio (encoded whole: AAC in pieces would click at each
+    join)."""
     tail = out_dir / "tail.ts"
-    if encode_part(src, tail, info, parts_end_s, None, preset, timeout):
+    if encode_part(src, tail, info, parts_end_s, None, preset, timeout, size).frames:
         parts = [*parts, tail]
     media = out_dir / "answer.mp4"
     wav = out_dir / "answer.wav" if info.has_audio else None
