@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 VERSION = 1
 MARGIN_S = 1.0  # leave the last second of what has arrived: its last frame may be cut off
 MIN_PART_S = 2.0  # less than this is left for the next pass (or the final one)
+# A pass decodes from the keyframe before its start. Browsers put one every few seconds
+# (Chromium: every second as we ask; the bench's VP8: 3.3 s); a recording with almost none
+# would make every pass decode nearly all of it again, so passes stop for it.
+MAX_PREROLL_S = 20.0
 
 
 def state_key(answer_public_id: str) -> str:
@@ -117,7 +121,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 
 def _pass(answer, upto_seq: int, store, cfg) -> None:
     from app.media.probe import ProbeResult, probe
-    from app.media.transcode import encode_part, last_frame_time, needs_reencode
+    from app.media.transcode import encode_part, needs_reencode, scan_frames
     from app.storage import StorageError, chunk_key
     from jobs import spool
     from jobs.early import arrived_chunks
@@ -150,7 +154,15 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                                    audio_codec=None, width=src["width"], height=src["height"],
                                    start_s=src["start_s"])
                 until = float(state["until_s"])
-                last = last_frame_time(prefix, info, until)
+                scan = scan_frames(prefix, info, until)
+                if scan.first_s is not None and until - scan.first_s > MAX_PREROLL_S:
+                    # Each pass would decode from a keyframe this far back, ever further: the
+                    # whole encode at the end costs less than that.
+                    state["skip"] = (f"keyframes are more than {MAX_PREROLL_S:g} s apart in "
+                                     "this recording")
+                    _save(store, answer.public_id, state)
+                    return
+                last = scan.last_s
                 end = math.floor(last - MARGIN_S) if last is not None else until
                 if end - until < MIN_PART_S:
                     return

@@ -453,3 +453,29 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
     assert answer.mp4_key and answer.stage_seconds["transcode_early"] > 0
     run_jobs()
     assert _answer(answer_id).status == states.READY
+
+
+def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
+        csrf_client, app, run_jobs, tmp_path, monkeypatch):
+    import jobs.early_video
+    from jobs.early_video import load_state
+    from tests.helpers import split
+    from tests.test_transcode import _recording
+
+    monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setattr(jobs.early_video, "MAX_PREROLL_S", 3.0)  # 20 s needs a long recording
+    app.config.update(EARLY_VIDEO_CHUNKS=3)
+    data = _recording(tmp_path / "sparse.webm", seconds=10, keyframe_every=1000).read_bytes()
+    parts = split(data, len(data) // 12 + 1)
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    answer_id, base = _record(csrf_client, token, cand.interview.questions[0].public_id,
+                              data, parts, 12)
+    run_jobs()
+    state = load_state(app.extensions["oneway_storage"], answer_id)
+    assert "keyframes are more than 3 s apart" in state["skip"], state
+    _finish_recording(csrf_client, base, data, parts, len(parts))
+    run_jobs()
+    answer = _answer(answer_id)
+    assert answer.status == states.READY, answer.failure_reason
+    assert "transcode_early" not in answer.stage_seconds and answer.duration_s > 9

@@ -14,8 +14,8 @@ from app.media.probe import ProbeResult, probe
 from app.media.transcode import (
     describe_part,
     encode_part,
-    last_frame_time,
     needs_reencode,
+    scan_frames,
     transcode,
     transcode_from_parts,
 )
@@ -23,14 +23,16 @@ from app.media.transcode import (
 PRESET = "veryfast"
 
 
-def _recording(out: Path, seconds: float = 8, size: str = "320x240", video_delay: float = 0.0) -> Path:
+def _recording(out: Path, seconds: float = 8, size: str = "320x240", video_delay: float = 0.0,
+               keyframe_every: int = 30) -> Path:
     """A live WebM as Firefox's recorder writes it: VP8 and Opus, no index, no duration."""
     delay = ["-itsoffset", f"{video_delay}"] if video_delay else []
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", *delay, "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=15",
          "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000", "-t", f"{seconds}",
          "-map", "0:v", "-map", "1:a", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "300k",
-         "-g", "30", "-c:a", "libopus", "-b:a", "48k", "-f", "matroska", "-live", "1", str(out)],
+         "-g", str(keyframe_every), "-c:a", "libopus", "-b:a", "48k", "-f", "matroska", "-live", "1",
+         str(out)],
         check=True, capture_output=True, timeout=120)
     return out
 
@@ -44,7 +46,7 @@ def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int =
     for k in range(every, chunks, every):
         prefix.write_bytes(data[:k * size])
         info = info or probe(prefix)
-        last = last_frame_time(prefix, info, until)
+        last = scan_frames(prefix, info, until).last_s
         end = math.floor(last - 1.0) if last is not None else until
         if end - until < 1:
             continue
@@ -140,14 +142,14 @@ def test_a_phone_turned_while_recording_keeps_one_picture_size_as_the_whole_enco
 def test_the_last_frame_of_a_cut_off_recording_is_found_and_spans_are_exact(tmp_path):
     src = _recording(tmp_path / "answer.webm")
     info = probe(src)
-    whole_last = last_frame_time(src, info)
+    whole_last = scan_frames(src, info).last_s
     assert whole_last == pytest.approx(8 - 1 / 15, abs=0.02)  # Opus starts 7 ms early
     cut = tmp_path / "cut.webm"
     data = src.read_bytes()
     cut.write_bytes(data[: len(data) * 5 // 8 + 17])  # ends in the middle of a frame
-    last = last_frame_time(cut, info)
+    last = scan_frames(cut, info).last_s
     assert last is not None and 3.0 < last < whole_last
-    assert last_frame_time(cut, info, after_s=2.0) == last  # looking from a later point
+    assert scan_frames(cut, info, after_s=2.0).last_s == last  # looking from a later point
     # The frames from 1 s up to 3 s, exactly: 30 at 15 frames a second.
     part = tmp_path / "part.ts"
     assert encode_part(cut, part, info, 1.0, 3.0, PRESET).frames == 30
@@ -164,3 +166,13 @@ def test_only_what_is_not_h264_of_at_most_720p_is_encoded_again():
     assert needs_reencode(info("h264", 1080))
     assert needs_reencode(info("vp8", 480))
     assert not needs_reencode(ProbeResult("ogg", 1.0, None, "opus", None, None))
+
+
+def test_a_scan_says_which_keyframe_decoding_would_start_from(tmp_path):
+    """A pass decodes from the keyframe before its start; the early passes stop for a
+    recording whose keyframes are so far apart that each pass would decode most of it again."""
+    every_2s = _recording(tmp_path / "every-2s.webm", keyframe_every=30)
+    scan = scan_frames(every_2s, probe(every_2s), after_s=6.0)
+    assert 3.9 <= scan.first_s <= 5.0 and scan.last_s == pytest.approx(8 - 1 / 15, abs=0.02)
+    only_first = _recording(tmp_path / "only-first.webm", keyframe_every=1000)
+    assert scan_frames(only_first, probe(only_first), after_s=6.0).first_s < 0.1

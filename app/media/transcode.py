@@ -186,26 +186,37 @@ def describe_part(part: Path) -> Part:
         return Part(0)
 
 
-def last_frame_time(src: Path, info: ProbeResult, after_s: float = 0.0) -> float | None:
-    """The time (on the transcode's timeline) of the last video frame read whole from `src`, a
-    recording perhaps still growing, looking from `after_s` on; None if there is none."""
+@dataclass(frozen=True)
+class FrameScan:
+    """Where a pass over a growing recording stands: the time of the keyframe its decoding
+    starts from (the seek's landing place), and of the last frame read whole; None for none."""
+
+    first_s: float | None
+    last_s: float | None
+
+
+def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0) -> FrameScan:
+    """Read (without decoding) the video packets of `src`, a recording perhaps still growing,
+    from the keyframe encode_part would start decoding at for `after_s`; times are on the
+    transcode's timeline."""
     import av
 
-    last = None
+    first = last = None
     try:
         with av.open(str(src)) as c:
             if not c.streams.video:
-                return None
+                return FrameScan(None, None)
             v = c.streams.video[0]
             if after_s > 1.0 and v.time_base:
                 c.seek(int((after_s + info.start_s - 1.0) / v.time_base), stream=v, backward=True)
             for packet in c.demux(v):
                 if packet.pts is not None and packet.size:
-                    t = float(packet.pts * v.time_base)
+                    t = float(packet.pts * v.time_base) - info.start_s
+                    first = t if first is None else first
                     last = t if last is None else max(last, t)
     except av.error.FFmpegError:
         pass  # the cut-off end of a growing file: what was read before it stands
-    return None if last is None else last - info.start_s
+    return FrameScan(first, last)
 
 
 def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: list[Path],
