@@ -18,6 +18,7 @@ from pathlib import Path
 from jobs import app_context
 
 log = logging.getLogger(__name__)
+GRACE_POLL_S = 0.2
 
 
 def early_key(answer_public_id: str) -> str:
@@ -115,7 +116,9 @@ def arrived_chunks(answer, upto_seq: int) -> list[int] | None:
 def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
     """The chunk that queued this pass may be the recording's last: give the recorder's finalize
     (which joins the chunks first) `grace_s` from that chunk's arrival to claim the answer, so
-    that a pass is not spent on audio the final transcription is about to do in one batch."""
+    that a pass is not spent on audio the final transcription is about to do in one batch.
+    The wait ends as soon as the finalize does (usually well within a second): a worker that
+    slept the whole grace kept the final stages of that very answer waiting."""
     from app import states
     from app.extensions import db
     from app.models import AnswerChunk, utcnow
@@ -125,10 +128,12 @@ def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
     ).scalar_one_or_none()
     if arrived is None:
         return False
-    wait = grace_s - (utcnow() - arrived).total_seconds()
-    if wait <= 0:
-        return True
-    db.session.rollback()  # hold no transaction (nor SQLite's read lock) while waiting
-    time.sleep(wait)
-    db.session.expire_all()
-    return db.session.get(type(answer), answer.id).status == states.RECORDING
+    deadline = time.monotonic() + grace_s - (utcnow() - arrived).total_seconds()
+    while True:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            return True
+        db.session.rollback()  # hold no transaction (nor SQLite's read lock) while waiting
+        time.sleep(min(GRACE_POLL_S, wait))
+        if db.session.get(type(answer), answer.id).status != states.RECORDING:
+            return False

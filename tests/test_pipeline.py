@@ -200,8 +200,8 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
 def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
         csrf_client, app, media_dir, run_jobs):
     """The recorder finalizes right after its last chunk: an early pass queued by that chunk
-    waits its grace, sees the answer finished and does nothing, so the final pass does the
-    whole answer in one batch instead of a pass plus a leftover window."""
+    waits, within its grace, until it sees the answer finished and does nothing, so the final
+    pass does the whole answer in one batch instead of a pass plus a leftover window."""
     import hashlib
     import threading
 
@@ -209,7 +209,9 @@ def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
     from jobs.early import load_early
     from tests.helpers import split
 
-    app.config.update(EARLY_TRANSCRIBE_CHUNKS=3, EARLY_GRACE_SECONDS=3.0)
+    # A grace far longer than the finalize takes: the pass must end when the finalize does,
+    # not hold the worker (and this answer's final stages) for the whole of it.
+    app.config.update(EARLY_TRANSCRIBE_CHUNKS=3, EARLY_GRACE_SECONDS=60.0)
     cand, token = make_candidate(make_interview(questions=1))
     csrf_client.refresh(f"/i/{token}")
     qid = cand.interview.questions[0].public_id
@@ -227,7 +229,7 @@ def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
     resp = csrf_client.post(f"{base}/finalize", json={
         "chunks": 3, "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": 12000})
     assert resp.status_code == 200
-    early.join(60)
+    early.join(30)
     assert not early.is_alive()
     assert load_early(app.extensions["oneway_storage"], answer_id) is None
     run_jobs()  # the queued copy of that pass finds the answer finished too
