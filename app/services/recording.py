@@ -205,13 +205,16 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     except IntegrityError:  # the same chunk raced in twice; the first one won
         db.session.rollback()
         return put_chunk(candidate, answer_public_id, seq, data)
+    # The video pass first: an idle worker takes whichever job comes first, and if this chunk
+    # is the last, the video pass's work is used by the final transcode (which waits for it)
+    # while the transcription pass only waits for the finalize and then stands aside.
+    every = current_app.config["EARLY_VIDEO_CHUNKS"]
+    if every and answer.chunk_count % every == 0 and pipeline.may_need_reencode(answer.content_type):
+        pipeline.start_early_video(answer)
     every = current_app.config["EARLY_TRANSCRIBE_CHUNKS"]
     # With an alignment model the final pass aligns the whole answer, so early work is not used.
     if every and answer.chunk_count % every == 0 and not current_app.config["WHISPER_ALIGN_MODEL"]:
         pipeline.start_early(answer)
-    every = current_app.config["EARLY_VIDEO_CHUNKS"]
-    if every and answer.chunk_count % every == 0 and pipeline.may_need_reencode(answer.content_type):
-        pipeline.start_early_video(answer)
     return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
 
 
