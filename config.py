@@ -97,6 +97,9 @@ class Config:
     # Workers delete candidates' data once their deletion date has passed, this often (one worker
     # of the fleet; app.services.retention). 0 turns it off: then run `flask purge-expired` from cron.
     PURGE_EXPIRED_SECONDS = int(os.environ.get("PURGE_EXPIRED_SECONDS", "3600"))
+    # The audit log's events are deleted this many days after they happened, by the same pass; 0
+    # keeps them for ever.
+    AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "730"))
     JOB_RETRIES = int(os.environ.get("JOB_RETRIES", "2"))  # for errors other than bad media
     # Transcribe what has arrived every N chunks (about N seconds) while the candidate records;
     # 0 turns it off. Whisper decodes 30 s windows in batches, and on a CPU a window costs 25%

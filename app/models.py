@@ -306,6 +306,26 @@ class Score(Timestamps, db.Model):
     user: Mapped[User] = relationship()
 
 
+class AuditEvent(db.Model):
+    """One thing done to an organisation's team or candidates' data: who (a member, or the operator
+    or the system, with the label they had then), what (an action code), to what (a subject's kind and
+    public id) and when. Written by app.services.audit in the transaction of the change it records.
+    Never a candidate's name or email: a candidate is named by public id only, so that an erased
+    candidate leaves nothing here that identifies them."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_org_id_created_at", "org_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(sa.String(200))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    subject_kind: Mapped[str] = mapped_column(sa.String(20))
+    subject_id: Mapped[str] = mapped_column(sa.String(32))
+    detail: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
 # Grading, decisions, share links and team invites live in their own module; imported here so
 # that `from app.models import ...` and the metadata see every table.
 from app.models_review import (  # noqa: E402, F401
