@@ -117,8 +117,9 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("purge-expired")
     @click.option("--dry-run", is_flag=True, help="List the candidates due, delete nothing.")
     def purge_expired_cmd(dry_run):
-        """Delete everything about candidates whose deletion date has passed (workers do this
-        hourly); prints their public ids and counts, never names or emails."""
+        """Delete everything about candidates whose deletion date has passed, and audit events older
+        than AUDIT_RETENTION_DAYS (workers do this hourly); prints the candidates' public ids and
+        counts, never names or emails."""
         from app.models import utcnow
         from app.services import retention
 

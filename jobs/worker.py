@@ -56,7 +56,8 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
 
 def purge_pass(app, conn: Redis, loop_seconds: float = 0) -> bool:
     """At most once every PURGE_EXPIRED_SECONDS across the fleet (a Redis key with that expiry),
-    delete the data of candidates whose deletion date has passed. Returns whether this pass ran."""
+    delete the data of candidates whose deletion date has passed (and audit events past
+    AUDIT_RETENTION_DAYS). Returns whether this pass ran."""
     from datetime import timedelta
 
     from app.extensions import db

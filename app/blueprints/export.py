@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, stream_with_context
 from flask_login import current_user, login_required
 
-from app.services import ServiceError, grading, review
-from app.services.export import candidate_entries, stream_zip
+from app.services.export import candidate_entries, start_candidate_export, stream_zip
 
 bp = Blueprint("export", __name__)
 
@@ -14,11 +13,8 @@ bp = Blueprint("export", __name__)
 @bp.get("/review/candidates/<public_id>/export.zip")
 @login_required
 def candidate_zip(public_id: str):
-    candidate = review.get_candidate(current_user, public_id)
-    if not current_user.can_author:  # names and media whole: not for (possibly anonymised) reviewers
-        raise ServiceError("Only owners and recruiters may download a candidate's whole review.", 403)
+    candidate, scores = start_candidate_export(current_user, public_id)
     name = f"oneway-{candidate.public_id}.zip"
-    scores = grading.my_review(current_user, candidate) is not None  # the blind rule holds here too
     body = stream_with_context(stream_zip(candidate_entries(candidate, include_scores=scores)))
     resp = Response(body, mimetype="application/zip", direct_passthrough=True)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Candidate, Interview, User
-from app.services import ServiceError
+from app.services import ServiceError, audit
 
 REVIEW_MEDIA = {"video": "Video", "audio": "Audio only", "transcript": "Transcript only"}
 
@@ -55,5 +55,8 @@ def set_mode(user: User, interview: Interview, anonymous: bool, review_media: st
         raise ServiceError("Only owners and recruiters may change how candidates are reviewed.", 403)
     if review_media not in REVIEW_MEDIA:
         raise ServiceError("Choose video, audio only or transcript only.")
+    if (interview.anonymous, interview.review_media) != (bool(anonymous), review_media):
+        audit.record("interview.review_mode_changed", interview, actor=user,
+                     names="hidden" if anonymous else "shown", media=REVIEW_MEDIA[review_media].lower())
     interview.anonymous, interview.review_media = bool(anonymous), review_media
     db.session.commit()

@@ -32,7 +32,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import ServiceError
+from app.services import ServiceError, audit
 
 RECOMMENDATION_LABELS = {"strong_yes": "Strong yes", "yes": "Yes", "no": "No", "strong_no": "Strong no"}
 DECISION_LABELS = {"advance": "Advance", "hold": "Hold", "reject": "Reject"}
@@ -245,9 +245,12 @@ def _cell(value) -> str:
 
 
 def export_csv(user: User, interview: Interview) -> Iterator[str]:
-    """One row per candidate and grader (staff with a submitted review, or guest), with scores."""
+    """One row per candidate and grader (staff with a submitted review, or guest), with scores; the
+    audit log records the download once the first row is asked for."""
     if not user.can_author:
         raise ServiceError("Only owners and recruiters may export scores.", 403)
+    audit.record("interview.scores_exported", interview, actor=user)
+    db.session.commit()
     questions = interview.questions
     candidates = list(db.session.execute(
         db.select(Candidate).filter_by(interview_id=interview.id).order_by(Candidate.created_at)

@@ -10,7 +10,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Candidate, Interview, Question, User, utcnow
 from app.security import hash_token, new_token
-from app.services import ServiceError
+from app.services import ServiceError, audit
 from app.services.access import interview_visible
 
 LIMITS = {
@@ -106,6 +106,8 @@ def create_interview(user: User, title: str, intro: str = "", language: str | No
     db.session.add(interview)
     for q in questions:
         interview.questions.append(_question(q, len(interview.questions)))
+    db.session.flush()  # the column defaults (retention_days), for the record
+    audit.record("interview.created", interview, actor=user, retention_days=interview.retention_days)
     db.session.commit()
     return interview
 

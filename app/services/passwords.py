@@ -26,7 +26,7 @@ from werkzeug.security import check_password_hash
 from app.extensions import db
 from app.models import PasswordReset, User, utcnow
 from app.security import hash_token, new_token
-from app.services import ServiceError, accounts, by_token, ratelimit, signin
+from app.services import ServiceError, accounts, audit, by_token, ratelimit, signin
 from app.services.ratelimit import TooManyAttempts, limit_guessing
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
         raise ServiceError("The new password is the same as your current one. Choose another.",
                            field="password")
     _set_password(user, new)
+    audit.record("password.changed", user, actor=user)
     db.session.commit()
     ratelimit.clear_failures(key)
     log.info("User %s changed their password; their other sessions are ended", user.public_id)
@@ -80,6 +81,8 @@ def issue_reset(user: User, created_by: User | None = None) -> tuple[PasswordRes
                           token_hash=hash_token(token), created_at=now,
                           expires_at=now + timedelta(hours=RESET_HOURS))
     db.session.add(reset)
+    audit.record("password.reset_link_made", user, actor=created_by, org_id=user.org_id,
+                 label="" if created_by else audit.OPERATOR)
     db.session.commit()
     log.info("Password reset link for user %s made by %s", user.public_id,
              created_by.public_id if created_by else "the operator (flask reset-password)")
@@ -132,6 +135,7 @@ def use_reset(reset: PasswordReset, new: str, confirm: str) -> User:
         raise ServiceError("This password reset link has already been used.", 410)
     user = reset.user
     _set_password(user, new)
+    audit.record("password.reset_used", user, actor=user)
     db.session.commit()
     ratelimit.clear_failures(_FAILURES_KEY.format(user.public_id))
     signin.clear_account(user.email)  # let them sign in at once, even if others' guesses paused it

@@ -6,7 +6,10 @@ What goes: every stored object in the folder of each of the candidate's answers 
 MP4 or M4A, speech WAV, poster, captions, early passes' files) and of their review package; then, in
 one transaction, every row about them (answers, chunks, stage runs, scores, reviews, decisions,
 stats, guest scores, share-link membership and the views logged of them) and the candidate row
-itself, with its name, email, invite token hash, consent and extra-time records. Nothing is kept.
+itself, with its name, email, invite token hash, consent and extra-time records. Nothing is kept
+but the audit log's events (app.services.audit), which name a candidate by public id only; the same
+transaction adds the one saying who deleted them. The pass also deletes audit events past
+AUDIT_RETENTION_DAYS.
 
 Objects first, rows second: a purge that stops half-way leaves the rows, so the candidate is still
 due and the next purge finishes the job. A job already running when the rows go may still write an
@@ -41,7 +44,7 @@ from app.models import (
     User,
     share_link_candidates,
 )
-from app.services import ServiceError, storage
+from app.services import ServiceError, audit, storage
 from app.storage import StorageError, answer_prefix, candidate_prefix
 
 log = logging.getLogger(__name__)
@@ -75,12 +78,13 @@ class Holdings:
     share_links: int
 
 
-def purge_candidate(candidate: Candidate) -> Purged | None:
-    """Delete every stored object and every row about this candidate; None if already gone.
+def purge_candidate(candidate: Candidate, erased_by: User | None = None) -> Purged | None:
+    """Delete every stored object and every row about this candidate; None if already gone. The
+    audit log records it, by the owner who erased it or else by the automatic retention pass.
 
     Safe to run twice, at once from two processes, and again after a crash half-way."""
     try:
-        public_id, cid = candidate.public_id, candidate.id
+        public_id, cid, org_id = candidate.public_id, candidate.id, candidate.org_id
     except ObjectDeletedError:  # purged by an earlier call or by another process
         return None
     store = storage()
@@ -91,6 +95,11 @@ def purge_candidate(candidate: Candidate) -> Purged | None:
         db.session.rollback()
         return None
     answer_ids, rows = deleted
+    if erased_by is not None:
+        audit.record("candidate.erased", ("candidate", public_id), actor=erased_by, answers=len(answer_ids))
+    else:
+        audit.record("candidate.purged", ("candidate", public_id), label=audit.RETENTION, org_id=org_id,
+                     answers=len(answer_ids))
     db.session.commit()
     # Answers begun between the sweep above and the delete, and whatever a running job wrote.
     prefixes = _prefixes(public_id, answer_ids)
@@ -179,7 +188,9 @@ def due_candidates(now: datetime, limit: int | None = None) -> list[Candidate]:
 
 def purge_expired(now: datetime, limit: int | None = None) -> list[Purged]:
     """Purge every candidate whose deletion date has passed at `now` (at most `limit`). A candidate
-    the object store fails on is left for the next pass; the others go on."""
+    the object store fails on is left for the next pass; the others go on. Audit events past
+    AUDIT_RETENTION_DAYS go too."""
+    audit.expire(now)
     try:
         resweep()
     except (RedisError, StorageError):  # the sweep of late objects waits; the purge goes on
@@ -239,7 +250,7 @@ def erase(user: User, public_id: str, confirmed: bool) -> Purged:
         raise ServiceError("Tick the box to confirm that everything about this candidate is to be "
                            "deleted for good.", 400)
     try:
-        purged = purge_candidate(candidate)
+        purged = purge_candidate(candidate, erased_by=user)
     except StorageError:
         db.session.rollback()
         log.warning("retention: erasure of candidate %s failed in the object store", public_id,

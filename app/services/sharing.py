@@ -30,7 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.security import hash_token, new_token
-from app.services import ServiceError, by_token, ratelimit
+from app.services import ServiceError, audit, by_token, ratelimit
 from app.services.access import interview_visible
 from app.services.ratelimit import limit_guessing
 from app.services.recording import current_answers
@@ -73,6 +73,8 @@ def create_link(user: User, candidate_ids: list[str], permission: str = "view", 
                      expires_at=utcnow() + timedelta(days=days))
     link.candidates = candidates
     db.session.add(link)
+    audit.record("share_link.created", link, actor=user, permission=permission, count=len(candidates),
+                 days=days, hide_names=link.hide_names, candidates=[c.public_id for c in candidates])
     db.session.commit()
     return link, token
 
@@ -120,6 +122,7 @@ def revoke(user: User, link: ShareLink) -> None:
     _require_author(user)
     if link.revoked_at is None:
         link.revoked_at = utcnow()
+        audit.record("share_link.revoked", link, actor=user)
         db.session.commit()
 
 

@@ -29,7 +29,7 @@ from app.models import (
     utcnow,
 )
 from app.security import hash_token, new_token
-from app.services import ServiceError, accounts, by_token, passwords
+from app.services import ServiceError, accounts, audit, by_token, passwords
 from app.services.ratelimit import limit_guessing
 
 INVITE_DAYS = 7
@@ -73,6 +73,7 @@ def invite(user: User, email: str, role: str) -> tuple[TeamInvite, str]:
     inv = TeamInvite(org_id=user.org_id, created_by_id=user.id, email=email, role=role,
                      token_hash=hash_token(token), expires_at=utcnow() + timedelta(days=INVITE_DAYS))
     db.session.add(inv)
+    audit.record("member.invited", inv, actor=user, role=role)
     db.session.commit()
     return inv, token
 
@@ -84,7 +85,9 @@ def revoke_invite(user: User, public_id: str) -> None:
         db.select(TeamInvite).filter_by(public_id=public_id, org_id=user.org_id)).scalar_one_or_none()
     if inv is None:
         raise ServiceError("Invite not found.", 404)
-    inv.revoked_at = inv.revoked_at or utcnow()
+    if inv.revoked_at is None:
+        inv.revoked_at = utcnow()
+        audit.record("invite.revoked", inv, actor=user)
     db.session.commit()
 
 
@@ -109,6 +112,7 @@ def accept(token: str, name: str, password: str) -> User:
         raise ServiceError("Enter your name.")
     user = accounts.create_user(org, inv.email, name, password, inv.role)
     inv.accepted_at = utcnow()
+    audit.record("member.joined", user, actor=user, role=user.role)
     db.session.commit()
     return user
 
@@ -155,6 +159,7 @@ def change_role(user: User, public_id: str, role: str) -> User:
         return member
     if member.role == "owner":
         _keep_an_owner(user, member, removing=False)
+    audit.record("member.role_changed", member, actor=user, old=member.role, new=role)
     member.role = role
     db.session.commit()
     return member
@@ -172,6 +177,7 @@ def remove_member(user: User, public_id: str) -> User:
     member.end_sessions()
     passwords.revoke_resets(member)
     db.session.execute(sa.delete(InterviewAssignment).where(InterviewAssignment.user_id == member.id))
+    audit.record("member.removed", member, actor=user)
     db.session.commit()
     return member
 
@@ -189,6 +195,7 @@ def restore_member(user: User, public_id: str, role: str = "") -> User:
         return member
     member.role = role or member.role
     member.active = True
+    audit.record("member.restored", member, actor=user, role=member.role)
     db.session.commit()
     return member
 
@@ -229,8 +236,10 @@ def set_assignment(user: User, interview: Interview, reviewer_public_id: str, as
         interview_id=interview.id, user_id=reviewer.id)).scalar_one_or_none()
     if assigned and row is None:
         db.session.add(InterviewAssignment(interview_id=interview.id, user_id=reviewer.id))
+        audit.record("reviewer.assigned", interview, actor=user, reviewer=reviewer.name)
     elif not assigned and row is not None:
         db.session.delete(row)
+        audit.record("reviewer.unassigned", interview, actor=user, reviewer=reviewer.name)
     db.session.commit()
 
 
