@@ -49,6 +49,7 @@ def test_grading_and_sharing_pages_pass_axe(app):
                                (f"/interviews/{interview.public_id}/search?q=hello", "search"),
                                (f"/interviews/{interview.public_id}/shares", "share links"),
                                ("/team", "team"),
+                               ("/team/audit", "audit log"),
                                ("/account/password", "change password"),
                                (f"/review/candidates/{cand.public_id}", "candidate, before submitting")]:
                 page.goto(base + path)

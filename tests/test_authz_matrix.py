@@ -74,6 +74,9 @@ ROUTES = [
     ("review.captions", "GET", "/media/answers/{answer}/captions.vtt", None, staff(200)),
     ("review.answer_status", "GET", "/review/answers/{answer}/status", None, staff(200)),
     ("team.index", "GET", "/team", None, everyone(200, guests=302)),
+    # Owners only; another organisation's owner reads their own organisation's log.
+    ("team.audit_log", "GET", "/team/audit", None,
+     staff(200, recruiter=403, reviewer=403, hidden=403, stranger=200)),
     ("team.join", "GET", "/join/{join}", None, everyone(200)),
     ("share.landing", "GET", "/s/{token}", None, shared(200)),
     ("share.candidate", "GET", "/s/{token}/c/{cand}", None, shared(200)),

@@ -1,13 +1,13 @@
-"""The team page (members, roles, removal, restoring, invites, password reset links), joining by
-link, assigning reviewers."""
+"""The team page (members, roles, removal, restoring, invites, password reset links), the audit log,
+joining by link, assigning reviewers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.models import ROLES
-from app.services import ServiceError, passwords
+from app.services import ServiceError, audit, passwords
 from app.services import team as svc
 from app.services.interviews import get_interview
 
@@ -36,6 +36,14 @@ def _refused(e: ServiceError):
 @login_required
 def index():
     return _team_page()
+
+
+@bp.get("/team/audit")
+@login_required
+def audit_log():
+    page = audit.events_page(current_user, request.args.get("page", "1"))
+    return render_template("team/audit.html", page=page,
+                           keep_days=current_app.config["AUDIT_RETENTION_DAYS"])
 
 
 @bp.post("/team/members/<public_id>/role")
