@@ -481,3 +481,25 @@ def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
     answer = _answer(answer_id)
     assert answer.status == states.READY, answer.failure_reason
     assert "transcode_early" not in answer.stage_seconds and answer.duration_s > 9
+
+
+def test_a_final_transcode_on_another_machine_fetches_the_video_parts(
+        csrf_client, app, media_dir, run_jobs, tmp_path, monkeypatch):
+    """The passes keep their parts in this machine's spool too; a final transcode elsewhere
+    (here: the spool is gone) fetches them from storage and still joins them."""
+    from jobs.early_video import load_state
+
+    answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
+                                                            tmp_path, monkeypatch)
+    run_jobs()
+    state = load_state(app.extensions["oneway_storage"], answer_id)
+    assert len(state["parts"]) >= 2
+    kept = list((tmp_path / "spool").glob("*-video-part-*.kept"))
+    assert len(kept) == len(state["parts"])
+    for path in kept:
+        path.unlink()
+    _finish_recording(csrf_client, base, data, parts, 9)
+    run_jobs()
+    answer = _answer(answer_id)
+    assert answer.status == states.READY, answer.failure_reason
+    assert answer.stage_seconds["transcode_early"] > 0
