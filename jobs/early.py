@@ -8,14 +8,13 @@ Each run transcribes from where the last one stopped up to the last pause in wha
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from jobs import app_context
+from jobs import app_context, read_json, write_json
 
 log = logging.getLogger(__name__)
 GRACE_POLL_S = 0.2
@@ -29,12 +28,7 @@ def early_key(answer_public_id: str) -> str:
 
 def load_early(store, answer_public_id: str) -> dict | None:
     """The settled transcript so far, or None when there is none (or it cannot be read)."""
-    from app.storage import StorageError
-
-    try:
-        return json.loads(store.get_bytes(early_key(answer_public_id)))
-    except (StorageError, ValueError):
-        return None
+    return read_json(store, early_key(answer_public_id))
 
 
 def run(answer_id: int, upto_seq: int) -> None:
@@ -93,7 +87,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
         early["segments"] += [asdict(s) for s in shifted(part.segments, early["until_s"])]
         early["until_s"] = round(early["until_s"] + cut, 3)
         early["language"] = part.language
-    store.put_bytes(early_key(answer.public_id), json.dumps(early).encode(), "application/json")
+    write_json(store, early_key(answer.public_id), early)
     log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
              early["until_s"])
 

@@ -20,14 +20,13 @@ pass finds that out and says so in `skip`.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import tempfile
 import time
 from pathlib import Path
 
-from jobs import app_context
+from jobs import app_context, read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +57,8 @@ def part_name(answer_public_id: str, n: int) -> str:
 
 
 def load_state(store, answer_public_id: str) -> dict | None:
-    from app.storage import StorageError
-
-    try:
-        state = json.loads(store.get_bytes(state_key(answer_public_id)))
-    except (StorageError, ValueError):
-        return None
-    return state if isinstance(state, dict) and state.get("version") == VERSION else None
+    state = read_json(store, state_key(answer_public_id))
+    return state if state and state.get("version") == VERSION else None
 
 
 def usable_parts(state: dict | None, info, preset: str) -> list[dict]:
@@ -81,13 +75,13 @@ def usable_parts(state: dict | None, info, preset: str) -> list[dict]:
     parts, at = state.get("parts") or [], 0.0
     for p in parts:
         if abs(p["start_s"] - at) > 1e-6 or p["end_s"] <= p["start_s"] or p["frames"] <= 0 \
-                or (p.get("width"), p.get("height")) != part_size(state):
+                or (p.get("width"), p.get("height")) != picture_size(state):
             return []
         at = p["end_s"]
     return parts if abs(at - float(state.get("until_s", -1))) <= 1e-6 else []
 
 
-def part_size(state: dict) -> tuple[int, int] | None:
+def picture_size(state: dict) -> tuple[int, int] | None:
     """The picture size of the first part, which every later part keeps (None before it)."""
     parts = state.get("parts") or []
     return (parts[0].get("width"), parts[0].get("height")) if parts else None
@@ -168,7 +162,7 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                     return
                 encoding, cpu = time.perf_counter(), _children_cpu_s()
                 made = encode_part(prefix, part, info, until, float(end), preset,
-                                   timeout=cfg["FFMPEG_TIMEOUT"], size=part_size(state))
+                                   timeout=cfg["FFMPEG_TIMEOUT"], picture=picture_size(state))
                 encoding, cpu = time.perf_counter() - encoding, _children_cpu_s() - cpu
         except StorageError:
             return  # the chunks were joined and removed meanwhile
@@ -197,4 +191,4 @@ def _children_cpu_s() -> float:
 
 
 def _save(store, answer_public_id: str, state: dict) -> None:
-    store.put_bytes(state_key(answer_public_id), json.dumps(state).encode(), "application/json")
+    write_json(store, state_key(answer_public_id), state)

@@ -81,7 +81,7 @@ def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, c
     from app.services import pipeline
     from app.storage import StorageError
     from jobs import spool
-    from jobs.early_video import part_name, part_size, usable_parts
+    from jobs.early_video import part_name, picture_size, usable_parts
 
     parts = usable_parts(early, info, cfg["X264_PRESET"]) if needs_reencode(info) else []
     if not parts:
@@ -98,7 +98,7 @@ def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, c
             paths.append(path)
         out = transcode_from_parts(src, tmp, info, paths, parts[-1]["end_s"],
                                    timeout=cfg["FFMPEG_TIMEOUT"], preset=cfg["X264_PRESET"],
-                                   size=part_size(early))
+                                   picture=picture_size(early))
     except (StorageError, MediaError, OSError) as exc:
         log.warning("answer %s: the video encoded while recording cannot be used (%s); "
                     "encoding it whole", answer.public_id, exc)

@@ -51,9 +51,9 @@ def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int =
         if end - until < 1:
             continue
         part = work / f"part-{len(parts)}.ts"
-        made = encode_part(prefix, part, info, until, float(end), PRESET, size=first)
+        made = encode_part(prefix, part, info, until, float(end), PRESET, picture=first)
         assert made.frames > 0
-        first = first or made.size
+        first = first or made.picture
         parts.append(part)
         until = float(end)
     return parts, until, first
@@ -80,7 +80,7 @@ def test_parts_joined_with_the_rest_give_the_frames_and_sound_of_one_whole_encod
     parts, until, size = _encode_while_recording(src, work)
     assert len(parts) >= 2 and until >= 3.0 and size == (320, 240)
     info = probe(src)
-    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, size=size)
+    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
     whole = transcode(src, whole_dir, info, preset=PRESET)
@@ -105,7 +105,7 @@ def test_parts_of_a_recording_above_720p_are_scaled_as_the_whole_is(tmp_path):
     work.mkdir()
     parts, until, size = _encode_while_recording(src, work, chunks=5, every=2)
     assert parts and size == (960, 720)
-    out = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, size=size)
+    out = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, picture=size)
     assert (out.width, out.height) == (960, 720)
     assert len(_packets(out.media_path, "video")) == 75
 
@@ -128,7 +128,7 @@ def test_a_phone_turned_while_recording_keeps_one_picture_size_as_the_whole_enco
     work.mkdir()
     parts, until, size = _encode_while_recording(src, work, chunks=16, every=3)
     assert until >= 5.0 and size == (320, 240)  # a part of the turned half too
-    joined = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, size=size)
+    joined = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, picture=size)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
     whole = transcode(src, whole_dir, probe(src), preset=PRESET)

@@ -136,13 +136,13 @@ class Part:
     height: int | None = None
 
     @property
-    def size(self) -> tuple[int, int] | None:
+    def picture(self) -> tuple[int, int] | None:
         return (self.width, self.height) if self.width and self.height else None
 
 
 def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: float | None,
                 preset: str = PRESET, timeout: float = 1800,
-                size: tuple[int, int] | None = None) -> Part:
+                picture: tuple[int, int] | None = None) -> Part:
     """Encode the video frames of `src` shown from `start_s` up to `end_s` (to the end when
     None), on the timeline the whole transcode gives them, into an MPEG-TS part. `src` may be a
     recording still being uploaded: ffmpeg reads what is there, so `end_s` must leave out its
@@ -151,15 +151,15 @@ def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: 
     ffmpeg seeks to a keyframe before `start_s` and the trim filter keeps exactly the frames in
     the span, so parts that meet share no frame and miss none. `-itsoffset` moves the frames as
     the whole transcode does (by the file's start time) before the encoder sees them, so both
-    round each frame to the same time. `size` is the first part's: a phone turned while
+    round each frame to the same time. `picture` is the first part's size: a phone turned while
     recording changes the picture's size mid-stream, and the whole transcode keeps its first
     size for all of it (stretching the rest), so each part must too."""
     seek = ["-ss", f"{start_s - 1.0:.3f}"] if start_s > 1.0 else []
     span = f"trim=start={start_s:.3f}" + (f":end={end_s:.3f}" if end_s is not None else "")
     target = _target_height(info)
     vf = span + (f",scale=-2:{target}" if target else "")
-    if size:
-        vf += f",scale={size[0]}:{size[1]}"  # passes frames of that size through untouched
+    if picture:
+        vf += f",scale={picture[0]}:{picture[1]}"  # passes frames of that size through untouched
     run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-copyts", "-noaccurate_seek",
          *seek, "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src), "-map", "0:v:0", "-vf", vf,
          *_flat(_x264_args(preset)), "-an", "-output_ts_offset", f"{PART_TS_OFFSET:g}",
@@ -221,13 +221,13 @@ def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0) -> FrameScan
 
 def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: list[Path],
                          parts_end_s: float, timeout: float = 1800, preset: str = PRESET,
-                         size: tuple[int, int] | None = None) -> TranscodeResult:
+                         picture: tuple[int, int] | None = None) -> TranscodeResult:
     """The whole transcode's outputs for a recording whose video up to `parts_end_s` was
-    already encoded into `parts` of `size` (see encode_part): encode the rest, then join the
+    already encoded into `parts` of that `picture` size (see encode_part): encode the rest, then join the
     video parts (copied) with the audio (encoded whole: AAC in pieces would click at each
     join)."""
     tail = out_dir / "tail.ts"
-    if encode_part(src, tail, info, parts_end_s, None, preset, timeout, size).frames:
+    if encode_part(src, tail, info, parts_end_s, None, preset, timeout, picture).frames:
         parts = [*parts, tail]
     media = out_dir / "answer.mp4"
     wav = out_dir / "answer.wav" if info.has_audio else None
