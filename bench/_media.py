@@ -150,6 +150,34 @@ def children_cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def machine_busy_cpu_s() -> float:
+    """CPU seconds every process on the machine has spent so far (all cores; idle and I/O wait
+    left out), from /proc/stat."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class OtherCpu:
+    """CPU spent by processes outside the benchmark during a phase: the machine's busy CPU less
+    what the named processes (and this one) spent. A phase in which other work took a fair share
+    of the cores has wall times that say more about that work than about ours."""
+
+    def __init__(self, *pids: int):
+        self.pids = [os.getpid(), *pids]
+        self.began = time.monotonic()
+        self.machine = machine_busy_cpu_s()
+        self.ours = self._ours()
+
+    def _ours(self) -> float:
+        return sum(process_cpu_s(p) or 0.0 for p in self.pids)
+
+    def stop(self) -> dict:
+        wall = time.monotonic() - self.began
+        other = max(0.0, machine_busy_cpu_s() - self.machine - (self._ours() - self.ours))
+        return {"cpu_s": round(other, 2), "cores": round(other / wall, 3) if wall > 0 else 0.0}
+
+
 def process_cpu_s(pid: int) -> float | None:
     """CPU seconds of a running process, all its threads and its finished children included."""
     try:
@@ -168,6 +196,10 @@ class BareWhisperX:
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "whisperx", str(model_dir), str(threads), language],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, env=env)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
     def time(self, wav: Path) -> dict:
         """WhisperX's own `model.transcribe(audio, batch_size=8)` on this WAV, timed."""
