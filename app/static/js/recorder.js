@@ -79,7 +79,8 @@ function pickType(kind = "video") {
 
 function recorderOptions(type) {
   // A keyframe about every second, so every chunk starts near one. Chromium's H.264 encoder
-  // hangs with videoKeyFrameIntervalDuration, so it gets a frame count instead.
+  // hangs with videoKeyFrameIntervalDuration, so it gets a frame count instead. Firefox (153
+  // ESR) ignores both: its VP8 has a keyframe about every 7.5 s, which the server copes with.
   const h264 = /h264|avc1/.test(type || "");
   return { mimeType: type, videoBitsPerSecond: 1_500_000, audioBitsPerSecond: 96_000,
            ...(h264 ? { videoKeyFrameIntervalCount: 30 } : { videoKeyFrameIntervalDuration: 1000 }) };
