@@ -24,13 +24,17 @@ PRESET = "veryfast"
 
 
 def _recording(out: Path, seconds: float = 8, size: str = "320x240", video_delay: float = 0.0,
-               keyframe_every: int = 30) -> Path:
-    """A live WebM as Firefox's recorder writes it: VP8 and Opus, no index, no duration."""
+               keyframe_every: int = 30, uneven: bool = False) -> Path:
+    """A live WebM as Firefox's recorder writes it: VP8 and Opus, no index, no duration.
+    `uneven`: frames at uneven times, as Firefox's are (every third frame 40 ms late here, so
+    some are 27 ms apart and some 107 ms; Firefox's were 4 to 66 ms apart at "30 fps")."""
     delay = ["-itsoffset", f"{video_delay}"] if video_delay else []
+    timing = ["-vf", r"settb=1/1000,setpts=N/15/TB+0.040/TB*eq(mod(N\,3)\,1)",
+              "-fps_mode", "vfr", "-enc_time_base:v", "1:1000"] if uneven else []
     subprocess.run(
         ["ffmpeg", "-v", "error", "-y", *delay, "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=15",
          "-f", "lavfi", "-i", "sine=f=440:sample_rate=48000", "-t", f"{seconds}",
-         "-map", "0:v", "-map", "1:a", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "300k",
+         "-map", "0:v", "-map", "1:a", *timing, "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "300k",
          "-g", str(keyframe_every), "-c:a", "libopus", "-b:a", "48k", "-f", "matroska", "-live", "1",
          str(out)],
         check=True, capture_output=True, timeout=120)
@@ -94,9 +98,36 @@ def test_parts_joined_with_the_rest_give_the_frames_and_sound_of_one_whole_encod
     assert keys[0] == frames[0][0] and all(b - a <= 1.01 for a, b in zip(keys, keys[1:], strict=False))
     assert _packets(joined.media_path, "audio") == _packets(whole.media_path, "audio")
     assert _wav_frames(joined.wav_path) == _wav_frames(whole.wav_path)
-    assert (joined.duration_s, joined.width, joined.height) == (whole.duration_s, 320, 240)
+    # The MP4s keep the video in different time scales (the parts' 1/90000, the encoder's own),
+    # which round the last frame's duration differently, by microseconds.
+    assert joined.duration_s == pytest.approx(whole.duration_s, abs=0.001)
+    assert (joined.width, joined.height) == (320, 240)
     if video_delay:  # the picture still starts after the sound, as recorded
         assert frames[0][0] == pytest.approx(whole_frames[0][0]) and frames[0][0] >= 0.39
+
+
+def test_frames_at_uneven_times_keep_them_whole_or_in_parts(tmp_path):
+    """Firefox's frames come at uneven times. An encoder that put them on a 1/frame-rate grid
+    moved most of them by up to a frame, and parts (each starting its own grid) differently
+    from the whole; kept in milliseconds, every frame stays where the browser put it."""
+    src = _recording(tmp_path / "answer.webm", uneven=True, keyframe_every=100)
+    source = _packets(src, "video")
+    gaps = {round(b - a, 3) for (a, _), (b, _) in zip(source, source[1:], strict=False)}
+    assert {0.027, 0.107} <= gaps  # the recording really is uneven
+    work = tmp_path / "parts"
+    work.mkdir()
+    parts, until, size = _encode_while_recording(src, work)
+    info = probe(src)
+    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size)
+    whole_dir = tmp_path / "whole"
+    whole_dir.mkdir()
+    whole = transcode(src, whole_dir, info, preset=PRESET)
+    frames = [t for t, _ in _packets(whole.media_path, "video")]
+    assert len(frames) == len(source)
+    # One shift for all (the MP4 starts at its earliest sound), none moved against another.
+    shifts = [round(t - s, 4) for t, (s, _) in zip(frames, source, strict=True)]
+    assert max(shifts) - min(shifts) <= 0.001
+    assert [t for t, _ in _packets(joined.media_path, "video")] == frames
 
 
 def test_parts_of_a_recording_above_720p_are_scaled_as_the_whole_is(tmp_path):

@@ -59,10 +59,14 @@ def needs_reencode(info: ProbeResult) -> bool:
 def _x264_args(preset: str) -> dict[str, str | int]:
     # A keyframe every second (counted from each part's first frame): quick seeking, and a cheap
     # keyframe-only scan for the poster. Variable frame rate: a browser's frames keep their
-    # times, none is duplicated or dropped to fit a fixed rate.
+    # times, none is duplicated or dropped to fit a fixed rate. Those times are uneven (Firefox:
+    # 4 to 66 ms apart at "30 fps"); in the encoder's default time base, 1/frame rate, each is
+    # pushed onto that grid, up to a frame (33 ms) off, and differently for a part than for the
+    # whole. Milliseconds, WebM's own unit, keep every frame where the browser put it (the
+    # sound keeps its own time base: ":v").
     return {"c:v": "libx264", "preset": preset, "crf": 23, "maxrate": MAXRATE,
             "bufsize": BUFSIZE, "pix_fmt": "yuv420p", "fps_mode": "vfr",
-            "force_key_frames": "expr:gte(t,n_forced*1)"}
+            "enc_time_base:v": "1:1000", "force_key_frames": "expr:gte(t,n_forced*1)"}
 
 
 def _flat(args: dict) -> list[str]:
