@@ -3,12 +3,13 @@ browser's video must be re-encoded (VP8/VP9 from Firefox, or more than 720p).
 
 Re-encoding is the slowest part of processing (21 s for a 60 s 720p answer on two cores, at
 libx264 veryfast), and it can be done as the recording arrives: each pass encodes from where
-the last one stopped to a whole second just before the last frame that has arrived, into an
-MPEG-TS part in object storage, and records it in `answers/<id>/early-video.json`:
+the last one stopped to the last keyframe at least a second before the last frame that has
+arrived (or, with none there, to a whole second), into an MPEG-TS part in object storage, and
+records it in `answers/<id>/early-video.json`:
 
     {"version": 1, "source": {"codec", "width", "height", "start_s"}, "preset": "veryfast",
-     "parts": [{"key", "start_s", "end_s", "frames", "size", "width", "height"}],
-     "until_s": 25.0,
+     "parts": [{"key", "start_s", "end_s", "end_key", "frames", "size", "width", "height"}],
+     "until_s": 22.4995,
      "upto_seq": 29, "seconds": 8.2, "skip": null}
 
 The final transcode encodes only what is after `until_s` and joins the parts (copied) with the
@@ -33,9 +34,10 @@ log = logging.getLogger(__name__)
 VERSION = 1
 MARGIN_S = 1.0  # leave the last second of what has arrived: its last frame may be cut off
 MIN_PART_S = 2.0  # less than this is left for the next pass (or the final one)
-# A pass decodes from the keyframe before its start. Browsers put one every few seconds
-# (Chromium: every second as we ask; the bench's VP8: 3.3 s); a recording with almost none
-# would make every pass decode nearly all of it again, so passes stop for it.
+# A pass that starts at a whole second decodes from the keyframe before it. Parts end at
+# keyframes where they can (Chromium puts one every second as we ask, Firefox every 7.5 s
+# whatever we ask), so most passes decode nothing twice; a recording with almost none would
+# make every pass decode nearly all of it again, so passes stop for it.
 MAX_PREROLL_S = 20.0
 
 
@@ -148,7 +150,8 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                                    audio_codec=None, width=src["width"], height=src["height"],
                                    start_s=src["start_s"])
                 until = float(state["until_s"])
-                scan = scan_frames(prefix, info, until)
+                from_key = bool(state["parts"]) and bool(state["parts"][-1].get("end_key"))
+                scan = scan_frames(prefix, info, until, from_key)
                 if scan.first_s is not None and until - scan.first_s > MAX_PREROLL_S:
                     # Each pass would decode from a keyframe this far back, ever further: the
                     # whole encode at the end costs less than that.
@@ -156,29 +159,44 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                                      "this recording")
                     _save(store, answer.public_id, state)
                     return
-                last = scan.last_s
-                end = math.floor(last - MARGIN_S) if last is not None else until
+                if scan.last_s is None:
+                    return
+                # Just before the last keyframe that leaves the margin, so that the next pass
+                # decodes nothing twice (Firefox puts one every 7.5 s); else a whole second.
+                end = scan.cut_before_key(until + MIN_PART_S, scan.last_s - MARGIN_S)
+                end_key = end is not None
+                if end is None:
+                    end = float(math.floor(scan.last_s - MARGIN_S))
                 if end - until < MIN_PART_S:
                     return
                 encoding, cpu = time.perf_counter(), _children_cpu_s()
-                made = encode_part(prefix, part, info, until, float(end), preset,
-                                   timeout=cfg["FFMPEG_TIMEOUT"], picture=picture_size(state))
+                made = encode_part(prefix, part, info, until, end, preset,
+                                   timeout=cfg["FFMPEG_TIMEOUT"], picture=picture_size(state),
+                                   from_key=from_key)
                 encoding, cpu = time.perf_counter() - encoding, _children_cpu_s() - cpu
+                expected = scan.frames_between(until, end)
         except StorageError:
             return  # the chunks were joined and removed meanwhile
+        if made.frames != expected:
+            # A frame lost or doubled would be in the answer for good: leave it all to the
+            # final transcode, which encodes the whole recording when parts are missing.
+            state["skip"] = f"a part came out as {made.frames} frames, not {expected}"
+            _save(store, answer.public_id, state)
+            log.warning("early video of answer %s stopped: %s", answer.public_id, state["skip"])
+            return
         if not made.frames:
             return  # no picture in that span yet (a stalled camera): the next pass retries it
         n = len(state["parts"])
         put = store.put_file(part_key(answer.public_id, n), part, "video/mp2t")
         spool.keep(part, part_name(answer.public_id, n))
-        state["parts"].append({"key": put.key, "start_s": until, "end_s": float(end),
-                               "frames": made.frames, "size": put.size,
+        state["parts"].append({"key": put.key, "start_s": until, "end_s": end,
+                               "end_key": end_key, "frames": made.frames, "size": put.size,
                                "width": made.width, "height": made.height})
-        state["until_s"] = float(end)
+        state["until_s"] = end
         state["upto_seq"] = upto_seq
         state["seconds"] = round(state["seconds"] + time.perf_counter() - began, 3)
         _save(store, answer.public_id, state)
-    log.info("early video of answer %s encoded up to %.0fs (%d frames in %.2fs, ffmpeg CPU %.2fs; "
+    log.info("early video of answer %s encoded up to %.3fs (%d frames in %.2fs, ffmpeg CPU %.2fs; "
              "the pass %.2fs)", answer.public_id, end, made.frames, encoding, cpu,
              time.perf_counter() - began)
 

@@ -98,7 +98,8 @@ def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, c
             paths.append(path)
         out = transcode_from_parts(src, tmp, info, paths, parts[-1]["end_s"],
                                    timeout=cfg["FFMPEG_TIMEOUT"], preset=cfg["X264_PRESET"],
-                                   picture=picture_size(early))
+                                   picture=picture_size(early),
+                                   from_key=bool(parts[-1].get("end_key")))
     except (StorageError, MediaError, OSError) as exc:
         log.warning("answer %s: the video encoded while recording cannot be used (%s); "
                     "encoding it whole", answer.public_id, exc)

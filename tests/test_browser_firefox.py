@@ -74,7 +74,7 @@ def test_firefox_answer_is_reencoded_while_recording_and_ends_ready(app, servers
 
     # The passes made parts while Firefox recorded, and the final transcode joined them.
     log = worker_log.read_text()
-    passes = re.findall(rf"early video of answer {answer.public_id} encoded up to (\d+)s", log)
+    passes = re.findall(rf"early video of answer {answer.public_id} encoded up to ([\d.]+)s", log)
     assert len(passes) >= 2, log
     assert "cannot be used" not in log, log
     joined = db.session.execute(db.select(AnswerStageRun.stage).filter_by(

@@ -315,6 +315,8 @@ def test_vp8_video_is_encoded_while_the_candidate_records(csrf_client, app, medi
     state = load_state(store, answer_id)
     assert state and state["source"]["codec"] == "vp8" and state["until_s"] >= 4.0, state
     assert [p["start_s"] for p in state["parts"]] == [0.0] + [p["end_s"] for p in state["parts"][:-1]]
+    # A keyframe a second: each part ends just before one, where the next starts decoding.
+    assert all(p["end_key"] for p in state["parts"]), state["parts"]
     _finish_recording(csrf_client, base, data, parts, 9)
     run_jobs()
     answer = _answer(answer_id)

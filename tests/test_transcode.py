@@ -12,6 +12,7 @@ import pytest
 
 from app.media.probe import ProbeResult, probe
 from app.media.transcode import (
+    KEY_CUT_S,
     describe_part,
     encode_part,
     needs_reencode,
@@ -41,26 +42,35 @@ def _recording(out: Path, seconds: float = 8, size: str = "320x240", video_delay
     return out
 
 
-def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int = 2):
-    """What the early passes do: encode from the last cut to a whole second before the last
-    frame of each growing prefix of the recording (split into `chunks` uploads)."""
+def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int = 2,
+                            at_keys: bool = False):
+    """What the early passes do: encode from the last cut to a whole second (`at_keys`: just
+    before the last keyframe) at least a second before the last frame of each growing prefix
+    of the recording (split into `chunks` uploads). Returns the parts, where they end, the
+    picture size, and whether the last ended at a keyframe."""
     data = src.read_bytes()
     size = math.ceil(len(data) / chunks)
     prefix, parts, until, info, first = work / "prefix.webm", [], 0.0, None, None
+    from_key = False
     for k in range(every, chunks, every):
         prefix.write_bytes(data[:k * size])
         info = info or probe(prefix)
-        last = scan_frames(prefix, info, until).last_s
-        end = math.floor(last - 1.0) if last is not None else until
+        scan = scan_frames(prefix, info, until, from_key)
+        if from_key:  # decoding starts at the very keyframe the last part ended before
+            assert scan.first_s == pytest.approx(until + KEY_CUT_S, abs=1e-6)
+        end = scan.cut_before_key(until + 1, scan.last_s - 1.0) if at_keys else None
+        key = end is not None
+        end = end if key else float(math.floor(scan.last_s - 1.0))
         if end - until < 1:
             continue
         part = work / f"part-{len(parts)}.ts"
-        made = encode_part(prefix, part, info, until, float(end), PRESET, picture=first)
-        assert made.frames > 0
+        made = encode_part(prefix, part, info, until, end, PRESET, picture=first,
+                           from_key=from_key)
+        assert made.frames == scan.frames_between(until, end) > 0
         first = first or made.picture
         parts.append(part)
-        until = float(end)
-    return parts, until, first
+        until, from_key = end, key
+    return parts, until, first, from_key
 
 
 def _packets(path: Path, kind: str) -> list[tuple[float, bool]]:
@@ -75,16 +85,21 @@ def _wav_frames(path: Path) -> bytes:
         return w.readframes(w.getnframes())
 
 
-@pytest.mark.parametrize("video_delay", [0.0, 0.4])
+@pytest.mark.parametrize(("video_delay", "at_keys"), [(0.0, False), (0.4, False), (0.0, True),
+                                                    (0.4, True)])
 def test_parts_joined_with_the_rest_give_the_frames_and_sound_of_one_whole_encode(
-        tmp_path, video_delay):
+        tmp_path, video_delay, at_keys):
     src = _recording(tmp_path / "answer.webm", video_delay=video_delay)
     work = tmp_path / "parts"
     work.mkdir()
-    parts, until, size = _encode_while_recording(src, work)
+    parts, until, size, last_at_key = _encode_while_recording(src, work, at_keys=at_keys)
     assert len(parts) >= 2 and until >= 3.0 and size == (320, 240)
+    assert last_at_key == at_keys
     info = probe(src)
-    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size)
+    if at_keys:  # a keyframe every 2 s: the parts end just before one
+        assert round(until + KEY_CUT_S, 6) in {round(k, 6) for k in scan_frames(src, info).keys}
+    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size,
+                                  from_key=last_at_key)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
     whole = transcode(src, whole_dir, info, preset=PRESET)
@@ -110,15 +125,17 @@ def test_frames_at_uneven_times_keep_them_whole_or_in_parts(tmp_path):
     """Firefox's frames come at uneven times. An encoder that put them on a 1/frame-rate grid
     moved most of them by up to a frame, and parts (each starting its own grid) differently
     from the whole; kept in milliseconds, every frame stays where the browser put it."""
-    src = _recording(tmp_path / "answer.webm", uneven=True, keyframe_every=100)
+    src = _recording(tmp_path / "answer.webm", uneven=True, keyframe_every=30)
     source = _packets(src, "video")
     gaps = {round(b - a, 3) for (a, _), (b, _) in zip(source, source[1:], strict=False)}
     assert {0.027, 0.107} <= gaps  # the recording really is uneven
     work = tmp_path / "parts"
     work.mkdir()
-    parts, until, size = _encode_while_recording(src, work)
+    parts, until, size, at_key = _encode_while_recording(src, work, at_keys=True)
+    assert at_key  # cut before keyframes that are not on whole seconds
     info = probe(src)
-    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size)
+    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size,
+                                  from_key=at_key)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
     whole = transcode(src, whole_dir, info, preset=PRESET)
@@ -134,7 +151,7 @@ def test_parts_of_a_recording_above_720p_are_scaled_as_the_whole_is(tmp_path):
     src = _recording(tmp_path / "answer.webm", seconds=5, size="1280x960")
     work = tmp_path / "parts"
     work.mkdir()
-    parts, until, size = _encode_while_recording(src, work, chunks=5, every=2)
+    parts, until, size, _ = _encode_while_recording(src, work, chunks=5, every=2)
     assert parts and size == (960, 720)
     out = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, picture=size)
     assert (out.width, out.height) == (960, 720)
@@ -157,7 +174,7 @@ def test_a_phone_turned_while_recording_keeps_one_picture_size_as_the_whole_enco
                    check=True, capture_output=True, timeout=60)
     work = tmp_path / "parts"
     work.mkdir()
-    parts, until, size = _encode_while_recording(src, work, chunks=16, every=3)
+    parts, until, size, _ = _encode_while_recording(src, work, chunks=16, every=3)
     assert until >= 5.0 and size == (320, 240)  # a part of the turned half too
     joined = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, picture=size)
     whole_dir = tmp_path / "whole"

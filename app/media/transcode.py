@@ -32,6 +32,10 @@ PART_TS_OFFSET = 10.0
 AAC_CODER = "fast"
 AAC_ARGS = {"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}
 WAV_ARGS = {"ac": 1, "ar": 16000, "c:a": "pcm_s16le"}
+# A part that ends at a keyframe of the recording ends this far before it: after the frame
+# before it, however close (browsers' frames are at least a few ms apart), so that the next part
+# starts decoding at that very keyframe instead of decoding again what the last one did.
+KEY_CUT_S = 0.0005
 
 
 @dataclass(frozen=True)
@@ -146,20 +150,22 @@ class Part:
 
 def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: float | None,
                 preset: str = PRESET, timeout: float = 1800,
-                picture: tuple[int, int] | None = None) -> Part:
+                picture: tuple[int, int] | None = None, from_key: bool = False) -> Part:
     """Encode the video frames of `src` shown from `start_s` up to `end_s` (to the end when
     None), on the timeline the whole transcode gives them, into an MPEG-TS part. `src` may be a
     recording still being uploaded: ffmpeg reads what is there, so `end_s` must leave out its
     last, perhaps incomplete, frames.
 
-    ffmpeg seeks to a keyframe before `start_s` and the trim filter keeps exactly the frames in
-    the span, so parts that meet share no frame and miss none. `-itsoffset` moves the frames as
+    ffmpeg seeks to a keyframe (`from_key`: the one `start_s` was cut just before; otherwise one
+    at least a second before `start_s`) and the trim filter keeps exactly the frames in the
+    span, so parts that meet share no frame and miss none. `-itsoffset` moves the frames as
     the whole transcode does (by the file's start time) before the encoder sees them, so both
     round each frame to the same time. `picture` is the first part's size: a phone turned while
     recording changes the picture's size mid-stream, and the whole transcode keeps its first
     size for all of it (stretching the rest), so each part must too."""
-    seek = ["-ss", f"{start_s - 1.0:.3f}"] if start_s > 1.0 else []
-    span = f"trim=start={start_s:.3f}" + (f":end={end_s:.3f}" if end_s is not None else "")
+    at = _seek_s(start_s, from_key)
+    seek = ["-ss", f"{at:.4f}"] if at is not None else []
+    span = f"trim=start={start_s:.4f}" + (f":end={end_s:.4f}" if end_s is not None else "")
     target = _target_height(info)
     vf = span + (f",scale=-2:{target}" if target else "")
     if picture:
@@ -170,6 +176,14 @@ def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: 
          "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(dst)],
         timeout, "Converting the video")
     return describe_part(dst)
+
+
+def _seek_s(start_s: float, from_key: bool) -> float | None:
+    """Where to seek (on the transcode's timeline) to decode the frames from `start_s`: the
+    demuxer lands on the last keyframe at or before it. None: from the beginning."""
+    if from_key:
+        return start_s + 2 * KEY_CUT_S  # the keyframe start_s was cut just before
+    return start_s - 1.0 if start_s > 1.0 else None
 
 
 def describe_part(part: Path) -> Part:
@@ -193,45 +207,73 @@ def describe_part(part: Path) -> Part:
 @dataclass(frozen=True)
 class FrameScan:
     """Where a pass over a growing recording stands: the time of the keyframe its decoding
-    starts from (the seek's landing place), and of the last frame read whole; None for none."""
+    starts from (the seek's landing place), and of the last frame read whole; None for none.
+    `keys` and `times`: the keyframes' and all frames' times read from there."""
 
     first_s: float | None
     last_s: float | None
+    keys: tuple[float, ...] = ()
+    times: tuple[float, ...] = ()
+
+    def cut_before_key(self, earliest_s: float, latest_s: float) -> float | None:
+        """A cut just before the last keyframe between the two times, if there is one."""
+        keys = [k for k in self.keys if earliest_s + KEY_CUT_S <= k <= latest_s]
+        return round(keys[-1] - KEY_CUT_S, 6) if keys else None
+
+    def frames_between(self, start_s: float, end_s: float | None) -> int:
+        """How many frames an encode of that span must hold: one per millisecond shown (the
+        encoder counts in milliseconds and drops a frame that would share one)."""
+        return len({round(t, 3) for t in self.times
+                    if t >= start_s - 1e-6 and (end_s is None or t < end_s - 1e-6)})
 
 
-def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0) -> FrameScan:
+def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0,
+                from_key: bool = False) -> FrameScan:
     """Read (without decoding) the video packets of `src`, a recording perhaps still growing,
     from the keyframe encode_part would start decoding at for `after_s`; times are on the
     transcode's timeline."""
     import av
 
-    first = last = None
+    keys: list[float] = []
+    times: list[float] = []
     try:
         with av.open(str(src)) as c:
             if not c.streams.video:
                 return FrameScan(None, None)
             v = c.streams.video[0]
-            if after_s > 1.0 and v.time_base:
-                c.seek(int((after_s + info.start_s - 1.0) / v.time_base), stream=v, backward=True)
+            at = _seek_s(after_s, from_key)
+            if at is not None and at > 0 and v.time_base:
+                c.seek(int((at + info.start_s) / v.time_base), stream=v, backward=True)
             for packet in c.demux(v):
                 if packet.pts is not None and packet.size:
                     t = float(packet.pts * v.time_base) - info.start_s
-                    first = t if first is None else first
-                    last = t if last is None else max(last, t)
+                    times.append(t)
+                    if packet.is_keyframe:
+                        keys.append(t)
     except av.error.FFmpegError:
         pass  # the cut-off end of a growing file: what was read before it stands
-    return FrameScan(first, last)
+    if not times:
+        return FrameScan(None, None)
+    return FrameScan(times[0], max(times), tuple(sorted(keys)), tuple(times))
 
 
 def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: list[Path],
                          parts_end_s: float, timeout: float = 1800, preset: str = PRESET,
-                         picture: tuple[int, int] | None = None) -> TranscodeResult:
+                         picture: tuple[int, int] | None = None,
+                         from_key: bool = False) -> TranscodeResult:
     """The whole transcode's outputs for a recording whose video up to `parts_end_s` was
-    already encoded into `parts` of that `picture` size (see encode_part): encode the rest, then join the
-    video parts (copied) with the audio (encoded whole: AAC in pieces would click at each
-    join)."""
+    already encoded into `parts` of that `picture` size (see encode_part; `from_key`: the last
+    one ended just before a keyframe): encode the rest, then join the video parts (copied) with
+    the audio (encoded whole: AAC in pieces would click at each join)."""
+    from app.media import MediaError
+
     tail = out_dir / "tail.ts"
-    if encode_part(src, tail, info, parts_end_s, None, preset, timeout, picture).frames:
+    made = encode_part(src, tail, info, parts_end_s, None, preset, timeout, picture, from_key)
+    expected = scan_frames(src, info, parts_end_s, from_key).frames_between(parts_end_s, None)
+    if made.frames != expected:
+        raise MediaError(f"the rest of the video after {parts_end_s:.1f} s came out as "
+                         f"{made.frames} frames, not {expected}")
+    if made.frames:
         parts = [*parts, tail]
     media = out_dir / "answer.mp4"
     wav = out_dir / "answer.wav" if info.has_audio else None
