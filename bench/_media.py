@@ -111,8 +111,10 @@ def make_answer(work: Path, duration: float, resolution: str, codec: str) -> tup
         vargs = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
                  "-profile:v", "baseline", "-b:v", rate, "-g", "100", "-pix_fmt", "yuv420p"]
     elif codec == "vp8":
+        # Firefox's recorder (153 ESR, tests/test_browser_firefox.py) puts a keyframe every
+        # 7.5 s, whatever keyframe interval it is asked for.
         vargs = ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", rate,
-                 "-g", "100"]
+                 "-g", "225"]
     else:
         raise ValueError(f"unknown codec {codec!r} (h264 or vp8)")
     _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
