@@ -80,6 +80,11 @@ def _packets(path: Path, kind: str) -> list[tuple[float, bool]]:
                       for p in c.demux(stream) if p.size)
 
 
+def _audio_bytes(path: Path) -> list[bytes]:
+    with av.open(str(path)) as c:
+        return [bytes(p) for p in c.demux(c.streams.audio[0]) if p.size]
+
+
 def _wav_frames(path: Path) -> bytes:
     with wave.open(str(path), "rb") as w:
         return w.readframes(w.getnframes())
@@ -112,7 +117,10 @@ def test_parts_joined_with_the_rest_give_the_frames_and_sound_of_one_whole_encod
     keys = [t for t, k in frames if k]
     assert keys[0] == frames[0][0] and all(b - a <= 1.01 for a, b in zip(keys, keys[1:], strict=False))
     assert _packets(joined.media_path, "audio") == _packets(whole.media_path, "audio")
+    assert _audio_bytes(joined.media_path) == _audio_bytes(whole.media_path)
     assert _wav_frames(joined.wav_path) == _wav_frames(whole.wav_path)
+    with av.open(str(joined.media_path)) as c:  # the picture first, as in the whole encode
+        assert [s.type for s in c.streams] == ["video", "audio"]
     # The MP4s keep the video in different time scales (the parts' 1/90000, the encoder's own),
     # which round the last frame's duration differently, by microseconds.
     assert joined.duration_s == pytest.approx(whole.duration_s, abs=0.001)
