@@ -106,11 +106,14 @@ class Config:
     # more alone than in a batch of eight (2.21 s vs 1.76 s, "base", 2 cores): 90 s gives each
     # early pass three or four windows, and bounds the work left after the last chunk.
     EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "90"))
-    # Encode the video of a recording that needs it (VP8 from Firefox) every N chunks while the
-    # candidate records, so only the last seconds are left when it ends; 0 turns it off. Each
-    # part costs a start-up (about 0.4 CPU s) and a fresh rate control: parts of 5 s took 10%
-    # more CPU than one whole encode, parts of 10 s none measurable (60 s 720p, veryfast).
-    EARLY_VIDEO_CHUNKS = int(os.environ.get("EARLY_VIDEO_CHUNKS", "10"))
+    # Look every N chunks (about N seconds) while the candidate records for video to encode in a
+    # part, for a recording that needs it (VP8 from Firefox); 0 turns it off. A part is made
+    # once at least EARLY_VIDEO_MIN_PART_SECONDS can be cut off at a keyframe: each part costs
+    # an ffmpeg start and libx264's ramp up and down, about 0.16 s on two cores, against 0.22 s
+    # for each second of 720p. 14 s (two of Firefox's 7.5 s keyframe spans) made a 180 s
+    # answer 11 parts instead of 18 and its encode 5% shorter, and leaves 14-20 s to the end.
+    EARLY_VIDEO_CHUNKS = int(os.environ.get("EARLY_VIDEO_CHUNKS", "5"))
+    EARLY_VIDEO_MIN_PART_SECONDS = float(os.environ.get("EARLY_VIDEO_MIN_PART_SECONDS", "14"))
     # An early pass waits this long after its chunk arrived, in case that chunk was the last.
     EARLY_GRACE_SECONDS = float(os.environ.get("EARLY_GRACE_SECONDS", "3"))
     TESTING = False

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 VERSION = 1
 MARGIN_S = 1.0  # leave the last second of what has arrived: its last frame may be cut off
-MIN_PART_S = 2.0  # less than this is left for the next pass (or the final one)
 # A pass that starts at a whole second decodes from the keyframe before it. Parts end at
 # keyframes where they can (Chromium puts one every second as we ask, Firefox every 7.5 s
 # whatever we ask), so most passes decode nothing twice; a recording with almost none would
@@ -124,6 +123,7 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
 
     began = time.perf_counter()
     preset = cfg["X264_PRESET"]
+    min_part = cfg["EARLY_VIDEO_MIN_PART_SECONDS"]  # less is left for a later pass or the end
     state = load_state(store, answer.public_id) or {
         "version": VERSION, "source": None, "preset": preset, "parts": [], "until_s": 0.0,
         "upto_seq": -1, "seconds": 0.0, "skip": None}
@@ -163,11 +163,11 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                     return
                 # Just before the last keyframe that leaves the margin, so that the next pass
                 # decodes nothing twice (Firefox puts one every 7.5 s); else a whole second.
-                end = scan.cut_before_key(until + MIN_PART_S, scan.last_s - MARGIN_S)
+                end = scan.cut_before_key(until + min_part, scan.last_s - MARGIN_S)
                 end_key = end is not None
                 if end is None:
                     end = float(math.floor(scan.last_s - MARGIN_S))
-                if end - until < MIN_PART_S:
+                if end - until < min_part:
                     return
                 encoding, cpu = time.perf_counter(), _children_cpu_s()
                 made = encode_part(prefix, part, info, until, end, preset,

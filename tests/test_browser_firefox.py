@@ -34,6 +34,7 @@ def test_firefox_answer_is_reencoded_while_recording_and_ends_ready(app, servers
     candidate, token = make_candidate(interview, owner, consent=False)
     worker_log = tmp_path / "worker.log"
     env = worker_env(servers, databases[0][backend])
+    env["EARLY_VIDEO_MIN_PART_SECONDS"] = "2"  # parts of a 13 s answer
 
     def ready():
         db.session.expire_all()

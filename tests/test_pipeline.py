@@ -289,7 +289,7 @@ def _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch)
     from tests.helpers import split
 
     monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
-    app.config.update(EARLY_VIDEO_CHUNKS=3)
+    app.config.update(EARLY_VIDEO_CHUNKS=3, EARLY_VIDEO_MIN_PART_SECONDS=2)
     cand, token = make_candidate(make_interview(questions=1))
     csrf_client.refresh(f"/i/{token}")
     data = media_dir["long"].read_bytes()
@@ -365,7 +365,7 @@ def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir,
     from tests.helpers import split
 
     monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
-    app.config.update(EARLY_VIDEO_CHUNKS=3)
+    app.config.update(EARLY_VIDEO_CHUNKS=3, EARLY_VIDEO_MIN_PART_SECONDS=2)
     src = tmp_path / "h264.webm"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(media_dir["long"]), "-c:v", "libx264",
                     "-preset", "ultrafast", "-c:a", "copy", "-f", "matroska", str(src)],
@@ -468,7 +468,7 @@ def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
 
     monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
     monkeypatch.setattr(jobs.early_video, "MAX_PREROLL_S", 3.0)  # 20 s needs a long recording
-    app.config.update(EARLY_VIDEO_CHUNKS=3)
+    app.config.update(EARLY_VIDEO_CHUNKS=3, EARLY_VIDEO_MIN_PART_SECONDS=2)
     data = _recording(tmp_path / "sparse.webm", seconds=10, keyframe_every=1000).read_bytes()
     parts = split(data, len(data) // 12 + 1)
     cand, token = make_candidate(make_interview(questions=1))
