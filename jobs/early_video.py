@@ -82,6 +82,11 @@ def usable_parts(state: dict | None, info, preset: str) -> list[dict]:
     return parts if abs(at - float(state.get("until_s", -1))) <= 1e-6 else []
 
 
+def ends_before_key(parts: list[dict]) -> bool:
+    """Whether the last of these parts ended just before a keyframe, where the next starts."""
+    return bool(parts) and bool(parts[-1].get("end_key"))
+
+
 def picture_size(state: dict) -> tuple[int, int] | None:
     """The picture size of the first part, which every later part keeps (None before it)."""
     parts = state.get("parts") or []
@@ -150,7 +155,7 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                                    audio_codec=None, width=src["width"], height=src["height"],
                                    start_s=src["start_s"])
                 until = float(state["until_s"])
-                from_key = bool(state["parts"]) and bool(state["parts"][-1].get("end_key"))
+                from_key = ends_before_key(state["parts"])
                 scan = scan_frames(prefix, info, until, from_key)
                 if scan.first_s is not None and until - scan.first_s > MAX_PREROLL_S:
                     # Each pass would decode from a keyframe this far back, ever further: the
@@ -159,16 +164,10 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                                      "this recording")
                     _save(store, answer.public_id, state)
                     return
-                if scan.last_s is None:
+                cut = scan.next_cut(until, min_part, MARGIN_S)
+                if cut is None:
                     return
-                # Just before the last keyframe that leaves the margin, so that the next pass
-                # decodes nothing twice (Firefox puts one every 7.5 s); else a whole second.
-                end = scan.cut_before_key(until + min_part, scan.last_s - MARGIN_S)
-                end_key = end is not None
-                if end is None:
-                    end = float(math.floor(scan.last_s - MARGIN_S))
-                if end - until < min_part:
-                    return
+                end, end_key = cut
                 encoding, cpu = time.perf_counter(), _children_cpu_s()
                 made = encode_part(prefix, part, info, until, end, preset,
                                    timeout=cfg["FFMPEG_TIMEOUT"], picture=picture_size(state),

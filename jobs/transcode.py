@@ -81,7 +81,7 @@ def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, c
     from app.services import pipeline
     from app.storage import StorageError
     from jobs import spool
-    from jobs.early_video import part_name, picture_size, usable_parts
+    from jobs.early_video import ends_before_key, part_name, picture_size, usable_parts
 
     parts = usable_parts(early, info, cfg["X264_PRESET"]) if needs_reencode(info) else []
     if not parts:
@@ -99,7 +99,7 @@ def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, c
         out = transcode_from_parts(src, tmp, info, paths, parts[-1]["end_s"],
                                    timeout=cfg["FFMPEG_TIMEOUT"], preset=cfg["X264_PRESET"],
                                    picture=picture_size(early),
-                                   from_key=bool(parts[-1].get("end_key")))
+                                   from_key=ends_before_key(parts))
     except (StorageError, MediaError, OSError) as exc:
         log.warning("answer %s: the video encoded while recording cannot be used (%s); "
                     "encoding it whole", answer.public_id, exc)

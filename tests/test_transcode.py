@@ -58,11 +58,14 @@ def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int =
         scan = scan_frames(prefix, info, until, from_key)
         if from_key:  # decoding starts at the very keyframe the last part ended before
             assert scan.first_s == pytest.approx(until + KEY_CUT_S, abs=1e-6)
-        end = scan.cut_before_key(until + 1, scan.last_s - 1.0) if at_keys else None
-        key = end is not None
-        end = end if key else float(math.floor(scan.last_s - 1.0))
-        if end - until < 1:
+        if at_keys:
+            cut = scan.next_cut(until, 1.0, 1.0)
+        else:
+            cut = (float(math.floor(scan.last_s - 1.0)), False)
+            cut = cut if cut[0] - until >= 1 else None
+        if cut is None:
             continue
+        end, key = cut
         part = work / f"part-{len(parts)}.ts"
         made = encode_part(prefix, part, info, until, end, PRESET, picture=first,
                            from_key=from_key)

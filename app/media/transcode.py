@@ -8,6 +8,7 @@ answer's length. Both ways give the same frames at the same times.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ PART_TS_OFFSET = 10.0
 AAC_CODER = "fast"
 AAC_ARGS = {"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}
 WAV_ARGS = {"ac": 1, "ar": 16000, "c:a": "pcm_s16le"}
+FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y"]
 # A part that ends at a keyframe of the recording ends this far before it: after the frame
 # before it, however close (browsers' frames are at least a few ms apart), so that the next part
 # starts decoding at that very keyframe instead of decoding again what the last one did.
@@ -170,8 +172,8 @@ def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: 
     vf = span + (f",scale=-2:{target}" if target else "")
     if picture:
         vf += f",scale={picture[0]}:{picture[1]}"  # passes frames of that size through untouched
-    run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-copyts", "-noaccurate_seek",
-         *seek, "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src), "-map", "0:v:0", "-vf", vf,
+    run([*FFMPEG, "-copyts", "-noaccurate_seek", *seek, "-itsoffset", f"{-info.start_s:.6f}",
+         "-i", str(src), "-map", "0:v:0", "-vf", vf,
          *_flat(_x264_args(preset)), "-an", "-output_ts_offset", f"{PART_TS_OFFSET:g}",
          "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(dst)],
         timeout, "Converting the video")
@@ -206,19 +208,40 @@ def describe_part(part: Path) -> Part:
 
 @dataclass(frozen=True)
 class FrameScan:
-    """Where a pass over a growing recording stands: the time of the keyframe its decoding
-    starts from (the seek's landing place), and of the last frame read whole; None for none.
-    `keys` and `times`: the keyframes' and all frames' times read from there."""
+    """The video packets a pass over a growing recording read, from the keyframe its decoding
+    starts at (the seek's landing place): the keyframes' and all frames' times."""
 
-    first_s: float | None
-    last_s: float | None
     keys: tuple[float, ...] = ()
     times: tuple[float, ...] = ()
+
+    @property
+    def first_s(self) -> float | None:
+        """The keyframe decoding starts from; None when no frame was read."""
+        return self.times[0] if self.times else None
+
+    @property
+    def last_s(self) -> float | None:
+        """The last frame read whole; None when no frame was read."""
+        return max(self.times) if self.times else None
 
     def cut_before_key(self, earliest_s: float, latest_s: float) -> float | None:
         """A cut just before the last keyframe between the two times, if there is one."""
         keys = [k for k in self.keys if earliest_s + KEY_CUT_S <= k <= latest_s]
         return round(keys[-1] - KEY_CUT_S, 6) if keys else None
+
+    def next_cut(self, after_s: float, min_part_s: float,
+                 margin_s: float) -> tuple[float, bool] | None:
+        """Where a part from `after_s` ends, and whether just before a keyframe: before the last
+        keyframe that leaves `margin_s` before the last frame read (so the next part decodes
+        nothing twice), else at a whole second; None while less than `min_part_s` is there."""
+        if self.last_s is None:
+            return None
+        latest = self.last_s - margin_s
+        end = self.cut_before_key(after_s + min_part_s, latest)
+        at_key = end is not None
+        if end is None:
+            end = float(math.floor(latest))
+        return (end, at_key) if end - after_s >= min_part_s else None
 
     def frames_between(self, start_s: float, end_s: float | None) -> int:
         """How many frames an encode of that span must hold: one per millisecond shown (the
@@ -239,7 +262,7 @@ def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0,
     try:
         with av.open(str(src)) as c:
             if not c.streams.video:
-                return FrameScan(None, None)
+                return FrameScan()
             v = c.streams.video[0]
             at = _seek_s(after_s, from_key)
             if at is not None and at > 0 and v.time_base:
@@ -252,9 +275,7 @@ def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0,
                         keys.append(t)
     except av.error.FFmpegError:
         pass  # the cut-off end of a growing file: what was read before it stands
-    if not times:
-        return FrameScan(None, None)
-    return FrameScan(times[0], max(times), tuple(sorted(keys)), tuple(times))
+    return FrameScan(tuple(sorted(keys)), tuple(times))
 
 
 def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: list[Path],
@@ -290,8 +311,8 @@ def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: lis
     if made.frames:
         parts = [*parts, tail]
     media = out_dir / "answer.mp4"
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-copyts",
-           "-itsoffset", f"{-PART_TS_OFFSET:g}", "-i", "concat:" + "|".join(map(str, parts))]
+    cmd = [*FFMPEG, "-copyts", "-itsoffset", f"{-PART_TS_OFFSET:g}",
+           "-i", "concat:" + "|".join(map(str, parts))]
     if sound is not None:
         cmd += ["-i", str(sound)]
     cmd += ["-map", "0:v:0", *(["-map", "1:a"] if sound is not None else []), "-c", "copy",
@@ -303,7 +324,6 @@ def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: lis
 def _encode_sound(src: Path, info: ProbeResult, sound: Path, wav: Path, timeout: float) -> None:
     """The recording's sound as AAC in an M4A, and as the speech WAV, on the transcode's
     timeline (moved by the file's start time, as its video is)."""
-    run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-copyts",
-         "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src),
+    run([*FFMPEG, "-copyts", "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src),
          "-map", "0:a", *_flat(AAC_ARGS), "-f", "mp4", str(sound),
          "-map", "0:a", *_flat(WAV_ARGS), str(wav)], timeout, "Converting the sound")
