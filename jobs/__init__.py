@@ -113,6 +113,25 @@ def _last_attempt() -> bool:
     return job is None or not getattr(job, "retries_left", None)
 
 
+class Steps:
+    """Where a stage's time goes, for its log line: `with steps("fetch"): ...` adds up the
+    seconds spent in each named step; str() lists them in the order first seen."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str):
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.spent[name] = self.spent.get(name, 0.0) + time.perf_counter() - began
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {s:.2f}s" for name, s in self.spent.items())
+
+
 def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -> None:
     """Run `fn(answer)`, commit its outputs with the stage's timing, then call `then(answer)`.
 

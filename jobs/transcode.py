@@ -7,7 +7,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from jobs import one_pass_at_a_time, run_answer_stage
+from jobs import Steps, one_pass_at_a_time, run_answer_stage
 
 log = logging.getLogger(__name__)
 # A pass encodes a part of 14-22 s of 720p in 3-5 s on two cores; one that holds its lock
@@ -33,30 +33,33 @@ def _transcode(answer) -> None:
 
     if answer.mp4_key and (answer.audio_key or answer.transcript is not None):
         return
-    store = storage()
+    store, step = storage(), Steps()
     with tempfile.TemporaryDirectory(prefix="oneway-transcode-") as tmp:
         src = Path(tmp) / f"original{Path(answer.original_key).suffix}"
-        store.download(answer.original_key, src)
+        with step("fetch"):
+            store.download(answer.original_key, src)
         if src.stat().st_size == 0:
             raise MediaError("The uploaded recording is empty.")
-        info = probe(src)
+        with step("probe"):
+            info = probe(src)
         cfg = current_app.config
         # A video pass over the recording may still be running (queued by its last chunks):
         # its part is about to be there, and waiting for it costs less than doing it again.
-        with one_pass_at_a_time("early-video", answer.id, wait=PASS_WAIT_S):
+        with step("wait for a pass"), one_pass_at_a_time("early-video", answer.id, wait=PASS_WAIT_S):
             early = load_state(store, answer.public_id)
         answer._early_video_keys = _keys(answer.public_id, early)  # removed once committed
-        out = _from_parts(store, answer, src, Path(tmp), info, early, cfg)
-        if out is None:
-            out = transcode(src, Path(tmp), info, timeout=cfg["FFMPEG_TIMEOUT"],
-                            preset=cfg["X264_PRESET"])
+        with step("encode"):
+            out = _from_parts(store, answer, src, Path(tmp), info, early, cfg)
+            if out is None:
+                out = transcode(src, Path(tmp), info, timeout=cfg["FFMPEG_TIMEOUT"],
+                                preset=cfg["X264_PRESET"])
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)
         _check_within_limit(out.duration_s, answer)
         # The two uploads go side by side: the MP4 is most of the bytes, the WAV most of the
         # requests' waiting.
-        with ThreadPoolExecutor(2) as pool:
+        with step("store"), ThreadPoolExecutor(2) as pool:
             media_put = pool.submit(store.put_file, answer_key(answer.public_id, out.media_path.name),
                                     out.media_path, out.media_content_type)
             if out.wav_path is not None:
@@ -67,6 +70,7 @@ def _transcode(answer) -> None:
             media = media_put.result()
         if info.has_video:  # the poster stage reads it next, on this machine if it can
             spool.keep(out.media_path, f"{answer.public_id}-answer.mp4")
+    log.info("transcode of answer %s: %s", answer.public_id, step)
     answer.mp4_key, answer.mp4_size = media.key, media.size
     answer.duration_s = round(out.duration_s, 3)
     answer.width, answer.height = out.width, out.height

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from pathlib import Path
 
-from jobs import run_answer_stage
+from jobs import Steps, run_answer_stage
+
+log = logging.getLogger(__name__)
 
 
 def run(answer_id: int) -> None:
@@ -25,19 +28,23 @@ def _transcribe(answer) -> None:
         return
     spool.drop(answer.public_id)  # the recording is finished: its early passes are over
     cfg = current_app.config
-    store = storage()
+    store, step = storage(), Steps()
     if answer.audio_key is None:
         result = {"language": None, "text": "", "segments": [], "model": None,
                   "method": "none", "note": "This recording has no audio track."}
     else:
         with tempfile.TemporaryDirectory(prefix="oneway-asr-") as tmp:
             wav = Path(tmp) / "speech.wav"
-            store.download(answer.audio_key, wav)
+            with step("fetch"):
+                store.download(answer.audio_key, wav)
             language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
             model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
-            result = _transcribe_rest(store, answer, wav, model_dir, language, cfg)
-    vtt = to_webvtt(result["segments"]).encode()
-    put = store.put_bytes(answer_key(answer.public_id, "captions.vtt"), vtt, "text/vtt")
+            with step("transcribe"):
+                result = _transcribe_rest(store, answer, wav, model_dir, language, cfg)
+    with step("store"):
+        vtt = to_webvtt(result["segments"]).encode()
+        put = store.put_bytes(answer_key(answer.public_id, "captions.vtt"), vtt, "text/vtt")
+    log.info("transcription of answer %s: %s", answer.public_id, step)
     answer.transcript = result
     answer.captions_key = put.key
 
