@@ -82,9 +82,10 @@ class Page:
 
 
 @contextmanager
-def firefox(log_path: Path, prefs: dict | None = None):
-    """Headless Firefox with a fresh profile and fake camera and microphone; yields its first
-    page. Its own output goes to `log_path`."""
+def firefox(log_path: Path, prefs: dict | None = None, env: dict | None = None):
+    """Headless Firefox with a fresh profile and fake camera and microphone (extra `prefs` may
+    change that; `env` adds to its environment); yields its first page. Its own output goes to
+    `log_path`."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="oneway-firefox-") as profile, \
             open(log_path, "wb") as log:
@@ -94,7 +95,7 @@ def firefox(log_path: Path, prefs: dict | None = None):
         proc = subprocess.Popen(
             [FIREFOX, "--headless", "--no-remote", "--profile", profile,
              f"--remote-debugging-port={port}"],
-            env={**os.environ, "MOZ_HEADLESS": "1"}, stdout=log, stderr=subprocess.STDOUT)
+            env={**os.environ, "MOZ_HEADLESS": "1", **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
         try:
             ws = _connect(f"ws://127.0.0.1:{port}/session", proc, timeout=30)
             page = Page(ws, "")

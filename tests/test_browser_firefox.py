@@ -1,13 +1,15 @@
 """A real Firefox (Debian's firefox-esr, headless, its own fake camera and microphone) records
 answers through the candidate flow, and a real worker makes them ready: a VP8 WebM becomes an
-H.264 MP4, re-encoded mostly while the candidate is still recording (jobs/early_video.py); a
-retake replaces the take graders see; an audio-only answer (Opus in WebM) becomes an AAC M4A."""
+H.264 MP4, re-encoded mostly while the candidate is still recording (jobs/early_video.py), and
+its transcript has the words a private PulseAudio sink spoke into Firefox's microphone; a retake
+replaces the take graders see; an audio-only answer (Opus in WebM) becomes an AAC M4A."""
 
 from __future__ import annotations
 
 import json
 import re
 import time
+from contextlib import nullcontext
 
 import pytest
 
@@ -21,6 +23,8 @@ from tests.bidi import FIREFOX, firefox
 from tests.browser import live_server, rq_worker, wait_for
 from tests.conftest import BACKENDS, worker_env
 from tests.factories import make_candidate, make_interview, make_user
+from tests.media import HEARD
+from tests.pulse import PULSEAUDIO, speaking_microphone
 
 pytestmark = pytest.mark.skipif(
     FIREFOX is None, reason="Firefox is not installed (apt-get install firefox-esr)")
@@ -49,7 +53,7 @@ def _wait_for_receipt(page, timeout: float, what: str) -> None:
 
 @pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)
 def test_firefox_answer_is_reencoded_while_recording_and_ends_ready(app, servers, databases,
-                                                                   backend, tmp_path):
+                                                                   backend, media_dir, tmp_path):
     app.config["EARLY_VIDEO_CHUNKS"] = EVERY
     owner = make_user(role="owner")
     interview = make_interview(owner, questions=1, think=30, answer=ANSWER_SECONDS, takes=1)
@@ -64,8 +68,11 @@ def test_firefox_answer_is_reencoded_while_recording_and_ends_ready(app, servers
         assert answer.status != states.FAILED, answer.failure_reason
         return answer if answer.status == states.READY else None
 
-    with live_server(app) as base, rq_worker(env, worker_log):
-        with firefox(tmp_path / "firefox.log") as page:
+    # Firefox's microphone speaks the sentence in a loop (its camera stays fake).
+    microphone = (speaking_microphone(media_dir["speech"], tmp_path / "pulse") if PULSEAUDIO
+                  else nullcontext(({}, {})))
+    with live_server(app) as base, rq_worker(env, worker_log), microphone as (prefs, firefox_env):
+        with firefox(tmp_path / "firefox.log", prefs=prefs, env=firefox_env) as page:
             _open_recorder(page, base, token)
             # The device check's test recording plays back from memory in Firefox too.
             page.click("Record a 3-second test")
@@ -99,6 +106,11 @@ def test_firefox_answer_is_reencoded_while_recording_and_ends_ready(app, servers
     joined = db.session.execute(db.select(AnswerStageRun.stage).filter_by(
         answer_id=answer.id, stage="transcode_early")).scalars().all()
     assert joined == ["transcode_early"], log
+
+    if PULSEAUDIO is None:
+        pytest.skip("all but the transcript checked: Firefox heard its fake tone, not speech, "
+                    "as pulseaudio is not installed (apt-get install pulseaudio)")
+    assert any(k in answer.transcript_text.lower() for k in HEARD), answer.transcript
 
 
 @pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)

@@ -14,13 +14,10 @@ from app.models import Answer, Candidate
 from tests.browser import chromium, live_server, rq_worker, wait_for
 from tests.conftest import BACKENDS, worker_env
 from tests.factories import PASSWORD, make_candidate, make_interview, make_user
+from tests.media import HEARD
 
 RECORD_SECONDS = 4
 
-# Stems of the fake microphone's looping sentence ("My favourite programming language is
-# Python."): a take of a few seconds starts anywhere in the loop, and Whisper may drop a
-# sentence cut at the start, so any one of them shows the take was heard.
-HEARD = ("favo", "program", "language", "python")
 
 
 def _ffprobe(path) -> dict:
