@@ -59,7 +59,7 @@ def _transcode(answer) -> None:
         _check_within_limit(out.duration_s, answer)
         # The two uploads go side by side: the MP4 is most of the bytes, the WAV most of the
         # requests' waiting.
-        with step("store"), ThreadPoolExecutor(2) as pool:
+        with step("store and check the sound"), ThreadPoolExecutor(2) as pool:
             media_put = pool.submit(store.put_file, answer_key(answer.public_id, out.media_path.name),
                                     out.media_path, out.media_content_type)
             if out.wav_path is not None:
