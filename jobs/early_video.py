@@ -7,7 +7,8 @@ the last one stopped to the last keyframe at least a second before the last fram
 arrived (or, with none there, to a whole second), into an MPEG-TS part in object storage, and
 records it in `answers/<id>/early-video.json`:
 
-    {"version": 1, "source": {"codec", "width", "height", "start_s"}, "preset": "veryfast",
+    {"version": 1, "source": {"codec", "width", "height", "start_s", "rotation"},
+     "preset": "veryfast",
      "parts": [{"key", "start_s", "end_s", "end_key", "frames", "size", "width", "height"}],
      "until_s": 22.4995,
      "upto_seq": 29, "seconds": 8.2, "skip": null}
@@ -69,8 +70,8 @@ def usable_parts(state: dict | None, info, preset: str) -> list[dict]:
     if not state or state.get("skip") or state.get("preset") != preset:
         return []
     src = state.get("source") or {}
-    if (src.get("codec"), src.get("width"), src.get("height")) != (
-            info.video_codec, info.width, info.height) \
+    if (src.get("codec"), src.get("width"), src.get("height"), src.get("rotation", 0)) != (
+            info.video_codec, info.width, info.height, info.rotation) \
             or abs(float(src.get("start_s", math.inf)) - info.start_s) > 1e-6:
         return []
     parts, at = state.get("parts") or [], 0.0
@@ -149,11 +150,12 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                         _save(store, answer.public_id, state)
                         return
                     state["source"] = {"codec": info.video_codec, "width": info.width,
-                                       "height": info.height, "start_s": info.start_s}
+                                       "height": info.height, "start_s": info.start_s,
+                                       "rotation": info.rotation}
                 src = state["source"]
                 info = ProbeResult(format_name="", duration_s=None, video_codec=src["codec"],
                                    audio_codec=None, width=src["width"], height=src["height"],
-                                   start_s=src["start_s"])
+                                   start_s=src["start_s"], rotation=src.get("rotation", 0))
                 until = float(state["until_s"])
                 from_key = ends_before_key(state["parts"])
                 scan = scan_frames(prefix, info, until, from_key)

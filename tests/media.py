@@ -65,3 +65,49 @@ def make_media(out: Path) -> dict[str, Path]:
     not_media.write_text("This is a text file with a video file's name.\n" * 50)
     return {"speech": speech, "y4m": y4m, "webm": webm, "mp4": mp4, "not_media": not_media,
             "silent": silent, "black": black, "long": long_webm}
+
+
+def face_png(out: Path) -> Path:
+    """A real photograph of a face (NASA's astronaut, public domain, in scikit-image's wheel)."""
+    import cv2
+    from skimage.data import astronaut
+
+    path = out / "face.png"
+    if not path.exists():
+        cv2.imwrite(str(path), cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))
+    return path
+
+
+def turn(src: Path, out: Path, degrees: int) -> Path:
+    """`src` remuxed (nothing encoded again) with a display matrix that turns its video
+    `degrees` counterclockwise when shown, as Safari on an iPhone held upright writes its
+    landscape frames (PyAV's own FFmpeg writes it, whatever the ffmpeg command line's version)."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(out), "w") as dst:
+        streams = {}
+        for s in inp.streams:
+            streams[s.index] = dst.add_stream_from_template(s)
+            if s.type == "video":
+                streams[s.index].set_display_rotation(degrees)
+        for packet in inp.demux():
+            if packet.dts is None:
+                continue
+            packet.stream = streams[packet.stream.index]
+            dst.mux(packet)
+    return out
+
+
+def upright_phone_mp4(out: Path, speech: Path, size: str = "1280x720") -> Path:
+    """What Safari records on an iPhone held upright: H.264 and AAC in MP4, landscape frames
+    of `size` holding the picture turned a quarter counterclockwise, and a display matrix that
+    turns them back (-90: a quarter clockwise) to portrait. The picture is a face, so a check on
+    frames that were not turned upright would miss it."""
+    w, h = (int(x) for x in size.split("x"))
+    stored = out / f"phone-stored-{size}.mp4"
+    _run(["ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate", "15", "-i", str(face_png(out)),
+          "-i", str(speech), "-shortest", "-vf",
+          f"scale={h}:{h},pad={h}:{w}:0:({w}-{h})/2,transpose=cclock,setsar=1",
+          "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-pix_fmt", "yuv420p",
+          "-c:a", "aac", str(stored)])
+    return turn(stored, out / f"phone-upright-{size}.mp4", -90)

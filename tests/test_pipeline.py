@@ -74,6 +74,37 @@ def test_safari_mp4_keeps_its_h264_video(csrf_client, app, media_dir, run_jobs):
     assert answer.original_key.endswith("original.mp4")
 
 
+def test_an_iphone_held_upright_is_reviewed_upright(csrf_client, app, media_dir, run_jobs, tmp_path):
+    """Safari on an iPhone held upright: landscape H.264 frames and a display matrix to
+    portrait. The video is copied with its matrix (players turn it), the answer is 720x1280,
+    the poster is upright and portrait, and the face in it is seen: no "no face" warning."""
+    import cv2
+
+    from app.media import quality
+    from tests.media import upright_phone_mp4
+
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    phone = upright_phone_mp4(tmp_path, media_dir["speech"])
+    receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                            phone.read_bytes(), content_type="video/mp4")
+    run_jobs()
+    answer = _answer(receipt["answer_id"])
+    assert answer.status == states.READY, answer.failure_reason
+    assert (answer.width, answer.height) == (720, 1280)
+    store = app.extensions["oneway_storage"]
+    mp4 = tmp_path / "a.mp4"
+    store.download(answer.mp4_key, mp4)
+    video = next(s for s in _ffprobe(mp4)["streams"] if s["codec_type"] == "video")
+    assert (video["codec_name"], video["width"], video["height"]) == ("h264", 1280, 720)
+    assert [d.get("rotation") for d in video.get("side_data_list", [])] == [-90]
+    poster = tmp_path / "poster.jpg"
+    poster.write_bytes(store.get_bytes(answer.poster_key))
+    assert cv2.imread(str(poster)).shape[:2] == (1138, 640)  # portrait
+    assert quality.NO_FACE not in answer.quality_video["flags"]
+    assert any(k in answer.transcript["text"].lower() for k in KEYWORDS)
+
+
 def test_a_text_file_named_webm_fails_with_a_reason(csrf_client, app, media_dir, run_jobs):
     cand, token = make_candidate(make_interview(questions=1))
     csrf_client.refresh(f"/i/{token}")

@@ -80,3 +80,21 @@ def test_a_file_that_is_not_a_video_gives_a_clear_reason(tmp_path):
     bogus.write_bytes(b"this is text, not a video" * 100)
     with pytest.raises(MediaError, match="could not be opened"):
         choose_poster(bogus, tmp_path / "poster.jpg", 640, 480, 5.0)
+
+
+def test_an_iphone_held_upright_gets_an_upright_portrait_poster_with_its_face(tmp_path, media_dir):
+    """Safari's landscape frames of a face, turned to portrait by the MP4's display matrix: the
+    checks look at the picture as shown, so the face is found (on the frames as stored it lies
+    on its side, and the candidate would be told that no face can be seen)."""
+    from tests.media import upright_phone_mp4
+
+    video = upright_phone_mp4(tmp_path, media_dir["speech"])
+    poster = choose_poster(video, tmp_path / "poster.jpg", 720, 1280, 4.0)
+    assert poster.has_face and poster.check.face_fraction == 1.0
+    assert quality.NO_FACE not in poster.check.flags
+    image = cv2.imread(str(poster.path))
+    assert image.shape == (1138, 640, 3)  # portrait, as wide as a landscape poster
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    assert len(cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) /
+                                         "haarcascade_frontalface_default.xml"))
+               .detectMultiScale(gray, scaleFactor=1.2, minNeighbors=5)) >= 1  # upright

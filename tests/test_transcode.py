@@ -158,15 +158,21 @@ def test_frames_at_uneven_times_keep_them_whole_or_in_parts(tmp_path):
     assert [t for t, _ in _packets(joined.media_path, "video")] == frames
 
 
-def test_parts_of_a_recording_above_720p_are_scaled_as_the_whole_is(tmp_path):
-    src = _recording(tmp_path / "answer.webm", seconds=5, size="1280x960")
+@pytest.mark.parametrize("recorded,kept", [("1280x960", (960, 720)),
+                                           ("960x1280", (720, 960))])  # a phone held upright
+def test_parts_of_a_recording_above_720p_are_scaled_as_the_whole_is(tmp_path, recorded, kept):
+    src = _recording(tmp_path / "answer.webm", seconds=5, size=recorded)
     work = tmp_path / "parts"
     work.mkdir()
     parts, until, size, _ = _encode_while_recording(src, work, chunks=5, every=2)
-    assert parts and size == (960, 720)
+    assert parts and size == kept
     out = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, picture=size)
-    assert (out.width, out.height) == (960, 720)
+    assert (out.width, out.height) == kept
     assert len(_packets(out.media_path, "video")) == 75
+    whole_dir = tmp_path / "whole"
+    whole_dir.mkdir()
+    whole = transcode(src, whole_dir, probe(src), preset=PRESET)
+    assert (whole.width, whole.height) == kept
 
 
 def test_a_phone_turned_while_recording_keeps_one_picture_size_as_the_whole_encode_does(tmp_path):
@@ -218,13 +224,44 @@ def test_the_last_frame_of_a_cut_off_recording_is_found_and_spans_are_exact(tmp_
 
 
 def test_only_what_is_not_h264_of_at_most_720p_is_encoded_again():
-    def info(codec, height):
-        return ProbeResult("matroska,webm", 1.0, codec, "opus", height * 4 // 3, height)
+    def info(codec, width, height):
+        return ProbeResult("matroska,webm", 1.0, codec, "opus", width, height)
 
-    assert not needs_reencode(info("h264", 720))
-    assert needs_reencode(info("h264", 1080))
-    assert needs_reencode(info("vp8", 480))
+    assert not needs_reencode(info("h264", 1280, 720))
+    assert not needs_reencode(info("h264", 720, 1280))  # 720p held upright: Chrome on Android
+    assert needs_reencode(info("h264", 1920, 1080))
+    assert needs_reencode(info("h264", 1080, 1920))
+    assert needs_reencode(info("vp8", 640, 480))
     assert not needs_reencode(ProbeResult("ogg", 1.0, None, "opus", None, None))
+
+
+def _shown_frames(path: Path) -> tuple[set[tuple[int, int]], set[int]]:
+    """The stored frames' sizes and their display turns, as PyAV decodes them."""
+    with av.open(str(path)) as c:
+        frames = list(c.decode(video=0))
+    return {(f.width, f.height) for f in frames}, {round(f.rotation or 0) % 360 for f in frames}
+
+
+def test_an_iphone_held_upright_keeps_its_video_and_its_turn(tmp_path, media_dir):
+    """Safari's landscape frames with a display matrix to portrait are 720p: copied as they
+    are, matrix and all, so the review player shows them upright; the answer is 720x1280."""
+    from tests.media import upright_phone_mp4
+
+    src = upright_phone_mp4(tmp_path, media_dir["speech"])
+    out = transcode(src, tmp_path, probe(src), preset=PRESET)
+    assert out.video_copied and (out.width, out.height) == (720, 1280)
+    assert _shown_frames(out.media_path) == ({(1280, 720)}, {270})
+
+
+def test_a_turned_recording_above_720p_is_encoded_upright_at_720p(tmp_path, media_dir):
+    """Encoded again (it is above 720p), the frames are turned as shown and stored upright,
+    720x1280, with no matrix left to turn them twice."""
+    from tests.media import upright_phone_mp4
+
+    src = upright_phone_mp4(tmp_path, media_dir["speech"], size="1920x1080")
+    out = transcode(src, tmp_path, probe(src), preset=PRESET)
+    assert not out.video_copied and (out.width, out.height) == (720, 1280)
+    assert _shown_frames(out.media_path) == ({(720, 1280)}, {0})
 
 
 def test_a_scan_says_which_keyframe_decoding_would_start_from(tmp_path):

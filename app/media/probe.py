@@ -16,11 +16,18 @@ class ProbeResult:
     duration_s: float | None
     video_codec: str | None
     audio_codec: str | None
+    # The picture as it is shown: a phone held upright records portrait, either as portrait
+    # frames (Chrome on Android) or as landscape frames with a display matrix that turns them
+    # (Safari on iOS), and both are width < height here.
     width: int | None
     height: int | None
     # The earliest timestamp in the file (ffmpeg's start_time), which ffmpeg's outputs begin at:
     # a WebM from a browser can start a few ms before or after zero.
     start_s: float = 0.0
+    # How far the display matrix turns the stored frames counterclockwise to show them (0, 90,
+    # 180 or 270; ffprobe's and PyAV's sign). ffmpeg turns them when it encodes them again
+    # (autorotate) and keeps the matrix when it copies them; a player turns them either way.
+    rotation: int = 0
 
     @property
     def has_video(self) -> bool:
@@ -48,15 +55,39 @@ def probe(path: Path, timeout: float = 60) -> ProbeResult:
     fmt = info.get("format", {})
     duration = fmt.get("duration")
     start = fmt.get("start_time")
+    rotation = _rotation(video) if video else 0
+    width = int(video["width"]) if video and video.get("width") else None
+    height = int(video["height"]) if video and video.get("height") else None
     return ProbeResult(
         format_name=fmt.get("format_name", ""),
         duration_s=float(duration) if duration not in (None, "N/A") else None,
         video_codec=video.get("codec_name") if video else None,
         audio_codec=audio.get("codec_name") if audio else None,
-        width=int(video["width"]) if video and video.get("width") else None,
-        height=int(video["height"]) if video and video.get("height") else None,
+        **_shown(width, height, rotation),
         start_s=float(start) if start not in (None, "N/A") else 0.0,
     )
+
+
+def _rotation(stream: dict) -> int:
+    """The turn of a stream's display matrix as ffprobe prints it, as 0, 90, 180 or 270."""
+    for side in stream.get("side_data_list") or []:
+        if side.get("side_data_type") == "Display Matrix" and side.get("rotation") is not None:
+            return quarter_turn(float(side["rotation"]))
+    return 0
+
+
+def quarter_turn(degrees: float | None) -> int:
+    """A turn in degrees (NaN or None: none) as the nearest of 0, 90, 180 and 270."""
+    if degrees is None or degrees != degrees:
+        return 0
+    return int(round(degrees / 90)) % 4 * 90
+
+
+def _shown(width: int | None, height: int | None, rotation: int) -> dict:
+    """The size as shown, for frames stored at width x height and turned by `rotation`."""
+    if rotation in (90, 270):
+        width, height = height, width
+    return {"width": width, "height": height, "rotation": rotation}
 
 
 def describe(path: Path) -> ProbeResult:
@@ -70,13 +101,18 @@ def describe(path: Path) -> ProbeResult:
             audio = c.streams.audio[0] if c.streams.audio else None
             if video is None and audio is None:
                 raise MediaError("The file holds no audio or video.")
+            size = {"width": None, "height": None}
+            if video is not None:
+                # PyAV shows the display matrix on decoded frames only: the first says it.
+                first = next(c.decode(video), None)
+                size = _shown(video.codec_context.width or None, video.codec_context.height or None,
+                              quarter_turn(first.rotation) if first is not None else 0)
             return ProbeResult(
                 format_name=c.format.name,
                 duration_s=c.duration / av.time_base if c.duration is not None else None,
                 video_codec=video.codec_context.name if video else None,
                 audio_codec=audio.codec_context.name if audio else None,
-                width=video.codec_context.width or None if video else None,
-                height=video.codec_context.height or None if video else None,
+                **size,
                 start_s=c.start_time / av.time_base if c.start_time is not None else 0.0,
             )
     except av.error.FFmpegError:

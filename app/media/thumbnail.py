@@ -22,7 +22,10 @@ from app.media import MediaError
 from app.media.quality import VideoCheck, VideoStats
 
 MAX_WIDTH = 640  # the poster's width
-ANALYSIS_WIDTH = 320  # faces, sharpness and the checks are judged at this width: 4x fewer pixels
+# Faces, sharpness and the checks are judged at this width: 4x fewer pixels than 640. Width,
+# not the long side: a phone held upright frames a face by the picture's width, and a face
+# must keep enough pixels across to be found.
+ANALYSIS_WIDTH = 320
 # Frames looked at, spread over the answer: enough to find a good poster and to judge "no face
 # for most of the answer".
 MAX_SAMPLES = 24
@@ -79,6 +82,16 @@ def _open(video: Path):
 Frame = tuple[float, np.ndarray]  # (seconds, BGR picture)
 
 
+def _picture(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    """The frame as it is shown, `size` (width, height) as BGR: turned as its display matrix
+    says, so that the photograph of an iPhone held upright (landscape frames that the MP4 turns
+    to portrait) is upright here too, and its face can be found."""
+    turns = round((frame.rotation or 0) / 90) % 4  # quarter turns counterclockwise
+    width, height = size if turns % 2 == 0 else size[::-1]
+    picture = frame.to_ndarray(format="bgr24", width=width, height=height)
+    return np.ascontiguousarray(np.rot90(picture, turns)) if turns else picture
+
+
 def _keyframes(video: Path, size: tuple[int, int], times: list[float]) -> list[Frame]:
     """The keyframe at or before each time (each keyframe once), scaled to `size`, as BGR."""
     out: list[Frame] = []
@@ -92,8 +105,7 @@ def _keyframes(video: Path, size: tuple[int, int], times: list[float]) -> list[F
             if frame is None or frame.pts in seen:
                 continue
             seen.add(frame.pts)
-            out.append((float(frame.time or 0.0), frame.to_ndarray(format="bgr24", width=size[0],
-                                                                     height=size[1])))
+            out.append((float(frame.time or 0.0), _picture(frame, size)))
     return out
 
 
@@ -110,7 +122,7 @@ def _every_frame(video: Path, size: tuple[int, int], times: list[float]) -> Iter
                 continue
             while todo and todo[0] <= at + 1e-3:
                 todo.pop(0)
-            yield at, frame.to_ndarray(format="bgr24", width=size[0], height=size[1])
+            yield at, _picture(frame, size)
             if not todo:
                 break
 
@@ -126,7 +138,7 @@ def _duration(video: Path) -> float:
 def choose_poster(video: Path, out_path: Path, width: int, height: int,
                   duration_s: float | None = None) -> Poster:
     """Look at up to MAX_SAMPLES frames; write the best as a JPEG and return it with the video
-    checks."""
+    checks. `width` x `height` is the picture as shown (ProbeResult's)."""
     duration_s = duration_s or _duration(video)
     size, small = _size(width, height), _size(width, height, ANALYSIS_WIDTH)
     times = sample_times(duration_s) if duration_s > 0 else [0.0]

@@ -17,7 +17,7 @@ import ffmpeg
 from app.media.ffmpeg_run import run
 from app.media.probe import ProbeResult, describe, probe
 
-MAX_HEIGHT = 720
+SHORT_SIDE = 720  # "at most 720p": 1280x720, or 720x1280 from a phone held upright
 # Re-encoding (VP8/VP9 from Firefox) is the slow path: veryfast takes 21 s for a 60 s 720p answer
 # on two cores (ultrafast 10 s, at a visibly worse picture for the same bitrate cap), which is why
 # it is mostly done while the candidate records. The cap keeps files near a browser's bitrate.
@@ -51,15 +51,19 @@ class TranscodeResult:
     video_copied: bool
 
 
-def _target_height(src: ProbeResult) -> int | None:
-    if src.height is None or src.height <= MAX_HEIGHT:
+def _scale(src: ProbeResult) -> tuple[int, int] | None:
+    """ffmpeg's scale (width, height; -2: keep the shape) that brings a picture above 720p down
+    to it, or None: the short side to SHORT_SIDE, so a phone held upright keeps its portrait
+    720x1280 and 1080x1920 becomes that. ffmpeg turns frames by their display matrix before
+    the filters see them, so the size as shown (ProbeResult's) is the one that counts."""
+    if src.width is None or src.height is None or min(src.width, src.height) <= SHORT_SIDE:
         return None
-    return MAX_HEIGHT
+    return (-2, SHORT_SIDE) if src.width >= src.height else (SHORT_SIDE, -2)
 
 
 def needs_reencode(info: ProbeResult) -> bool:
     """Whether the video must be encoded again (anything but H.264 of at most 720p)."""
-    return info.has_video and not (info.video_codec == "h264" and _target_height(info) is None)
+    return info.has_video and not (info.video_codec == "h264" and _scale(info) is None)
 
 
 def _x264_args(preset: str) -> dict[str, str | int]:
@@ -88,15 +92,15 @@ def build_command(src: Path, info: ProbeResult, out_dir: Path,
     if info.has_video:
         media = out_dir / "answer.mp4"
         streams = []
-        target = _target_height(info)
-        copied = info.video_codec == "h264" and target is None
-        if copied:
+        scale = _scale(info)
+        copied = info.video_codec == "h264" and scale is None
+        if copied:  # the display matrix, if any, is copied with it
             streams.append(inp.video)
             vargs = {"c:v": "copy"}
         else:
             video = inp.video
-            if target:
-                video = video.filter("scale", -2, target)
+            if scale:
+                video = video.filter("scale", *scale)
             streams.append(video)
             vargs = _x264_args(preset)
         aargs = {}
@@ -168,8 +172,8 @@ def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: 
     at = _seek_s(start_s, from_key)
     seek = ["-ss", f"{at:.4f}"] if at is not None else []
     span = f"trim=start={start_s:.4f}" + (f":end={end_s:.4f}" if end_s is not None else "")
-    target = _target_height(info)
-    vf = span + (f",scale=-2:{target}" if target else "")
+    scale = _scale(info)
+    vf = span + (f",scale={scale[0]}:{scale[1]}" if scale else "")
     if picture:
         vf += f",scale={picture[0]}:{picture[1]}"  # passes frames of that size through untouched
     run([*FFMPEG, "-copyts", "-noaccurate_seek", *seek, "-itsoffset", f"{-info.start_s:.6f}",
