@@ -235,6 +235,30 @@ def test_only_what_is_not_h264_of_at_most_720p_is_encoded_again():
     assert not needs_reencode(ProbeResult("ogg", 1.0, None, "opus", None, None))
 
 
+@pytest.mark.parametrize("audio_only", [False, True])
+def test_safaris_aac_is_copied_not_encoded_again(tmp_path, media_dir, audio_only):
+    """An MP4 of H.264 and AAC (Safari's, Chrome's MP4; or AAC alone, for an audio-only
+    question) needs nothing encoded again: the streams are copied, packet for packet, and only
+    the speech WAV is made from the sound."""
+    src = media_dir["mp4"]
+    if audio_only:
+        src = tmp_path / "answer.m4a"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(media_dir["mp4"]), "-vn", "-c:a", "copy",
+                        str(src)], check=True, capture_output=True, timeout=60)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = transcode(src, out_dir, probe(src), preset=PRESET)
+    assert out.video_copied is (not audio_only)
+    assert out.media_path.suffix == (".m4a" if audio_only else ".mp4")
+    assert _audio_bytes(out.media_path) == _audio_bytes(src)
+    with av.open(str(out.media_path)) as c:
+        sound = c.streams.audio[0]
+        sound_s = float(sound.duration * sound.time_base)
+    with wave.open(str(out.wav_path), "rb") as w:
+        assert (w.getframerate(), w.getnchannels()) == (16000, 1)
+        assert w.getnframes() / 16000 == pytest.approx(sound_s, abs=0.05)
+
+
 def _shown_frames(path: Path) -> tuple[set[tuple[int, int]], set[int]]:
     """The stored frames' sizes and their display turns, as PyAV decodes them."""
     with av.open(str(path)) as c:

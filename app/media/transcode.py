@@ -33,6 +33,12 @@ PART_TS_OFFSET = 10.0
 AAC_CODER = "fast"
 AAC_ARGS = {"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}
 WAV_ARGS = {"ac": 1, "ar": 16000, "c:a": "pcm_s16le"}
+
+
+def _sound_args(info: ProbeResult) -> dict[str, str]:
+    """The MP4's sound: AAC already (Safari's MP4, Chrome's) is copied as it is, which costs
+    nothing and loses nothing; anything else (Opus from a WebM) is encoded to AAC."""
+    return {"c:a": "copy"} if info.audio_codec == "aac" else AAC_ARGS
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y"]
 # A part that ends at a keyframe of the recording ends this far before it: after the frame
 # before it, however close (browsers' frames are at least a few ms apart), so that the next part
@@ -106,11 +112,12 @@ def build_command(src: Path, info: ProbeResult, out_dir: Path,
         aargs = {}
         if info.has_audio:
             streams.append(inp.audio)
-            aargs = AAC_ARGS
+            aargs = _sound_args(info)
         outputs.append(ffmpeg.output(*streams, str(media), movflags="+faststart", **vargs, **aargs))
     else:
         media = out_dir / "answer.m4a"
-        outputs.append(ffmpeg.output(inp.audio, str(media), movflags="+faststart", **AAC_ARGS))
+        outputs.append(ffmpeg.output(inp.audio, str(media), movflags="+faststart",
+                                     **_sound_args(info)))
     wav = None
     if info.has_audio:
         wav = out_dir / "answer.wav"
@@ -326,8 +333,8 @@ def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: lis
 
 
 def _encode_sound(src: Path, info: ProbeResult, sound: Path, wav: Path, timeout: float) -> None:
-    """The recording's sound as AAC in an M4A, and as the speech WAV, on the transcode's
-    timeline (moved by the file's start time, as its video is)."""
+    """The recording's sound as AAC (copied where it is AAC already) in an M4A, and as the
+    speech WAV, on the transcode's timeline (moved by the file's start time, as its video is)."""
     run([*FFMPEG, "-copyts", "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src),
-         "-map", "0:a", *_flat(AAC_ARGS), "-f", "mp4", str(sound),
+         "-map", "0:a", *_flat(_sound_args(info)), "-f", "mp4", str(sound),
          "-map", "0:a", *_flat(WAV_ARGS), str(wav)], timeout, "Converting the sound")
