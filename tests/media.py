@@ -79,13 +79,17 @@ def face_png(out: Path) -> Path:
 
 
 def turn(src: Path, out: Path, degrees: int) -> Path:
-    """`src` remuxed (nothing encoded again) into a fragmented MP4, as Safari's recorder
-    sends it, with a display matrix that turns its video `degrees` counterclockwise when shown
-    (PyAV's own FFmpeg writes it, whatever the ffmpeg command line's version)."""
+    """`src` remuxed (nothing encoded again) with a display matrix that turns its video
+    `degrees` counterclockwise when shown (PyAV's own FFmpeg writes it, whatever the ffmpeg
+    command line's version): into a fragmented MP4 as Safari's recorder sends it, or, for a
+    `.webm` out, a WebM whose track says it (ProjectionPoseRoll) as Chrome's does on a tablet."""
     import av
 
-    fragmented = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
-    with av.open(str(src)) as inp, av.open(str(out), "w", options=fragmented) as dst:
+    if out.suffix == ".webm":
+        kind = {"format": "webm"}
+    else:
+        kind = {"options": {"movflags": "frag_keyframe+empty_moov+default_base_moof"}}
+    with av.open(str(src)) as inp, av.open(str(out), "w", **kind) as dst:
         streams = {}
         for s in inp.streams:
             streams[s.index] = dst.add_stream_from_template(s)

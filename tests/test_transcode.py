@@ -277,6 +277,31 @@ def test_an_iphone_held_upright_keeps_its_video_and_its_turn(tmp_path, media_dir
     assert _shown_frames(out.media_path) == ({(1280, 720)}, {270})
 
 
+def test_a_turned_webm_is_encoded_upright_in_parts_as_whole(tmp_path):
+    """Chrome on a tablet held upright writes landscape VP8 frames and says in the WebM track
+    that they are shown turned: the parts made while recording and the whole encode both
+    store them upright (480x640), frame for frame the same."""
+    from tests.media import turn
+
+    src = turn(_recording(tmp_path / "stored.webm", seconds=6, size="640x480"),
+               tmp_path / "answer.webm", -90)
+    info = probe(src)
+    assert (info.width, info.height, info.rotation) == (480, 640, 270)
+    work = tmp_path / "parts"
+    work.mkdir()
+    parts, until, size, key = _encode_while_recording(src, work, chunks=6, every=2)
+    assert parts and size == (480, 640)
+    joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size,
+                                  from_key=key)
+    whole_dir = tmp_path / "whole"
+    whole_dir.mkdir()
+    whole = transcode(src, whole_dir, info, preset=PRESET)
+    for out in (joined, whole):
+        assert (out.width, out.height) == (480, 640)
+        assert _shown_frames(out.media_path) == ({(480, 640)}, {0})
+    assert _packets(joined.media_path, "video") == _packets(whole.media_path, "video")
+
+
 def test_a_turned_recording_above_720p_is_encoded_upright_at_720p(tmp_path, media_dir):
     """Encoded again (it is above 720p), the frames are turned as shown and stored upright,
     720x1280, with no matrix left to turn them twice."""
