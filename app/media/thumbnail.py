@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from app.media import MediaError
+from app.media.probe import quarter_turn
 from app.media.quality import VideoCheck, VideoStats
 
 MAX_WIDTH = 640  # the poster's width
@@ -86,7 +87,7 @@ def _picture(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
     """The frame as it is shown, `size` (width, height) as BGR: turned as its display matrix
     says, so that the photograph of an iPhone held upright (landscape frames that the MP4 turns
     to portrait) is upright here too, and its face can be found."""
-    turns = round((frame.rotation or 0) / 90) % 4  # quarter turns counterclockwise
+    turns = quarter_turn(frame.rotation) // 90  # quarter turns counterclockwise
     width, height = size if turns % 2 == 0 else size[::-1]
     picture = frame.to_ndarray(format="bgr24", width=width, height=height)
     return np.ascontiguousarray(np.rot90(picture, turns)) if turns else picture

@@ -33,12 +33,6 @@ PART_TS_OFFSET = 10.0
 AAC_CODER = "fast"
 AAC_ARGS = {"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}
 WAV_ARGS = {"ac": 1, "ar": 16000, "c:a": "pcm_s16le"}
-
-
-def _sound_args(info: ProbeResult) -> dict[str, str]:
-    """The MP4's sound: AAC already (Safari's MP4, Chrome's) is copied as it is, which costs
-    nothing and loses nothing; anything else (Opus from a WebM) is encoded to AAC."""
-    return {"c:a": "copy"} if info.audio_codec == "aac" else AAC_ARGS
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y"]
 # A part that ends at a keyframe of the recording ends this far before it: after the frame
 # before it, however close (browsers' frames are at least a few ms apart), so that the next part
@@ -65,6 +59,12 @@ def _scale(src: ProbeResult) -> tuple[int, int] | None:
     if src.width is None or src.height is None or min(src.width, src.height) <= SHORT_SIDE:
         return None
     return (-2, SHORT_SIDE) if src.width >= src.height else (SHORT_SIDE, -2)
+
+
+def _sound_args(info: ProbeResult) -> dict[str, str]:
+    """The MP4's sound: AAC already (Safari's MP4, Chrome's) is copied as it is, which costs
+    nothing and loses nothing; anything else (Opus from a WebM) is encoded to AAC."""
+    return {"c:a": "copy"} if info.audio_codec == "aac" else AAC_ARGS
 
 
 def needs_reencode(info: ProbeResult) -> bool:
