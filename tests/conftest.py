@@ -208,6 +208,14 @@ def media_dir(tmp_path_factory):
     return make_media(tmp_path_factory.mktemp("media"))
 
 
+@pytest.fixture(scope="session")
+def upright_phone(media_dir):
+    """Safari's recording of an iPhone held upright (tests/media.py), made once per run."""
+    from tests.media import upright_phone_mp4
+
+    return upright_phone_mp4(media_dir["speech"].parent, media_dir["speech"])
+
+
 @pytest.fixture
 def run_jobs(app):
     """Run every queued job in this process with RQ's SimpleWorker in burst mode."""

@@ -74,20 +74,19 @@ def test_safari_mp4_keeps_its_h264_video(csrf_client, app, media_dir, run_jobs):
     assert answer.original_key.endswith("original.mp4")
 
 
-def test_an_iphone_held_upright_is_reviewed_upright(csrf_client, app, media_dir, run_jobs, tmp_path):
+def test_an_iphone_held_upright_is_reviewed_upright(csrf_client, app, upright_phone, run_jobs,
+                                                    tmp_path):
     """Safari on an iPhone held upright: landscape H.264 frames and a display matrix to
     portrait. The video is copied with its matrix (players turn it), the answer is 720x1280,
     the poster is upright and portrait, and the face in it is seen: no "no face" warning."""
     import cv2
 
     from app.media import quality
-    from tests.media import upright_phone_mp4
 
     cand, token = make_candidate(make_interview(questions=1))
     csrf_client.refresh(f"/i/{token}")
-    phone = upright_phone_mp4(tmp_path, media_dir["speech"])
     receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
-                            phone.read_bytes(), content_type="video/mp4")
+                            upright_phone.read_bytes(), content_type="video/mp4")
     run_jobs()
     answer = _answer(receipt["answer_id"])
     assert answer.status == states.READY, answer.failure_reason

@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from app.media import MediaError, quality
-from app.media.thumbnail import MAX_SAMPLES, choose_poster
+from app.media.thumbnail import MAX_SAMPLES, _face_detector, choose_poster
 
 
 def _ffmpeg(*args: str) -> None:
@@ -25,12 +25,9 @@ def _h264(out: Path, gop: int, *args: str) -> Path:
 
 @pytest.fixture(scope="module")
 def face_png(tmp_path_factory) -> Path:
-    """A real photograph of a face (NASA's, public domain, shipped in scikit-image's wheel)."""
-    from skimage.data import astronaut
+    from tests.media import face_png
 
-    out = tmp_path_factory.mktemp("poster") / "face.png"
-    cv2.imwrite(str(out), cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))
-    return out
+    return face_png(tmp_path_factory.mktemp("poster"))
 
 
 def test_a_face_wins_over_a_sharp_pattern_and_black_never_wins(tmp_path, face_png):
@@ -82,19 +79,16 @@ def test_a_file_that_is_not_a_video_gives_a_clear_reason(tmp_path):
         choose_poster(bogus, tmp_path / "poster.jpg", 640, 480, 5.0)
 
 
-def test_an_iphone_held_upright_gets_an_upright_portrait_poster_with_its_face(tmp_path, media_dir):
+def test_an_iphone_held_upright_gets_an_upright_portrait_poster_with_its_face(tmp_path,
+                                                                             upright_phone):
     """Safari's landscape frames of a face, turned to portrait by the MP4's display matrix: the
     checks look at the picture as shown, so the face is found (on the frames as stored it lies
     on its side, and the candidate would be told that no face can be seen)."""
-    from tests.media import upright_phone_mp4
-
-    video = upright_phone_mp4(tmp_path, media_dir["speech"])
-    poster = choose_poster(video, tmp_path / "poster.jpg", 720, 1280, 4.0)
+    poster = choose_poster(upright_phone, tmp_path / "poster.jpg", 720, 1280, 4.0)
     assert poster.has_face and poster.check.face_fraction == 1.0
     assert quality.NO_FACE not in poster.check.flags
     image = cv2.imread(str(poster.path))
     assert image.shape == (1138, 640, 3)  # portrait, as wide as a landscape poster
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    assert len(cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) /
-                                         "haarcascade_frontalface_default.xml"))
-               .detectMultiScale(gray, scaleFactor=1.2, minNeighbors=5)) >= 1  # upright
+    assert len(_face_detector().detectMultiScale(gray, scaleFactor=1.2,
+                                                 minNeighbors=5)) >= 1  # upright

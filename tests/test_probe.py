@@ -32,13 +32,10 @@ def test_describe_refuses_what_is_not_media(tmp_path):
         describe(bogus)
 
 
-def test_the_size_is_the_picture_as_shown_and_the_turn_is_kept(tmp_path, media_dir):
+def test_the_size_is_the_picture_as_shown_and_the_turn_is_kept(upright_phone):
     """Safari on an iPhone held upright stores landscape frames and a display matrix that
     turns them to portrait: the size that counts (for 720p, the poster, the player) is the
     portrait one, and both readers say so."""
-    from tests.media import upright_phone_mp4
-
-    phone = upright_phone_mp4(tmp_path, media_dir["speech"])
-    info = probe(phone)
+    info = probe(upright_phone)
     assert (info.width, info.height, info.rotation) == (720, 1280, 270)
-    assert describe(phone) == info
+    assert describe(upright_phone) == info

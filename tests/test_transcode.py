@@ -266,13 +266,10 @@ def _shown_frames(path: Path) -> tuple[set[tuple[int, int]], set[int]]:
     return {(f.width, f.height) for f in frames}, {round(f.rotation or 0) % 360 for f in frames}
 
 
-def test_an_iphone_held_upright_keeps_its_video_and_its_turn(tmp_path, media_dir):
+def test_an_iphone_held_upright_keeps_its_video_and_its_turn(tmp_path, upright_phone):
     """Safari's landscape frames with a display matrix to portrait are 720p: copied as they
     are, matrix and all, so the review player shows them upright; the answer is 720x1280."""
-    from tests.media import upright_phone_mp4
-
-    src = upright_phone_mp4(tmp_path, media_dir["speech"])
-    out = transcode(src, tmp_path, probe(src), preset=PRESET)
+    out = transcode(upright_phone, tmp_path, probe(upright_phone), preset=PRESET)
     assert out.video_copied and (out.width, out.height) == (720, 1280)
     assert _shown_frames(out.media_path) == ({(1280, 720)}, {270})
 
