@@ -111,7 +111,10 @@ def test_landing_and_consent_error_are_accessible(app, base, open_page, device):
     page.locator("form[action$='/consent']").evaluate("f => { f.noValidate = true; }")
     page.get_by_role("button", name="Agree and continue").click()
     page.get_by_role("alert").wait_for()
-    # Focus lands on the box to tick, which reads out the error it is described by.
+    # Focus lands on the box to tick, which reads out the error it is described by. The browser
+    # applies `autofocus` at its next rendering step, which can come after the alert is in the page.
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'consent'",
+                           timeout=5_000)
     assert page.evaluate("() => document.activeElement.getAttribute('aria-describedby')") == "consent-error"
     assert_accessible(page, "landing with the consent error")
 
