@@ -63,16 +63,33 @@ def load_state(store, answer_public_id: str) -> dict | None:
     return state if state and state.get("version") == VERSION else None
 
 
+def _source(info) -> dict:
+    """What the state keeps of the recording that the parts are made from."""
+    return {"codec": info.video_codec, "width": info.width, "height": info.height,
+            "start_s": info.start_s, "rotation": info.rotation}
+
+
+def _source_info(src: dict):
+    """The recording that the parts are made from, as the state keeps it (a state written
+    before the turn was kept has none: 0)."""
+    from app.media.probe import ProbeResult
+
+    return ProbeResult(format_name="", duration_s=None, video_codec=src.get("codec"),
+                       audio_codec=None, width=src.get("width"), height=src.get("height"),
+                       start_s=float(src.get("start_s", math.inf)),
+                       rotation=src.get("rotation", 0))
+
+
 def usable_parts(state: dict | None, info, preset: str) -> list[dict]:
     """The parts that the final transcode may join: from the same recording (codec, size and
     start time as the finished file has them), the same settings, and meeting end to start
     from zero. Empty when there are none or anything does not match."""
     if not state or state.get("skip") or state.get("preset") != preset:
         return []
-    src = state.get("source") or {}
-    if (src.get("codec"), src.get("width"), src.get("height"), src.get("rotation", 0)) != (
+    src = _source_info(state.get("source") or {})
+    if (src.video_codec, src.width, src.height, src.rotation) != (
             info.video_codec, info.width, info.height, info.rotation) \
-            or abs(float(src.get("start_s", math.inf)) - info.start_s) > 1e-6:
+            or abs(src.start_s - info.start_s) > 1e-6:
         return []
     parts, at = state.get("parts") or [], 0.0
     for p in parts:
@@ -121,7 +138,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 
 
 def _pass(answer, upto_seq: int, store, cfg) -> None:
-    from app.media.probe import ProbeResult, probe
+    from app.media.probe import probe
     from app.media.transcode import encode_part, needs_reencode, scan_frames
     from app.storage import StorageError, chunk_key
     from jobs import spool
@@ -149,13 +166,8 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                         state["skip"] = "the browser's video is kept as it is"
                         _save(store, answer.public_id, state)
                         return
-                    state["source"] = {"codec": info.video_codec, "width": info.width,
-                                       "height": info.height, "start_s": info.start_s,
-                                       "rotation": info.rotation}
-                src = state["source"]
-                info = ProbeResult(format_name="", duration_s=None, video_codec=src["codec"],
-                                   audio_codec=None, width=src["width"], height=src["height"],
-                                   start_s=src["start_s"], rotation=src.get("rotation", 0))
+                    state["source"] = _source(info)
+                info = _source_info(state["source"])
                 until = float(state["until_s"])
                 from_key = ends_before_key(state["parts"])
                 scan = scan_frames(prefix, info, until, from_key)
