@@ -6,7 +6,7 @@ set -euo pipefail
 want=(ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server)
 if [ "${1:-run}" = test ]; then
   want+=(chromium:chromium chromedriver:chromium-driver espeak-ng:espeak-ng node:nodejs npm:npm
-         firefox-esr:firefox-esr pulseaudio:pulseaudio)
+         firefox-esr:firefox-esr pulseaudio:pulseaudio nginx:nginx openssl:openssl)
 fi
 missing=()
 for pair in "${want[@]}"; do

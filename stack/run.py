@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from stack.services import free_port, port_open, start_redis, start_s3, stop, wait_port
+from stack.services import free_port, port_open, start_redis, start_s3, stop, wait_port, web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("ONEWAY_VAR_DIR", ROOT / "var"))
@@ -79,10 +79,7 @@ def main() -> int:
             env=env, cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT))
         if port_open(web_port):
             raise RuntimeError(f"port {web_port} is in use; set PORT to another one")
-        web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
-             "--threads", "4", "--timeout", "120", "--access-logfile", "-", "app:create_app()"],
-            env=env, cwd=ROOT)
+        web = subprocess.Popen(web_command(web_port), env=env, cwd=ROOT)
         children.append(web)
         wait_port(web_port, web, timeout=60, what="web app")
         print(f"\nOneway is running at http://127.0.0.1:{web_port}/  (logs in {VAR / 'logs'})")

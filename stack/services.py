@@ -69,6 +69,15 @@ def start_s3(port: int, data_dir: Path, access_key: str, secret_key: str,
     return proc
 
 
+def web_command(port: int, host: str = "127.0.0.1", workers: int = 2, threads: int = 4,
+                *extra: str) -> list[str]:
+    """The gunicorn command that serves the app, as `make run` starts it; the tests start the
+    same one, so what they check is what users run."""
+    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--worker-class", "gthread",
+            "--workers", str(workers), "--threads", str(threads), "--timeout", "120",
+            "--access-logfile", "-", *extra, "app:create_app()"]
+
+
 def stop(*procs: subprocess.Popen | None, timeout: float = 10.0) -> None:
     for proc in procs:
         if proc is not None and proc.poll() is None:

@@ -1,0 +1,186 @@
+"""What users run, in a test: the app under a real gunicorn process (the command `make run` uses),
+optionally behind nginx ending TLS with the production proxy's own configuration
+(docker/nginx/oneway.conf.template), and a small HTTP client that signs in as a browser does."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import re
+import shutil
+import ssl
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from stack.services import free_port, stop, wait_port, web_command
+
+ROOT = Path(__file__).resolve().parent.parent
+NGINX_TEMPLATE = ROOT / "docker" / "nginx" / "oneway.conf.template"
+_META = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+@dataclass
+class Server:
+    """A running server: its base URL and the log it writes (gunicorn's stdout and stderr)."""
+
+    base: str
+    log: Path
+    proc: subprocess.Popen
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn(env: dict, log_path: Path, workers: int = 1, threads: int = 4, extra: tuple[str, ...] = ()):
+    """The app under gunicorn on a free loopback port, sharing the test's database, Redis and
+    bucket through `env` (tests.conftest.worker_env)."""
+    port = free_port()
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(web_command(port, "127.0.0.1", workers, threads, *extra), env=env, cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        try:
+            wait_port(port, proc, timeout=60, what="gunicorn")
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}") from None
+        yield Server(f"http://127.0.0.1:{port}", log_path, proc)
+    finally:
+        stop(proc)
+        log.close()
+
+
+def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate and its key for `host`, made by openssl."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={host}", "-addext", f"subjectAltName=IP:{host}",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+def render_nginx_site(upstream: str, https_port: int, http_port: int, cert: Path, key: Path) -> str:
+    """The production proxy's site configuration, its ${VARIABLES} filled as the nginx image's
+    envsubst fills them (only the ones named; nginx's own $variables are left alone)."""
+    values = {"ONEWAY_UPSTREAM": upstream, "ONEWAY_SERVER_NAME": "_",
+              "ONEWAY_HTTPS_PORT": str(https_port), "ONEWAY_HTTP_PORT": str(http_port),
+              "ONEWAY_TLS_CERT": str(cert), "ONEWAY_TLS_KEY": str(key)}
+    text = NGINX_TEMPLATE.read_text()
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    left = re.findall(r"\$\{[A-Z_]+\}", text)
+    assert not left, f"the template names variables the test does not fill: {left}"
+    return text
+
+
+@contextmanager
+def tls_proxy(upstream: Server, folder: Path):
+    """nginx ending TLS in front of `upstream`, with a self-signed certificate; yields the
+    https:// base URL. Runs as the production proxy does, from docker/nginx's template."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = self_signed(folder)
+    https_port, http_port = free_port(), free_port()
+    site = folder / "site.conf"
+    site.write_text(render_nginx_site(urllib.parse.urlsplit(upstream.base).netloc, https_port, http_port,
+                                      cert, key))
+    for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / sub).mkdir(exist_ok=True)
+    main = folder / "nginx.conf"
+    main.write_text(f"""
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {folder}/access.log;
+    client_body_temp_path {folder}/client_body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {site};
+}}
+""")
+    proc = subprocess.Popen([nginx, "-p", str(folder), "-c", str(main), "-g", "daemon off;"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        try:
+            wait_port(https_port, proc, timeout=20, what="nginx")
+        except RuntimeError as exc:
+            out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
+            raise RuntimeError(f"{exc}\n{out}") from None
+        yield f"https://127.0.0.1:{https_port}"
+    finally:
+        stop(proc)
+
+
+class Browser:
+    """A cookie-keeping HTTP client that sends what a browser's page sends: the CSRF token read
+    from the page, and the page's Origin and Referer on a form or fetch() (Referrer-Policy
+    same-origin), over HTTP or HTTPS (any certificate)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), urllib.request.HTTPSHandler(context=ctx),
+            _NoRedirect())
+        self.token: str | None = None
+        self.page: str | None = None  # the URL of the last page read: the Referer a form sends
+
+    def request(self, method: str, path: str, data: bytes | None = None,
+                headers: dict | None = None, origin: bool = True):
+        """One request; answers (status, headers, body) whatever the status."""
+        url = path if path.startswith("http") else self.base + path
+        req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        if method not in ("GET", "HEAD") and origin:
+            req.add_header("Origin", self.base)
+            if self.page:
+                req.add_header("Referer", self.page)
+        try:
+            with self.opener.open(req, timeout=120) as resp:
+                return resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers, err.read()
+
+    def open_page(self, path: str) -> str:
+        status, _, body = self.request("GET", path)
+        assert status == 200, (status, body[:500])
+        html = body.decode()
+        found = _META.search(html)
+        if found:
+            self.token = found.group(1)
+        self.page = path if path.startswith("http") else self.base + path
+        return html
+
+    def post_form(self, path: str, fields: dict, **kw):
+        data = urllib.parse.urlencode({"csrf_token": self.token or "", **fields}).encode()
+        return self.request("POST", path, data,
+                            {"Content-Type": "application/x-www-form-urlencoded"}, **kw)
+
+    def send_json(self, method: str, path: str, body: dict | None = None, **kw):
+        data = json.dumps(body or {}).encode()
+        return self.request(method, path, data, {"Content-Type": "application/json",
+                                                 "X-CSRFToken": self.token or "",
+                                                 "Accept": "application/json"}, **kw)
+
+    def login(self, email: str, password: str) -> None:
+        self.open_page("/login")
+        status, headers, body = self.post_form("/login", {"email": email, "password": password})
+        assert status == 302, (status, body[:500])
+        self.open_page("/")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects come back as they are: a test reads where they lead."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
