@@ -4,6 +4,7 @@ optionally behind nginx ending TLS with the production proxy's own configuration
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
 import re
@@ -147,7 +148,10 @@ class Browser:
                 req.add_header("Referer", self.page)
         try:
             with self.opener.open(req, timeout=120) as resp:
-                return resp.status, resp.headers, resp.read()
+                try:
+                    return resp.status, resp.headers, resp.read()
+                except http.client.IncompleteRead as cut:  # the server broke off the stream
+                    return resp.status, resp.headers, cut.partial
         except urllib.error.HTTPError as err:
             return err.code, err.headers, err.read()
 

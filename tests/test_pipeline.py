@@ -141,6 +141,7 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     import io
     import zipfile
 
+    from app.services.grading import submit_review
     from app.services.review import save_score
     from tests.factories import make_user
     from tests.helpers import CsrfClient
@@ -153,6 +154,8 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     run_jobs()
     grader = make_user(org=owner.organisation, role="reviewer")
     save_score(grader, cand, cand.interview.questions[0].public_id, "4", "Good, clear")
+    save_score(grader, cand, cand.interview.questions[1].public_id, "3", "")
+    submit_review(grader, cand, "yes", "")  # a draft would stay out of the ZIP
     colleague = make_user(org=owner.organisation, role="recruiter")
     blind = CsrfClient(app.test_client())
     blind.login(colleague.email)

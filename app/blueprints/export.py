@@ -15,7 +15,7 @@ bp = Blueprint("export", __name__)
 def candidate_zip(public_id: str):
     candidate, scores = start_candidate_export(current_user, public_id)
     name = f"oneway-{candidate.public_id}.zip"
-    body = stream_with_context(stream_zip(candidate_entries(candidate, include_scores=scores)))
+    body = stream_with_context(stream_zip(candidate_entries(candidate.id, include_scores=scores)))
     resp = Response(body, mimetype="application/zip", direct_passthrough=True)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     resp.headers["Cache-Control"] = "private, no-store"

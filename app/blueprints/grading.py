@@ -81,19 +81,12 @@ def decide(public_id: str):
 @bp.get("/interviews/<public_id>/scores.csv")
 def export_scores(public_id: str):
     interview = get_interview(current_user, public_id)
-    rows = svc.export_csv(current_user, interview)
-    first = next(rows)  # refuses (403) here, before the response starts
-    body = stream_with_context(_chain(first, rows))
+    body = stream_with_context(svc.scores_csv(svc.start_scores_export(current_user, interview)))
     resp = Response(body, mimetype="text/csv")
     resp.headers["Content-Disposition"] = (f'attachment; filename="scores-{interview.public_id}-'
                                            f'{svc.stamp()}.csv"')
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
-
-
-def _chain(first: str, rest):
-    yield first
-    yield from rest
 
 
 @bp.get("/interviews/<public_id>/search")

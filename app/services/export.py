@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from app import states
 from app.extensions import db
-from app.models import Candidate, Score, User
+from app.models import Candidate, User
 from app.services import ServiceError, audit, grading, review, storage
 from app.services.package import build_manifest
 from app.services.recording import current_answers
@@ -74,43 +74,61 @@ def _text(s: str) -> list[bytes]:
     return [s.encode()]
 
 
-def candidate_entries(candidate: Candidate, include_scores: bool = True
+def candidate_entries(candidate_id: int, include_scores: bool = True
                       ) -> Iterator[tuple[str, Iterable[bytes], bool]]:
     """What goes into a candidate's export, in order; media streams straight from storage.
-    Without `include_scores` (a grader who has not submitted yet) the scores file says why."""
+
+    Takes the candidate's id, not the row: the server sends this after the view has returned,
+    when the view's database session is gone, so every row is read here, in the stream's own.
+    The scores are the page's, under the same blind rule: submitted reviews only (a draft is
+    nobody's opinion yet) and guests' scores, and only for a viewer who has submitted or chosen
+    to see them (`include_scores`); otherwise the scores file says why."""
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None:  # erased between the view and the stream: nothing left to send
+        return
     store = storage()
     answers = current_answers(candidate)
     yield "manifest.json", _text(json.dumps(build_manifest(candidate, answers), indent=2)), True
-    scores = db.session.execute(
-        db.select(Score).filter_by(candidate_id=candidate.id).order_by(Score.question_id)
-    ).scalars().all() if include_scores else []
-    positions = {q.id: q.position + 1 for q in candidate.interview.questions}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["question", "grader", "score", "comment", "updated_at"])
-    for s in scores:
-        writer.writerow([positions.get(s.question_id), s.user.name, s.value, s.comment,
-                         s.updated_at.isoformat()])
     if include_scores:
-        yield "scores.csv", _text(out.getvalue()), True
+        yield "scores.csv", _text(_scores_csv(candidate)), True
     else:
         yield "scores.txt", _text("Other graders' scores stay hidden until you submit your own "
                                   "review of this candidate, or choose to see them without grading.\n"), True
     for q in candidate.interview.questions:
-        a = answers.get(q.id)
-        folder = f"question-{q.position + 1:02d}"
-        yield f"{folder}/question.txt", _text(q.prompt + "\n"), True
-        if a is None or a.status != states.READY:
-            continue
-        if a.written_text is not None:
-            yield f"{folder}/answer.txt", _text(a.written_text + "\n"), True
-            continue
-        # Only what exists: a ZIP already streaming cannot turn into an error page any more.
-        if a.mp4_key:
-            ext = "mp4" if a.width else "m4a"
-            yield f"{folder}/answer.{ext}", store.iter_range(a.mp4_key, 0, a.mp4_size), False
-        if a.captions_key:
-            yield f"{folder}/captions.vtt", store.iter_object(a.captions_key), True
-        t = a.transcript or {}
-        yield f"{folder}/transcript.txt", _text(t.get("text", "") + "\n"), True
-        yield f"{folder}/transcript.json", _text(json.dumps(t, indent=2)), True
+        yield from _question_entries(store, q, answers.get(q.id))
+
+
+def _scores_csv(candidate: Candidate) -> str:
+    """Each submitted grader's and each guest's score and comment per question, with the
+    grader's overall recommendation, as the candidate's page shows them."""
+    summary = grading.summary(candidate)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["question", "grader", "grader_kind", "score", "comment", "recommendation"])
+    for number, q in enumerate(candidate.interview.questions, 1):
+        for g in summary.graders + summary.guests:
+            if q.id in g.values:
+                writer.writerow([number, grading.spreadsheet_text(g.name), g.kind, f"{g.values[q.id]:.3g}",
+                                 grading.spreadsheet_text(g.comments.get(q.id, "")),
+                                 g.recommendation or ""])
+    return out.getvalue()
+
+
+def _question_entries(store, q, a) -> Iterator[tuple[str, Iterable[bytes], bool]]:
+    """One question's folder: its prompt, and the answer's media, captions and transcripts."""
+    folder = f"question-{q.position + 1:02d}"
+    yield f"{folder}/question.txt", _text(q.prompt + "\n"), True
+    if a is None or a.status != states.READY:
+        return
+    if a.written_text is not None:
+        yield f"{folder}/answer.txt", _text(a.written_text + "\n"), True
+        return
+    # Only what exists: a ZIP already streaming cannot turn into an error page any more.
+    if a.mp4_key:
+        ext = "mp4" if a.width else "m4a"
+        yield f"{folder}/answer.{ext}", store.iter_range(a.mp4_key, 0, a.mp4_size), False
+    if a.captions_key:
+        yield f"{folder}/captions.vtt", store.iter_object(a.captions_key), True
+    t = a.transcript or {}
+    yield f"{folder}/transcript.txt", _text(t.get("text", "") + "\n"), True
+    yield f"{folder}/transcript.json", _text(json.dumps(t, indent=2)), True

@@ -238,19 +238,29 @@ def summaries(candidates: list[Candidate], chunk: int = 500) -> dict[int, Summar
     return found
 
 
-def _cell(value) -> str:
+def spreadsheet_text(value) -> str:
     """Spreadsheet-safe text: a leading = + - @ would be run as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def export_csv(user: User, interview: Interview) -> Iterator[str]:
-    """One row per candidate and grader (staff with a submitted review, or guest), with scores; the
-    audit log records the download once the first row is asked for."""
+def start_scores_export(user: User, interview: Interview) -> int:
+    """Refuse anyone but owners and recruiters, and record the download in the audit log, before
+    the response starts; the id of the interview whose scores_csv() may then be streamed."""
     if not user.can_author:
         raise ServiceError("Only owners and recruiters may export scores.", 403)
     audit.record("interview.scores_exported", interview, actor=user)
     db.session.commit()
+    return interview.id
+
+
+def scores_csv(interview_id: int) -> Iterator[str]:
+    """One row per candidate and grader (staff with a submitted review, or guest), with scores,
+    in pieces. Takes the interview's id: the server sends this after the view has returned, when
+    the view's database session is gone, so every row is read here, in the stream's own."""
+    interview = db.session.get(Interview, interview_id)
+    if interview is None:
+        return
     questions = interview.questions
     candidates = list(db.session.execute(
         db.select(Candidate).filter_by(interview_id=interview.id).order_by(Candidate.created_at)
@@ -278,18 +288,18 @@ def export_csv(user: User, interview: Interview) -> Iterator[str]:
     for c in candidates:
         s = every[c.id]
         d = latest.get(c.id)
-        head = [c.public_id, _cell(c.name), _cell(c.email), c.effective_status,
-                d.value if d else "", _cell(d.user.name) if d else "",
+        head = [c.public_id, spreadsheet_text(c.name), spreadsheet_text(c.email), c.effective_status,
+                d.value if d else "", spreadsheet_text(d.user.name) if d else "",
                 d.created_at.isoformat(timespec="seconds") if d else "",
                 f"{s.rating:.2f}" if s.rating is not None else ""]
         for g in s.graders + s.guests or [None]:
             if g is None:
                 writer.writerow(head + [""] * (5 + len(questions)))
                 continue
-            writer.writerow(head + [_cell(g.name), g.kind, g.recommendation or "",
+            writer.writerow(head + [spreadsheet_text(g.name), g.kind, g.recommendation or "",
                                     f"{g.rating:.2f}" if g.rating is not None else "",
                                     *[f"{g.values[q.id]:.3g}" if q.id in g.values else "" for q in questions],
-                                    _cell(g.comment)])
+                                    spreadsheet_text(g.comment)])
         yield flush()
 
 
