@@ -53,6 +53,11 @@ class Config:
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
     WTF_CSRF_TIME_LIMIT = None  # a candidate may take longer than an hour
+    # Flask-WTF's HTTPS check wants a Referer on every form; app.security checks Origin first and
+    # Referer where no Origin is sent, which browsers do send (see OriginCheckingCSRF).
+    WTF_CSRF_SSL_STRICT = False
+    # Strict-Transport-Security on every answer served over HTTPS (one year); 0 sends none.
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
 
     # Upload limits: one chunk, and one whole answer.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CHUNK_BYTES", str(16 * 1024 * 1024)))

@@ -5,10 +5,11 @@ import sqlite3
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from app.security import OriginCheckingCSRF
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,7 +30,7 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
-csrf = CSRFProtect()
+csrf = OriginCheckingCSRF()
 
 
 @event.listens_for(Engine, "connect")

@@ -1,11 +1,14 @@
-"""Secrets: tokens are shown once and stored only as SHA-256 hashes; security headers."""
+"""Secrets: tokens are shown once and stored only as SHA-256 hashes; security headers; where a
+form came from."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+from flask_wtf.csrf import CSRFProtect
 
 
 def new_token() -> str:
@@ -42,11 +45,68 @@ def init_security_headers(app: Flask) -> None:
             "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
         )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-        resp.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Same-origin: our own pages send their address with a form or fetch() (the CSRF check
+        # below reads it over HTTPS, where a browser may send no Origin); other sites get nothing,
+        # so a secret link in the address never leaves Oneway.
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault(
             "Permissions-Policy", "camera=(self), microphone=(self), geolocation=()"
         )
+        if request.is_secure and current_app.config["HSTS_SECONDS"]:
+            # Served over HTTPS (directly, or by a proxy gunicorn trusts): browsers keep to it.
+            resp.headers.setdefault("Strict-Transport-Security",
+                                    f"max-age={current_app.config['HSTS_SECONDS']}")
         if request.path.startswith(("/i/", "/reset/")):  # a secret link's pages stay out of caches
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an absolute http(s) URL, default ports filled in; None otherwise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def _trusted_origins() -> set[tuple[str, str, int]]:
+    """This request's own origin (the scheme and Host it came with), and BASE_URL's."""
+    found = {_origin(f"{request.scheme}://{request.host}/"),
+             _origin(current_app.config.get("BASE_URL") or "")}
+    return {o for o in found if o is not None}
+
+
+def foreign_origin() -> str | None:
+    """Why a state-changing request must be refused as sent by another site, or None.
+
+    A browser says where a form or fetch() came from in Origin (all current browsers on a POST or
+    PUT; "null" from a page that hides its address) and in Referer (same-origin pages, by our
+    Referrer-Policy). Whichever is given must be this site. Over HTTPS one of them is required,
+    as Django and Flask-WTF's strict mode do: there a request that names no page at all is
+    refused, so a man in the middle of some plain-HTTP page cannot post here with a token it
+    planted in a cookie. Over plain HTTP the token alone decides, as before."""
+    trusted = _trusted_origins()
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        return None if _origin(origin) in trusted else "The request came from another site."
+    if request.referrer:
+        return None if _origin(request.referrer) in trusted else "The request came from another page."
+    if request.is_secure:
+        return "The request did not say which page it came from."
+    return None
+
+
+class OriginCheckingCSRF(CSRFProtect):
+    """Flask-WTF's token check (its own HTTPS Referer check off: WTF_CSRF_SSL_STRICT), followed by
+    foreign_origin(): a valid token sent by another site's page is refused all the same."""
+
+    def protect(self, *args, **kwargs):
+        super().protect(*args, **kwargs)
+        if g.get("csrf_valid") and (problem := foreign_origin()):
+            g.csrf_valid = False
+            self._error_response(problem)

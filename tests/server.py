@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import http.cookiejar
 import json
+import os
 import re
 import shutil
 import ssl
@@ -79,10 +80,18 @@ def render_nginx_site(upstream: str, https_port: int, http_port: int, cert: Path
     return text
 
 
+@dataclass
+class Proxy:
+    """A running TLS proxy: its https:// base URL, and its plain http:// one."""
+
+    base: str
+    plain: str
+
+
 @contextmanager
 def tls_proxy(upstream: Server, folder: Path):
-    """nginx ending TLS in front of `upstream`, with a self-signed certificate; yields the
-    https:// base URL. Runs as the production proxy does, from docker/nginx's template."""
+    """nginx ending TLS in front of `upstream`, with a self-signed certificate; yields a Proxy.
+    Runs as the production proxy does, from docker/nginx's template."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = self_signed(folder)
@@ -93,7 +102,10 @@ def tls_proxy(upstream: Server, folder: Path):
     for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / sub).mkdir(exist_ok=True)
     main = folder / "nginx.conf"
+    # As root, nginx's workers would drop to "nobody", who cannot write in this test's folder.
+    user = "user root;" if os.geteuid() == 0 else ""
     main.write_text(f"""
+{user}
 worker_processes 1;
 pid {folder}/nginx.pid;
 error_log {folder}/error.log info;
@@ -116,15 +128,16 @@ http {{
         except RuntimeError as exc:
             out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
             raise RuntimeError(f"{exc}\n{out}") from None
-        yield f"https://127.0.0.1:{https_port}"
+        yield Proxy(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}")
     finally:
         stop(proc)
 
 
 class Browser:
     """A cookie-keeping HTTP client that sends what a browser's page sends: the CSRF token read
-    from the page, and the page's Origin and Referer on a form or fetch() (Referrer-Policy
-    same-origin), over HTTP or HTTPS (any certificate)."""
+    from the page, and on a form or fetch() the Origin and Referer a browser would send under the
+    page's Referrer-Policy (the Fetch standard: "no-referrer" sends neither address, and Origin
+    "null"), over HTTP or HTTPS (any certificate)."""
 
     def __init__(self, base: str):
         self.base = base
@@ -136,6 +149,7 @@ class Browser:
             _NoRedirect())
         self.token: str | None = None
         self.page: str | None = None  # the URL of the last page read: the Referer a form sends
+        self.policy = "strict-origin-when-cross-origin"  # the last page's; browsers' default
 
     def request(self, method: str, path: str, data: bytes | None = None,
                 headers: dict | None = None, origin: bool = True):
@@ -143,8 +157,9 @@ class Browser:
         url = path if path.startswith("http") else self.base + path
         req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
         if method not in ("GET", "HEAD") and origin:
-            req.add_header("Origin", self.base)
-            if self.page:
+            hidden = self.policy == "no-referrer"
+            req.add_header("Origin", "null" if hidden else self.base)
+            if self.page and not hidden:
                 req.add_header("Referer", self.page)
         try:
             with self.opener.open(req, timeout=120) as resp:
@@ -156,8 +171,9 @@ class Browser:
             return err.code, err.headers, err.read()
 
     def open_page(self, path: str) -> str:
-        status, _, body = self.request("GET", path)
+        status, headers, body = self.request("GET", path)
         assert status == 200, (status, body[:500])
+        self.policy = headers.get("Referrer-Policy", "strict-origin-when-cross-origin")
         html = body.decode()
         found = _META.search(html)
         if found:
