@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,3 +69,34 @@ def test_docker_compose_config_renders_the_stack():
     without_secret = {k: v for k, v in {**os.environ, **REQUIRED_ENV}.items() if k != "SECRET_KEY"}
     result = subprocess.run(cmd, env=without_secret, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_hardening_only_the_proxy_is_published_and_only_it_is_believed():
+    """The web app's port is not published (clients could forge X-Forwarded-For and claim HTTPS
+    there); the proxy, run from the template the TLS tests run, is the one door, and gunicorn
+    believes forwarded headers from its fixed address alone."""
+    cmd = [*_compose_cli(), "--env-file", os.devnull, "-f", str(COMPOSE), "config", "--format", "json"]
+    result = subprocess.run(cmd, env={**os.environ, **REQUIRED_ENV}, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    rendered = json.loads(result.stdout)
+    services = rendered["services"]
+    web, proxy = services["web"], services["proxy"]
+    published = {name: s.get("ports") for name, s in services.items() if s.get("ports")}
+    assert "web" not in published, published
+    assert {p["target"] for p in proxy["ports"]} == {80, 443}
+    # The MinIO console stays on this host's loopback.
+    assert all(p.get("host_ip") == "127.0.0.1" for p in published.get("minio", []))
+    proxy_ip = proxy["networks"]["front"]["ipv4_address"]
+    assert web["environment"]["FORWARDED_ALLOW_IPS"] == proxy_ip != "*"
+    assert web["environment"]["TRUSTED_PROXIES"] == "1"
+    assert "front" in web["networks"]
+    subnet = rendered["networks"]["front"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(proxy_ip) in ipaddress.ip_network(subnet)
+    mounts = {v["target"]: v for v in proxy["volumes"]}
+    template = mounts["/etc/nginx/templates/default.conf.template"]
+    assert Path(template["source"]) == DOCKER / "nginx" / "oneway.conf.template" and template["read_only"]
+    assert proxy["environment"]["ONEWAY_UPSTREAM"] == "web:8000"
+    # Every ${VARIABLE} the template names is given to the proxy.
+    named = set(re.findall(r"\$\{([A-Z_]+)\}", Path(template["source"]).read_text()))
+    assert named <= set(proxy["environment"]), named - set(proxy["environment"])
