@@ -29,6 +29,18 @@ MEDIA_BYTES = 3 * 1024 * 1024 + 17
 CANDIDATES = 60
 
 
+def _download(servers, database_url: str, tmp_path, email: str, path: str):
+    """Sign in as `email` on a real gunicorn and download `path` whole: (headers, body)."""
+    with gunicorn(worker_env(servers, database_url), tmp_path / "web.log") as web:
+        browser = Browser(web.base)
+        browser.login(email, PASSWORD)
+        status, headers, body = browser.request("GET", path)
+        log = web.log_text()
+    assert status == 200, (status, body[:300], log[-3000:])
+    assert "Traceback" not in log and "DetachedInstanceError" not in log, log[-3000:]
+    return headers, body
+
+
 def _team(app):
     owner = make_user(role="owner")
     reviewer = make_user(org=owner.organisation, role="reviewer")
@@ -48,14 +60,9 @@ def test_hardening_candidate_zip_streams_whole_through_gunicorn(app, servers, da
     public_id, email = cand.public_id, owner.email
     db.session.remove()  # nothing of this test's session may reach the server
 
-    with gunicorn(worker_env(servers, databases[0][backend]), tmp_path / "web.log") as web:
-        browser = Browser(web.base)
-        browser.login(email, PASSWORD)
-        status, headers, body = browser.request("GET", f"/review/candidates/{public_id}/export.zip")
-        log = web.log_text()
-    assert status == 200, (status, body[:300], log[-3000:])
+    headers, body = _download(servers, databases[0][backend], tmp_path, email,
+                              f"/review/candidates/{public_id}/export.zip")
     assert headers["Content-Type"] == "application/zip"
-    assert "Traceback" not in log and "DetachedInstanceError" not in log, log[-3000:]
     path = tmp_path / "export.zip"
     path.write_bytes(body)
     tested = subprocess.run(["unzip", "-t", str(path)], capture_output=True, text=True)
@@ -82,13 +89,8 @@ def test_hardening_scores_csv_streams_whole_through_gunicorn(app, servers, datab
     interview_id, email = db.session.get(Interview, interview.id).public_id, owner.email
     db.session.remove()
 
-    with gunicorn(worker_env(servers, databases[0][backend]), tmp_path / "web.log") as web:
-        browser = Browser(web.base)
-        browser.login(email, PASSWORD)
-        status, headers, body = browser.request("GET", f"/interviews/{interview_id}/scores.csv")
-        log = web.log_text()
-    assert status == 200, (status, body[:300], log[-3000:])
-    assert "Traceback" not in log and "DetachedInstanceError" not in log, log[-3000:]
+    _, body = _download(servers, databases[0][backend], tmp_path, email,
+                        f"/interviews/{interview_id}/scores.csv")
     rows = list(csv.DictReader(io.StringIO(body.decode())))
     # One row per candidate and submitted grader: every owner's review, every other reviewer's.
     assert len(rows) == CANDIDATES + CANDIDATES // 2
