@@ -91,17 +91,18 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("retry-answer")
     @click.argument("answer_public_id")
     def retry_answer(answer_public_id):
-        """Send a failed answer through processing again."""
+        """Send a failed answer through processing again (recorded in the audit log)."""
         from app.models import Answer
-        from app.services import pipeline
+        from app.services import review
 
         answer = db.session.execute(
             db.select(Answer).filter_by(public_id=answer_public_id)).scalar_one_or_none()
         if answer is None:
             raise click.ClickException("No answer with that id.")
         try:
-            pipeline.retry(answer)
+            review.operator_retry(answer)
         except ValueError as e:
+            db.session.rollback()
             raise click.ClickException(str(e))
         click.echo(f"Answer {answer_public_id} queued again.")
 

@@ -54,7 +54,8 @@ def make_ready_answer(candidate, question, **fields):
     from app.models import Answer
 
     fields.setdefault("transcript", {"text": "", "segments": []})
-    answer = Answer(candidate_id=candidate.id, question_id=question.id, take=1, status=states.READY,
+    fields.setdefault("take", 1)
+    answer = Answer(candidate_id=candidate.id, question_id=question.id, status=states.READY,
                     content_type="video/webm", **fields)
     db.session.add(answer)
     db.session.commit()

@@ -142,7 +142,7 @@ ROUTES = [
      staff(302, reviewer=403)),
     ("grading.review_mode", "POST", "/interviews/{iv}/review-mode", {"review_media": "video"},
      staff(302, reviewer=403)),
-    ("review.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302)),
+    ("review.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302, reviewer=403)),
     # Erasure: owners only. Unconfirmed, so the owner gets the page again (400) and nothing goes.
     ("review.erase", "GET", "/review/candidates/{cand}/erase", None,
      staff(200, recruiter=403, reviewer=403)),

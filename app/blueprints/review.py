@@ -77,7 +77,7 @@ def score(public_id: str, question_id: str):
 def retry(public_id: str):
     answer = svc.get_answer(current_user, public_id)
     try:
-        pipeline.retry(answer)
+        svc.retry(current_user, answer)
         flash("Processing started again.", "info")
     except ValueError as e:  # an illegal move, or an answer never uploaded whole: say why
         db.session.rollback()

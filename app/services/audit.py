@@ -44,6 +44,7 @@ ACTIONS = {
     "share_link.created": "Created a share link ({permission}, {count} candidate(s), {days} day(s))",
     "share_link.revoked": "Revoked a share link",
     "candidate.exported": "Downloaded a candidate's whole review (ZIP)",
+    "answer.retried": "Sent a candidate's answer to question {question} through processing again",
     "candidate.erased": "Deleted everything about a candidate on request ({answers} answer(s))",
     "candidate.purged": "Deleted everything about a candidate past its deletion date ({answers} answer(s))",
     "interview.created": "Created the interview, keeping recordings {retention_days} days",
