@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
+from app.services import accommodations, anonymity
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 
 
@@ -85,3 +86,48 @@ def test_anonymised_review_hides_identity_from_reviewers_only(login_as, setup):
     page = rc.get(f"/review/candidates/{bob.public_id}").get_data(as_text=True)
     assert "<audio" not in page and "<video" not in page and "containers" in page
     assert rc.get(f"/media/answers/{answer.public_id}/audio").status_code == 403
+
+
+def _reviewer_urls(app, ids: list[str]) -> list[str]:
+    """Every page, JSON and file a signed-in member may ask for by public id, for each of these ids,
+    so that a route added later is checked too."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or set(rule.arguments) - {"public_id"}:
+            continue
+        urls += [rule.rule.replace("<public_id>", i) for i in ids] if rule.arguments else [rule.rule]
+    return urls
+
+
+def test_hardening_anonymised_reviewers_never_see_names_emails_or_extra_time_notes(app, login_as):
+    owner = make_user(role="owner")
+    reviewer = make_user(org=owner.organisation, role="reviewer")
+    interview = make_interview(owner, questions=1)
+    zed, _ = make_candidate(interview)  # invited first: Candidate 1, though last by name
+    amy, _ = make_candidate(interview)
+    zed.name, zed.email = "Zed Hidden", "zed.h@example.com"
+    amy.name, amy.email = "Amy Hidden", "amy.h@example.com"
+    db.session.commit()
+    accommodations.request_extra_time(zed, "2", "I have dyslexia")
+    answers = [make_media_answer(c, interview.questions[0], transcript=_said("we ship on Fridays"))
+               for c in (zed, amy)]
+    anonymity.set_mode(owner, interview, True, "video")
+    iv = interview.public_id
+    secrets = ("Zed Hidden", "Amy Hidden", "zed.h@", "amy.h@", "dyslexia")
+    rc = login_as(reviewer)
+    urls = _reviewer_urls(app, [iv, zed.public_id, amy.public_id, *(a.public_id for a in answers)])
+    urls += [f"/interviews/{iv}/queue?sort=name", f"/interviews/{iv}/search?q=fridays",
+             f"/interviews/{iv}/next", f"/interviews/{iv}/next?after={zed.public_id}"]
+    for url in urls:
+        body = rc.get(url, follow_redirects=True).get_data(as_text=True)
+        assert not [s for s in secrets if s in body], url
+    # Sorting by name must not give away the order of the real names: "Candidate N" order instead.
+    queue = rc.get(f"/interviews/{iv}/queue?sort=name").get_data(as_text=True)
+    assert queue.index(">Candidate 1<") < queue.index(">Candidate 2<")
+    assert rc.post(f"/interviews/{iv}/candidates/{zed.public_id}/extra-time",
+                   data={"decision": "grant"}).status_code == 403
+    # Requests for extra time are owners' and recruiters' business, anonymised or not.
+    anonymity.set_mode(owner, interview, False, "video")
+    assert "dyslexia" not in rc.get(f"/interviews/{iv}").get_data(as_text=True)
+    page = login_as(owner).get(f"/interviews/{iv}").get_data(as_text=True)
+    assert "Zed Hidden asks for 2× the time" in page and "dyslexia" in page
