@@ -18,10 +18,14 @@ def make_org(name: str | None = None):
     return org
 
 
-def make_user(org=None, role: str = "owner", email: str | None = None):
+def make_user(org=None, role: str = "owner", email: str | None = None, all_interviews: bool = True):
+    """A member. A reviewer sees every interview of the organisation, unless all_interviews=False
+    (then only those they are assigned to): most tests want a reviewer who sees the interview under
+    test. The app's own default is the narrow one (a reviewer joining by invite, tests/test_team.py)."""
     org = org or make_org()
     n = next(_seq)
     user = accounts.create_user(org, email or f"user{n}@example.com", f"User {n}", PASSWORD, role)
+    user.all_interviews = all_interviews and role == "reviewer"
     db.session.commit()
     return user
 

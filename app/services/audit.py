@@ -38,6 +38,7 @@ ACTIONS = {
     "member.restored": "Restored a removed member as {role}",
     "reviewer.assigned": "Assigned {reviewer} to review the interview",
     "reviewer.unassigned": "Ended {reviewer}'s assignment to the interview",
+    "reviewer.scope_changed": "Let a reviewer see {scope}",
     "password.reset_link_made": "Made a password reset link for a member",
     "password.reset_used": "Set a new password with a reset link",
     "password.changed": "Changed their own password",
