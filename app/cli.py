@@ -1,5 +1,5 @@
-"""Flask CLI commands: the worker, demo data, accounts, password reset links, retries and purging
-expired candidates."""
+"""Flask CLI commands: the worker, demo data, accounts, password reset links, retries, missing
+audio-only files, and purging expired candidates."""
 
 from __future__ import annotations
 
@@ -105,6 +105,20 @@ def register_cli(app: Flask) -> None:
             db.session.rollback()
             raise click.ClickException(str(e))
         click.echo(f"Answer {answer_public_id} queued again.")
+
+    @app.cli.command("backfill-audio")
+    def backfill_audio():
+        """Queue the making of a speech WAV for ready video answers that have none, so that
+        audio-only review can play their sound without the picture (answers processed now keep one)."""
+        from app.models import Answer
+        from app.queue import MEDIA_QUEUE, enqueue
+        from app.services.pipeline import lacks_sound_only
+
+        ids = db.session.execute(db.select(Answer.id).where(lacks_sound_only())).scalars().all()
+        for answer_id in ids:
+            enqueue("jobs.speech.run", answer_id, queue=MEDIA_QUEUE, job_id=f"speech-{answer_id}")
+        click.echo(f"Queued {len(ids)} answer(s); a worker makes their WAVs. Answers with no sound "
+                   "keep none: audio-only review shows their transcript.")
 
     @app.cli.command("reconcile")
     def reconcile_cmd():

@@ -124,6 +124,18 @@ def _retry(answer: Answer, **who) -> None:
     pipeline.retry(answer)  # commits the event with the change, or raises before anything is written
 
 
+def sound_only(answer: Answer) -> tuple[str, str] | None:
+    """The stored key and content type of the answer's sound without its picture: the speech WAV,
+    or the review file itself where it holds no picture (an audio answer's M4A). None for a video
+    with no WAV (no sound at all, or processed before every answer kept one: `flask
+    backfill-audio`): its MP4 holds the picture, which audio-only review must never send."""
+    if answer.audio_key is not None:
+        return answer.audio_key, "audio/wav"
+    if answer.mp4_key is not None and answer.width is None:
+        return answer.mp4_key, "audio/mp4"
+    return None
+
+
 def previous_candidate(candidate: Candidate) -> Candidate | None:
     """The candidate invited just before this one to the same interview, if any."""
     return db.session.execute(
