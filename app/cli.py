@@ -1,5 +1,5 @@
-"""Flask CLI commands: the worker, demo data, accounts, password reset links, retries and purging
-expired candidates."""
+"""Flask CLI commands: the worker, demo data, accounts, password reset links, retries, missing
+audio-only files, and purging expired candidates."""
 
 from __future__ import annotations
 
@@ -91,19 +91,34 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("retry-answer")
     @click.argument("answer_public_id")
     def retry_answer(answer_public_id):
-        """Send a failed answer through processing again."""
+        """Send a failed answer through processing again (recorded in the audit log)."""
         from app.models import Answer
-        from app.services import pipeline
+        from app.services import review
 
         answer = db.session.execute(
             db.select(Answer).filter_by(public_id=answer_public_id)).scalar_one_or_none()
         if answer is None:
             raise click.ClickException("No answer with that id.")
         try:
-            pipeline.retry(answer)
+            review.operator_retry(answer)
         except ValueError as e:
+            db.session.rollback()
             raise click.ClickException(str(e))
         click.echo(f"Answer {answer_public_id} queued again.")
+
+    @app.cli.command("backfill-audio")
+    def backfill_audio():
+        """Queue the making of a speech WAV for ready video answers that have none, so that
+        audio-only review can play their sound without the picture (answers processed now keep one)."""
+        from app.models import Answer
+        from app.queue import MEDIA_QUEUE, enqueue
+        from app.services.pipeline import lacks_sound_only
+
+        ids = db.session.execute(db.select(Answer.id).where(lacks_sound_only())).scalars().all()
+        for answer_id in ids:
+            enqueue("jobs.speech.run", answer_id, queue=MEDIA_QUEUE, job_id=f"speech-{answer_id}")
+        click.echo(f"Queued {len(ids)} answer(s); a worker makes their WAVs. Answers with no sound "
+                   "keep none: audio-only review shows their transcript.")
 
     @app.cli.command("reconcile")
     def reconcile_cmd():

@@ -66,6 +66,9 @@ class User(UserMixin, Timestamps, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Part of the id every session and remember-me cookie holds; bumped to end them all.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A reviewer's scope (app.services.access): every interview of the organisation when true, else
+    # only those they are assigned to. False by default, so that nothing widens access by omission.
+    all_interviews: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation] = relationship()
 

@@ -163,7 +163,7 @@ class TeamInvite(Timestamps, db.Model):
 
 
 class InterviewAssignment(db.Model):
-    """A reviewer assigned to an interview; a reviewer with any assignment sees only those."""
+    """A reviewer assigned to an interview; a reviewer not set to all interviews sees only these."""
 
     __tablename__ = "interview_assignments"
     __table_args__ = (sa.UniqueConstraint("interview_id", "user_id"),)

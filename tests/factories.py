@@ -18,10 +18,14 @@ def make_org(name: str | None = None):
     return org
 
 
-def make_user(org=None, role: str = "owner", email: str | None = None):
+def make_user(org=None, role: str = "owner", email: str | None = None, all_interviews: bool = True):
+    """A member. A reviewer sees every interview of the organisation, unless all_interviews=False
+    (then only those they are assigned to): most tests want a reviewer who sees the interview under
+    test. The app's own default is the narrow one (a reviewer joining by invite, tests/test_team.py)."""
     org = org or make_org()
     n = next(_seq)
     user = accounts.create_user(org, email or f"user{n}@example.com", f"User {n}", PASSWORD, role)
+    user.all_interviews = all_interviews and role == "reviewer"
     db.session.commit()
     return user
 
@@ -54,7 +58,8 @@ def make_ready_answer(candidate, question, **fields):
     from app.models import Answer
 
     fields.setdefault("transcript", {"text": "", "segments": []})
-    answer = Answer(candidate_id=candidate.id, question_id=question.id, take=1, status=states.READY,
+    fields.setdefault("take", 1)
+    answer = Answer(candidate_id=candidate.id, question_id=question.id, status=states.READY,
                     content_type="video/webm", **fields)
     db.session.add(answer)
     db.session.commit()

@@ -132,6 +132,7 @@ ROUTES = [
     # Only owners manage members; another organisation's owner gets 404 for this org's member.
     ("team.password_reset", "POST", "/team/members/{member}/password-reset", {},
      staff(200, recruiter=403, reviewer=403, hidden=403, stranger=404)),
+    ("team.scope", "POST", "/team/members/{member}/scope", {"scope": "all"}, OWNERS_ONLY_POST),
     ("team.change_role", "POST", "/team/members/{member}/role", {"role": "recruiter"}, OWNERS_ONLY_POST),
     ("team.remove", "POST", "/team/members/{member}/remove", {}, OWNERS_ONLY_POST),
     ("team.restore", "POST", "/team/members/{member}/restore", {}, OWNERS_ONLY_POST),
@@ -142,7 +143,7 @@ ROUTES = [
      staff(302, reviewer=403)),
     ("grading.review_mode", "POST", "/interviews/{iv}/review-mode", {"review_media": "video"},
      staff(302, reviewer=403)),
-    ("review.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302)),
+    ("review.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302, reviewer=403)),
     # Erasure: owners only. Unconfirmed, so the owner gets the page again (400) and nothing goes.
     ("review.erase", "GET", "/review/candidates/{cand}/erase", None,
      staff(200, recruiter=403, reviewer=403)),
@@ -156,8 +157,9 @@ def world(app):
     owner = make_user(role="owner")
     org = owner.organisation
     users = {"owner": owner, "recruiter": make_user(org=org, role="recruiter"),
-             "rev_assigned": make_user(org=org, role="reviewer"),
-             "rev_other": make_user(org=org, role="reviewer"), "stranger": make_user(role="owner")}
+             "rev_assigned": make_user(org=org, role="reviewer", all_interviews=False),
+             "rev_other": make_user(org=org, role="reviewer", all_interviews=False),
+             "stranger": make_user(role="owner")}
     member = make_user(org=org, role="reviewer")  # no actor: its role changes, then it is removed
     resettee = make_user(org=org, role="reviewer")  # no actor: holds the password reset link
     iv, other_iv = make_interview(owner, questions=2), make_interview(owner, questions=1)

@@ -144,3 +144,40 @@ def test_downgrading_several_steps_at_once_keeps_every_row(empty_database, monke
             with db.engine.connect() as conn:  # the app's connections enforce the keys again
                 assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         db.engine.dispose()
+
+
+def test_hardening_reviewer_scope_migration_keeps_each_members_access(empty_database, monkeypatch):
+    """Reviewers with no assignment saw every interview before 0010: they keep that as an explicit
+    "all interviews"; assigned reviewers, removed ones, owners and recruiters get false."""
+    from app import create_app
+    from app.extensions import db
+
+    monkeypatch.setenv("ONEWAY_ENV", "testing")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": SECRET})
+    migrations = str(ROOT / "migrations")
+    members = [("free", "reviewer", "true"), ("assigned", "reviewer", "true"), ("gone", "reviewer", "false"),
+               ("recruiter", "recruiter", "true")]
+    with app.app_context():
+        upgrade(directory=migrations, revision="0009")
+        with db.engine.begin() as conn:
+            for statement in SEED:
+                conn.execute(sa.text(statement))
+            for name, role, active in members:
+                conn.execute(sa.text(
+                    "insert into users(public_id,org_id,email,name,password_hash,role,active,session_epoch,"
+                    f"created_at,updated_at) values('{name}',1,'{name}@b.c','{name}','x','{role}',{active},0,"
+                    "'2026-01-01','2026-01-01')"))
+            conn.execute(sa.text("insert into interview_assignments(interview_id,user_id,created_at) "
+                                 "select 1, id, '2026-01-01' from users where public_id='assigned'"))
+        upgrade(directory=migrations, revision="0010")
+        with db.engine.connect() as conn:
+            scope = dict(conn.execute(sa.text("select public_id, all_interviews from users")).all())
+        assert {k: bool(v) for k, v in scope.items()} == {
+            "u": False, "free": True, "assigned": False, "gone": False, "recruiter": False}
+        downgrade(directory=migrations, revision="0009")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("select count(*) from users")).scalar() == 5
+            assert conn.execute(sa.text("select count(*) from interview_assignments")).scalar() == 1
+        assert "all_interviews" not in {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
+        upgrade(directory=migrations)
+        db.engine.dispose()

@@ -1,4 +1,5 @@
-"""Team: invite by link with a role, joining, and reviewers limited to their assigned interviews."""
+"""Team: invite by link with a role, joining, and reviewers limited to their assigned interviews
+unless an owner lets them see all."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import re
 from datetime import timedelta
 
 from app.extensions import db
-from app.models import TeamInvite, User, utcnow
+from app.models import AuditEvent, TeamInvite, User, utcnow
 from app.services import team
-from tests.factories import make_candidate, make_interview, make_media_answer, make_user
+from tests.factories import PASSWORD, make_candidate, make_interview, make_media_answer, make_user
 from tests.helpers import CsrfClient
 
 
@@ -59,14 +60,14 @@ def test_expired_or_revoked_invites_do_not_work_and_only_owners_invite(app, logi
 
 def test_assigned_reviewer_sees_only_assigned_interviews(app, login_as):
     owner = make_user(role="owner")
-    reviewer = make_user(org=owner.organisation, role="reviewer")
+    reviewer = make_user(org=owner.organisation, role="reviewer", all_interviews=False)
     mine, other = make_interview(owner), make_interview(owner)
     cand, _ = make_candidate(other)
     answer = make_media_answer(cand, other.questions[0])
     rc = login_as(reviewer)
-    assert rc.get(f"/interviews/{other.public_id}").status_code == 200  # no assignment: sees all
-    assert rc.post(f"/interviews/{mine.public_id}/assignments",
-                   data={"user": reviewer.public_id, "assigned": "1"}).status_code == 403
+    assert rc.get(f"/interviews/{other.public_id}").status_code == 404  # no assignment: sees none
+    assert rc.post(f"/interviews/{mine.public_id}/assignments",  # unseen, so not found
+                   data={"user": reviewer.public_id, "assigned": "1"}).status_code == 404
     oc = login_as(owner)
     oc.post(f"/interviews/{mine.public_id}/assignments", data={"user": reviewer.public_id, "assigned": "1"})
     index = rc.get("/").get_data(as_text=True)
@@ -79,4 +80,43 @@ def test_assigned_reviewer_sees_only_assigned_interviews(app, login_as):
                       data={"user": owner.public_id, "assigned": "1"}, follow_redirects=True)
     assert "Only reviewers are limited" in refused.get_data(as_text=True)
     oc.post(f"/interviews/{mine.public_id}/assignments", data={"user": reviewer.public_id, "assigned": "0"})
-    assert rc.get(f"/review/candidates/{cand.public_id}").status_code == 200
+    assert rc.get(f"/review/candidates/{cand.public_id}").status_code == 404
+
+
+def test_hardening_unassigning_a_reviewer_never_widens_access(app, login_as):
+    owner = make_user(role="owner")
+    recruiter = make_user(org=owner.organisation, role="recruiter")
+    _, token = team.invite(owner, "rita@example.com", "reviewer")
+    rita = team.accept(token, "Rita", PASSWORD)  # joins by link, as in production
+    mine, other = make_interview(owner), make_interview(owner)
+    rc = login_as(rita)
+
+    def sees(interview) -> bool:
+        return rc.get(f"/interviews/{interview.public_id}").status_code == 200
+
+    # A new reviewer sees nothing until an owner says what: the list says so.
+    index = rc.get("/").get_data(as_text=True)
+    assert mine.title not in index and "not assigned to any interview" in index
+    assert not sees(mine) and not sees(other)
+    oc = login_as(owner)
+    oc.post(f"/interviews/{mine.public_id}/assignments", data={"user": rita.public_id, "assigned": "1"})
+    assert sees(mine) and not sees(other)
+    oc.post(f"/interviews/{mine.public_id}/assignments", data={"user": rita.public_id, "assigned": "0"})
+    assert not sees(mine) and not sees(other)  # back to nothing, never to everything
+
+    # "All interviews" is an owner's explicit choice on the team page, shown there and audited.
+    scope = f"/team/members/{rita.public_id}/scope"
+    assert login_as(recruiter).post(scope, data={"scope": "all"}).status_code == 403
+    assert not sees(other)
+    assert oc.post(scope, data={"scope": "all"}).status_code == 302
+    assert sees(mine) and sees(other)
+    page = oc.get("/team").get_data(as_text=True)
+    row = re.search(r'<tr data-member="rita@example.com">.*?</tr>', page, re.S)
+    assert re.search(r'<option value="all"\s+selected>All interviews</option>', row.group(0))
+    event = db.session.execute(db.select(AuditEvent).filter_by(action="reviewer.scope_changed")).scalar_one()
+    assert (event.actor_id, event.subject_id, event.detail) == (owner.id, rita.public_id,
+                                                                {"scope": "all interviews"})
+    oc.post(scope, data={"scope": "assigned"})
+    assert not sees(mine) and not sees(other)
+    bad = oc.post(scope, data={"scope": "everything"}, follow_redirects=True)
+    assert bad.status_code == 400 and not sees(other)

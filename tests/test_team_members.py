@@ -65,6 +65,7 @@ def test_removed_member_is_signed_out_for_good_and_loses_assignments_but_keeps_s
     assert refused.status_code == 401 and "do not match an account" in _text(refused)
 
     assert db.session.execute(db.select(InterviewAssignment).filter_by(user_id=rita.id)).first() is None
+    assert not db.session.get(User, rita.id).all_interviews  # nor does "all interviews" come back
     assert db.session.execute(db.select(sa.func.count(Score.id)).filter_by(
         user_id=rita.id)).scalar_one() == 2
     rows = list(csv.DictReader(io.StringIO(_text(oc.get(f"/interviews/{interview.public_id}/scores.csv")))))

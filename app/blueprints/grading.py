@@ -27,7 +27,7 @@ def queue(public_id: str):
     filters = queue_svc.parse_filters(request.args)
     page = queue_svc.queue(current_user, interview, filters)
     return render_template("grading/queue.html", interview=interview, page=page, filters=filters,
-                           sorts=queue_svc.SORTS, graded=queue_svc.GRADED)
+                           sorts=queue_svc.sorts(current_user, interview), graded=queue_svc.GRADED)
 
 
 @bp.get("/interviews/<public_id>/next")

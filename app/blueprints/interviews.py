@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.services import ServiceError, anonymity, candidate_queue, team
+from app.services import ServiceError, accommodations, anonymity, candidate_queue, team
 from app.services import interviews as svc
 
 bp = Blueprint("interviews", __name__)
@@ -43,11 +43,10 @@ def new():
 def show(public_id: str):
     interview = svc.get_interview(current_user, public_id)
     page = candidate_queue.queue(current_user, interview, candidate_queue.Filters())
-    from app.services.accommodations import pending
-
     return render_template("interviews/show.html", interview=interview, page=page,
-                           extra_time_requests=pending(interview.id),
-                           filters=candidate_queue.Filters(), sorts=candidate_queue.SORTS,
+                           extra_time_requests=accommodations.pending(current_user, interview),
+                           filters=candidate_queue.Filters(),
+                           sorts=candidate_queue.sorts(current_user, interview),
                            graded=candidate_queue.GRADED,
                            assignment=team.assignment_view(current_user, interview), query="",
                            review_media=anonymity.REVIEW_MEDIA)
@@ -99,7 +98,6 @@ def invite(public_id: str):
 
 @bp.post("/interviews/<public_id>/candidates/<candidate_id>/extra-time")
 def extra_time(public_id: str, candidate_id: str):
-    from app.services import accommodations
     from app.services.review import get_candidate
 
     interview = svc.get_interview(current_user, public_id)

@@ -34,7 +34,7 @@ def candidate(public_id: str):
                            previous=svc.previous_candidate(cand), hide_identity=hidden,
                            label=f"Candidate {anonymity.number(cand)}" if hidden else cand.name,
                            mode=anonymity.media_mode(current_user, cand.interview),
-                           steps=pipeline.steps)
+                           steps=pipeline.steps, sound_only=svc.sound_only)
 
 
 @bp.route("/review/candidates/<public_id>/erase", methods=["GET", "POST"])
@@ -77,7 +77,7 @@ def score(public_id: str, question_id: str):
 def retry(public_id: str):
     answer = svc.get_answer(current_user, public_id)
     try:
-        pipeline.retry(answer)
+        svc.retry(current_user, answer)
         flash("Processing started again.", "info")
     except ValueError as e:  # an illegal move, or an answer never uploaded whole: say why
         db.session.rollback()
@@ -114,21 +114,24 @@ def poster(public_id: str):
 
 @bp.get("/media/answers/<public_id>/audio")
 def audio(public_id: str):
-    """The answer's sound alone (the 16 kHz WAV made for transcription): audio-only review."""
+    """The answer's sound alone, for audio-only review: never a file that holds the picture."""
     answer = svc.get_answer(current_user, public_id)
     if anonymity.media_mode(current_user, answer.candidate.interview) == "transcript":
         abort(403)
-    if answer.audio_key is None:
-        # Answers transcribed while recording keep no WAV: the MP4 then plays in an <audio>
-        # element, which shows no picture (the file itself still holds the video track).
-        return stream_object(require(answer.mp4_key), answer.mp4_size, "audio/mp4")
+    found = svc.sound_only(answer)
+    if found is None:
+        raise ServiceError("This answer's sound is not available without its picture; its transcript "
+                           "is on the candidate's page.", 404)
+    key, content_type = found
+    if key == answer.mp4_key:
+        return stream_object(key, answer.mp4_size, content_type)
     # The WAV's size is not kept on the row; ask the bucket (S3 HEAD) rather than widen the schema.
     store = current_app.extensions["oneway_storage"]
     try:
-        size = store.client.stat_object(store.bucket, answer.audio_key).size
+        size = store.client.stat_object(store.bucket, key).size
     except S3Error:
         abort(404, "This file is not available.")
-    return stream_object(answer.audio_key, size, "audio/wav")
+    return stream_object(key, size, content_type)
 
 
 @bp.get("/media/answers/<public_id>/captions.vtt")

@@ -1,5 +1,5 @@
-"""The team page (members, roles, removal, restoring, invites, password reset links), the audit log,
-joining by link, assigning reviewers."""
+"""The team page (members, roles, reviewers' interviews, removal, restoring, invites, password reset
+links), the audit log, joining by link, assigning reviewers."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ def _team_page(status: int = 200):
                            removed=svc.members(current_user, active=False) if owner else [],
                            invites=svc.pending_invites(current_user) if owner else [],
                            resets=passwords.pending_resets(current_user.org_id) if owner else {},
-                           reset_hours=passwords.RESET_HOURS,
-                           roles=ROLES), status
+                           reset_hours=passwords.RESET_HOURS, scopes=svc.SCOPES,
+                           assigned=svc.assignment_counts(current_user), roles=ROLES), status
 
 
 def _refused(e: ServiceError):
@@ -46,15 +46,30 @@ def audit_log():
                            keep_days=current_app.config["AUDIT_RETENTION_DAYS"])
 
 
+def _member_changed(change, message):
+    """Run a service change to a member; flash what it did, or show why not."""
+    try:
+        member = change()
+    except ServiceError as e:
+        return _refused(e)
+    flash(message(member), "info")
+    return redirect(url_for(".index"))
+
+
 @bp.post("/team/members/<public_id>/role")
 @login_required
 def change_role(public_id: str):
-    try:
-        member = svc.change_role(current_user, public_id, request.form.get("role", ""))
-    except ServiceError as e:
-        return _refused(e)
-    flash(f"{member.name} is now {member.role}.", "info")
-    return redirect(url_for(".index"))
+    return _member_changed(lambda: svc.change_role(current_user, public_id, request.form.get("role", "")),
+                           lambda m: f"{m.name} is now {m.role}.")
+
+
+@bp.post("/team/members/<public_id>/scope")
+@login_required
+def scope(public_id: str):
+    """An owner chooses whether a reviewer sees every interview or only those assigned to them."""
+    return _member_changed(
+        lambda: svc.set_scope(current_user, public_id, request.form.get("scope", "")),
+        lambda m: f"{m.name} now sees {svc.SCOPES['all' if m.all_interviews else 'assigned'].lower()}.")
 
 
 @bp.post("/team/members/<public_id>/remove")
@@ -76,13 +91,10 @@ def remove(public_id: str):
 @bp.post("/team/members/<public_id>/restore")
 @login_required
 def restore(public_id: str):
-    try:
-        member = svc.restore_member(current_user, public_id, request.form.get("role", ""))
-    except ServiceError as e:
-        return _refused(e)
-    flash(f"{member.name} is back in the team as {member.role} and can sign in with their "
-          "password again. Reviewer assignments are not restored.", "info")
-    return redirect(url_for(".index"))
+    return _member_changed(
+        lambda: svc.restore_member(current_user, public_id, request.form.get("role", "")),
+        lambda m: f"{m.name} is back in the team as {m.role} and can sign in with their password "
+                  "again. Reviewer assignments and access to all interviews are not restored.")
 
 
 @bp.post("/team/members/<public_id>/password-reset")

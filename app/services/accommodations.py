@@ -1,11 +1,14 @@
 """Extra time for candidates: asked for before starting, granted at once or by a person, and
-applied to every think and answer limit, in the browser and on the server alike."""
+applied to every think and answer limit, in the browser and on the server alike.
+
+A request's note is often health data ("I have dyslexia"): only owners and recruiters, who decide
+on requests, ever see a request or its note; reviewers see neither, anonymised review or not."""
 
 from __future__ import annotations
 
 from app import states
 from app.extensions import db
-from app.models import Answer, Candidate, Question, User
+from app.models import Answer, Candidate, Interview, Question, User
 from app.services import ServiceError
 
 FACTORS = (1.5, 2.0)
@@ -58,7 +61,10 @@ def decide(user: User, candidate: Candidate, grant: bool) -> None:
     db.session.commit()
 
 
-def pending(interview_id: int) -> list[Candidate]:
+def pending(user: User, interview: Interview) -> list[Candidate]:
+    """The interview's requests waiting for a decision, for those who decide; nothing for anyone else."""
+    if not user.can_author:
+        return []
     return list(db.session.execute(
-        db.select(Candidate).filter_by(interview_id=interview_id, accommodation_status="requested")
-    ).scalars())
+        db.select(Candidate).filter_by(interview_id=interview.id, accommodation_status="requested")
+        .order_by(Candidate.created_at, Candidate.id)).scalars())

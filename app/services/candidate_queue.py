@@ -81,6 +81,13 @@ class Page:
     hide_identity: bool = False
 
 
+def sorts(user: User, interview: Interview) -> dict[str, str]:
+    """The sort orders this user is offered: where names are hidden, "name" means "Candidate N"."""
+    if anonymity.hides_identity(user, interview):
+        return {**SORTS, "name": "Candidate number"}
+    return SORTS
+
+
 def parse_filters(args) -> Filters:
     """Query-string text to checked filters; an unknown value is a 400 that names it."""
     f = Filters(status=args.get("status", ""), decision=args.get("decision", ""),
@@ -127,10 +134,12 @@ def _page_query(interview: Interview, user: User, f: Filters):
         stmt = stmt.where(Candidate.id.in_(mine), stats.disagreement.is_(True))
     # Blind: a rating this user may not see yet must not leak through the order either.
     visible = sa.case((Candidate.id.in_(mine), stats.rating), else_=sa.null())
+    # Hidden names must not leak through the order either: "Candidate N" is invitation order.
+    by_name = [Candidate.created_at] if anonymity.hides_identity(user, interview) else [Candidate.name]
     order = {
         "newest": [Candidate.created_at.desc()],
         "oldest": [Candidate.created_at],
-        "name": [Candidate.name],
+        "name": by_name,
         "rating_high": [visible.is_(None), visible.desc()],
         "rating_low": [visible.is_(None), visible],
         "reviews_few": [sa.func.coalesce(stats.reviews, 0), Candidate.created_at],

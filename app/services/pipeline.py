@@ -159,6 +159,13 @@ def retry(answer: Answer) -> None:
     start(answer)
 
 
+def lacks_sound_only() -> db.ColumnElement[bool]:
+    """Ready video answers with no speech WAV: audio-only review has no file to play for them,
+    since their MP4 holds the picture. The transcode stage keeps a WAV of every answer with sound
+    now; `flask backfill-audio` (jobs/speech.py) makes the missing ones of older answers."""
+    return db.and_(Answer.status == states.READY, Answer.mp4_key.is_not(None), Answer.width.is_not(None),
+                   Answer.audio_key.is_(None))
+
 
 def pending_stages(answer: Answer) -> list[str]:
     """The stages whose outputs this answer still lacks."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from app.extensions import db
 from app.models import Answer, Candidate, Interview, Question, Score, User
-from app.services import ServiceError
+from app.services import ServiceError, audit, pipeline
 from app.services.access import interview_visible
 from app.services.grading import require_not_submitted
 from app.services.recording import current_answers
@@ -101,6 +101,39 @@ def get_answer(user: User, public_id: str) -> Answer:
     if answer is None:
         raise ServiceError("Recording not found.", 404)
     return answer
+
+
+def retry(user: User, answer: Answer) -> None:
+    """Send an answer through processing again; owners and recruiters only, since until it is done
+    the answer is hidden from every grader. Recorded in the audit log with the change."""
+    if not user.can_author:
+        raise ServiceError("Only owners and recruiters may process an answer again: until it is done, "
+                           "the answer is hidden from every grader.", 403)
+    _retry(answer, actor=user)
+
+
+def operator_retry(answer: Answer) -> None:
+    """The operator's `flask retry-answer`: the same, recorded as the command line's doing."""
+    _retry(answer, label=audit.OPERATOR, org_id=answer.candidate.org_id)
+
+
+def _retry(answer: Answer, **who) -> None:
+    position = next(i for i, q in enumerate(answer.candidate.interview.questions, 1)
+                    if q.id == answer.question_id)
+    audit.record("answer.retried", answer.candidate, answer=answer.public_id, question=position, **who)
+    pipeline.retry(answer)  # commits the event with the change, or raises before anything is written
+
+
+def sound_only(answer: Answer) -> tuple[str, str] | None:
+    """The stored key and content type of the answer's sound without its picture: the speech WAV,
+    or the review file itself where it holds no picture (an audio answer's M4A). None for a video
+    with no WAV (no sound at all, or processed before every answer kept one: `flask
+    backfill-audio`): its MP4 holds the picture, which audio-only review must never send."""
+    if answer.audio_key is not None:
+        return answer.audio_key, "audio/wav"
+    if answer.mp4_key is not None and answer.width is None:
+        return answer.mp4_key, "audio/mp4"
+    return None
 
 
 def previous_candidate(candidate: Candidate) -> Candidate | None:

@@ -5,10 +5,12 @@ until it expires or is revoked. Owners change members' roles and remove members;
 is deactivated, not deleted, so their scores and reviews stay the organisation's record under
 their name, while their sessions and sign-in stop working. Owners can restore a removed member
 (not re-invite them); sessions from before the removal stay dead (User.session_epoch). Every
-organisation keeps at least one active owner. Assignment rule (see app.services.access): a reviewer
-with no assignment sees every interview of the organisation; one assigned to any interview sees only
-the interviews they are assigned to. Owners and recruiters always see everything. Owners make
-password reset links for their active colleagues (app.services.passwords); removal revokes them.
+organisation keeps at least one active owner. Reviewers' scope (see app.services.access): a reviewer
+sees the interviews they are assigned to, or every interview once an owner chose "All interviews"
+for them (stored, shown on the team page, audited); with neither they see none, so removing an
+assignment never widens access. A role change or a removal sets a reviewer back to assigned
+interviews only. Owners and recruiters always see everything. Owners make password reset links for
+their active colleagues (app.services.passwords); removal revokes them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from app.services import ServiceError, accounts, audit, by_token, passwords
 from app.services.ratelimit import limit_guessing
 
 INVITE_DAYS = 7
+# What a reviewer sees, as the team page offers it; the key is what the form sends.
+SCOPES = {"assigned": "Only assigned interviews", "all": "All interviews"}
 
 
 def _require_owner(user: User, action: str = "invite colleagues") -> None:
@@ -161,6 +165,7 @@ def change_role(user: User, public_id: str, role: str) -> User:
         _keep_an_owner(user, member, removing=False)
     audit.record("member.role_changed", member, actor=user, old=member.role, new=role)
     member.role = role
+    member.all_interviews = False  # a new role starts narrow: an owner widens it by choice
     db.session.commit()
     return member
 
@@ -174,6 +179,7 @@ def remove_member(user: User, public_id: str) -> User:
     if member.role == "owner":
         _keep_an_owner(user, member, removing=True)
     member.active = False
+    member.all_interviews = False  # like their assignments, not brought back by a restore
     member.end_sessions()
     passwords.revoke_resets(member)
     db.session.execute(sa.delete(InterviewAssignment).where(InterviewAssignment.user_id == member.id))
@@ -186,7 +192,8 @@ def restore_member(user: User, public_id: str, role: str = "") -> User:
     """Reactivate a removed member with the role chosen, or else the one they had.
 
     Their password works again; sessions from before the removal do not (removal bumped the
-    session epoch). Reviewer assignments were dropped on removal and are not brought back."""
+    session epoch). Reviewer assignments and "All interviews" were dropped on removal and are not
+    brought back."""
     _require_owner(user, "restore members")
     member = _member(user, public_id)
     if role and role not in ROLES:
@@ -198,6 +205,33 @@ def restore_member(user: User, public_id: str, role: str = "") -> User:
     audit.record("member.restored", member, actor=user, role=member.role)
     db.session.commit()
     return member
+
+
+def set_scope(user: User, public_id: str, scope: str) -> User:
+    """Let a reviewer see every interview of the organisation ("all") or only the interviews they
+    are assigned to ("assigned"); owners only, as with roles."""
+    _require_owner(user, "choose which interviews reviewers see")
+    if scope not in SCOPES:
+        raise ServiceError("Choose all interviews or only assigned interviews.")
+    member = _member(user, public_id)
+    if not member.active:
+        raise ServiceError(f"{member.name} has been removed from the team.", 409)
+    if member.role != "reviewer":
+        raise ServiceError(f"{member.name} is {member.role}: owners and recruiters see every interview.")
+    wanted = scope == "all"
+    if member.all_interviews != wanted:
+        audit.record("reviewer.scope_changed", member, actor=user, scope=SCOPES[scope].lower())
+        member.all_interviews = wanted
+    db.session.commit()
+    return member
+
+
+def assignment_counts(user: User) -> dict[int, int]:
+    """How many interviews each member of the user's organisation is assigned to, by user id."""
+    return dict(db.session.execute(
+        sa.select(InterviewAssignment.user_id, sa.func.count())
+        .join(User, User.id == InterviewAssignment.user_id).where(User.org_id == user.org_id)
+        .group_by(InterviewAssignment.user_id)).all())
 
 
 def make_reset_link(user: User, public_id: str) -> tuple[PasswordReset, str]:
@@ -232,6 +266,8 @@ def set_assignment(user: User, interview: Interview, reviewer_public_id: str, as
     if reviewer.role != "reviewer":
         raise ServiceError("Only reviewers are limited by assignments; owners and recruiters see "
                            "every interview.")
+    # Removing one only ever narrows: with no assignment left, a reviewer not set to all
+    # interviews sees none (app.services.access).
     row = db.session.execute(db.select(InterviewAssignment).filter_by(
         interview_id=interview.id, user_id=reviewer.id)).scalar_one_or_none()
     if assigned and row is None:
