@@ -24,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # scheme only); per-client limits need the client's. The scheme stays gunicorn's to set.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.logmask import mask_handlers
+
+    mask_handlers(logging.getLogger())  # "Exception on /i/<token> [POST]": Flask's own error lines
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app import models  # noqa: F401  (register the tables with the metadata)
