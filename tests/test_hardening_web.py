@@ -6,10 +6,12 @@ server."""
 
 from __future__ import annotations
 
+import json
 import secrets
 
+from stack.services import free_port
 from tests.conftest import worker_env
-from tests.server import gunicorn
+from tests.server import Browser, gunicorn, tls_proxy
 
 SECRET_PREFIXES = ("i", "s", "reset", "join")
 
@@ -20,8 +22,6 @@ def test_hardening_access_log_masks_secret_link_tokens(app, servers, databases, 
     env = worker_env(servers, databases[0][backend])
     tokens = {prefix: secrets.token_urlsafe(32) for prefix in SECRET_PREFIXES}
     with gunicorn(env, tmp_path / "web.log") as server:
-        from tests.server import Browser
-
         browser = Browser(server.base)
         for prefix, token in tokens.items():
             # The link itself, a page or file under it, a query, and a page linked from it (its
@@ -35,3 +35,57 @@ def test_hardening_access_log_masks_secret_link_tokens(app, servers, databases, 
         assert token not in log, log[-3000:]
         assert f"/{prefix}/{MASK}/c/x/media/y?t=1" in log
         assert f'"{server.base}/{prefix}/{MASK}/page"' in log  # the Referer, masked too
+
+
+def _broken_redis(env: dict) -> tuple[dict, str]:
+    """`env` with a Redis URL whose password and host must never reach a health answer."""
+    password = secrets.token_hex(8)
+    return {**env, "REDIS_URL": f"redis://:{password}@127.0.0.1:{free_port()}/0"}, password
+
+
+def _get_json(browser: Browser, path: str, **headers):
+    status, _, body = browser.request("GET", path, headers=headers)
+    return status, json.loads(body)
+
+
+def test_hardening_public_healthz_says_only_ok_or_not_ok(app, servers, databases, backend, tmp_path):
+    env = worker_env(servers, databases[0][backend])
+    with gunicorn(env, tmp_path / "web.log") as server:
+        # No worker runs here: the web app itself can serve, and that is all /healthz tells.
+        assert _get_json(Browser(server.base), "/healthz") == (200, {"status": "ok"})
+    broken, password = _broken_redis(env)
+    with gunicorn(broken, tmp_path / "broken.log") as server:
+        status, _, body = Browser(server.base).request("GET", "/healthz")
+    assert (status, json.loads(body)) == (503, {"status": "not ok"})
+    assert b"redis" not in body.lower() and password.encode() not in body
+
+
+def test_hardening_health_report_is_for_local_operators_or_the_token_holder(
+        app, servers, databases, backend, tmp_path):
+    token = secrets.token_urlsafe(24)
+    env, password = _broken_redis({**worker_env(servers, databases[0][backend]), "HEALTH_TOKEN": token,
+                                   "TRUSTED_PROXIES": "1"})
+    with gunicorn(env, tmp_path / "web.log") as server, tls_proxy(server, tmp_path / "nginx") as public:
+        local = Browser(server.base)  # an operator on this machine (compose's health check)
+        status, report = _get_json(local, "/healthz/ready")
+        assert status == 503 and report["status"] == "degraded", report
+        checks = report["checks"]
+        assert checks["database"] == {"ok": True, "backend": backend}
+        assert checks["storage"]["ok"] is True
+        # A short classified reason; the error itself, with the URL's host and password, is logged.
+        assert checks["redis"] == {"ok": False, "reason": "could not connect"}, checks
+        assert checks["workers"] == {"ok": False, "reason": "no redis"}
+        assert password not in json.dumps(report) and "127.0.0.1" not in json.dumps(report)
+
+        # Through the proxy every client, however close, is refused without the token...
+        outside = Browser(public)
+        for headers in ({}, {"Authorization": "Bearer " + token[:-1]}, {"Authorization": token}):
+            status, refused = _get_json(outside, "/healthz/ready", **headers)
+            assert status == 403 and "checks" not in refused, refused
+        # ...and so is a direct request that says it was forwarded (a proxy's private address).
+        assert _get_json(local, "/healthz/ready", **{"X-Forwarded-For": "203.0.113.9"})[0] == 403
+        # The token opens it from anywhere; /healthz stays public and says no more.
+        assert _get_json(outside, "/healthz/ready", Authorization=f"Bearer {token}")[1] == report
+        assert _get_json(outside, "/healthz") == (503, {"status": "not ok"})
+    log = server.log_text()
+    assert "health: the redis check failed: ConnectionError" in log, log[-3000:]
