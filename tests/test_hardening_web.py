@@ -89,3 +89,27 @@ def test_hardening_health_report_is_for_local_operators_or_the_token_holder(
         assert _get_json(outside, "/healthz") == (503, {"status": "not ok"})
     log = server.log_text()
     assert "health: the redis check failed: ConnectionError" in log, log[-3000:]
+
+
+def test_hardening_share_guest_form_goes_back_only_within_its_link(app, csrf_client):
+    from app.services import sharing
+    from tests.factories import make_candidate, make_interview, make_user
+
+    owner = make_user(role="owner")
+    candidate, _ = make_candidate(make_interview(owner, questions=1))
+    _, token = sharing.create_link(owner, [candidate.public_id], permission="score")
+    landing = f"/s/{token}"
+    page = f"/s/{token}/c/{candidate.public_id}"
+    csrf_client.refresh(page)
+    hostile = ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example",
+               f"/s/{token}/../../login", f"/s/{token}/..%2F..%2Flogin", f"/s/{token}/%2e%2e/x",
+               f"/s/{token}evil", f"/s/{token}/\\evil.example", f"/s/{token}/\r\nX: y", "/login",
+               "javascript:alert(1)", f"http://localhost/s/{token}"]
+    # Both ways out of the form: a name refused (empty) and a name taken.
+    for name in ("", "Guest One"):
+        for back in hostile:
+            resp = csrf_client.post(f"/s/{token}/guest", data={"name": name, "back": back})
+            assert resp.status_code == 302 and resp.headers["Location"] == landing, (name, back)
+        resp = csrf_client.post(f"/s/{token}/guest", data={"name": name, "back": page + "?x=1#q-2"})
+        assert resp.headers["Location"] == page + "?x=1#q-2", name  # the page the form was on
+
