@@ -41,15 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["oneway_storage"] = storage_from_config(app.config)
     init_security_headers(app)
 
-    @login_manager.user_loader
-    def _load_user(session_id: str):
-        # "<public_id>:<epoch>" (see User.get_id); a bare id from before 0007, or an old epoch, fails.
-        public_id, _, epoch = session_id.rpartition(":")
-        if not public_id or not epoch.isdigit():
-            return None
-        return db.session.execute(
-            db.select(models.User).filter_by(public_id=public_id, session_epoch=int(epoch), active=True)
-        ).scalar_one_or_none()
+    from app.services.signin import load_user
+
+    login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
     from app.blueprints import auth, export, health, interviews, invite, review
 

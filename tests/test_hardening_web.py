@@ -113,3 +113,34 @@ def test_hardening_share_guest_form_goes_back_only_within_its_link(app, csrf_cli
         resp = csrf_client.post(f"/s/{token}/guest", data={"name": name, "back": page + "?x=1#q-2"})
         assert resp.headers["Location"] == page + "?x=1#q-2", name  # the page the form was on
 
+
+
+def test_hardening_sign_out_ends_the_session_on_the_server(app, servers, databases, backend, tmp_path):
+    import copy
+
+    from flask_login.utils import encode_cookie
+
+    from tests.factories import make_user
+
+    user = make_user(role="recruiter")
+    with gunicorn(worker_env(servers, databases[0][backend]), tmp_path / "web.log") as server:
+        laptop, phone, copied = Browser(server.base), Browser(server.base), Browser(server.base)
+        laptop.login(user.email, "password123")
+        phone.login(user.email, "password123")  # another device of the same member
+        for cookie in laptop.jar:  # what someone who copied the laptop's cookie holds
+            copied.jar.set_cookie(copy.copy(cookie))
+        session = next(c.value for c in laptop.jar if c.name == app.config["SESSION_COOKIE_NAME"])
+        session_id = app.session_interface.get_signing_serializer(app).loads(session)["_user_id"]
+        with app.test_request_context():  # a remember-me cookie for the laptop's sign-in
+            remember = {"Cookie": f"{app.config.get('REMEMBER_COOKIE_NAME', 'remember_token')}="
+                                  f"{encode_cookie(session_id)}"}
+        signed_in = [lambda: copied.request("GET", "/"), lambda: Browser(server.base).request(
+            "GET", "/", headers=remember)]
+        assert [get()[0] for get in signed_in] == [200, 200]
+
+        laptop.open_page("/")
+        assert laptop.post_form("/logout", {})[0] == 302
+        for get in signed_in + [lambda: laptop.request("GET", "/")]:
+            status, headers, _ = get()
+            assert status == 302 and headers["Location"].startswith("/login"), status
+        assert phone.request("GET", "/")[0] == 200  # signing out here leaves the phone signed in
