@@ -87,6 +87,10 @@ class Config:
     # Reverse proxies in front of the app that append X-Forwarded-For (docker/compose.yaml: 1).
     # 0 takes the connecting socket as the client; more than really exist lets clients forge it.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Opens the detailed health report (GET /healthz/ready) to `Authorization: Bearer <token>` from
+    # anywhere; empty, only requests from this machine or its private network that came through
+    # no proxy may read it (app.blueprints.health). /healthz itself is public and says ok or not.
+    HEALTH_TOKEN = os.environ.get("HEALTH_TOKEN", "")
 
     # RQ: job timeouts (seconds) and how long results are kept.
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))

@@ -24,6 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         # scheme only); per-client limits need the client's. The scheme stays gunicorn's to set.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=0)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from app.logmask import mask_handlers
+
+    mask_handlers(logging.getLogger())  # "Exception on /i/<token> [POST]": Flask's own error lines
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app import models  # noqa: F401  (register the tables with the metadata)
@@ -38,15 +41,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["oneway_storage"] = storage_from_config(app.config)
     init_security_headers(app)
 
-    @login_manager.user_loader
-    def _load_user(session_id: str):
-        # "<public_id>:<epoch>" (see User.get_id); a bare id from before 0007, or an old epoch, fails.
-        public_id, _, epoch = session_id.rpartition(":")
-        if not public_id or not epoch.isdigit():
-            return None
-        return db.session.execute(
-            db.select(models.User).filter_by(public_id=public_id, session_epoch=int(epoch), active=True)
-        ).scalar_one_or_none()
+    from app.services.signin import load_user
+
+    login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
     from app.blueprints import auth, export, health, interviews, invite, review
 

@@ -69,17 +69,23 @@ class User(UserMixin, Timestamps, db.Model):
     # A reviewer's scope (app.services.access): every interview of the organisation when true, else
     # only those they are assigned to. False by default, so that nothing widens access by omission.
     all_interviews: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # This browser's sign-in (SignInSession) while a request runs, set by app.services.signin; not
+    # a column: each browser signed in as this user has its own.
+    sign_in_token = None
 
     organisation: Mapped[Organisation] = relationship()
 
     def get_id(self) -> str:
-        # The session stores the public id (never the integer key) and the session epoch: removing
-        # a member bumps the epoch, so sessions from before then fail even once they are restored.
-        return f"{self.public_id}:{self.session_epoch}"
+        # The cookies hold the public id (never the integer key), the session epoch and this
+        # browser's sign-in token: removing a member bumps the epoch, so sessions from before then
+        # fail even once they are restored; signing out deletes the sign-in, so copies of that
+        # browser's cookies fail. Without a sign-in the id can load nobody.
+        return f"{self.public_id}:{self.session_epoch}:{self.sign_in_token or ''}"
 
     def end_sessions(self) -> None:
         """Sign this user out everywhere: every session and remember-me cookie stops working."""
         self.session_epoch = User.session_epoch + 1
+        db.session.execute(sa.delete(SignInSession).where(SignInSession.user_id == self.id))
 
     @property
     def is_active(self) -> bool:
@@ -88,6 +94,18 @@ class User(UserMixin, Timestamps, db.Model):
     @property
     def can_author(self) -> bool:
         return self.role in AUTHOR_ROLES
+
+
+class SignInSession(Timestamps, db.Model):
+    """One browser signed in as a member: its token (256 random bits) is part of the id the
+    browser's session and remember-me cookies hold, and only the token's SHA-256 is kept. Signing
+    out deletes the row, so a copy of those cookies stops working while the member's other
+    browsers stay signed in; User.end_sessions deletes every row of the member."""
+
+    __tablename__ = "sign_in_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
 
 
 class PasswordReset(Timestamps, db.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, g, request
 from flask_wtf.csrf import CSRFProtect
@@ -18,6 +18,21 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def path_within(target: str | None, base: str) -> str | None:
+    """`target` when it is a path of this site at or below `base` (itself a path, no trailing
+    slash), query and fragment allowed; else None. Whatever a browser could read as another site
+    (//host, a scheme, a backslash) or a way out of `base` (dot segments, encoded or not) is None."""
+    if not target or any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    path = unquote(parts.path)
+    if parts.scheme or parts.netloc or "//" in path or "\\" in path or any(ord(c) < 0x20 for c in path):
+        return None
+    if {".", ".."} & set(path.split("/")) or not (path == base or path.startswith(base + "/")):
+        return None
+    return target
 
 
 def csp_nonce() -> str:

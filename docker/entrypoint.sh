@@ -17,20 +17,17 @@ case "$role" in
   web)
     # A no-op when the migrate service already ran; keeps a lone `docker run … web` working.
     flask_app db upgrade
-    # gthread workers: media is streamed through the app, so a request may hold a thread a while;
-    # the timeout is the worker heartbeat, not a limit on one request.
+    # app/gunicorn_conf.py holds what `make run` shares: gthread workers, the timeout
+    # (WEB_TIMEOUT), and access and error logs on stdout with secret link tokens masked.
     exec gunicorn \
+      -c python:app.gunicorn_conf \
       --bind "0.0.0.0:${PORT:-8000}" \
-      --worker-class gthread \
       --workers "${WEB_CONCURRENCY:-2}" \
       --threads "${WEB_THREADS:-8}" \
-      --timeout "${WEB_TIMEOUT:-120}" \
       --graceful-timeout "${WEB_GRACEFUL_TIMEOUT:-30}" \
       --keep-alive 5 \
       --worker-tmp-dir /dev/shm \
       --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" \
-      --access-logfile - \
-      --error-logfile - \
       "$@" \
       'app:create_app()'
     ;;

@@ -9,12 +9,18 @@ object storage made each pass slower than the one before (270 requests for the t
 only the chunks it lacks. Chunks never change once stored (a different replay is refused), and
 the spool is checked against their recorded sizes, so a stale or damaged spool is simply
 started again. Another machine's worker has its own spool; the final stages never use it.
+
+The spool holds candidates' recordings, so it is the worker user's alone: the folder is made (or
+set) 0700, its files 0600, and a folder that belongs to another user is refused. Erasing a
+candidate removes their answers' copies from every worker's spool at once (forget, called by the
+worker's listener in jobs.worker), not a day later.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -29,9 +35,21 @@ KEPT_SUFFIX = ".kept"
 
 
 def spool_dir() -> Path:
+    """The spool folder, private to this process's user (0700), made if missing."""
     path = Path(os.environ.get("ONEWAY_SPOOL_DIR") or Path(tempfile.gettempdir()) / "oneway-spool")
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid != os.geteuid():  # e.g. a /tmp/oneway-spool made first by another local user
+        raise RuntimeError(f"the spool folder {path} belongs to another user: set ONEWAY_SPOOL_DIR "
+                           "to a folder of this one")
+    if stat.S_IMODE(info.st_mode) != 0o700:  # made by an earlier version, or by a wider umask
+        path.chmod(0o700)
     return path
+
+
+def _private(path: Path, truncate: bool) -> int:
+    """A file descriptor open for writing on `path`, made 0600 if it is new."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else 0), 0o600)
 
 
 @contextmanager
@@ -42,11 +60,11 @@ def recording_so_far(store, answer_public_id: str, chunk_sizes: list[int],
     a later pass may already have added more chunks, which only gives this one more audio."""
     base = spool_dir()
     path = base / f"{answer_public_id}.rec"
-    with open(base / f"{answer_public_id}.lock", "w") as lock:
+    with open(_private(base / f"{answer_public_id}.lock", truncate=False), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         have = _chunks_held(path, chunk_sizes)
         if have < len(chunk_sizes):
-            with open(path, "r+b" if have else "wb") as out:
+            with open(_private(path, truncate=not have), "wb") as out:
                 out.seek(sum(chunk_sizes[:have]))
                 for seq in range(have, len(chunk_sizes)):
                     for block in store.iter_object(key_for(seq)):
@@ -101,6 +119,25 @@ def keep(path: Path, name: str) -> None:
         import shutil
 
         shutil.copyfile(path, target)
+    target.chmod(0o600)
+
+
+def forget(answer_public_ids: list[str]) -> int:
+    """Remove every spool file of these answers (their candidate was erased); returns how many.
+    A file belongs to an answer when its name is the answer's public id followed by "." or "-"
+    (see recording_so_far, keep's callers); public ids are of one length, so none is another's
+    beginning."""
+    ids = {i for i in answer_public_ids if i}
+    if not ids:
+        return 0
+    removed = 0
+    for path in spool_dir().iterdir():
+        # Each beginning of the name that stops before a "." or "-": a set lookup per file, so the
+        # day's purged answers (thousands, every RECONCILE_SECONDS) cost as little as a few.
+        if ids.intersection(path.name[:n] for n, c in enumerate(path.name) if c in ".-"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def take(name: str, size: int | None, dest: Path) -> bool:

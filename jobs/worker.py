@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -25,6 +27,8 @@ def work(queues: list[str], burst: bool = False, name: str | None = None, app=No
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_reconcile_loop, args=(app, conn, stop), name="reconcile",
+                         daemon=True).start()
+        threading.Thread(target=_forget_erased, args=(app, conn, stop), name="spool-erasures",
                          daemon=True).start()
     try:
         return worker.work(burst=burst, with_scheduler=True)
@@ -52,6 +56,36 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
                 log.exception("reconcile pass failed")
             finally:
                 db.session.remove()
+
+
+def _forget_erased(app, conn: Redis, stop: threading.Event) -> None:
+    """Remove erased answers' copies from this machine's spool: at once when a purge announces
+    them, and, for those announced while this worker was not listening or written since by a job
+    that was running then, from the list of the day's purged folders, on start and every
+    RECONCILE_SECONDS."""
+    from app.services.retention import ERASED_CHANNEL, recently_purged_answers
+    from jobs import spool
+
+    every = app.config["RECONCILE_SECONDS"]
+    while not stop.is_set():
+        pubsub = conn.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(ERASED_CHANNEL)
+            swept = float("-inf")
+            while not stop.is_set():
+                if time.monotonic() - swept >= every:
+                    spool.forget(recently_purged_answers(conn))
+                    swept = time.monotonic()
+                message = pubsub.get_message(timeout=1.0)
+                if message:
+                    removed = spool.forget(json.loads(message["data"]))
+                    if removed:
+                        log.info("spool: removed %d copies of erased answers", removed)
+        except Exception:  # keep listening whatever one turn hits (Redis away, a bad message); logged
+            log.warning("spool: listening for erasures failed; again in 5 s", exc_info=True)
+            stop.wait(5)
+        finally:
+            pubsub.close()
 
 
 def purge_pass(app, conn: Redis, loop_seconds: float = 0) -> bool:

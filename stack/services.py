@@ -72,10 +72,10 @@ def start_s3(port: int, data_dir: Path, access_key: str, secret_key: str,
 def web_command(port: int, host: str = "127.0.0.1", workers: int = 2, threads: int = 4,
                 *extra: str) -> list[str]:
     """The gunicorn command that serves the app, as `make run` starts it; the tests start the
-    same one, so what they check is what users run."""
-    return [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}", "--worker-class", "gthread",
-            "--workers", str(workers), "--threads", str(threads), "--timeout", "120",
-            "--access-logfile", "-", *extra, "app:create_app()"]
+    same one, so what they check is what users run. The settings the production image uses too
+    (worker class, logs with secret tokens masked) come from app.gunicorn_conf."""
+    return [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--bind", f"{host}:{port}",
+            "--workers", str(workers), "--threads", str(threads), *extra, "app:create_app()"]
 
 
 def stop(*procs: subprocess.Popen | None, timeout: float = 10.0) -> None:

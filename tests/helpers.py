@@ -47,6 +47,15 @@ class CsrfClient:
         return resp
 
 
+def sign_in_id(app, user) -> str:
+    """The id a browser's cookies hold once it signed in as `user`: a live sign-in of its own."""
+    from app.services import signin
+
+    with app.test_request_context():
+        signin.log_in(user)
+        return user.get_id()
+
+
 def remember_cookie_client(app, session_id: str):
     """A browser holding only a remember-me cookie for this session id, as Flask-Login signs it."""
     from flask_login.utils import encode_cookie

@@ -54,6 +54,7 @@ OWNERS_ONLY_POST = staff(302, recruiter=403, reviewer=403, hidden=403, stranger=
 ROUTES = [
     ("static", "GET", "/static/css/app.css", None, everyone(200)),
     ("health.healthz", "GET", "/healthz", None, everyone((200, 503))),
+    ("health.ready", "GET", "/healthz/ready", None, everyone((200, 503))),  # from loopback
     ("auth.login", "GET", "/login", None, everyone(302, guests=200)),
     ("auth.change_password", "GET", "/account/password", None, everyone(200, guests=302)),
     ("auth.reset_password", "GET", "/reset/{reset}", None, everyone(200)),

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import PasswordReset, User, utcnow
 from app.services import team
 from tests.factories import PASSWORD, make_user
-from tests.helpers import CsrfClient, remember_cookie_client
+from tests.helpers import CsrfClient, remember_cookie_client, sign_in_id
 
 NEW = "a-brand-new-password"
 CHANGE = "/account/password"
@@ -56,7 +56,7 @@ def _resets(user: User) -> list[PasswordReset]:
 def test_changing_the_password_ends_every_other_session_and_keeps_this_one(app, login_as):
     user = make_user(role="reviewer")
     earlier = login_as(user)  # another browser, signed in before the change
-    cookie = remember_cookie_client(app, user.get_id())
+    cookie = remember_cookie_client(app, sign_in_id(app, user))
     assert cookie.get("/").status_code == 200
     cc = login_as(user)
     assert f'href="{CHANGE}"' in _text(cc.get("/"))  # linked from the header

@@ -59,7 +59,7 @@ def test_the_embedded_stack_starts_answers_and_stops_whole_on_sigterm(tmp_path):
         deadline, health = time.monotonic() + 120, None
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/ready", timeout=5) as r:
                     health = json.load(r)
                 if health["checks"]["workers"]["ok"]:
                     break

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import InterviewAssignment, Organisation, Score, User
 from app.services import ServiceError, team
 from tests.factories import PASSWORD, make_candidate, make_interview, make_scores, make_user
-from tests.helpers import CsrfClient, remember_cookie_client
+from tests.helpers import CsrfClient, remember_cookie_client, sign_in_id
 
 
 def _text(resp) -> str:
@@ -169,7 +169,7 @@ def test_a_restored_member_signs_in_again_but_sessions_from_before_the_removal_s
     owner = make_user(role="owner")
     rita = make_user(org=owner.organisation, role="reviewer")
     rc = login_as(rita)
-    old_id = rita.get_id()
+    old_id = sign_in_id(app, rita)
     assert remember_cookie_client(app, old_id).get("/").status_code == 200  # the cookie works today
     oc = login_as(owner)
     oc.post(f"/team/members/{rita.public_id}/remove", data={})
@@ -191,7 +191,8 @@ def test_a_restored_member_signs_in_again_but_sessions_from_before_the_removal_s
     again = login_as(rita)  # her own password works again
     assert again.get("/team").status_code == 200
     assert again.get(f"/interviews/{make_interview(owner).public_id}/scores.csv").status_code == 200
-    assert remember_cookie_client(app, db.session.get(User, rita.id).get_id()).get("/").status_code == 200
+    new_id = sign_in_id(app, db.session.get(User, rita.id))
+    assert remember_cookie_client(app, new_id).get("/").status_code == 200
 
 
 def test_restore_is_for_owners_of_the_same_team_and_keeps_the_role_unless_told(app, login_as):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from app.services import ServiceError, passwords, signin
 from app.services.accounts import MIN_PASSWORD_LENGTH
@@ -43,7 +43,7 @@ def login():
             user = signin.sign_in(email, request.form.get("password", ""))
         except ServiceError as e:  # no match (401), or too many failures lately (429)
             return _password_form("auth/login.html", e, email=email)
-        login_user(user)
+        signin.log_in(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", email="")
 
@@ -51,7 +51,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    signin.log_out()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -66,7 +66,7 @@ def change_password():
                                       form.get("password_confirm", ""))
         except ServiceError as e:
             return _password_form("auth/change_password.html", e)
-        login_user(user)  # the session epoch moved on: this browser takes the new id, the others die
+        signin.log_in(user)  # every sign-in ended: this browser takes a new one, the others are out
         flash("Your password is changed. Everywhere else you were signed in, you are now signed out.", "info")
         return redirect(url_for("interviews.index"))
     return _password_form("auth/change_password.html")
@@ -83,7 +83,7 @@ def reset_password(token: str):
             if e.field is None:
                 raise
             return _password_form("auth/reset_password.html", e, reset=reset)
-        logout_user()  # whoever this browser was signed in as, it now starts from the sign-in page
+        signin.log_out()  # whoever this browser was signed in as, it now starts from the sign-in page
         flash("Your new password is set, and every session of your account has ended. Sign in with it.",
               "info")
         return redirect(url_for(".login"))

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from app.delivery import require, stream_object
 from app.media.captions import to_webvtt
+from app.security import path_within
 from app.services import ServiceError
 from app.services import sharing as svc
 from app.services.interviews import get_interview
@@ -110,13 +111,19 @@ def name(token: str):
         guest = svc.register_guest(link, request.form.get("name", ""))
     except ServiceError as e:
         flash(e.message, "error")
-        return redirect(request.form.get("back") or url_for(".landing", token=token))
+        return _back_to_link(token)
     names = dict(session.get("share_guests", {}))
     names[link.public_id] = guest.id
     session["share_guests"] = names
     flash(f"Thank you, {guest.name}. Your scores will show as a guest's.", "info")
-    back = request.form.get("back", "")
-    return redirect(back if back.startswith(f"/s/{token}") else url_for(".landing", token=token))
+    return _back_to_link(token)
+
+
+def _back_to_link(token: str):
+    """Back to the page of this link the form was on (its `back` field), else the link's landing
+    page: the field comes from the client, so it may lead nowhere outside the link."""
+    landing = url_for(".landing", token=token)
+    return redirect(path_within(request.form.get("back"), landing) or landing)
 
 
 @bp.get("/s/<token>/c/<cand>")

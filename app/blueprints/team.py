@@ -4,10 +4,10 @@ links), the audit log, joining by link, assigning reviewers."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from app.models import ROLES
-from app.services import ServiceError, audit, passwords
+from app.services import ServiceError, audit, passwords, signin
 from app.services import team as svc
 from app.services.interviews import get_interview
 
@@ -80,7 +80,7 @@ def remove(public_id: str):
     except ServiceError as e:
         return _refused(e)
     if member.id == current_user.id:
-        logout_user()
+        signin.log_out()
         flash("You have left the team and are signed out.", "info")
         return redirect(url_for("auth.login"))
     flash(f"{member.name} was removed from the team and can no longer sign in. "
@@ -143,7 +143,7 @@ def join(token: str):
                 raise
             flash(e.message, "error")
             return render_template("team/join.html", invite=inv, name=request.form.get("name", "")), e.status
-        login_user(user)
+        signin.log_in(user)
         flash("Welcome to Oneway.", "info")
         return redirect(url_for("interviews.index"))
     return render_template("team/join.html", invite=inv, name="")

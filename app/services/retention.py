@@ -14,11 +14,14 @@ AUDIT_RETENTION_DAYS.
 Objects first, rows second: a purge that stops half-way leaves the rows, so the candidate is still
 due and the next purge finishes the job. A job already running when the rows go may still write an
 object (it finds its row gone only when it commits); the folders are swept again after the commit,
-and by every purge pass for a day after (RESWEEP_KEY), so nothing written late survives.
+and by every purge pass for a day after (RESWEEP_KEY), so nothing written late survives. The
+workers' local copies go at once too: the purge announces the answers on ERASED_CHANNEL, and every
+worker removes its copies (jobs.worker); one that missed it finds them in RESWEEP_KEY.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -53,6 +56,9 @@ log = logging.getLogger(__name__)
 # longer than any job that could still be writing there may run (JOB_TIMEOUT_ASR and retries).
 RESWEEP_KEY = "oneway:retention:purged-prefixes"
 RESWEEP_SECONDS = 24 * 3600
+# Every worker listens here for the public ids of answers just purged, and removes its local
+# copies of them (jobs.spool); one that was not listening finds them in RESWEEP_KEY.
+ERASED_CHANNEL = "oneway:retention:erased-answers"
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ def purge_candidate(candidate: Candidate, erased_by: User | None = None) -> Purg
     # Answers begun between the sweep above and the delete, and whatever a running job wrote.
     prefixes = _prefixes(public_id, answer_ids)
     _remember(prefixes)
+    _tell_workers(answer_ids)
     objects += sum(store.delete_prefix(p) for p in prefixes)
     purged = Purged(public_id, len(answer_ids), objects, rows)
     log.info("retention: purged candidate %s (%d answers, %d objects, %d rows)", public_id,
@@ -159,6 +166,27 @@ def _remember(prefixes: list[str]) -> None:
     except RedisError:
         log.warning("retention: could not note %d purged folders for a later sweep", len(prefixes),
                     exc_info=True)
+
+
+def _tell_workers(answer_public_ids: list[str]) -> None:
+    """Announce purged answers to every worker, so that each removes its spool copies at once."""
+    from app.queue import redis_conn
+
+    if not answer_public_ids:
+        return
+    try:
+        redis_conn().publish(ERASED_CHANNEL, json.dumps(answer_public_ids))
+    except RedisError:  # the workers' periodic look at RESWEEP_KEY finds them instead
+        log.warning("retention: could not tell the workers of %d purged answers", len(answer_public_ids),
+                    exc_info=True)
+
+
+def recently_purged_answers(conn) -> list[str]:
+    """The public ids of the answers purged within RESWEEP_SECONDS (from RESWEEP_KEY)."""
+    head, tail = answer_prefix("\0").split("\0")  # the answer's folder around its id: "answers/", "/"
+    folders = [f.decode() for f in conn.zrangebyscore(RESWEEP_KEY, time.time() - RESWEEP_SECONDS, "+inf")]
+    return [f[len(head):len(f) - len(tail)] for f in folders
+            if f.startswith(head) and f.endswith(tail) and len(f) > len(head) + len(tail)]
 
 
 def resweep() -> int:

@@ -17,6 +17,11 @@ member locked out by someone else's guesses back in at once.
 
 Without Redis the limits let sign-ins through (with a warning), as the link limit does: a missing
 Redis must not lock every member out.
+
+Each browser signed in has a row of its own (SignInSession) whose token is part of the id its
+cookies hold; the user loader finds the member only through a live row. Signing out deletes the
+browser's row, so a copy of its session or remember-me cookie stops working at once, while the
+member's other browsers stay signed in.
 """
 
 from __future__ import annotations
@@ -24,9 +29,13 @@ from __future__ import annotations
 import hashlib
 import logging
 
+import sqlalchemy as sa
 from flask import current_app
+from flask_login import current_user, login_user, logout_user
 
-from app.models import User
+from app.extensions import db
+from app.models import SignInSession, User
+from app.security import hash_token, new_token
 from app.services import ServiceError, accounts, ratelimit
 from app.services.ratelimit import TooManyAttempts
 
@@ -58,6 +67,40 @@ def sign_in(email: str, password: str) -> User:
                             else f"the address {ratelimit.client_address()}", limit, window)
         raise ServiceError("That email and password do not match an account.", 401)
     ratelimit.clear_failures(account_key)
+    return user
+
+
+def log_in(user: User) -> None:
+    """Sign this browser in as `user`, with a sign-in of its own that log_out can end."""
+    token = new_token()
+    db.session.add(SignInSession(user_id=user.id, token_hash=hash_token(token)))
+    db.session.commit()
+    user.sign_in_token = token
+    login_user(user)
+
+
+def log_out() -> None:
+    """Sign this browser out and end its sign-in on the server: copies of its cookies stop working."""
+    token = getattr(current_user, "sign_in_token", None)
+    if token:
+        db.session.execute(sa.delete(SignInSession).where(SignInSession.token_hash == hash_token(token)))
+        db.session.commit()
+    logout_user()
+
+
+def load_user(cookie_id: str) -> User | None:
+    """The active user whose cookie holds this id (User.get_id), if its sign-in is still live and the
+    epoch current; an id of an older form, or of an ended sign-in, loads nobody."""
+    parts = cookie_id.split(":")
+    if len(parts) != 3 or not all(parts) or not parts[1].isdigit():
+        return None
+    public_id, epoch, token = parts
+    user = db.session.execute(
+        sa.select(User).join(SignInSession, SignInSession.user_id == User.id).where(
+            User.public_id == public_id, User.session_epoch == int(epoch), User.active.is_(True),
+            SignInSession.token_hash == hash_token(token))).scalar_one_or_none()
+    if user is not None:
+        user.sign_in_token = token
     return user
 
 
