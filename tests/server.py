@@ -66,12 +66,14 @@ def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
     return cert, key
 
 
-def render_nginx_site(upstream: str, https_port: int, http_port: int, cert: Path, key: Path) -> str:
+def render_nginx_site(upstream: str, https_port: int, http_port: int, cert: Path, key: Path,
+                      access_log: Path) -> str:
     """The production proxy's site configuration, its ${VARIABLES} filled as the nginx image's
     envsubst fills them (only the ones named; nginx's own $variables are left alone)."""
     values = {"ONEWAY_UPSTREAM": upstream, "ONEWAY_SERVER_NAME": "_",
               "ONEWAY_HTTPS_PORT": str(https_port), "ONEWAY_HTTP_PORT": str(http_port),
-              "ONEWAY_TLS_CERT": str(cert), "ONEWAY_TLS_KEY": str(key)}
+              "ONEWAY_TLS_CERT": str(cert), "ONEWAY_TLS_KEY": str(key),
+              "ONEWAY_ACCESS_LOG": str(access_log)}
     text = NGINX_TEMPLATE.read_text()
     for name, value in values.items():
         text = text.replace("${" + name + "}", value)
@@ -82,10 +84,14 @@ def render_nginx_site(upstream: str, https_port: int, http_port: int, cert: Path
 
 @dataclass
 class Proxy:
-    """A running TLS proxy: its https:// base URL, and its plain http:// one."""
+    """A running TLS proxy: its https:// base URL, its plain http:// one, and its access log."""
 
     base: str
     plain: str
+    access_log: Path
+
+    def log_text(self) -> str:
+        return self.access_log.read_text(errors="replace") if self.access_log.exists() else ""
 
 
 @contextmanager
@@ -98,7 +104,7 @@ def tls_proxy(upstream: Server, folder: Path):
     https_port, http_port = free_port(), free_port()
     site = folder / "site.conf"
     site.write_text(render_nginx_site(urllib.parse.urlsplit(upstream.base).netloc, https_port, http_port,
-                                      cert, key))
+                                      cert, key, folder / "access.log"))
     for sub in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (folder / sub).mkdir(exist_ok=True)
     main = folder / "nginx.conf"
@@ -128,7 +134,7 @@ http {{
         except RuntimeError as exc:
             out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
             raise RuntimeError(f"{exc}\n{out}") from None
-        yield Proxy(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}")
+        yield Proxy(f"https://127.0.0.1:{https_port}", f"http://127.0.0.1:{http_port}", folder / "access.log")
     finally:
         stop(proc)
 

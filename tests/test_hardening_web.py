@@ -17,24 +17,26 @@ SECRET_PREFIXES = ("i", "s", "reset", "join")
 
 
 def test_hardening_access_log_masks_secret_link_tokens(app, servers, databases, backend, tmp_path):
+    """gunicorn's log, and the production proxy's in front of it, show no secret link's token."""
     from app.logmask import MASK
 
     env = worker_env(servers, databases[0][backend])
     tokens = {prefix: secrets.token_urlsafe(32) for prefix in SECRET_PREFIXES}
-    with gunicorn(env, tmp_path / "web.log") as server:
-        browser = Browser(server.base)
+    with gunicorn(env, tmp_path / "web.log") as server, tls_proxy(server, tmp_path / "nginx") as proxy:
+        for base in (server.base, proxy.base):
+            browser = Browser(base)
+            for prefix, token in tokens.items():
+                # The link itself, a page or file under it, a query, and a page linked from it
+                # (its address is sent as the Referer).
+                for path in (f"/{prefix}/{token}", f"/{prefix}/{token}/c/x/media/y?t=1",
+                             f"/{prefix}/{token}?x={token[:4]}", f"/{prefix}%2F{token}"):
+                    browser.request("GET", path, headers={"Referer": f"{base}/{prefix}/{token}/page"})
+    for log, base in ((server.log_text(), server.base), (proxy.log_text(), proxy.base)):
+        assert f'"GET /i/{MASK} HTTP/1.1"' in log, log[-3000:]
         for prefix, token in tokens.items():
-            # The link itself, a page or file under it, a query, and a page linked from it (its
-            # address is sent as the Referer).
-            for path in (f"/{prefix}/{token}", f"/{prefix}/{token}/c/x/media/y?t=1",
-                         f"/{prefix}/{token}?x={token[:4]}"):
-                browser.request("GET", path, headers={"Referer": f"{server.base}/{prefix}/{token}/page"})
-    log = server.log_text()
-    assert f'"GET /i/{MASK} HTTP/1.1"' in log, log[-3000:]
-    for prefix, token in tokens.items():
-        assert token not in log, log[-3000:]
-        assert f"/{prefix}/{MASK}/c/x/media/y?t=1" in log
-        assert f'"{server.base}/{prefix}/{MASK}/page"' in log  # the Referer, masked too
+            assert token not in log, log[-3000:]
+            assert f"/{prefix}/{MASK}/c/x/media/y?t=1" in log
+            assert f'"{base}/{prefix}/{MASK}/page"' in log  # the Referer, masked too
 
 
 def _broken_redis(env: dict) -> tuple[dict, str]:
@@ -78,7 +80,7 @@ def test_hardening_health_report_is_for_local_operators_or_the_token_holder(
         assert password not in json.dumps(report) and "127.0.0.1" not in json.dumps(report)
 
         # Through the proxy every client, however close, is refused without the token...
-        outside = Browser(public)
+        outside = Browser(public.base)
         for headers in ({}, {"Authorization": "Bearer " + token[:-1]}, {"Authorization": token}):
             status, refused = _get_json(outside, "/healthz/ready", **headers)
             assert status == 403 and "checks" not in refused, refused
