@@ -176,6 +176,8 @@ def run(args, url: str) -> int:
         owner = accounts.create_user(org, "owner@bench.local", "Owner", "password123", "owner")
         graders = [accounts.create_user(org, f"g{i}@bench.local", f"Grader {i}", "password123", "reviewer")
                    for i in range(args.graders)]
+        for g in graders:  # an owner's choice: reviewers see only their assigned interviews otherwise
+            g.all_interviews = True
         db.session.commit()
         qs = [QuestionInput(f"Question {i + 1}") for i in range(args.questions)]
         big = interviews.create_interview(owner, "Big", "", "en", qs)
