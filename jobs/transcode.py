@@ -27,6 +27,7 @@ def _transcode(answer) -> None:
     from app.media.quality import check_audio
     from app.media.transcode import transcode
     from app.services import storage
+    from app.services.recording import demuxer
     from app.storage import answer_key
     from jobs import spool
     from jobs.early_video import load_state
@@ -40,8 +41,9 @@ def _transcode(answer) -> None:
             store.download(answer.original_key, src)
         if src.stat().st_size == 0:
             raise MediaError("The uploaded recording is empty.")
+        container = demuxer(answer.content_type)  # read only as what the take declared
         with step("probe"):
-            info = probe(src)
+            info = probe(src, container=container)
         cfg = current_app.config
         # A video pass over the recording may still be running (queued by its last chunks):
         # its part is about to be there, and waiting for it costs less than doing it again.
@@ -49,10 +51,10 @@ def _transcode(answer) -> None:
             early = load_state(store, answer.public_id)
         answer._early_video_keys = _keys(answer.public_id, early)  # removed once committed
         with step("encode"):
-            out = _from_parts(store, answer, src, Path(tmp), info, early, cfg)
+            out = _from_parts(store, answer, src, Path(tmp), info, container, early, cfg)
             if out is None:
                 out = transcode(src, Path(tmp), info, timeout=cfg["FFMPEG_TIMEOUT"],
-                                preset=cfg["X264_PRESET"])
+                                preset=cfg["X264_PRESET"], container=container)
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)
@@ -76,7 +78,8 @@ def _transcode(answer) -> None:
     answer.width, answer.height = out.width, out.height
 
 
-def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, cfg):
+def _from_parts(store, answer, src: Path, tmp: Path, info, container: str, early: dict | None,
+                cfg):
     """The outputs made from the video encoded while the answer was recorded (jobs/early_video.py)
     and the rest; None when there is none to use, or any of it cannot be had, and the whole
     recording must be encoded."""
@@ -103,7 +106,7 @@ def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, c
         out = transcode_from_parts(src, tmp, info, paths, parts[-1]["end_s"],
                                    timeout=cfg["FFMPEG_TIMEOUT"], preset=cfg["X264_PRESET"],
                                    picture=picture_size(early),
-                                   from_key=ends_before_key(parts))
+                                   from_key=ends_before_key(parts), container=container)
     except (StorageError, MediaError, OSError) as exc:
         log.warning("answer %s: the video encoded while recording cannot be used (%s); "
                     "encoding it whole", answer.public_id, exc)

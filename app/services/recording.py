@@ -21,15 +21,24 @@ from app.storage import StorageError, answer_key, chunk_key
 
 log = logging.getLogger(__name__)
 
-# What a browser's MediaRecorder produces: WebM on Chromium and Firefox, MP4 on Safari.
+# What a browser's MediaRecorder produces: WebM on Chromium and Firefox, MP4 on Safari, and Ogg
+# as the recorder's last resort for sound; by the original's file extension.
 CONTAINERS = {"video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "m4a",
               "audio/ogg": "ogg"}
+# The ffmpeg demuxer that alone may read each (app.media.probe.input_args).
+DEMUXERS = {"webm": "matroska", "mp4": "mov", "m4a": "mov", "ogg": "ogg"}
 # What each kind of question accepts: a camera recording, a sound recording, or typed text.
 KIND_TYPES = {"video": ("video/",), "audio": ("audio/", "video/"), "written": ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
 NOTICE_VERSION = "2026-11"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def demuxer(content_type: str) -> str | None:
+    """How a take of this declared type is read: the demuxer of its container; None for a type
+    that is not a recording (which media code then refuses)."""
+    return DEMUXERS.get(CONTAINERS.get((content_type or "").split(";")[0].strip().lower(), ""))
 
 
 @dataclass(frozen=True)
