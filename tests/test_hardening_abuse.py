@@ -4,14 +4,15 @@ in storage."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 
 import pytest
 
 from app import states
 from app.extensions import db
-from app.models import Answer
-from app.storage import answer_prefix
+from app.models import Answer, AnswerChunk
+from app.storage import answer_prefix, chunk_key
 from tests.factories import make_candidate, make_interview
 from tests.helpers import upload_answer
 
@@ -52,3 +53,144 @@ def test_hardening_an_hls_playlist_sent_as_webm_fails_and_reads_no_local_file(
     # Nothing was made from what the playlist names: the upload itself is all there is.
     assert _objects(app) - before == {answer.original_key}
     assert _objects(app, answer_prefix(answer.public_id)) == {answer.original_key}
+
+
+def _start(cc, token: str, question_id: str, content_type: str = "video/webm"):
+    return cc.post(f"/i/{token}/questions/{question_id}/takes", json={"content_type": content_type})
+
+
+def _put(cc, token: str, answer_id: str, seq: int, data: bytes):
+    return cc.put(f"/i/{token}/answers/{answer_id}/chunks/{seq}", data=data)
+
+
+def _finalize(cc, token: str, answer_id: str, data: bytes, chunks: int):
+    return cc.post(f"/i/{token}/answers/{answer_id}/finalize",
+                   json={"chunks": chunks, "sha256": hashlib.sha256(data).hexdigest()})
+
+
+def _takes(candidate) -> list[tuple[str, str, int]]:
+    db.session.expire_all()
+    return [tuple(r) for r in db.session.execute(
+        db.select(Answer.public_id, Answer.status, Answer.chunk_count)
+        .filter_by(candidate_id=candidate.id).order_by(Answer.id)).all()]
+
+
+def _chunk_rows(public_id: str) -> int:
+    return db.session.execute(db.select(db.func.count(AnswerChunk.id)).join(Answer).filter(
+        Answer.public_id == public_id)).scalar_one()
+
+
+def test_hardening_a_take_starts_only_while_kept_and_open_takes_leave_one(csrf_client, app):
+    """An open take counts against the question's takes from its start (its chunks take space
+    already), and at most two takes of a question are open at once: one link can no longer
+    open takes without end and upload them side by side."""
+    one = make_interview(questions=1, takes=1)
+    cand, token = make_candidate(one)
+    csrf_client.refresh(f"/i/{token}")
+    qid = one.questions[0].public_id
+    assert _start(csrf_client, token, qid).status_code == 201
+    resp = _start(csrf_client, token, qid)
+    assert resp.status_code == 409, resp.get_json()
+    assert "has not been sent completely" in resp.get_json()["error"]
+    assert len(_takes(cand)) == 1
+
+    three = make_interview(questions=1, takes=3)
+    cand3, token3 = make_candidate(three)
+    qid3 = three.questions[0].public_id
+    assert [_start(csrf_client, token3, qid3).status_code for _ in range(3)] == [201, 201, 409]
+    resp = _start(csrf_client, token3, qid3)
+    assert "2 takes of this question are open" in resp.get_json()["error"]
+    assert len(_takes(cand3)) == 2
+
+    # A written answer stores nothing until it is sent: only the cap on open takes holds it.
+    written = make_interview(questions=1, takes=1)
+    written.questions[0].kind = "written"
+    db.session.commit()
+    cand_w, token_w = make_candidate(written)
+    qid_w = written.questions[0].public_id
+    starts = [_start(csrf_client, token_w, qid_w, "text/plain") for _ in range(3)]
+    assert [r.status_code for r in starts] == [201, 201, 409]
+    first, second = (r.get_json()["answer_id"] for r in starts[:2])
+    sent = csrf_client.post(f"/i/{token_w}/answers/{first}/written", json={"text": "One answer."})
+    assert sent.status_code == 200
+    late = csrf_client.post(f"/i/{token_w}/answers/{second}/written", json={"text": "Another."})
+    assert late.status_code == 409 and "every take" in late.get_json()["error"]
+    assert [s for _, s, _ in _takes(cand_w)] == [states.READY, states.RECORDING]
+
+
+def test_hardening_a_finalize_past_the_takes_is_409_and_keeps_the_take_as_it_was(csrf_client, app):
+    """Two takes open at once (as two starts racing each other could leave them) cannot both be
+    kept when the question allows one: the second finalize is refused, writes no original and
+    leaves the take's chunks and status as they were."""
+    interview = make_interview(questions=1, takes=2)
+    cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    qid = interview.questions[0].public_id
+    first, second = (_start(csrf_client, token, qid).get_json()["answer_id"] for _ in range(2))
+    data = {a: b"\x1a\x45\xdf\xa3 take " + a.encode() for a in (first, second)}
+    for answer_id in (first, second):
+        assert _put(csrf_client, token, answer_id, 0, data[answer_id]).status_code == 200
+    interview.questions[0].max_takes = 1
+    db.session.commit()
+    assert _finalize(csrf_client, token, first, data[first], 1).status_code == 200
+    before = _objects(app, answer_prefix(second))
+    resp = _finalize(csrf_client, token, second, data[second], 1)
+    assert resp.status_code == 409 and "every take" in resp.get_json()["error"]
+    assert _takes(cand) == [(first, states.UPLOADED, 1), (second, states.RECORDING, 1)]
+    assert _objects(app, answer_prefix(second)) == before == {chunk_key(second, 0)}
+    assert _answer(second).original_key is None and _chunk_rows(second) == 1
+
+
+def test_hardening_a_take_the_browser_dropped_is_let_go_and_costs_no_take(csrf_client, app):
+    """A reload cuts a recording off; the browser drops it and says so, and the server lets it go
+    at once (rows and objects), so the only take is there to record again."""
+    interview = make_interview(questions=1, takes=1)
+    cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    qid = interview.questions[0].public_id
+    cut = _start(csrf_client, token, qid).get_json()["answer_id"]
+    assert _put(csrf_client, token, cut, 0, b"\x1a\x45\xdf\xa3 cut off").status_code == 200
+    resp = csrf_client.post(f"/i/{token}/answers/{cut}/abandon", json={})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert _takes(cand) == [] and _objects(app, answer_prefix(cut)) == set()
+    assert csrf_client.post(f"/i/{token}/answers/{cut}/abandon", json={}).status_code == 404
+    data = b"\x1a\x45\xdf\xa3 kept"
+    kept = _start(csrf_client, token, qid).get_json()["answer_id"]
+    assert _put(csrf_client, token, kept, 0, data).status_code == 200
+    assert _finalize(csrf_client, token, kept, data, 1).status_code == 200
+    resp = csrf_client.post(f"/i/{token}/answers/{kept}/abandon", json={})
+    assert resp.status_code == 409 and "already finished" in resp.get_json()["error"]
+    assert _takes(cand) == [(kept, states.UPLOADED, 1)]
+
+
+def test_hardening_a_take_holds_no_more_bytes_than_its_time_allows(csrf_client, app):
+    """The bytes of a take are capped by its allowed time (with extra time) at a generous
+    bitrate; the chunk past it is refused with a 413 that says what to do, and the take, which
+    can never be finished, is let go at once and costs no take."""
+    app.config.update(MAX_ANSWER_BITRATE=8000, ANSWER_BYTES_ALLOWANCE=1000)  # 1 kB/s + 1 kB
+    interview = make_interview(questions=1, takes=1, answer=5)  # 8 s with the grace: 9,000 bytes
+    cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    qid = interview.questions[0].public_id
+    big = _start(csrf_client, token, qid).get_json()["answer_id"]
+    assert [_put(csrf_client, token, big, s, b"x" * 4000).status_code for s in (0, 1)] == [200, 200]
+    resp = _put(csrf_client, token, big, 2, b"x" * 4000)
+    assert resp.status_code == 413
+    message = resp.get_json()["error"]
+    assert "larger than allowed for a 5-second answer" in message and "record" in message
+    assert _takes(cand) == [] and _objects(app, answer_prefix(big)) == set()
+    assert _start(csrf_client, token, qid).status_code == 201  # it cost no take
+
+    slow, slow_token = make_candidate(interview)  # twice the time: 13 s, 14,000 bytes
+    slow.time_multiplier = 2.0
+    db.session.commit()
+    take = _start(csrf_client, slow_token, qid).get_json()["answer_id"]
+    sizes = [_put(csrf_client, slow_token, take, s, b"x" * 4000).status_code for s in range(4)]
+    assert sizes == [200, 200, 200, 413]
+
+    app.config.update(MAX_ANSWER_BITRATE=16_000_000, MAX_ANSWER_BYTES=6000)  # never above it
+    capped, capped_token = make_candidate(interview)
+    take = _start(csrf_client, capped_token, qid).get_json()["answer_id"]
+    assert [_put(csrf_client, capped_token, take, s, b"x" * 4000).status_code
+            for s in (0, 1)] == [200, 413]
+
