@@ -23,7 +23,6 @@ def _transcode(answer) -> None:
     from flask import current_app
 
     from app.media import MediaError
-    from app.media.probe import probe
     from app.media.quality import check_audio
     from app.media.transcode import transcode
     from app.services import storage
@@ -42,9 +41,9 @@ def _transcode(answer) -> None:
         if src.stat().st_size == 0:
             raise MediaError("The uploaded recording is empty.")
         container = demuxer(answer.content_type)  # read only as what the take declared
-        with step("probe"):
-            info = probe(src, container=container)
         cfg = current_app.config
+        with step("probe"):
+            info = _probe(src, container, answer, cfg)
         # A video pass over the recording may still be running (queued by its last chunks):
         # its part is about to be there, and waiting for it costs less than doing it again.
         with step("wait for a pass"), one_pass_at_a_time("early-video", answer.id, wait=PASS_WAIT_S):
@@ -58,7 +57,7 @@ def _transcode(answer) -> None:
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)
-        _check_within_limit(out.duration_s, answer)
+        _check_within_limit(out.duration_s, answer)  # packets without a time were given one
         # The two uploads go side by side: the MP4 is most of the bytes, the WAV most of the
         # requests' waiting.
         with step("store and check the sound"), ThreadPoolExecutor(2) as pool:
@@ -76,6 +75,16 @@ def _transcode(answer) -> None:
     answer.mp4_key, answer.mp4_size = media.key, media.size
     answer.duration_s = round(out.duration_s, 3)
     answer.width, answer.height = out.width, out.height
+
+
+def _probe(src: Path, container: str | None, answer, cfg):
+    """What the recording holds; refused before the costly part when it is not what the take
+    declared, or longer than allowed (by its packets' times: a header may say anything)."""
+    from app.media.probe import play_length, probe
+
+    info = probe(src, container=container)
+    _check_within_limit(play_length(src, container=container, timeout=cfg["FFMPEG_TIMEOUT"]), answer)
+    return info
 
 
 def _from_parts(store, answer, src: Path, tmp: Path, info, container: str, early: dict | None,

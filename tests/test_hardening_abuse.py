@@ -194,3 +194,30 @@ def test_hardening_a_take_holds_no_more_bytes_than_its_time_allows(csrf_client, 
     assert [_put(csrf_client, capped_token, take, s, b"x" * 4000).status_code
             for s in (0, 1)] == [200, 413]
 
+def test_hardening_a_recording_longer_than_allowed_fails_before_it_is_converted(
+        csrf_client, app, media_dir, run_jobs, tmp_path, monkeypatch):
+    """A browser's WebM says nothing of its length in its header; the recording's real length
+    (its last packet's time, read without decoding) is checked before the costly conversion."""
+    from app.media import transcode as media
+
+    live = tmp_path / "live.webm"  # as a browser writes it: no duration, no index
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(media_dir["long"]), "-c", "copy",
+                    "-live", "1", "-f", "webm", str(live)], check=True, timeout=60)
+    from app.media.probe import probe
+
+    info = probe(live, container="matroska")
+    assert info.duration_s is None
+    converted = []
+    for name in ("transcode", "transcode_from_parts", "encode_part"):
+        monkeypatch.setattr(media, name, lambda *a, name=name, **kw: converted.append(name))
+    app.config.update(EARLY_VIDEO_CHUNKS=0, EARLY_TRANSCRIBE_CHUNKS=0)
+    cand, token = make_candidate(make_interview(questions=1, answer=5))  # 8 s with the grace
+    csrf_client.refresh(f"/i/{token}")
+    receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                            live.read_bytes(), duration_ms=5000)
+    run_jobs()
+    answer = _answer(receipt["answer_id"])
+    assert answer.status == states.FAILED
+    assert "more than the 8 s allowed" in answer.failure_reason, answer.failure_reason
+    assert converted == [] and answer.mp4_key is None and answer.audio_key is None
+

@@ -75,3 +75,20 @@ def test_hardening_an_upload_is_read_only_as_the_container_it_declared(tmp_path,
         encode_part(playlist, tmp_path / "part.ts", info, 0.0, 2.0, container="matroska")
     assert scan_frames(playlist, info, container="matroska").times == ()
     assert not (tmp_path / "speech.wav").exists() and not (tmp_path / "answer.mp4").exists()
+
+
+def test_hardening_the_length_is_read_from_the_packets_whatever_the_header_says(tmp_path, media_dir):
+    """A browser's WebM has no duration in its header; the packets' times give the length all
+    the same, and agree with the header where there is one."""
+    from app.media.probe import play_length
+
+    for path, container in [(media_dir["long"], "matroska"), (media_dir["mp4"], "mov")]:
+        header = probe(path, container=container).duration_s
+        assert play_length(path, container=container) == pytest.approx(header, abs=0.05)
+    live = tmp_path / "live.webm"
+    _ffmpeg("-i", str(media_dir["long"]), "-c", "copy", "-live", "1", "-f", "webm", str(live))
+    assert probe(live, container="matroska").duration_s is None
+    assert play_length(live, container="matroska") == pytest.approx(
+        probe(media_dir["long"], container="matroska").duration_s, abs=0.05)
+    with pytest.raises(MediaError, match="Measuring the recording failed"):
+        play_length(media_dir["mp4"], container="matroska")
