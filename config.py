@@ -65,6 +65,9 @@ class Config:
     ANSWER_BYTES_ALLOWANCE = int(os.environ.get("ANSWER_BYTES_ALLOWANCE", str(8 * 1024 * 1024)))
     # Takes of one question open at once: the one being recorded, and one a reloaded page sends.
     OPEN_TAKES_PER_QUESTION = int(os.environ.get("OPEN_TAKES_PER_QUESTION", "2"))
+    # An open take nothing has reached for this long (never less than EXPIRY_GRACE_HOURS) is let
+    # go by the hourly retention pass, and costs no take (app.services.takes).
+    ABANDONED_TAKE_HOURS = int(os.environ.get("ABANDONED_TAKE_HOURS", "24"))
     INVITE_DAYS = int(os.environ.get("INVITE_DAYS", "14"))
     # A take begun before its link expired may still be uploaded this long after.
     EXPIRY_GRACE_HOURS = int(os.environ.get("EXPIRY_GRACE_HOURS", "24"))

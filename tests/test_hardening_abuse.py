@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app import states
 from app.extensions import db
-from app.models import Answer, AnswerChunk
+from app.models import Answer, AnswerChunk, utcnow
 from app.storage import answer_prefix, chunk_key
 from tests.factories import make_candidate, make_interview
 from tests.helpers import upload_answer
@@ -194,6 +196,7 @@ def test_hardening_a_take_holds_no_more_bytes_than_its_time_allows(csrf_client, 
     assert [_put(csrf_client, capped_token, take, s, b"x" * 4000).status_code
             for s in (0, 1)] == [200, 413]
 
+
 def test_hardening_a_recording_longer_than_allowed_fails_before_it_is_converted(
         csrf_client, app, media_dir, run_jobs, tmp_path, monkeypatch):
     """A browser's WebM says nothing of its length in its header; the recording's real length
@@ -221,3 +224,48 @@ def test_hardening_a_recording_longer_than_allowed_fails_before_it_is_converted(
     assert "more than the 8 s allowed" in answer.failure_reason, answer.failure_reason
     assert converted == [] and answer.mp4_key is None and answer.audio_key is None
 
+
+def test_hardening_takes_nobody_can_finish_are_let_go_within_a_day_and_cost_no_take(csrf_client,
+                                                                                   app):
+    """The hourly pass lets go of takes that nothing reached for a day, and of takes whose
+    candidate can send nothing more (finished; link expired past its grace): their chunks and
+    rows go, and the take is free again. A take still within its day, and kept takes, stay."""
+    from app.queue import redis_conn
+    from jobs.worker import purge_pass
+
+    def take(candidate, token, question, hours_silent: float) -> str:
+        answer_id = _start(csrf_client, token, question.public_id).get_json()["answer_id"]
+        assert _put(csrf_client, token, answer_id, 0, b"\x1a\x45\xdf\xa3 " + answer_id.encode()
+                    ).status_code == 200
+        db.session.execute(sa.update(Answer).where(Answer.public_id == answer_id).values(
+            updated_at=utcnow() - timedelta(hours=hours_silent)))
+        db.session.commit()
+        return answer_id
+
+    interview = make_interview(questions=2, takes=1)
+    q1, q2 = interview.questions
+    cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    silent = take(cand, token, q1, 24.5)
+    recent = take(cand, token, q2, 23)
+    finished, finished_token = make_candidate(interview)
+    left_open = take(finished, finished_token, q1, 0)
+    kept = upload_answer(csrf_client, finished_token, q2.public_id, b"\x1a\x45\xdf\xa3 kept")
+    finished.status = "completed"
+    expired, expired_token = make_candidate(interview)
+    past_grace = take(expired, expired_token, q1, 1)
+    expired.expires_at = utcnow() - timedelta(hours=app.config["EXPIRY_GRACE_HOURS"] + 1)
+    db.session.commit()
+
+    assert purge_pass(app, redis_conn()) is True
+    gone, stay = [silent, left_open, past_grace], [recent, kept["answer_id"]]
+    db.session.expire_all()
+    found = set(db.session.execute(db.select(Answer.public_id)).scalars())
+    assert found.isdisjoint(gone) and set(stay) <= found
+    assert all(_objects(app, answer_prefix(a)) == set() for a in gone)
+    assert _objects(app, answer_prefix(recent)) == {chunk_key(recent, 0)}
+    # No chunk row is left without its answer: only the open take's and the kept one's remain.
+    assert db.session.execute(db.select(db.func.count(AnswerChunk.id))).scalar_one() == 2
+    assert _chunk_rows(recent) == _chunk_rows(kept["answer_id"]) == 1
+    resp = _start(csrf_client, token, q1.public_id)  # the take let go cost nothing
+    assert resp.status_code == 201, resp.get_json()

@@ -18,10 +18,12 @@ it is sent and its time limit ends it, so only the cap on open takes holds it ba
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError
 
 from app import states
 from app.extensions import db
@@ -159,3 +161,32 @@ def _let_go(answer_id: int, public_id: str, candidate_id: int, seen: datetime) -
     except StorageError:
         log.warning("take %s: objects left for the next sweep", public_id, exc_info=True)
     return True
+
+
+def let_go_abandoned(now: datetime) -> int:
+    """Let go of every take that nothing can finish any more (see the module's docstring). The
+    hourly retention pass runs this; returns how many went."""
+    cfg = current_app.config
+    grace = timedelta(hours=cfg["EXPIRY_GRACE_HOURS"])
+    silent = now - max(timedelta(hours=cfg["ABANDONED_TAKE_HOURS"]), grace)
+    done_with = sa.or_(Candidate.status == "completed",
+                       sa.and_(Candidate.status.in_(("invited", "started")),
+                               Candidate.expires_at < now - grace))
+    # Plain values: each take is let go in its own transaction, and checked again under the lock.
+    takes = db.session.execute(
+        sa.select(Answer.id, Answer.public_id, Answer.candidate_id, Answer.updated_at)
+        .join(Candidate, Candidate.id == Answer.candidate_id)
+        .where(Answer.status == states.RECORDING, sa.or_(Answer.updated_at < silent, done_with))
+        .order_by(Answer.id)).all()
+    db.session.rollback()
+    gone = 0
+    for take in takes:
+        try:
+            gone += _let_go(*take)
+        except (RedisError, IntegrityError):  # no note for the sweeps, or a chunk raced in
+            db.session.rollback()
+            log.warning("take %s was not let go now; the next pass tries again", take.public_id,
+                        exc_info=True)
+    if gone:
+        log.info("let go of %d abandoned take(s)", gone)
+    return gone
