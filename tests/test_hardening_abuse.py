@@ -269,3 +269,48 @@ def test_hardening_takes_nobody_can_finish_are_let_go_within_a_day_and_cost_no_t
     assert _chunk_rows(recent) == _chunk_rows(kept["answer_id"]) == 1
     resp = _start(csrf_client, token, q1.public_id)  # the take let go cost nothing
     assert resp.status_code == 201, resp.get_json()
+
+
+def test_hardening_two_finalizes_racing_past_the_takes_keep_only_one(csrf_client, app):
+    """Two tabs finalize a take each at the same moment, with one take left: both pass the early
+    check, but under the candidate's lock only one is kept; the other is 409, with no original."""
+    import re
+    import threading
+
+    import requests
+
+    from tests.browser import live_server
+
+    interview = make_interview(questions=1, takes=2)
+    cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    qid = interview.questions[0].public_id
+    takes = [_start(csrf_client, token, qid).get_json()["answer_id"] for _ in range(2)]
+    data = {a: b"\x1a\x45\xdf\xa3" + a.encode() * 200_000 for a in takes}  # joining takes a while
+    for answer_id in takes:
+        assert _put(csrf_client, token, answer_id, 0, data[answer_id]).status_code == 200
+    interview.questions[0].max_takes = 1
+    db.session.commit()
+    codes, start = {}, threading.Barrier(2)
+
+    def finalize(base: str, answer_id: str) -> None:
+        tab = requests.Session()
+        page = tab.get(f"{base}/i/{token}/record", timeout=30).text
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        start.wait()
+        codes[answer_id] = tab.post(
+            f"{base}/i/{token}/answers/{answer_id}/finalize", headers={"X-CSRFToken": csrf},
+            json={"chunks": 1, "sha256": hashlib.sha256(data[answer_id]).hexdigest()},
+            timeout=60).status_code
+
+    with live_server(app) as base:
+        tabs = [threading.Thread(target=finalize, args=(base, a)) for a in takes]
+        for tab in tabs:
+            tab.start()
+        for tab in tabs:
+            tab.join(90)
+    assert sorted(codes.values()) == [200, 409], codes
+    refused = next(a for a, code in codes.items() if code == 409)
+    assert sorted(s for _, s, _ in _takes(cand)) == [states.RECORDING, states.UPLOADED]
+    assert _answer(refused).status == states.RECORDING and _answer(refused).original_key is None
+    assert _objects(app, answer_prefix(refused)) == {chunk_key(refused, 0)}
