@@ -129,11 +129,13 @@ def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
     if arrived is None:
         return False
     deadline = time.monotonic() + grace_s - (utcnow() - arrived).total_seconds()
+    model, answer_id = type(answer), answer.id
     while True:
         wait = deadline - time.monotonic()
         if wait <= 0:
             return True
         db.session.rollback()  # hold no transaction (nor SQLite's read lock) while waiting
         time.sleep(min(GRACE_POLL_S, wait))
-        if db.session.get(type(answer), answer.id).status != states.RECORDING:
+        now = db.session.get(model, answer_id)
+        if now is None or now.status != states.RECORDING:  # finalized, or let go (takes.py)
             return False

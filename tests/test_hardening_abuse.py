@@ -314,3 +314,27 @@ def test_hardening_two_finalizes_racing_past_the_takes_keep_only_one(csrf_client
     assert sorted(s for _, s, _ in _takes(cand)) == [states.RECORDING, states.UPLOADED]
     assert _answer(refused).status == states.RECORDING and _answer(refused).original_key is None
     assert _objects(app, answer_prefix(refused)) == {chunk_key(refused, 0)}
+
+
+def test_hardening_passes_queued_for_a_take_let_go_do_nothing(csrf_client, app, media_dir,
+                                                              run_jobs):
+    """The passes that chunks queued while the candidate recorded find their take let go: they
+    end quietly, and write nothing where it was."""
+    from rq import Queue
+    from rq.registry import FailedJobRegistry
+
+    from app.queue import QUEUES, redis_conn
+
+    app.config.update(EARLY_VIDEO_CHUNKS=1, EARLY_TRANSCRIBE_CHUNKS=1, EARLY_GRACE_SECONDS=0.2)
+    interview = make_interview(questions=1, takes=1)
+    cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    cut = _start(csrf_client, token, interview.questions[0].public_id).get_json()["answer_id"]
+    data = media_dir["long"].read_bytes()
+    for seq in range(2):
+        assert _put(csrf_client, token, cut, seq, data[seq * 65536:(seq + 1) * 65536]).status_code == 200
+    assert csrf_client.post(f"/i/{token}/answers/{cut}/abandon", json={}).status_code == 200
+    run_jobs()
+    conn = redis_conn()
+    assert [FailedJobRegistry(queue=Queue(q, connection=conn)).count for q in QUEUES] == [0] * len(QUEUES)
+    assert _objects(app, answer_prefix(cut)) == set()
