@@ -329,8 +329,6 @@ def abandon(candidate: Candidate, answer_public_id: str) -> None:
 def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Receipt:
     """Keep a typed answer, if it arrives within the question's time (with any extra time).
     Written answers need no processing: they are ready at once."""
-    from app.services.accommodations import allowed_seconds
-
     _require_recording_allowed(candidate)
     answer = _answer(candidate, answer_public_id)
     if answer.content_type != "text/plain":
@@ -343,7 +341,7 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     if len(text) > 20000:
         raise ServiceError("A written answer may be at most 20,000 characters.", 413)
     elapsed = (utcnow() - answer.created_at).total_seconds()
-    late = elapsed - allowed_seconds(candidate, answer.question) - 10  # and the request's journey
+    late = -takes.written_time_left(candidate, answer.question, answer)
     if late > 0:
         raise ServiceError(f"The time for this answer ran out {late:.0f} seconds before it "
                            "arrived, so it was not accepted.", 422)

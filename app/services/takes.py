@@ -60,8 +60,8 @@ def open_takes(candidate: Candidate) -> dict[int, dict[str, int]]:
 
 
 def written_time_left(candidate: Candidate, question: Question, answer: Answer) -> float:
-    """Seconds in which a written take begun at answer.created_at may still be sent (negative:
-    its time ran out that long ago)."""
+    """Seconds in which a written take may still be sent: the question's time (with any extra
+    time) from its start, and the request's journey (negative: its time ran out that long ago)."""
     elapsed = (utcnow() - answer.created_at).total_seconds()
     return allowed_seconds(candidate, question) + SEND_SECONDS - elapsed
 
