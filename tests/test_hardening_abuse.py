@@ -338,3 +338,27 @@ def test_hardening_passes_queued_for_a_take_let_go_do_nothing(csrf_client, app, 
     conn = redis_conn()
     assert [FailedJobRegistry(queue=Queue(q, connection=conn)).count for q in QUEUES] == [0] * len(QUEUES)
     assert _objects(app, answer_prefix(cut)) == set()
+
+
+@pytest.mark.parametrize("content_type,make", [
+    ("audio/ogg;codecs=opus", ["-c:a", "libopus", "-f", "ogg"]),  # the recorder's last resort
+    ("audio/mp4", ["-c:a", "aac", "-f", "mp4"]),  # Safari's sound-only answer
+])
+def test_sound_only_answers_are_read_as_the_container_declared(csrf_client, app, media_dir, run_jobs,
+                                                               tmp_path, content_type, make):
+    """A guard for the forced containers: the kinds no other end-to-end test sends still become
+    ready (Ogg read as -f ogg, an M4A as -f mov)."""
+    sound = tmp_path / "answer"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(media_dir["speech"]), *make, str(sound)],
+                   check=True, timeout=60)
+    interview = make_interview(questions=1)
+    interview.questions[0].kind = "audio"
+    db.session.commit()
+    cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    receipt = upload_answer(csrf_client, token, interview.questions[0].public_id,
+                            sound.read_bytes(), content_type=content_type)
+    run_jobs()
+    answer = _answer(receipt["answer_id"])
+    assert answer.status == states.READY, answer.failure_reason
+    assert answer.mp4_key.endswith(".m4a") and answer.transcript["text"]
