@@ -188,7 +188,7 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
         refusal = takes.too_large(candidate, answer.question)
         try:  # it can never be finished: it must neither hold space nor block the next take
             takes.let_go(answer)
-        except RedisError:
+        except (RedisError, IntegrityError):  # no note for the sweeps, or a chunk raced in
             db.session.rollback()
             log.warning("take %s is too large but stays until the next sweep", answer.public_id)
         raise refusal
@@ -319,7 +319,7 @@ def abandon(candidate: Candidate, answer_public_id: str) -> None:
         raise ServiceError("This recording is already finished, so it cannot be withdrawn.", 409)
     try:
         gone = takes.let_go(answer)
-    except RedisError:
+    except (RedisError, IntegrityError):  # no note for the sweeps, or a chunk raced in
         db.session.rollback()
         raise ServiceError("The recording could not be let go just now; it will be retried.", 503)
     if not gone:
