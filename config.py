@@ -62,6 +62,17 @@ class Config:
     # Upload limits: one chunk, and one whole answer.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CHUNK_BYTES", str(16 * 1024 * 1024)))
     MAX_ANSWER_BYTES = int(os.environ.get("MAX_ANSWER_BYTES", str(1024 * 1024 * 1024)))
+    # The most one take may hold: its allowed time (with any extra time, and the grace) at this
+    # many bits a second, plus an allowance for the container's headers; never more than
+    # MAX_ANSWER_BYTES. The recorder asks for 1.5 Mbit/s of video and 96 kbit/s of sound, and
+    # Safari may send several times that.
+    MAX_ANSWER_BITRATE = int(os.environ.get("MAX_ANSWER_BITRATE", str(16_000_000)))
+    ANSWER_BYTES_ALLOWANCE = int(os.environ.get("ANSWER_BYTES_ALLOWANCE", str(8 * 1024 * 1024)))
+    # Takes of one question open at once: the one being recorded, and one a reloaded page sends.
+    OPEN_TAKES_PER_QUESTION = int(os.environ.get("OPEN_TAKES_PER_QUESTION", "2"))
+    # An open take nothing has reached for this long (never less than EXPIRY_GRACE_HOURS) is let
+    # go by the hourly retention pass, and costs no take (app.services.takes).
+    ABANDONED_TAKE_HOURS = int(os.environ.get("ABANDONED_TAKE_HOURS", "24"))
     INVITE_DAYS = int(os.environ.get("INVITE_DAYS", "14"))
     # A take begun before its link expired may still be uploaded this long after.
     EXPIRY_GRACE_HOURS = int(os.environ.get("EXPIRY_GRACE_HOURS", "24"))

@@ -132,11 +132,11 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("purge-expired")
     @click.option("--dry-run", is_flag=True, help="List the candidates due, delete nothing.")
     def purge_expired_cmd(dry_run):
-        """Delete everything about candidates whose deletion date has passed, and audit events older
-        than AUDIT_RETENTION_DAYS (workers do this hourly); prints the candidates' public ids and
-        counts, never names or emails."""
+        """Delete everything about candidates whose deletion date has passed, audit events older
+        than AUDIT_RETENTION_DAYS, and takes nobody can finish any more (workers do this hourly);
+        prints the candidates' public ids and counts, never names or emails."""
         from app.models import utcnow
-        from app.services import retention
+        from app.services import retention, takes
 
         if dry_run:
             due = retention.due_candidates(utcnow())
@@ -150,6 +150,7 @@ def register_cli(app: Flask) -> None:
             click.echo(f"Purged candidate {p.candidate}: {p.answers} answer(s), {p.objects} stored "
                        f"object(s), {p.rows} database row(s).")
         click.echo(f"Purged {len(purged)} candidate(s) past their deletion date.")
+        click.echo(f"Let go of {takes.let_go_abandoned(utcnow())} take(s) nobody can finish.")
 
     @app.cli.command("ensure-bucket")
     def ensure_bucket():

@@ -53,9 +53,11 @@ def run(answer_id: int, upto_seq: int) -> None:
 
 
 def _pass(answer, upto_seq: int, cfg, store) -> None:
+    from app.media import MediaError
     from app.media.audio import extract_speech, last_pause, trim_wav
     from app.media.models import resolve_model
     from app.media.transcribe import shifted, transcribe
+    from app.services.recording import demuxer
     from app.storage import StorageError, chunk_key
     from jobs import spool
     from jobs.transcribe import asr_settings
@@ -72,9 +74,13 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
         try:
             with spool.recording_so_far(store, answer.public_id, chunks,
                                         lambda seq: chunk_key(answer.public_id, seq)) as prefix:
-                wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"])
+                wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"],
+                                     container=demuxer(answer.content_type))
         except StorageError:
             return  # the chunks were joined and removed meanwhile
+        except MediaError as exc:  # only an optimisation: the final transcode gives the reason
+            log.warning("early transcription of answer %s gave up: %s", answer.public_id, exc)
+            return
         cut = last_pause(wav)
         part = None
         if cut is not None and cut >= 2.0:  # too little to be worth a pass otherwise
@@ -123,11 +129,13 @@ def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
     if arrived is None:
         return False
     deadline = time.monotonic() + grace_s - (utcnow() - arrived).total_seconds()
+    model, answer_id = type(answer), answer.id
     while True:
         wait = deadline - time.monotonic()
         if wait <= 0:
             return True
         db.session.rollback()  # hold no transaction (nor SQLite's read lock) while waiting
         time.sleep(min(GRACE_POLL_S, wait))
-        if db.session.get(type(answer), answer.id).status != states.RECORDING:
+        now = db.session.get(model, answer_id)
+        if now is None or now.status != states.RECORDING:  # finalized, or let go (takes.py)
             return False

@@ -140,6 +140,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 def _pass(answer, upto_seq: int, store, cfg) -> None:
     from app.media.probe import probe
     from app.media.transcode import encode_part, needs_reencode, scan_frames
+    from app.services.recording import demuxer
     from app.storage import StorageError, chunk_key
     from jobs import spool
     from jobs.early import arrived_chunks
@@ -155,13 +156,14 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
     chunks = arrived_chunks(answer, upto_seq)
     if chunks is None:
         return
+    container = demuxer(answer.content_type)  # read only as what the take declared
     with tempfile.TemporaryDirectory(prefix="oneway-early-video-") as tmp:
         part = Path(tmp) / "part.ts"
         try:
             with spool.recording_so_far(store, answer.public_id, chunks,
                                         lambda seq: chunk_key(answer.public_id, seq)) as prefix:
                 if state["source"] is None:  # the first pass looks at what the browser sends
-                    info = probe(prefix)
+                    info = probe(prefix, container=container)
                     if not needs_reencode(info):
                         state["skip"] = "the browser's video is kept as it is"
                         _save(store, answer.public_id, state)
@@ -170,7 +172,7 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                 info = _source_info(state["source"])
                 until = float(state["until_s"])
                 from_key = ends_before_key(state["parts"])
-                scan = scan_frames(prefix, info, until, from_key)
+                scan = scan_frames(prefix, info, until, from_key, container=container)
                 if scan.first_s is not None and until - scan.first_s > MAX_PREROLL_S:
                     # Each pass would decode from a keyframe this far back, ever further: the
                     # whole encode at the end costs less than that.
@@ -185,7 +187,7 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                 encoding, cpu = time.perf_counter(), _children_cpu_s()
                 made = encode_part(prefix, part, info, until, end, preset,
                                    timeout=cfg["FFMPEG_TIMEOUT"], picture=picture_size(state),
-                                   from_key=from_key)
+                                   from_key=from_key, container=container)
                 encoding, cpu = time.perf_counter() - encoding, _children_cpu_s() - cpu
                 expected = scan.frames_between(until, end)
         except StorageError:

@@ -23,10 +23,10 @@ def _transcode(answer) -> None:
     from flask import current_app
 
     from app.media import MediaError
-    from app.media.probe import probe
     from app.media.quality import check_audio
     from app.media.transcode import transcode
     from app.services import storage
+    from app.services.recording import demuxer
     from app.storage import answer_key
     from jobs import spool
     from jobs.early_video import load_state
@@ -40,23 +40,24 @@ def _transcode(answer) -> None:
             store.download(answer.original_key, src)
         if src.stat().st_size == 0:
             raise MediaError("The uploaded recording is empty.")
-        with step("probe"):
-            info = probe(src)
+        container = demuxer(answer.content_type)  # read only as what the take declared
         cfg = current_app.config
+        with step("probe"):
+            info = _probe(src, container, answer, cfg)
         # A video pass over the recording may still be running (queued by its last chunks):
         # its part is about to be there, and waiting for it costs less than doing it again.
         with step("wait for a pass"), one_pass_at_a_time("early-video", answer.id, wait=PASS_WAIT_S):
             early = load_state(store, answer.public_id)
         answer._early_video_keys = _keys(answer.public_id, early)  # removed once committed
         with step("encode"):
-            out = _from_parts(store, answer, src, Path(tmp), info, early, cfg)
+            out = _from_parts(store, answer, src, Path(tmp), info, container, early, cfg)
             if out is None:
                 out = transcode(src, Path(tmp), info, timeout=cfg["FFMPEG_TIMEOUT"],
-                                preset=cfg["X264_PRESET"])
+                                preset=cfg["X264_PRESET"], container=container)
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)
-        _check_within_limit(out.duration_s, answer)
+        _check_within_limit(out.duration_s, answer)  # packets without a time were given one
         # The two uploads go side by side: the MP4 is most of the bytes, the WAV most of the
         # requests' waiting.
         with step("store and check the sound"), ThreadPoolExecutor(2) as pool:
@@ -76,7 +77,18 @@ def _transcode(answer) -> None:
     answer.width, answer.height = out.width, out.height
 
 
-def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, cfg):
+def _probe(src: Path, container: str | None, answer, cfg):
+    """What the recording holds; refused before the costly part when it is not what the take
+    declared, or longer than allowed (by its packets' times: a header may say anything)."""
+    from app.media.probe import play_length, probe
+
+    info = probe(src, container=container)
+    _check_within_limit(play_length(src, container=container, timeout=cfg["FFMPEG_TIMEOUT"]), answer)
+    return info
+
+
+def _from_parts(store, answer, src: Path, tmp: Path, info, container: str, early: dict | None,
+                cfg):
     """The outputs made from the video encoded while the answer was recorded (jobs/early_video.py)
     and the rest; None when there is none to use, or any of it cannot be had, and the whole
     recording must be encoded."""
@@ -103,7 +115,7 @@ def _from_parts(store, answer, src: Path, tmp: Path, info, early: dict | None, c
         out = transcode_from_parts(src, tmp, info, paths, parts[-1]["end_s"],
                                    timeout=cfg["FFMPEG_TIMEOUT"], preset=cfg["X264_PRESET"],
                                    picture=picture_size(early),
-                                   from_key=ends_before_key(parts))
+                                   from_key=ends_before_key(parts), container=container)
     except (StorageError, MediaError, OSError) as exc:
         log.warning("answer %s: the video encoded while recording cannot be used (%s); "
                     "encoding it whole", answer.public_id, exc)

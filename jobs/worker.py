@@ -91,12 +91,14 @@ def _forget_erased(app, conn: Redis, stop: threading.Event) -> None:
 def purge_pass(app, conn: Redis, loop_seconds: float = 0) -> bool:
     """At most once every PURGE_EXPIRED_SECONDS across the fleet (a Redis key with that expiry),
     delete the data of candidates whose deletion date has passed (and audit events past
-    AUDIT_RETENTION_DAYS). Returns whether this pass ran."""
+    AUDIT_RETENTION_DAYS), and let go of takes nobody can finish any more. Returns whether this
+    pass ran."""
     from datetime import timedelta
 
     from app.extensions import db
     from app.models import utcnow
     from app.services.retention import purge_expired
+    from app.services.takes import let_go_abandoned
 
     every = app.config["PURGE_EXPIRED_SECONDS"]
     try:
@@ -112,6 +114,11 @@ def purge_pass(app, conn: Redis, loop_seconds: float = 0) -> bool:
             purge_expired(utcnow() + timedelta(seconds=every + loop_seconds))
         except Exception:  # keep the loop alive; the next pass tries again
             log.exception("retention pass failed")
+        try:
+            db.session.rollback()
+            let_go_abandoned(utcnow())
+        except Exception:  # as above
+            log.exception("letting go of abandoned takes failed")
         finally:
             db.session.remove()
     return True

@@ -15,8 +15,9 @@ def _samples(path) -> np.ndarray:
 
 
 def test_speech_from_a_second_on_is_the_tail_of_the_whole(media_dir, tmp_path):
-    whole = _samples(extract_speech(media_dir["long"], tmp_path / "whole.wav"))
-    tail = _samples(extract_speech(media_dir["long"], tmp_path / "tail.wav", 2.5))
+    whole = _samples(extract_speech(media_dir["long"], tmp_path / "whole.wav", container="matroska"))
+    tail = _samples(extract_speech(media_dir["long"], tmp_path / "tail.wav", 2.5,
+                                   container="matroska"))
     start = int(2.5 * 16000)
     # ffmpeg seeks in the input, which lands within a few ms of the cut made by decoding it
     # all (8 ms here: Opus' pre-skip); Whisper times words in 20 ms steps.
@@ -29,7 +30,7 @@ def test_speech_from_a_second_on_is_the_tail_of_the_whole(media_dir, tmp_path):
 
 
 def test_trim_wav_keeps_the_part_asked_for(media_dir, tmp_path):
-    whole_path = extract_speech(media_dir["long"], tmp_path / "whole.wav")
+    whole_path = extract_speech(media_dir["long"], tmp_path / "whole.wav", container="matroska")
     whole = _samples(whole_path)
     assert np.array_equal(_samples(trim_wav(whole_path, tmp_path / "a.wav", 1.0)), whole[:16000])
     assert np.array_equal(_samples(trim_wav(whole_path, tmp_path / "b.wav", None, start_s=2.0)),

@@ -35,6 +35,7 @@ ROUTES = [
     ("invite.decline", "GET", "/i/{t}/decline", "page"),
     ("invite.accommodation", "POST", "/i/{t}/accommodation", "form"),
     ("invite.written", "POST", "/i/{t}/answers/{a}/written", "api"),
+    ("invite.abandon", "POST", "/i/{t}/answers/{a}/abandon", "api"),
 ]
 FORM_DATA = {"/consent": {"consent": "yes"}, "/accommodation": {"factor": "1.5", "note": ""}}
 FORGED = ["A" * 43, "short", "x" * 300, "not a token!", "%2e%2e"]
@@ -240,12 +241,14 @@ def test_a_chunk_larger_than_a_request_may_be_is_413_with_a_message(world):
     assert world.cc.put(world.chunk_url(1), data=SECOND).status_code == 200
 
 
-def test_a_recording_over_the_answer_limit_is_413_and_the_chunk_is_not_kept(world):
+def test_a_recording_over_the_answer_limit_is_413_and_nothing_of_it_is_kept(world):
     world.app.config["MAX_ANSWER_BYTES"] = len(FIRST) + 4
-    before = world.stored()
     resp = world.cc.put(world.chunk_url(1), data=SECOND)
     assert resp.status_code == 413 and "larger than allowed" in _error_text(resp, "api")
-    assert world.stored() == before
+    # It can never be finished, so it is let go at once, costing no take: nothing of it is kept.
+    answers, chunks, _, _, objects = world.stored()
+    assert (answers, chunks) == (0, 0)
+    assert not [o for o in objects if o.startswith(answer_key(world.answer, ""))]
 
 
 def test_chunks_and_finalize_for_another_candidates_answer_are_404(world, client):

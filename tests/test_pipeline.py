@@ -112,7 +112,7 @@ def test_a_text_file_named_webm_fails_with_a_reason(csrf_client, app, media_dir,
     run_jobs()
     answer = _answer(receipt["answer_id"])
     assert answer.status == states.FAILED
-    assert "not a readable audio or video" in answer.failure_reason
+    assert "not a readable WebM file" in answer.failure_reason
 
 
 def test_failed_answer_can_be_retried_from_the_grader_page(csrf_client, app, media_dir, run_jobs):
@@ -360,8 +360,8 @@ def test_vp8_video_is_encoded_while_the_candidate_records(csrf_client, app, medi
     assert not any(store.exists(p["key"]) for p in state["parts"])
     mp4 = tmp_path / "answer.mp4"
     mp4.write_bytes(store.get_bytes(answer.mp4_key))
-    whole = transcode(media_dir["long"], tmp_path, probe(media_dir["long"]),
-                      preset=app.config["X264_PRESET"])
+    whole = transcode(media_dir["long"], tmp_path, probe(media_dir["long"], container="matroska"),
+                      preset=app.config["X264_PRESET"], container="matroska")
     assert [t for t, _ in _packets(mp4, "video")] == [t for t, _ in _packets(whole.media_path, "video")]
     assert "python" in answer.transcript["text"].lower()
 

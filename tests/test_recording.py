@@ -122,8 +122,12 @@ def test_takes_are_limited_and_unfinished_takes_cost_nothing(csrf_client, app, m
     cand, token = make_candidate(interview)
     csrf_client.refresh(f"/i/{token}")
     qid = interview.questions[0].public_id
-    # An abandoned take (never finalized) does not use up the only take.
-    assert _take(csrf_client, token, qid).status_code == 201
+    # A take cut off (never finalized) counts while it is open, and not once it is let go.
+    cut = _take(csrf_client, token, qid)
+    assert cut.status_code == 201
+    assert _take(csrf_client, token, qid).status_code == 409
+    abandon = f"/i/{token}/answers/{cut.get_json()['answer_id']}/abandon"
+    assert csrf_client.post(abandon, json={}).status_code == 200
     upload_answer(csrf_client, token, qid, media_dir["webm"].read_bytes())
     resp = _take(csrf_client, token, qid)
     assert resp.status_code == 409 and "every take" in resp.get_json()["error"]

@@ -22,6 +22,7 @@ from app.media.transcode import (
 )
 
 PRESET = "veryfast"
+WEBM, MP4 = "matroska", "mov"  # how each kind of recording is read (probe.input_args)
 
 
 def _recording(out: Path, seconds: float = 8, size: str = "320x240", video_delay: float = 0.0,
@@ -54,8 +55,8 @@ def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int =
     from_key = False
     for k in range(every, chunks, every):
         prefix.write_bytes(data[:k * size])
-        info = info or probe(prefix)
-        scan = scan_frames(prefix, info, until, from_key)
+        info = info or probe(prefix, container=WEBM)
+        scan = scan_frames(prefix, info, until, from_key, container=WEBM)
         if from_key:  # decoding starts at the very keyframe the last part ended before
             assert scan.first_s == pytest.approx(until + KEY_CUT_S, abs=1e-6)
         if at_keys:
@@ -68,7 +69,7 @@ def _encode_while_recording(src: Path, work: Path, chunks: int = 8, every: int =
         end, key = cut
         part = work / f"part-{len(parts)}.ts"
         made = encode_part(prefix, part, info, until, end, PRESET, picture=first,
-                           from_key=from_key)
+                           from_key=from_key, container=WEBM)
         assert made.frames == scan.frames_between(until, end) > 0
         first = first or made.picture
         parts.append(part)
@@ -103,14 +104,15 @@ def test_parts_joined_with_the_rest_give_the_frames_and_sound_of_one_whole_encod
     parts, until, size, last_at_key = _encode_while_recording(src, work, at_keys=at_keys)
     assert len(parts) >= 2 and until >= 3.0 and size == (320, 240)
     assert last_at_key == at_keys
-    info = probe(src)
+    info = probe(src, container=WEBM)
     if at_keys:  # a keyframe every 2 s: the parts end just before one
-        assert round(until + KEY_CUT_S, 6) in {round(k, 6) for k in scan_frames(src, info).keys}
+        keys = scan_frames(src, info, container=WEBM).keys
+        assert round(until + KEY_CUT_S, 6) in {round(k, 6) for k in keys}
     joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size,
-                                  from_key=last_at_key)
+                                  from_key=last_at_key, container=WEBM)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
-    whole = transcode(src, whole_dir, info, preset=PRESET)
+    whole = transcode(src, whole_dir, info, preset=PRESET, container=WEBM)
 
     frames, whole_frames = _packets(joined.media_path, "video"), _packets(whole.media_path, "video")
     # Every frame, once, at the time the whole encode shows it: nothing lost or doubled at a join.
@@ -144,12 +146,12 @@ def test_frames_at_uneven_times_keep_them_whole_or_in_parts(tmp_path):
     work.mkdir()
     parts, until, size, at_key = _encode_while_recording(src, work, at_keys=True)
     assert at_key  # cut before keyframes that are not on whole seconds
-    info = probe(src)
+    info = probe(src, container=WEBM)
     joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size,
-                                  from_key=at_key)
+                                  from_key=at_key, container=WEBM)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
-    whole = transcode(src, whole_dir, info, preset=PRESET)
+    whole = transcode(src, whole_dir, info, preset=PRESET, container=WEBM)
     frames = [t for t, _ in _packets(whole.media_path, "video")]
     assert len(frames) == len(source)
     # One shift for all (the MP4 starts at its earliest sound), none moved against another.
@@ -166,12 +168,13 @@ def test_parts_of_a_recording_above_720p_are_scaled_as_the_whole_is(tmp_path, re
     work.mkdir()
     parts, until, size, _ = _encode_while_recording(src, work, chunks=5, every=2)
     assert parts and size == kept
-    out = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, picture=size)
+    out = transcode_from_parts(src, work, probe(src, container=WEBM), parts, until, preset=PRESET,
+                               picture=size, container=WEBM)
     assert (out.width, out.height) == kept
     assert len(_packets(out.media_path, "video")) == 75
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
-    whole = transcode(src, whole_dir, probe(src), preset=PRESET)
+    whole = transcode(src, whole_dir, probe(src, container=WEBM), preset=PRESET, container=WEBM)
     assert (whole.width, whole.height) == kept
 
 
@@ -193,10 +196,11 @@ def test_a_phone_turned_while_recording_keeps_one_picture_size_as_the_whole_enco
     work.mkdir()
     parts, until, size, _ = _encode_while_recording(src, work, chunks=16, every=3)
     assert until >= 5.0 and size == (320, 240)  # a part of the turned half too
-    joined = transcode_from_parts(src, work, probe(src), parts, until, preset=PRESET, picture=size)
+    joined = transcode_from_parts(src, work, probe(src, container=WEBM), parts, until, preset=PRESET,
+                                  picture=size, container=WEBM)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
-    whole = transcode(src, whole_dir, probe(src), preset=PRESET)
+    whole = transcode(src, whole_dir, probe(src, container=WEBM), preset=PRESET, container=WEBM)
     with av.open(str(joined.media_path)) as c:
         sizes = {(f.width, f.height) for f in c.decode(video=0)}
     assert sizes == {(320, 240)}
@@ -206,20 +210,21 @@ def test_a_phone_turned_while_recording_keeps_one_picture_size_as_the_whole_enco
 
 def test_the_last_frame_of_a_cut_off_recording_is_found_and_spans_are_exact(tmp_path):
     src = _recording(tmp_path / "answer.webm")
-    info = probe(src)
-    whole_last = scan_frames(src, info).last_s
+    info = probe(src, container=WEBM)
+    whole_last = scan_frames(src, info, container=WEBM).last_s
     assert whole_last == pytest.approx(8 - 1 / 15, abs=0.02)  # Opus starts 7 ms early
     cut = tmp_path / "cut.webm"
     data = src.read_bytes()
     cut.write_bytes(data[: len(data) * 5 // 8 + 17])  # ends in the middle of a frame
-    last = scan_frames(cut, info).last_s
+    last = scan_frames(cut, info, container=WEBM).last_s
     assert last is not None and 3.0 < last < whole_last
-    assert scan_frames(cut, info, after_s=2.0).last_s == last  # looking from a later point
+    assert scan_frames(cut, info, after_s=2.0, container=WEBM).last_s == last  # from a later point
     # The frames from 1 s up to 3 s, exactly: 30 at 15 frames a second.
     part = tmp_path / "part.ts"
-    assert encode_part(cut, part, info, 1.0, 3.0, PRESET).frames == 30
+    assert encode_part(cut, part, info, 1.0, 3.0, PRESET, container=WEBM).frames == 30
     # A span with no frame in it (frames fall at 3.014 and 3.081) gives no part, not an error.
-    assert encode_part(cut, tmp_path / "none.ts", info, 3.02, 3.06, PRESET).frames == 0
+    assert encode_part(cut, tmp_path / "none.ts", info, 3.02, 3.06, PRESET,
+                       container=WEBM).frames == 0
     assert describe_part(tmp_path / "missing.ts").frames == 0
 
 
@@ -247,7 +252,7 @@ def test_safaris_aac_is_copied_not_encoded_again(tmp_path, media_dir, audio_only
                         str(src)], check=True, capture_output=True, timeout=60)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    out = transcode(src, out_dir, probe(src), preset=PRESET)
+    out = transcode(src, out_dir, probe(src, container=MP4), preset=PRESET, container=MP4)
     assert out.video_copied is (not audio_only)
     assert out.media_path.suffix == (".m4a" if audio_only else ".mp4")
     assert _audio_bytes(out.media_path) == _audio_bytes(src)
@@ -269,7 +274,8 @@ def _shown_frames(path: Path) -> tuple[set[tuple[int, int]], set[int]]:
 def test_an_iphone_held_upright_keeps_its_video_and_its_turn(tmp_path, upright_phone):
     """Safari's landscape frames with a display matrix to portrait are 720p: copied as they
     are, matrix and all, so the review player shows them upright; the answer is 720x1280."""
-    out = transcode(upright_phone, tmp_path, probe(upright_phone), preset=PRESET)
+    out = transcode(upright_phone, tmp_path, probe(upright_phone, container=MP4), preset=PRESET,
+                    container=MP4)
     assert out.video_copied and (out.width, out.height) == (720, 1280)
     assert _shown_frames(out.media_path) == ({(1280, 720)}, {270})
 
@@ -282,17 +288,17 @@ def test_a_turned_webm_is_encoded_upright_in_parts_as_whole(tmp_path):
 
     src = turn(_recording(tmp_path / "stored.webm", seconds=6, size="640x480"),
                tmp_path / "answer.webm", -90)
-    info = probe(src)
+    info = probe(src, container=WEBM)
     assert (info.width, info.height, info.rotation) == (480, 640, 270)
     work = tmp_path / "parts"
     work.mkdir()
     parts, until, size, key = _encode_while_recording(src, work, chunks=6, every=2)
     assert parts and size == (480, 640)
     joined = transcode_from_parts(src, work, info, parts, until, preset=PRESET, picture=size,
-                                  from_key=key)
+                                  from_key=key, container=WEBM)
     whole_dir = tmp_path / "whole"
     whole_dir.mkdir()
-    whole = transcode(src, whole_dir, info, preset=PRESET)
+    whole = transcode(src, whole_dir, info, preset=PRESET, container=WEBM)
     for out in (joined, whole):
         assert (out.width, out.height) == (480, 640)
         assert _shown_frames(out.media_path) == ({(480, 640)}, {0})
@@ -305,7 +311,7 @@ def test_a_turned_recording_above_720p_is_encoded_upright_at_720p(tmp_path, medi
     from tests.media import upright_phone_mp4
 
     src = upright_phone_mp4(tmp_path, media_dir["speech"], size="1920x1080")
-    out = transcode(src, tmp_path, probe(src), preset=PRESET)
+    out = transcode(src, tmp_path, probe(src, container=MP4), preset=PRESET, container=MP4)
     assert not out.video_copied and (out.width, out.height) == (720, 1280)
     assert _shown_frames(out.media_path) == ({(720, 1280)}, {0})
 
@@ -314,7 +320,8 @@ def test_a_scan_says_which_keyframe_decoding_would_start_from(tmp_path):
     """A pass decodes from the keyframe before its start; the early passes stop for a
     recording whose keyframes are so far apart that each pass would decode most of it again."""
     every_2s = _recording(tmp_path / "every-2s.webm", keyframe_every=30)
-    scan = scan_frames(every_2s, probe(every_2s), after_s=6.0)
+    scan = scan_frames(every_2s, probe(every_2s, container=WEBM), after_s=6.0, container=WEBM)
     assert 3.9 <= scan.first_s <= 5.0 and scan.last_s == pytest.approx(8 - 1 / 15, abs=0.02)
     only_first = _recording(tmp_path / "only-first.webm", keyframe_every=1000)
-    assert scan_frames(only_first, probe(only_first), after_s=6.0).first_s < 0.1
+    only_first_info = probe(only_first, container=WEBM)
+    assert scan_frames(only_first, only_first_info, after_s=6.0, container=WEBM).first_s < 0.1

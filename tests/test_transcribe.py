@@ -23,7 +23,7 @@ def _norm(text: str) -> str:
 def speech(media_dir, tmp_path_factory):
     """The three-sentence answer as 16 kHz WAV, and when each sentence really starts."""
     out = tmp_path_factory.mktemp("asr")
-    wav = extract_speech(media_dir["long"], out / "long.wav")
+    wav = extract_speech(media_dir["long"], out / "long.wav", container="matroska")
     starts, t = [], 0.0
     for i, _ in enumerate(LONG_SENTENCES):
         part = media_dir["long"].parent / f"long-{i}.wav"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from app.services import ServiceError, accommodations
+from app.services import ServiceError, accommodations, takes
 from app.services import recording as svc
 from app.services.recording import Receipt
 
@@ -31,7 +31,7 @@ def _json_body(message: str) -> dict:
 
 def _state(candidate) -> dict:
     answers = svc.current_answers(candidate)
-    open_takes = svc.open_takes(candidate)
+    open_takes = takes.open_takes(candidate)
     questions = []
     for i, q in enumerate(candidate.interview.questions, 1):
         a = answers.get(q.id)
@@ -39,7 +39,7 @@ def _state(candidate) -> dict:
         questions.append({
             "id": q.public_id, "number": i, "prompt": q.prompt, "think_seconds": think,
             "answer_seconds": answer_limit, "max_takes": q.max_takes, "kind": q.kind,
-            "takes_used": svc.takes_used(candidate, q),
+            "takes_used": takes.takes_used(candidate, q),
             "answer": {"id": a.public_id, "bytes": a.original_size, "sha256": a.original_sha256,
                        "take": a.take, "status": a.status, "warnings": a.quality_flags} if a else None,
             "open_takes": open_takes.get(q.id, {}),
@@ -136,6 +136,13 @@ def finalize(token: str, answer_id: str):
     except (TypeError, ValueError):
         abort(400, "chunks and duration_ms must be whole numbers.")
     return _receipt(svc.finalize(candidate, answer_id, chunks, str(body.get("sha256", "")), duration))
+
+
+@bp.post("/answers/<answer_id>/abandon")
+def abandon(token: str, answer_id: str):
+    """The browser dropped a take that a reload cut off: it is let go, and costs no take."""
+    svc.abandon(svc.candidate_for_token(token), answer_id)
+    return jsonify(answer_id=answer_id, abandoned=True)
 
 
 @bp.post("/finish")

@@ -8,19 +8,21 @@ from pathlib import Path
 import numpy as np
 
 from app.media.ffmpeg_run import run
+from app.media.probe import input_args
 
 
-def extract_speech(src: Path, dst: Path, start_s: float = 0.0, timeout: float = 600) -> Path:
-    """Write the audio of `src` from `start_s` as a 16 kHz mono WAV. A recording still being
-    uploaded ends mid-cluster; ffmpeg reads up to there.
+def extract_speech(src: Path, dst: Path, start_s: float = 0.0, timeout: float = 600, *,
+                   container: str) -> Path:
+    """Write the audio of `src` (read as `container` only: probe.input_args) from `start_s` as a
+    16 kHz mono WAV. A recording still being uploaded ends mid-cluster; ffmpeg reads up to there.
 
     ffmpeg seeks in the input (reading past the earlier clusters without decoding them), so a
     pass late in a long answer does not decode it all again (0.37 s instead of 0.88 s from
     180 s into a 270 s 720p recording). The cut lands within a few ms of where decoding it all
     would put it (8 ms for Opus, its pre-skip), below Whisper's 20 ms time step."""
     seek = ["-ss", f"{start_s:.3f}"] if start_s > 0 else []
-    run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", *seek, "-i", str(src),
-         "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", str(dst)],
+    run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", *seek, *input_args(container),
+         "-i", str(src), "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", str(dst)],
         timeout, "Extracting the speech")
     return dst
 

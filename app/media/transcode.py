@@ -15,7 +15,7 @@ from pathlib import Path
 import ffmpeg
 
 from app.media.ffmpeg_run import run
-from app.media.probe import ProbeResult, describe, probe
+from app.media.probe import ProbeResult, describe, input_args, input_options, open_input, probe
 
 SHORT_SIDE = 720  # "at most 720p": 1280x720, or 720x1280 from a phone held upright
 # Re-encoding (VP8/VP9 from Firefox) is the slow path: veryfast takes 21 s for a 60 s 720p answer
@@ -89,10 +89,11 @@ def _flat(args: dict) -> list[str]:
     return [x for k, v in args.items() for x in (f"-{k}", str(v))]
 
 
-def build_command(src: Path, info: ProbeResult, out_dir: Path,
-                  preset: str = PRESET) -> tuple[list[str], Path, Path | None, bool]:
-    """The single ffmpeg command that writes both outputs in one decode."""
-    inp = ffmpeg.input(str(src))
+def build_command(src: Path, info: ProbeResult, out_dir: Path, preset: str = PRESET, *,
+                  container: str) -> tuple[list[str], Path, Path | None, bool]:
+    """The single ffmpeg command that writes both outputs in one decode, reading `src` as
+    `container` only (probe.input_args)."""
+    inp = ffmpeg.input(str(src), **input_options(container))
     outputs = []
     copied = False
     if info.has_video:
@@ -127,10 +128,11 @@ def build_command(src: Path, info: ProbeResult, out_dir: Path,
 
 
 def transcode(src: Path, out_dir: Path, info: ProbeResult | None = None,
-              timeout: float = 1800, preset: str = PRESET) -> TranscodeResult:
-    """Write the review MP4 (or M4A for audio-only answers) and the speech WAV into out_dir."""
-    info = info or probe(src)
-    cmd, media, wav, copied = build_command(src, info, out_dir, preset)
+              timeout: float = 1800, preset: str = PRESET, *, container: str) -> TranscodeResult:
+    """Write the review MP4 (or M4A for audio-only answers) and the speech WAV into out_dir,
+    reading `src` as `container` only."""
+    info = info or probe(src, container=container)
+    cmd, media, wav, copied = build_command(src, info, out_dir, preset, container=container)
     run(cmd, timeout, "Converting the recording")
     return _result(media, wav, info, copied)
 
@@ -163,7 +165,8 @@ class Part:
 
 def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: float | None,
                 preset: str = PRESET, timeout: float = 1800,
-                picture: tuple[int, int] | None = None, from_key: bool = False) -> Part:
+                picture: tuple[int, int] | None = None, from_key: bool = False, *,
+                container: str) -> Part:
     """Encode the video frames of `src` shown from `start_s` up to `end_s` (to the end when
     None), on the timeline the whole transcode gives them, into an MPEG-TS part. `src` may be a
     recording still being uploaded: ffmpeg reads what is there, so `end_s` must leave out its
@@ -184,7 +187,7 @@ def encode_part(src: Path, dst: Path, info: ProbeResult, start_s: float, end_s: 
     if picture:
         vf += f",scale={picture[0]}:{picture[1]}"  # passes frames of that size through untouched
     run([*FFMPEG, "-copyts", "-noaccurate_seek", *seek, "-itsoffset", f"{-info.start_s:.6f}",
-         "-i", str(src), "-map", "0:v:0", "-vf", vf,
+         *input_args(container), "-i", str(src), "-map", "0:v:0", "-vf", vf,
          *_flat(_x264_args(preset)), "-an", "-output_ts_offset", f"{PART_TS_OFFSET:g}",
          "-muxdelay", "0", "-muxpreload", "0", "-f", "mpegts", str(dst)],
         timeout, "Converting the video")
@@ -262,7 +265,7 @@ class FrameScan:
 
 
 def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0,
-                from_key: bool = False) -> FrameScan:
+                from_key: bool = False, *, container: str) -> FrameScan:
     """Read (without decoding) the video packets of `src`, a recording perhaps still growing,
     from the keyframe encode_part would start decoding at for `after_s`; times are on the
     transcode's timeline."""
@@ -271,7 +274,7 @@ def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0,
     keys: list[float] = []
     times: list[float] = []
     try:
-        with av.open(str(src)) as c:
+        with open_input(src, container) as c:
             if not c.streams.video:
                 return FrameScan()
             v = c.streams.video[0]
@@ -292,7 +295,7 @@ def scan_frames(src: Path, info: ProbeResult, after_s: float = 0.0,
 def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: list[Path],
                          parts_end_s: float, timeout: float = 1800, preset: str = PRESET,
                          picture: tuple[int, int] | None = None,
-                         from_key: bool = False) -> TranscodeResult:
+                         from_key: bool = False, *, container: str) -> TranscodeResult:
     """The whole transcode's outputs for a recording whose video up to `parts_end_s` was
     already encoded into `parts` of that `picture` size (see encode_part; `from_key`: the last
     one ended just before a keyframe): encode the rest of the video and, side by side, the
@@ -311,9 +314,12 @@ def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: lis
     sound = out_dir / "sound.m4a" if info.has_audio else None
     wav = out_dir / "answer.wav" if info.has_audio else None
     with ThreadPoolExecutor(2) as pool:  # each thread waits on its own ffmpeg process
-        audio = pool.submit(_encode_sound, src, info, sound, wav, timeout) if sound else None
-        made = encode_part(src, tail, info, parts_end_s, None, preset, timeout, picture, from_key)
-        expected = scan_frames(src, info, parts_end_s, from_key).frames_between(parts_end_s, None)
+        audio = pool.submit(_encode_sound, src, info, sound, wav, timeout,
+                            container) if sound else None
+        made = encode_part(src, tail, info, parts_end_s, None, preset, timeout, picture, from_key,
+                           container=container)
+        expected = scan_frames(src, info, parts_end_s, from_key,
+                               container=container).frames_between(parts_end_s, None)
         if audio is not None:
             audio.result()
     if made.frames != expected:
@@ -332,9 +338,11 @@ def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: lis
     return _result(media, wav, info, copied=False)
 
 
-def _encode_sound(src: Path, info: ProbeResult, sound: Path, wav: Path, timeout: float) -> None:
+def _encode_sound(src: Path, info: ProbeResult, sound: Path, wav: Path, timeout: float,
+                  container: str) -> None:
     """The recording's sound as AAC (copied where it is AAC already) in an M4A, and as the
     speech WAV, on the transcode's timeline (moved by the file's start time, as its video is)."""
-    run([*FFMPEG, "-copyts", "-itsoffset", f"{-info.start_s:.6f}", "-i", str(src),
+    run([*FFMPEG, "-copyts", "-itsoffset", f"{-info.start_s:.6f}", *input_args(container),
+         "-i", str(src),
          "-map", "0:a", *_flat(_sound_args(info)), "-f", "mp4", str(sound),
          "-map", "0:a", *_flat(WAV_ARGS), str(wav)], timeout, "Converting the sound")

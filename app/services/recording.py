@@ -9,27 +9,38 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import states
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
 from app.security import hash_token
-from app.services import ServiceError, pipeline, storage
+from app.services import ServiceError, pipeline, storage, takes
 from app.services.ratelimit import limit_guessing
 from app.storage import StorageError, answer_key, chunk_key
 
 log = logging.getLogger(__name__)
 
-# What a browser's MediaRecorder produces: WebM on Chromium and Firefox, MP4 on Safari.
+# What a browser's MediaRecorder produces: WebM on Chromium and Firefox, MP4 on Safari, and Ogg
+# as the recorder's last resort for sound; by the original's file extension.
 CONTAINERS = {"video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "m4a",
               "audio/ogg": "ogg"}
+# The ffmpeg demuxer that alone may read each (app.media.probe.input_args).
+DEMUXERS = {"webm": "matroska", "mp4": "mov", "m4a": "mov", "ogg": "ogg"}
 # What each kind of question accepts: a camera recording, a sound recording, or typed text.
 KIND_TYPES = {"video": ("video/",), "audio": ("audio/", "video/"), "written": ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
 NOTICE_VERSION = "2026-11"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def demuxer(content_type: str) -> str | None:
+    """How a take of this declared type is read: the demuxer of its container; None for a type
+    that is not a recording (which media code then refuses)."""
+    return DEMUXERS.get(CONTAINERS.get((content_type or "").split(";")[0].strip().lower(), ""))
 
 
 @dataclass(frozen=True)
@@ -93,15 +104,6 @@ def _require_recording_allowed(candidate: Candidate) -> None:
         raise ServiceError("You have already finished this interview.", 409)
 
 
-def takes_used(candidate: Candidate, question: Question) -> int:
-    """Takes that reached the server whole; an abandoned recording costs nothing."""
-    return db.session.execute(
-        db.select(db.func.count(Answer.id)).filter(
-            Answer.candidate_id == candidate.id, Answer.question_id == question.id,
-            Answer.status != states.RECORDING)
-    ).scalar_one()
-
-
 def current_answers(candidate: Candidate) -> dict[int, Answer]:
     """For each question, the latest take that reached the server."""
     rows = db.session.execute(
@@ -109,19 +111,6 @@ def current_answers(candidate: Candidate) -> dict[int, Answer]:
                                  Answer.status != states.RECORDING).order_by(Answer.take)
     ).scalars()
     return {a.question_id: a for a in rows}
-
-
-def open_takes(candidate: Candidate) -> dict[int, dict[str, int]]:
-    """Takes still being recorded or uploaded, per question: answer id -> chunks the server holds.
-    A reloaded page uses this to finish uploading a take it kept in the browser."""
-    rows = db.session.execute(
-        db.select(Answer.question_id, Answer.public_id, Answer.chunk_count).filter(
-            Answer.candidate_id == candidate.id, Answer.status == states.RECORDING)
-    ).all()
-    out: dict[int, dict[str, int]] = {}
-    for question_id, public_id, chunks in rows:
-        out.setdefault(question_id, {})[public_id] = chunks
-    return out
 
 
 def _question(candidate: Candidate, question_public_id: str) -> Question:
@@ -135,7 +124,7 @@ def _question(candidate: Candidate, question_public_id: str) -> Question:
 
 
 def start_take(candidate: Candidate, question_public_id: str, content_type: str) -> Answer:
-    """Open a new take for a question while takes remain."""
+    """Open a new take for a question while takes remain (app.services.takes)."""
     _require_recording_allowed(candidate)
     question = _question(candidate, question_public_id)
     base_type = (content_type or "").split(";")[0].strip().lower()
@@ -144,8 +133,12 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
                            "use a current Chrome, Edge, Firefox or Safari.", 415)
     if not base_type.startswith(KIND_TYPES.get(question.kind, ("video/",))):
         raise ServiceError(f"This question asks for a {question.kind} answer.", 409)
-    if takes_used(candidate, question) >= question.max_takes:
-        raise ServiceError("You have used every take for this question.", 409)
+    takes.lock(candidate.id)
+    try:
+        takes.require_may_start(candidate, question, written=base_type == takes.WRITTEN)
+    except ServiceError:
+        db.session.rollback()
+        raise
     last = db.session.execute(
         db.select(db.func.max(Answer.take)).filter_by(candidate_id=candidate.id,
                                                       question_id=question.id)
@@ -162,7 +155,8 @@ def _answer(candidate: Candidate, answer_public_id: str) -> Answer:
         db.select(Answer).filter_by(public_id=answer_public_id, candidate_id=candidate.id)
     ).scalar_one_or_none()
     if answer is None:
-        raise ServiceError("That recording is not part of your interview.", 404)
+        raise ServiceError("That recording is not part of your interview, or it was let go (cut "
+                           "off, too large, or not sent for a day): record the answer again.", 404)
     return answer
 
 
@@ -190,8 +184,14 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     if seq != answer.chunk_count:
         raise ServiceError(f"Chunk {seq} arrived out of order: chunk {answer.chunk_count} "
                            "is expected next.", 409)
-    if answer.received_bytes + len(data) > current_app.config["MAX_ANSWER_BYTES"]:
-        raise ServiceError("This recording is larger than allowed.", 413)
+    if answer.received_bytes + len(data) > takes.max_bytes(candidate, answer.question):
+        refusal = takes.too_large(candidate, answer.question)
+        try:  # it can never be finished: it must neither hold space nor block the next take
+            takes.let_go(answer)
+        except (RedisError, IntegrityError):  # no note for the sweeps, or a chunk raced in
+            db.session.rollback()
+            log.warning("take %s is too large but stays until the next sweep", answer.public_id)
+        raise refusal
     try:
         storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
     except StorageError:
@@ -202,8 +202,8 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     answer.received_bytes += len(data)
     try:
         db.session.commit()
-    except IntegrityError:  # the same chunk raced in twice; the first one won
-        db.session.rollback()
+    except (IntegrityError, StaleDataError):  # the same chunk raced in twice (the first one won),
+        db.session.rollback()  # or the take was let go meanwhile (then this is a 404)
         return put_chunk(candidate, answer_public_id, seq, data)
     # The video pass first: an idle worker takes whichever job comes first, and if this chunk
     # is the last, the video pass's work is used by the final transcode (which waits for it)
@@ -226,11 +226,10 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     if not _SHA_RE.match(sha256):
         raise ServiceError("Finalize needs the recording's SHA-256 checksum.", 400)
     if answer.status != states.RECORDING:
-        if answer.original_sha256 == sha256 and answer.chunk_count == chunks:
-            return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True)
-        raise ServiceError("This recording was already finished with different content.", 409)
+        return _finished_already(answer, chunks, sha256)
     _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
+    takes.require_take_left(candidate, answer.question)  # before anything is written
     if chunks < 1 or chunks != answer.chunk_count:
         raise ServiceError(f"The server holds {answer.chunk_count} chunks of this recording, "
                            f"not {chunks}; the missing ones must be sent first.", 409)
@@ -239,24 +238,11 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     ).scalars())
     if [r.seq for r in rows] != list(range(chunks)):
         raise ServiceError("Some chunks of this recording are missing.", 409)
-    ext = CONTAINERS[answer.content_type.split(";")[0].strip().lower()]
-    key = answer_key(answer.public_id, f"original.{ext}")
     store = storage()
-
-    def parts():
-        for r in rows:
-            yield store.get_bytes(chunk_key(answer.public_id, r.seq))
-
-    try:
-        result = store.put_stream(key, parts(), answer.content_type.split(";")[0])
-    except StorageError:
-        log.exception("assembling answer %s failed", answer.public_id)
-        raise ServiceError("The recording could not be saved just now; try again.", 503)
-    if result.sha256 != sha256:
-        store.delete(key)
-        raise ServiceError("The recording on the server does not match the one in your browser "
-                           "(checksum differs); it must be uploaded again.", 422)
-    answer.original_key, answer.original_size, answer.original_sha256 = key, result.size, sha256
+    key, size = _join(store, answer, [r.seq for r in rows], sha256)
+    if not _still_ours(candidate, answer, key):
+        return _finished_already(answer, chunks, sha256)
+    answer.original_key, answer.original_size, answer.original_sha256 = key, size, sha256
     if duration_ms is not None and 0 < duration_ms < 24 * 3600 * 1000:
         answer.client_duration_ms = duration_ms
     answer.uploaded_at = utcnow()
@@ -268,14 +254,81 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     except StorageError:
         log.warning("could not delete chunks of answer %s", answer.public_id, exc_info=True)
     pipeline.start(answer)
-    return Receipt(answer.public_id, result.size, sha256, chunks)
+    return Receipt(answer.public_id, size, sha256, chunks)
+
+
+def _finished_already(answer: Answer, chunks: int, sha256: str) -> Receipt:
+    """A finalize sent again for a finished take: the same receipt for the same recording."""
+    if answer.original_sha256 == sha256 and answer.chunk_count == chunks:
+        return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True)
+    raise ServiceError("This recording was already finished with different content.", 409)
+
+
+def _join(store, answer: Answer, seqs: list[int], sha256: str) -> tuple[str, int]:
+    """Stream the chunks into the original's object; its key and size, once its checksum is the
+    browser's (otherwise no object is left)."""
+    ext = CONTAINERS[answer.content_type.split(";")[0].strip().lower()]
+    key = answer_key(answer.public_id, f"original.{ext}")
+
+    def parts():
+        for seq in seqs:
+            yield store.get_bytes(chunk_key(answer.public_id, seq))
+
+    try:
+        result = store.put_stream(key, parts(), answer.content_type.split(";")[0])
+    except StorageError:
+        log.exception("assembling answer %s failed", answer.public_id)
+        raise ServiceError("The recording could not be saved just now; try again.", 503)
+    if result.sha256 != sha256:
+        store.delete(key)
+        raise ServiceError("The recording on the server does not match the one in your browser "
+                           "(checksum differs); it must be uploaded again.", 422)
+    return key, result.size
+
+
+def _still_ours(candidate: Candidate, answer: Answer, key: str) -> bool:
+    """Look again, under the candidate's lock (held until the caller commits), at what may have
+    changed while the chunks were joined: another take kept, or this one let go (both refused,
+    and the joined object deleted), or this one finished by a finalize sent twice (False: the
+    caller answers as for a repeat, and the object, the same bytes, stays)."""
+    takes.lock(candidate.id)
+    status = db.session.execute(db.select(Answer.status).where(Answer.id == answer.id)
+                                ).scalar_one_or_none()
+    if status == states.RECORDING:
+        try:
+            takes.require_take_left(candidate, answer.question)
+            return True
+        except ServiceError:
+            db.session.rollback()
+            storage().delete(key)
+            raise
+    db.session.rollback()
+    if status is None:
+        storage().delete(key)
+        raise ServiceError("This recording was let go while it was being joined (nothing of it "
+                           "arrived for a day); record the answer again.", 404)
+    db.session.refresh(answer)
+    return False
+
+
+def abandon(candidate: Candidate, answer_public_id: str) -> None:
+    """Let go of a take the browser dropped (a reload cut it off mid-recording): its chunks are
+    deleted, and it costs no take."""
+    answer = _answer(candidate, answer_public_id)
+    if answer.status != states.RECORDING:
+        raise ServiceError("This recording is already finished, so it cannot be withdrawn.", 409)
+    try:
+        gone = takes.let_go(answer)
+    except (RedisError, IntegrityError):  # no note for the sweeps, or a chunk raced in
+        db.session.rollback()
+        raise ServiceError("The recording could not be let go just now; it will be retried.", 503)
+    if not gone:
+        raise ServiceError("More of this recording arrived meanwhile; reload the page.", 409)
 
 
 def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Receipt:
     """Keep a typed answer, if it arrives within the question's time (with any extra time).
     Written answers need no processing: they are ready at once."""
-    from app.services.accommodations import allowed_seconds
-
     _require_recording_allowed(candidate)
     answer = _answer(candidate, answer_public_id)
     if answer.content_type != "text/plain":
@@ -288,10 +341,16 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     if len(text) > 20000:
         raise ServiceError("A written answer may be at most 20,000 characters.", 413)
     elapsed = (utcnow() - answer.created_at).total_seconds()
-    late = elapsed - allowed_seconds(candidate, answer.question) - 10  # and the request's journey
+    late = -takes.written_time_left(candidate, answer.question, answer)
     if late > 0:
         raise ServiceError(f"The time for this answer ran out {late:.0f} seconds before it "
                            "arrived, so it was not accepted.", 422)
+    takes.lock(candidate.id)
+    try:
+        takes.require_take_left(candidate, answer.question)
+    except ServiceError:
+        db.session.rollback()
+        raise
     data = text.encode()
     answer.written_text = text
     answer.original_size, answer.original_sha256 = len(data), hashlib.sha256(data).hexdigest()

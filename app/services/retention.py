@@ -109,8 +109,8 @@ def purge_candidate(candidate: Candidate, erased_by: User | None = None) -> Purg
     db.session.commit()
     # Answers begun between the sweep above and the delete, and whatever a running job wrote.
     prefixes = _prefixes(public_id, answer_ids)
-    _remember(prefixes)
-    _tell_workers(answer_ids)
+    remember(prefixes)
+    tell_workers(answer_ids)
     objects += sum(store.delete_prefix(p) for p in prefixes)
     purged = Purged(public_id, len(answer_ids), objects, rows)
     log.info("retention: purged candidate %s (%d answers, %d objects, %d rows)", public_id,
@@ -157,18 +157,21 @@ def _delete_rows(candidate_id: int) -> tuple[list[str], int] | None:
     return [a.public_id for a in answers], rows
 
 
-def _remember(prefixes: list[str]) -> None:
-    """Note the purged folders for the sweeps of the next day (a lost note costs only those)."""
+def remember(prefixes: list[str], strict: bool = False) -> None:
+    """Note the purged folders for the sweeps of the next day (a lost note costs only those;
+    `strict`: it raises RedisError instead, for a caller that deletes nothing without it)."""
     from app.queue import redis_conn
 
     try:
         redis_conn().zadd(RESWEEP_KEY, {p: time.time() for p in prefixes})
     except RedisError:
+        if strict:
+            raise
         log.warning("retention: could not note %d purged folders for a later sweep", len(prefixes),
                     exc_info=True)
 
 
-def _tell_workers(answer_public_ids: list[str]) -> None:
+def tell_workers(answer_public_ids: list[str]) -> None:
     """Announce purged answers to every worker, so that each removes its spool copies at once."""
     from app.queue import redis_conn
 

@@ -235,6 +235,15 @@ async function resumeKeptTakes() {
     const q = state.questions.find((x) => x.id === take.questionId);
     const held = q && q.open_takes ? q.open_takes[take.answerId] : undefined;
     if (!q || held === undefined || !take.stopped) {
+      // The server counts an open take against the question's takes until it is let go: say
+      // that this one was cut off (kept here to say it again after the next reload if need be).
+      if (q && held !== undefined) {
+        try {
+          await api("POST", `/answers/${take.answerId}/abandon`);
+        } catch {
+          continue;
+        }
+      }
       await store.drop(take.answerId).catch(() => {});
       continue;
     }
@@ -369,6 +378,10 @@ async function startRecording() {
     showReceipt(q.answer, true);
     watchQuality(receipt.answer_id);
   } catch (err) {
+    if (err.status === 413) {  // too large to ever be kept: the server let it go, so does this page
+      await store.drop(take.answer_id).catch(() => {});
+      return fail(err.message);
+    }
     fail(`${err.message} Your recording is kept in this browser: reload the page to send it again.`);
   }
 }

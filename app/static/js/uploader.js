@@ -3,7 +3,12 @@
 // chunk is also kept in the ChunkStore (IndexedDB) until the server confirms the whole answer.
 const MAX_BACKOFF_MS = 10_000;
 
-class PermanentError extends Error {}
+class PermanentError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
@@ -76,7 +81,8 @@ export class Uploader {
       if (resp && resp.ok) return resp.json();
       if (resp && resp.status >= 400 && resp.status < 500 && ![408, 429].includes(resp.status)) {
         const data = await resp.json().catch(() => ({}));
-        throw new PermanentError(data.error || `The server refused the upload (${resp.status}).`);
+        throw new PermanentError(data.error || `The server refused the upload (${resp.status}).`,
+                                 resp.status);
       }
       this.onStatus(`Connection problem; retrying (attempt ${attempt}). Keep this page open.`);
       await sleep(delay);
