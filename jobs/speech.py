@@ -32,11 +32,12 @@ def run(answer_id: int) -> None:
         with tempfile.TemporaryDirectory(prefix="oneway-speech-") as tmp:
             video = Path(tmp) / "answer.mp4"
             store.download(mp4_key, video)
-            if not probe(video).has_audio:
+            if not probe(video, container="mov").has_audio:  # our own MP4
                 log.info("answer %s has no sound: audio-only review shows its transcript only",
                          answer.public_id)
                 return
-            wav = extract_speech(video, Path(tmp) / "speech.wav", timeout=app.config["FFMPEG_TIMEOUT"])
+            wav = extract_speech(video, Path(tmp) / "speech.wav", timeout=app.config["FFMPEG_TIMEOUT"],
+                                 container="mov")
             put = store.put_file(answer_key(answer.public_id, "speech.wav"), wav, "audio/wav")
         # Only onto the answer as it was read: a retry meanwhile makes its own outputs.
         db.session.execute(db.update(Answer).where(Answer.id == answer_id, Answer.mp4_key == mp4_key,

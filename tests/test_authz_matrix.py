@@ -95,6 +95,7 @@ ROUTES = [
     ("invite.start_take", "POST", "/i/{forged}/questions/{q}/takes", {}, everyone(404)),
     ("invite.put_chunk", "PUT", "/i/{forged}/answers/{answer}/chunks/0", b"x", everyone(404)),
     ("invite.finalize", "POST", "/i/{forged}/answers/{answer}/finalize", {}, everyone(404)),
+    ("invite.abandon", "POST", "/i/{forged}/answers/{answer}/abandon", {}, everyone(404)),
     ("invite.finish", "POST", "/i/{forged}/finish", {}, everyone(404)),
     ("invite.accommodation", "POST", "/i/{forged}/accommodation", {"factor": "1.5"}, everyone(404)),
     ("invite.written", "POST", "/i/{forged}/answers/{answer}/written", {}, everyone(404)),

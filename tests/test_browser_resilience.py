@@ -130,6 +130,39 @@ def test_take_stopped_but_never_confirmed_is_sent_after_a_reload(app, media_dir)
     assert answer.chunk_count >= 4 and answer.client_duration_ms >= 3500
 
 
+def test_hardening_a_whole_take_the_server_let_go_is_sent_again_from_the_browser(app, media_dir):
+    """The server lets go of a take that hears nothing for a day; a browser that still holds the
+    whole recording sends it again, as a new take, when the candidate comes back."""
+    from datetime import timedelta
+
+    from app.models import utcnow
+    from app.services.takes import let_go_abandoned
+
+    cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
+        context = browser.new_context()  # one profile: its IndexedDB outlives the page
+        page = context.new_page()
+        _begin(page, base, token)
+        page.route("**/chunks/*", lambda route: route.abort())
+        page.get_by_role("button", name="Start recording now").click()
+        page.wait_for_timeout(4000)
+        page.get_by_role("button", name="Stop recording").click()
+        page.get_by_text("Connection problem").wait_for(timeout=20_000)
+        [open_take] = _answers()
+        let_go_id = open_take.id
+        page.close()  # the candidate leaves with the recording kept in the browser
+        assert let_go_abandoned(utcnow() + timedelta(hours=25)) == 1
+        assert _answers() == []
+        page = context.new_page()
+        page.goto(f"{base}/i/{token}/record")
+        page.locator("#receipt").filter(has_text="kept in this browser, was sent and received").wait_for(
+            timeout=60_000)
+        assert page.get_by_text("You have answered every question.").is_visible()
+    [answer] = _answers()
+    assert answer.id != let_go_id and answer.status == states.UPLOADED and answer.chunk_count >= 4
+    assert answer.client_duration_ms >= 3500
+
+
 def test_phone_that_records_mp4_is_handled_end_to_end(app, media_dir, run_jobs, tmp_path):
     cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
     only_mp4 = """

@@ -233,7 +233,21 @@ function fail(message) {
 async function resumeKeptTakes() {
   for (const take of await store.takes().catch(() => [])) {
     const q = state.questions.find((x) => x.id === take.questionId);
-    const held = q && q.open_takes ? q.open_takes[take.answerId] : undefined;
+    let held = q && q.open_takes ? q.open_takes[take.answerId] : undefined;
+    let url = `${base}/answers/${take.answerId}`;
+    if (q && take.stopped && held === undefined && !(q.answer && q.answer.id === take.answerId)
+        && q.takes_used < q.max_takes) {
+      // A whole recording the server no longer holds (it lets go of a take that hears nothing
+      // for a day, at no cost of a take): it is sent again from this browser as a new take.
+      try {
+        const fresh = await api("POST", `/questions/${q.id}/takes`, { content_type: declaredType(q, take.type) });
+        url = `${base}/answers/${fresh.answer_id}`;
+        held = 0;
+      } catch (err) {
+        setError(`An answer kept in this browser could not be sent: ${err.message} It stays in this browser.`);
+        continue;
+      }
+    }
     if (!q || held === undefined || !take.stopped) {
       // The server counts an open take against the question's takes until it is let go: say
       // that this one was cut off (kept here to say it again after the next reload if need be).
@@ -249,7 +263,7 @@ async function resumeKeptTakes() {
     }
     ui.status.textContent = "Sending an answer this browser kept for you…";
     const chunks = await store.chunks(take.answerId);
-    const up = Uploader.resume(`${base}/answers/${take.answerId}`, csrf(), (s) => { ui.status.textContent = s; },
+    const up = Uploader.resume(url, csrf(), (s) => { ui.status.textContent = s; },
                                store, take.answerId, chunks, held);
     try {
       const receipt = await up.finish(take.durationMs);
@@ -334,6 +348,11 @@ async function startWriting() {
   countdown(q.answer_seconds, "Time left", send);
 }
 
+// What a take declares it holds: the type the recorder was asked for, or the browser's default.
+function declaredType(q, type) {
+  return type || (q.kind === "audio" ? "audio/webm" : "video/webm");
+}
+
 async function startRecording() {
   clearInterval(ticker);
   setError("");
@@ -341,8 +360,7 @@ async function startRecording() {
   const type = pickType(q.kind);
   let take;
   try {
-    take = await api("POST", `/questions/${q.id}/takes`,
-                     { content_type: type || (q.kind === "audio" ? "audio/webm" : "video/webm") });
+    take = await api("POST", `/questions/${q.id}/takes`, { content_type: declaredType(q, type) });
   } catch (err) {
     return fail(err.message);
   }
