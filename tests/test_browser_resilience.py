@@ -27,6 +27,16 @@ def _begin(page, base: str, token: str) -> None:
     page.get_by_role("button", name="Start the interview").click()
 
 
+def _record_unsent(page, base: str, token: str) -> None:
+    """Record a 4 s answer that the server never receives: every chunk stays in the browser."""
+    _begin(page, base, token)
+    page.route("**/chunks/*", lambda route: route.abort())
+    page.get_by_role("button", name="Start recording now").click()
+    page.wait_for_timeout(4000)
+    page.get_by_role("button", name="Stop recording").click()
+    page.get_by_text("Connection problem").wait_for(timeout=20_000)
+
+
 def _receipt(page):
     page.locator("#receipt").filter(has_text="Answer received").wait_for(timeout=60_000)
 
@@ -111,13 +121,7 @@ def test_take_stopped_but_never_confirmed_is_sent_after_a_reload(app, media_dir)
     cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
     with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
         page = browser.new_page()
-        _begin(page, base, token)
-        # The server becomes unreachable for chunks from the start: all of them stay in the browser.
-        page.route("**/chunks/*", lambda route: route.abort())
-        page.get_by_role("button", name="Start recording now").click()
-        page.wait_for_timeout(4000)
-        page.get_by_role("button", name="Stop recording").click()
-        page.get_by_text("Connection problem").wait_for(timeout=20_000)
+        _record_unsent(page, base, token)
         [open_take] = _answers()
         assert open_take.status == states.RECORDING and open_take.chunk_count == 0
         page.unroute("**/chunks/*")
@@ -142,12 +146,7 @@ def test_hardening_a_whole_take_the_server_let_go_is_sent_again_from_the_browser
     with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
         context = browser.new_context()  # one profile: its IndexedDB outlives the page
         page = context.new_page()
-        _begin(page, base, token)
-        page.route("**/chunks/*", lambda route: route.abort())
-        page.get_by_role("button", name="Start recording now").click()
-        page.wait_for_timeout(4000)
-        page.get_by_role("button", name="Stop recording").click()
-        page.get_by_text("Connection problem").wait_for(timeout=20_000)
+        _record_unsent(page, base, token)
         [open_take] = _answers()
         let_go_id = open_take.id
         page.close()  # the candidate leaves with the recording kept in the browser
