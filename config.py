@@ -52,6 +52,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    # A sign-in ends this many days after it began, however active the browser (an absolute
+    # lifetime: a cookie copied long ago stops working); the hourly pass deletes ended sign-ins.
+    SIGN_IN_MAX_DAYS = int(os.environ.get("SIGN_IN_MAX_DAYS", "30"))
     WTF_CSRF_TIME_LIMIT = None  # a candidate may take longer than an hour
     # Flask-WTF's HTTPS check wants a Referer on every form; app.security checks Origin first and
     # Referer where no Origin is sent, which browsers do send (see OriginCheckingCSRF).

@@ -91,13 +91,14 @@ def _forget_erased(app, conn: Redis, stop: threading.Event) -> None:
 def purge_pass(app, conn: Redis, loop_seconds: float = 0) -> bool:
     """At most once every PURGE_EXPIRED_SECONDS across the fleet (a Redis key with that expiry),
     delete the data of candidates whose deletion date has passed (and audit events past
-    AUDIT_RETENTION_DAYS), and let go of takes nobody can finish any more. Returns whether this
-    pass ran."""
+    AUDIT_RETENTION_DAYS), let go of takes nobody can finish any more, and delete sign-ins past
+    their lifetime. Returns whether this pass ran."""
     from datetime import timedelta
 
     from app.extensions import db
     from app.models import utcnow
     from app.services.retention import purge_expired
+    from app.services.signin import end_old_sign_ins
     from app.services.takes import let_go_abandoned
 
     every = app.config["PURGE_EXPIRED_SECONDS"]
@@ -119,6 +120,11 @@ def purge_pass(app, conn: Redis, loop_seconds: float = 0) -> bool:
             let_go_abandoned(utcnow())
         except Exception:  # as above
             log.exception("letting go of abandoned takes failed")
+        try:
+            db.session.rollback()
+            end_old_sign_ins(utcnow())
+        except Exception:  # as above
+            log.exception("deleting old sign-ins failed")
         finally:
             db.session.remove()
     return True

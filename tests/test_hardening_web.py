@@ -146,3 +146,26 @@ def test_hardening_sign_out_ends_the_session_on_the_server(app, servers, databas
             status, headers, _ = get()
             assert status == 302 and headers["Location"].startswith("/login"), status
         assert phone.request("GET", "/")[0] == 200  # signing out here leaves the phone signed in
+
+
+def test_hardening_a_sign_in_ends_after_its_lifetime_however_active(app, login_as):
+    """A sign-in that began more than SIGN_IN_MAX_DAYS ago opens nothing, and the hourly pass
+    deletes it: a cookie copied long ago does not work for ever."""
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import SignInSession, utcnow
+    from app.services.signin import end_old_sign_ins
+    from tests.factories import make_user
+
+    user = make_user(role="owner")
+    old, fresh = login_as(user), login_as(user)
+    assert old.get("/").status_code == fresh.get("/").status_code == 200
+    first = db.session.execute(db.select(SignInSession).order_by(SignInSession.id)).scalars().first()
+    first.created_at = utcnow() - timedelta(days=app.config["SIGN_IN_MAX_DAYS"], minutes=1)
+    db.session.commit()
+    resp = old.get("/")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
+    assert fresh.get("/").status_code == 200
+    assert end_old_sign_ins(utcnow()) == 1
+    assert db.session.execute(db.select(db.func.count(SignInSession.id))).scalar_one() == 1

@@ -21,20 +21,22 @@ Redis must not lock every member out.
 Each browser signed in has a row of its own (SignInSession) whose token is part of the id its
 cookies hold; the user loader finds the member only through a live row. Signing out deletes the
 browser's row, so a copy of its session or remember-me cookie stops working at once, while the
-member's other browsers stay signed in.
+member's other browsers stay signed in. A sign-in also ends SIGN_IN_MAX_DAYS (30) after it began,
+however active: the hourly retention pass deletes such rows (end_old_sign_ins).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db
-from app.models import SignInSession, User
+from app.models import SignInSession, User, utcnow
 from app.security import hash_token, new_token
 from app.services import ServiceError, accounts, ratelimit
 from app.services.ratelimit import TooManyAttempts
@@ -98,10 +100,23 @@ def load_user(cookie_id: str) -> User | None:
     user = db.session.execute(
         sa.select(User).join(SignInSession, SignInSession.user_id == User.id).where(
             User.public_id == public_id, User.session_epoch == int(epoch), User.active.is_(True),
-            SignInSession.token_hash == hash_token(token))).scalar_one_or_none()
+            SignInSession.token_hash == hash_token(token),
+            SignInSession.created_at > _oldest_live(utcnow()))).scalar_one_or_none()
     if user is not None:
         user.sign_in_token = token
     return user
+
+
+def _oldest_live(now: datetime) -> datetime:
+    return now - timedelta(days=current_app.config["SIGN_IN_MAX_DAYS"])
+
+
+def end_old_sign_ins(now: datetime) -> int:
+    """Delete the sign-ins that began more than SIGN_IN_MAX_DAYS ago (no cookie opens them any
+    more); returns how many went."""
+    gone = db.session.execute(sa.delete(SignInSession).where(SignInSession.created_at <= _oldest_live(now)))
+    db.session.commit()
+    return gone.rowcount
 
 
 def clear_account(email: str) -> None:
