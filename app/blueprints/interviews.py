@@ -90,7 +90,7 @@ def invite(public_id: str):
             raise
         flash(e.message, "error")
         return redirect(url_for(".show", public_id=public_id))
-    link = url_for("invite.landing", token=token, _external=True)
+    link = url_for("candidate.landing", token=token, _external=True)
     # The link is shown once, on this page only; only its hash is stored.
     return render_template("interviews/invited.html", interview=interview, candidate=candidate,
                            link=link)

@@ -8,7 +8,7 @@ from app.services import ServiceError, accommodations, takes
 from app.services import recording as svc
 from app.services.recording import Receipt
 
-bp = Blueprint("invite", __name__, url_prefix="/i/<token>")
+bp = Blueprint("candidate", __name__, url_prefix="/i/<token>")
 
 
 @bp.context_processor
@@ -53,7 +53,7 @@ def landing(token: str):
     candidate = svc.candidate_for_token(token)
     if candidate.status == "completed":
         return redirect(url_for(".done", token=token))
-    return render_template("invite/landing.html", candidate=candidate, token=token,
+    return render_template("candidate/landing.html", candidate=candidate, token=token,
                            interview=candidate.interview)
 
 
@@ -61,7 +61,7 @@ def landing(token: str):
 def consent(token: str):
     candidate = svc.candidate_for_token(token)
     if request.form.get("consent") != "yes":
-        return render_template("invite/landing.html", candidate=candidate, token=token,
+        return render_template("candidate/landing.html", candidate=candidate, token=token,
                                interview=candidate.interview,
                                error="Please tick the box to say you agree, or contact the "
                                      "company for another way to apply."), 400
@@ -72,7 +72,7 @@ def consent(token: str):
 @bp.get("/decline")
 def decline(token: str):
     candidate = svc.candidate_for_token(token)
-    return render_template("invite/decline.html", candidate=candidate, token=token,
+    return render_template("candidate/decline.html", candidate=candidate, token=token,
                            interview=candidate.interview)
 
 
@@ -83,7 +83,7 @@ def accommodation(token: str):
         accommodations.request_extra_time(candidate, request.form.get("factor", ""),
                                           request.form.get("note", ""))
     except ServiceError as e:
-        return render_template("invite/landing.html", candidate=candidate, token=token,
+        return render_template("candidate/landing.html", candidate=candidate, token=token,
                                interview=candidate.interview, extra_error=e.message), e.status
     return redirect(url_for(".landing", token=token))
 
@@ -102,7 +102,7 @@ def record(token: str):
         return redirect(url_for(".landing", token=token))
     if candidate.status == "completed":
         return redirect(url_for(".done", token=token))
-    return render_template("invite/record.html", candidate=candidate, token=token,
+    return render_template("candidate/record.html", candidate=candidate, token=token,
                            state=_state(candidate))
 
 
@@ -157,7 +157,7 @@ def finish(token: str):
 @bp.get("/done")
 def done(token: str):
     candidate = svc.candidate_for_token(token, allow_expired=True)
-    return render_template("invite/done.html", candidate=candidate, token=token,
+    return render_template("candidate/done.html", candidate=candidate, token=token,
                            state=_state(candidate))
 
 
@@ -168,5 +168,5 @@ def data(token: str):
     numbers = {q.id: i for i, q in enumerate(candidate.interview.questions, 1)}
     takes = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
     kept = {a.id for a in svc.current_answers(candidate).values()}
-    return render_template("invite/data.html", candidate=candidate, token=token,
+    return render_template("candidate/data.html", candidate=candidate, token=token,
                            interview=candidate.interview, takes=takes, numbers=numbers, kept=kept)
