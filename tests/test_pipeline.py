@@ -142,7 +142,7 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     import zipfile
 
     from app.services.grading import submit_review
-    from app.services.review import save_score
+    from app.services.scoring import save_score
     from tests.factories import make_user
     from tests.helpers import CsrfClient
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.services import ServiceError, accommodations, anonymity, candidate_queue, team
+from app.services import ServiceError, access, accommodations, anonymity, candidate_queue, team
 from app.services import interviews as svc
 
 bp = Blueprint("interviews", __name__)
@@ -98,10 +98,8 @@ def invite(public_id: str):
 
 @bp.post("/interviews/<public_id>/candidates/<candidate_id>/extra-time")
 def extra_time(public_id: str, candidate_id: str):
-    from app.services.review import get_candidate
-
     interview = svc.get_interview(current_user, public_id)
-    candidate = get_candidate(current_user, candidate_id)
+    candidate = access.get_candidate(current_user, candidate_id)
     if candidate.interview_id != interview.id:
         raise ServiceError("Candidate not found.", 404)
     grant = request.form.get("decision") == "grant"

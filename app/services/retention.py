@@ -47,7 +47,7 @@ from app.models import (
     User,
     share_link_candidates,
 )
-from app.services import ServiceError, audit, storage
+from app.services import ServiceError, access, audit, storage
 from app.storage import StorageError, answer_prefix, candidate_prefix
 
 log = logging.getLogger(__name__)
@@ -248,9 +248,7 @@ def purge_expired(now: datetime, limit: int | None = None) -> list[Purged]:
 def erasable(user: User, public_id: str) -> Candidate:
     """A candidate this owner may erase: another organisation's (or an unseen one) is 404, and
     anyone but an owner is refused (403)."""
-    from app.services.review import get_candidate
-
-    candidate = get_candidate(user, public_id)
+    candidate = access.get_candidate(user, public_id)
     if user.role != "owner":
         raise ServiceError("Only owners may delete a candidate's data.", 403)
     return candidate
