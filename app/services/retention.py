@@ -3,7 +3,7 @@
 on the candidate's request.
 
 What goes: every stored object in the folder of each of the candidate's answers (original, chunks,
-MP4 or M4A, speech WAV, poster, captions, early passes' files) and of their review package; then, in
+MP4 or M4A, speech WAV, poster, captions, early passes' files) and of their candidate package; then, in
 one transaction, every row about them (answers, chunks, stage runs, scores, reviews, decisions,
 stats, guest scores, share-link membership and the views logged of them) and the candidate row
 itself, with its name, email, invite token hash, consent and extra-time records. Nothing is kept
