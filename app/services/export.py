@@ -59,7 +59,7 @@ def stream_zip(entries: Iterable[tuple[str, Iterable[bytes], bool]]) -> Iterator
 
 
 def start_candidate_export(user: User, public_id: str) -> tuple[Candidate, bool]:
-    """The candidate whose whole review this user may download, and whether the scores go in (the
+    """The candidate whose ZIP this user may download, and whether the scores go in (the
     blind rule holds here too); the download is recorded in the audit log before it starts."""
     candidate = access.get_candidate(user, public_id)
     if not user.can_author:  # names and media whole: not for (possibly anonymised) reviewers
