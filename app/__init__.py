@@ -45,13 +45,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
-    from app.blueprints import auth, export, health, interviews, invite, review
+    from app.blueprints import auth, candidate, grading, health, interviews, media, share, team
 
-    for bp in (auth.bp, export.bp, health.bp, interviews.bp, invite.bp, review.bp):
-        app.register_blueprint(bp)
-    from app.blueprints import grading, share, team
-
-    for bp in (grading.bp, share.bp, share.staff, team.bp):
+    for bp in (auth.bp, candidate.bp, grading.bp, health.bp, interviews.bp, media.bp, share.bp, share.staff,
+               team.bp):
         app.register_blueprint(bp)
 
     from app.cli import register_cli
@@ -67,7 +64,7 @@ def _migrations_dir():
     return Path(__file__).resolve().parent.parent / "migrations"
 
 
-_CANDIDATE_FORMS = {"invite.consent", "invite.accommodation"}
+_CANDIDATE_FORMS = {"candidate.consent", "candidate.accommodation"}
 
 
 def _register_errors(app: Flask) -> None:
@@ -77,7 +74,7 @@ def _register_errors(app: Flask) -> None:
     def wants_json() -> bool:
         # The candidate's recorder talks JSON (its state poll included); their forms get pages.
         if request.path.startswith("/i/") and request.endpoint not in _CANDIDATE_FORMS and (
-                request.method != "GET" or request.endpoint == "invite.state"):
+                request.method != "GET" or request.endpoint == "candidate.state"):
             return True
         return request.accept_mimetypes.best == "application/json"
 

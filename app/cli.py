@@ -93,14 +93,14 @@ def register_cli(app: Flask) -> None:
     def retry_answer(answer_public_id):
         """Send a failed answer through processing again (recorded in the audit log)."""
         from app.models import Answer
-        from app.services import review
+        from app.services import reprocess
 
         answer = db.session.execute(
             db.select(Answer).filter_by(public_id=answer_public_id)).scalar_one_or_none()
         if answer is None:
             raise click.ClickException("No answer with that id.")
         try:
-            review.operator_retry(answer)
+            reprocess.operator_retry(answer)
         except ValueError as e:
             db.session.rollback()
             raise click.ClickException(str(e))

@@ -241,7 +241,7 @@ def answer_prefix(answer_public_id: str) -> str:
 
 
 def candidate_prefix(candidate_public_id: str) -> str:
-    """The folder holding a candidate's review package (jobs/package.py)."""
+    """The candidate package's folder (jobs/package.py), one per candidate."""
     return f"candidates/{candidate_public_id}/"
 
 

@@ -68,10 +68,10 @@ def make_ready_answer(candidate, question, **fields):
 
 def make_scores(user, candidate, values, submit: str | None = "yes"):
     """This grader's scores on each question in order; submitted with a recommendation unless None."""
-    from app.services import grading, review
+    from app.services import grading, scoring
 
     for q, v in zip(candidate.interview.questions, values, strict=False):
-        review.save_score(user, candidate, q.public_id, str(v), f"comment {v} by {user.name}")
+        scoring.save_score(user, candidate, q.public_id, str(v), f"comment {v} by {user.name}")
     if submit:
         grading.submit_review(user, candidate, submit, f"overall by {user.name}")
 

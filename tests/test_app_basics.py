@@ -97,3 +97,13 @@ def test_owner_writes_interview_and_gets_invite_link_once(csrf_client, app):
     cand = db.session.execute(db.select(Candidate).filter_by(email="grace@example.com")).scalar_one()
     assert token not in cand.token_hash and len(cand.token_hash) == 64
     assert csrf_client.get(f"/i/{token}").status_code == 200
+
+
+def test_each_area_url_prefix_has_one_blueprint(app):
+    """Every route under /i/, /review/, /media/ and /s/ lives in one blueprint, found in one place."""
+    owners: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        for prefix in ("/i/", "/review/", "/media/", "/s/"):
+            if rule.rule.startswith(prefix):
+                owners.setdefault(prefix, set()).add(rule.endpoint.split(".")[0])
+    assert owners == {"/i/": {"candidate"}, "/review/": {"grading"}, "/media/": {"media"}, "/s/": {"share"}}

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.media.probe import probe
 from app.models import Answer, AnswerStageRun, Candidate
 from app.services import storage
-from app.services.review import review_items
+from app.services.scoring import question_items
 from tests.bidi import FIREFOX, firefox
 from tests.browser import live_server, rq_worker, wait_for
 from tests.conftest import BACKENDS, worker_env
@@ -167,7 +167,7 @@ def test_firefox_retake_replaces_the_graded_take_and_audio_only_answer_ends_read
     # Every take was processed; the second take of question 1 is the one graders see.
     assert [(a.question.position, a.take) for a in (first, kept, spoken)] == [(0, 1), (0, 2), (1, 1)]
     assert first.mp4_key != kept.mp4_key
-    graded = review_items(owner, db.session.get(Candidate, candidate.id))
+    graded = question_items(owner, db.session.get(Candidate, candidate.id))
     assert [(i.answer.public_id, i.takes) for i in graded] == [(kept.public_id, 2), (spoken.public_id, 1)]
     manifest = json.loads(storage().get_bytes(db.session.get(Candidate, candidate.id).package_key))
     assert [i["answer"]["id"] for i in manifest["items"]] == [kept.public_id, spoken.public_id]

@@ -99,7 +99,7 @@ def test_candidate_records_two_answers_and_grader_reviews_them(app, servers, dat
 
         answers = wait_for(all_ready, timeout=240, what="both answers to be ready")
         wait_for(lambda: db.session.get(Candidate, candidate.id).package_key
-                 or db.session.expire_all(), timeout=60, what="the review package")
+                 or db.session.expire_all(), timeout=60, what="the candidate package")
 
         # The grader: sign in, open the candidate, play and check each answer, score one.
         grader = browser.new_page()

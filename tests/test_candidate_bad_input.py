@@ -19,23 +19,23 @@ from tests.helpers import CsrfClient
 FIRST = b"\x1a\x45\xdf\xa3 first chunk of a recording"
 SECOND = b"second chunk of a recording"
 
-# Every route of the invite blueprint: endpoint, method, path, and what kind of answer it gives.
+# Every route of the candidate blueprint: endpoint, method, path, and what kind of answer it gives.
 ROUTES = [
-    ("invite.landing", "GET", "/i/{t}", "page"),
-    ("invite.consent", "POST", "/i/{t}/consent", "form"),
-    ("invite.record", "GET", "/i/{t}/record", "page"),
-    ("invite.state", "GET", "/i/{t}/state", "api"),
-    ("invite.start_take", "POST", "/i/{t}/questions/{q}/takes", "api"),
-    ("invite.put_chunk", "PUT", "/i/{t}/answers/{a}/chunks/1", "api"),
-    ("invite.finalize", "POST", "/i/{t}/answers/{a}/finalize", "api"),
-    ("invite.finish", "POST", "/i/{t}/finish", "api"),
-    ("invite.done", "GET", "/i/{t}/done", "page"),
-    ("invite.data", "GET", "/i/{t}/data", "page"),
-    ("invite.decline", "GET", "/i/{t}/decline", "page"),
-    ("invite.decline", "GET", "/i/{t}/decline", "page"),
-    ("invite.accommodation", "POST", "/i/{t}/accommodation", "form"),
-    ("invite.written", "POST", "/i/{t}/answers/{a}/written", "api"),
-    ("invite.abandon", "POST", "/i/{t}/answers/{a}/abandon", "api"),
+    ("candidate.landing", "GET", "/i/{t}", "page"),
+    ("candidate.consent", "POST", "/i/{t}/consent", "form"),
+    ("candidate.record", "GET", "/i/{t}/record", "page"),
+    ("candidate.state", "GET", "/i/{t}/state", "api"),
+    ("candidate.start_take", "POST", "/i/{t}/questions/{q}/takes", "api"),
+    ("candidate.put_chunk", "PUT", "/i/{t}/answers/{a}/chunks/1", "api"),
+    ("candidate.finalize", "POST", "/i/{t}/answers/{a}/finalize", "api"),
+    ("candidate.finish", "POST", "/i/{t}/finish", "api"),
+    ("candidate.done", "GET", "/i/{t}/done", "page"),
+    ("candidate.data", "GET", "/i/{t}/data", "page"),
+    ("candidate.decline", "GET", "/i/{t}/decline", "page"),
+    ("candidate.decline", "GET", "/i/{t}/decline", "page"),
+    ("candidate.accommodation", "POST", "/i/{t}/accommodation", "form"),
+    ("candidate.written", "POST", "/i/{t}/answers/{a}/written", "api"),
+    ("candidate.abandon", "POST", "/i/{t}/answers/{a}/abandon", "api"),
 ]
 FORM_DATA = {"/consent": {"consent": "yes"}, "/accommodation": {"factor": "1.5", "note": ""}}
 FORGED = ["A" * 43, "short", "x" * 300, "not a token!", "%2e%2e"]
@@ -115,7 +115,7 @@ def _require(app, endpoint: str) -> None:
 
 
 def test_every_candidate_route_is_covered_here(app):
-    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("invite.")}
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("candidate.")}
     assert endpoints <= {r[0] for r in ROUTES}, "add the new route to ROUTES"
 
 
@@ -142,7 +142,7 @@ def test_expired_link_is_410_on_every_route_and_writes_nothing(world, endpoint, 
     token = fresh_token if kind == "form" else world.token
     before = world.stored()
     resp = world.send(method, path.format(t=token, q=world.question, a=world.answer), kind)
-    if endpoint in ("invite.data", "invite.done"):  # a candidate may always read their own data
+    if endpoint in ("candidate.data", "candidate.done"):  # a candidate may always read their own data
         assert resp.status_code == 200
     else:
         assert resp.status_code == 410

@@ -101,7 +101,7 @@ def test_hardening_scores_csv_streams_whole_through_gunicorn(app, servers, datab
 def test_hardening_candidate_zip_follows_the_blind_rule(app, login_as, tmp_path):
     """Drafts are nobody's opinion yet: the ZIP holds submitted reviews' and guests' scores only,
     as the candidate's page does, and only for a viewer who may see them."""
-    from app.services import review
+    from app.services import scoring
 
     owner, reviewer = _team(app)
     recruiter = make_user(org=owner.organisation, role="recruiter")
@@ -110,7 +110,7 @@ def test_hardening_candidate_zip_follows_the_blind_rule(app, login_as, tmp_path)
     make_scores(reviewer, cand, [5, 4], submit="yes")
     q1 = interview.questions[0]
     drafting = make_user(org=owner.organisation, role="reviewer")
-    review.save_score(drafting, cand, q1.public_id, "1", "=HYPERLINK(\"draft secret\")")
+    scoring.save_score(drafting, cand, q1.public_id, "1", "=HYPERLINK(\"draft secret\")")
     url = f"/review/candidates/{cand.public_id}/export.zip"
 
     # The recruiter has neither graded nor chosen to see the scores: none of them go in.

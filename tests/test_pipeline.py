@@ -53,7 +53,7 @@ def test_webm_answer_becomes_ready_with_mp4_poster_transcript_and_package(
     vtt = store.get_bytes(answer.captions_key).decode()
     assert vtt.startswith("WEBVTT") and "-->" in vtt and "Python" in vtt
     assert set(answer.stage_seconds) == {"transcode", "thumbnail", "transcribe"}
-    # The review package lists the answer with its media and transcript.
+    # The candidate package lists the answer with its media and transcript.
     run_jobs()
     cand = db.session.get(Candidate, cand.id)
     manifest = json.loads(store.get_bytes(cand.package_key))
@@ -142,7 +142,7 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     import zipfile
 
     from app.services.grading import submit_review
-    from app.services.review import save_score
+    from app.services.scoring import save_score
     from tests.factories import make_user
     from tests.helpers import CsrfClient
 

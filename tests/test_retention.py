@@ -69,7 +69,7 @@ def test_owner_erasure_removes_every_object_and_row_of_that_candidate_only(
                             media_dir["webm"].read_bytes())
     assert csrf_client.post(f"/i/{token}/finish", json={}).status_code == 200
     run_jobs()
-    run_jobs()  # the review package, once the answer is ready
+    run_jobs()  # the candidate package, once the answer is ready
     answer = db.session.execute(db.select(Answer).filter_by(public_id=receipt["answer_id"])).scalar_one()
     assert answer.status == "ready", answer.failure_reason
     store = app.extensions["oneway_storage"]

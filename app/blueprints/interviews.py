@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.services import ServiceError, accommodations, anonymity, candidate_queue, team
-from app.services import interviews as svc
+from app.services import ServiceError, access, accommodations, anonymity, candidate_queue, interviews, team
 
 bp = Blueprint("interviews", __name__)
 
@@ -19,18 +18,18 @@ def _staff_only():
 
 @bp.get("/")
 def index():
-    return render_template("interviews/index.html", interviews=svc.list_interviews(current_user))
+    return render_template("interviews/index.html", interviews=interviews.list_interviews(current_user))
 
 
 @bp.route("/interviews/new", methods=["GET", "POST"])
 def new():
     if request.method == "POST":
         try:
-            questions = [svc.parse_question(request.form)] if request.form.get("prompt") else []
-            interview = svc.create_interview(current_user, request.form.get("title", ""),
+            questions = [interviews.parse_question(request.form)] if request.form.get("prompt") else []
+            interview = interviews.create_interview(current_user, request.form.get("title", ""),
                                              request.form.get("intro", ""),
                                              request.form.get("language") or None, questions,
-                                             svc.parse_settings(request.form))
+                                             interviews.parse_settings(request.form))
         except ServiceError as e:
             flash(e.message, "error")
             return render_template("interviews/new.html", form=request.form), e.status
@@ -41,7 +40,7 @@ def new():
 
 @bp.get("/interviews/<public_id>")
 def show(public_id: str):
-    interview = svc.get_interview(current_user, public_id)
+    interview = interviews.get_interview(current_user, public_id)
     page = candidate_queue.queue(current_user, interview, candidate_queue.Filters())
     return render_template("interviews/show.html", interview=interview, page=page,
                            extra_time_requests=accommodations.pending(current_user, interview),
@@ -54,9 +53,9 @@ def show(public_id: str):
 
 @bp.post("/interviews/<public_id>/questions")
 def add_question(public_id: str):
-    interview = svc.get_interview(current_user, public_id)
+    interview = interviews.get_interview(current_user, public_id)
     try:
-        svc.add_question(current_user, interview, svc.parse_question(request.form))
+        interviews.add_question(current_user, interview, interviews.parse_question(request.form))
         flash("Question added.", "info")
     except ServiceError as e:
         if e.status == 403:
@@ -67,9 +66,9 @@ def add_question(public_id: str):
 
 @bp.post("/interviews/<public_id>/questions/<question_id>/delete")
 def delete_question(public_id: str, question_id: str):
-    interview = svc.get_interview(current_user, public_id)
+    interview = interviews.get_interview(current_user, public_id)
     try:
-        svc.delete_question(current_user, interview, question_id)
+        interviews.delete_question(current_user, interview, question_id)
         flash("Question removed.", "info")
     except ServiceError as e:
         if e.status in (403, 404):
@@ -80,9 +79,9 @@ def delete_question(public_id: str, question_id: str):
 
 @bp.post("/interviews/<public_id>/candidates")
 def invite(public_id: str):
-    interview = svc.get_interview(current_user, public_id)
+    interview = interviews.get_interview(current_user, public_id)
     try:
-        candidate, token = svc.invite_candidate(current_user, interview,
+        candidate, token = interviews.invite_candidate(current_user, interview,
                                                 request.form.get("name", ""),
                                                 request.form.get("email", ""))
     except ServiceError as e:
@@ -90,7 +89,7 @@ def invite(public_id: str):
             raise
         flash(e.message, "error")
         return redirect(url_for(".show", public_id=public_id))
-    link = url_for("invite.landing", token=token, _external=True)
+    link = url_for("candidate.landing", token=token, _external=True)
     # The link is shown once, on this page only; only its hash is stored.
     return render_template("interviews/invited.html", interview=interview, candidate=candidate,
                            link=link)
@@ -98,10 +97,8 @@ def invite(public_id: str):
 
 @bp.post("/interviews/<public_id>/candidates/<candidate_id>/extra-time")
 def extra_time(public_id: str, candidate_id: str):
-    from app.services.review import get_candidate
-
-    interview = svc.get_interview(current_user, public_id)
-    candidate = get_candidate(current_user, candidate_id)
+    interview = interviews.get_interview(current_user, public_id)
+    candidate = access.get_candidate(current_user, candidate_id)
     if candidate.interview_id != interview.id:
         raise ServiceError("Candidate not found.", 404)
     grant = request.form.get("decision") == "grant"
@@ -112,9 +109,9 @@ def extra_time(public_id: str, candidate_id: str):
 
 @bp.post("/interviews/<public_id>/questions/<question_id>/rubric")
 def rubric(public_id: str, question_id: str):
-    interview = svc.get_interview(current_user, public_id)
+    interview = interviews.get_interview(current_user, public_id)
     try:
-        svc.set_rubric(current_user, interview, question_id, request.form.get("ideal_answer", ""),
+        interviews.set_rubric(current_user, interview, question_id, request.form.get("ideal_answer", ""),
                        request.form.get("criteria", ""))
         flash("Rubric saved.", "info")
     except ServiceError as e:

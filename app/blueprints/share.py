@@ -12,8 +12,7 @@ from flask_login import current_user, login_required
 from app.delivery import require, stream_object
 from app.media.captions import to_webvtt
 from app.security import path_within
-from app.services import ServiceError
-from app.services import sharing as svc
+from app.services import ServiceError, sharing
 from app.services.interviews import get_interview
 
 bp = Blueprint("share", __name__)
@@ -34,15 +33,15 @@ def _authors_only():
 def index(public_id: str):
     interview = get_interview(current_user, public_id)
     return render_template("share/manage.html", interview=interview,
-                           candidates=svc.recent_candidates(interview),
-                           links=svc.links_for_interview(current_user, interview))
+                           candidates=sharing.recent_candidates(interview),
+                           links=sharing.links_for_interview(current_user, interview))
 
 
 @staff.post("/interviews/<public_id>/shares")
 def create(public_id: str):
     interview = get_interview(current_user, public_id)
     try:
-        link, token = svc.create_link(current_user, request.form.getlist("candidate"),
+        link, token = sharing.create_link(current_user, request.form.getlist("candidate"),
                                       request.form.get("permission", "view"),
                                       request.form.get("hide_names") == "on",
                                       request.form.get("days", "7"), request.form.get("label", ""))
@@ -58,14 +57,14 @@ def create(public_id: str):
 
 @staff.get("/shares/<public_id>")
 def show(public_id: str):
-    link = svc.get_link(current_user, public_id)
-    return render_template("share/link.html", link=link, views=svc.views(link), svc=svc)
+    link = sharing.get_link(current_user, public_id)
+    return render_template("share/link.html", link=link, views=sharing.views(link), sharing=sharing)
 
 
 @staff.post("/shares/<public_id>/revoke")
 def revoke(public_id: str):
-    link = svc.get_link(current_user, public_id)
-    svc.revoke(current_user, link)
+    link = sharing.get_link(current_user, public_id)
+    sharing.revoke(current_user, link)
     flash("The link is revoked; it stopped working at once.", "info")
     return redirect(url_for(".show", public_id=public_id))
 
@@ -80,35 +79,35 @@ def _no_store(resp):
 
 
 def _guest(link):
-    return svc.guest_for(link, session.get("share_guests", {}).get(link.public_id))
+    return sharing.guest_for(link, session.get("share_guests", {}).get(link.public_id))
 
 
 def _log(link, token: str, candidate=None, guest=None) -> None:
     # The token is a secret: the log keeps the path without it.
-    svc.log_view(link, request.path.replace(token, "…"), request.remote_addr or "",
+    sharing.log_view(link, request.path.replace(token, "…"), request.remote_addr or "",
                  request.user_agent.string, candidate, guest)
 
 
 def _log_media(link, token: str, answer, kind: str) -> None:
-    svc.log_media(link, answer, kind, request.path.replace(token, "…"), request.remote_addr or "",
+    sharing.log_media(link, answer, kind, request.path.replace(token, "…"), request.remote_addr or "",
                   request.user_agent.string, _guest(link))
 
 
 @bp.get("/s/<token>")
 def landing(token: str):
-    link = svc.link_for_token(token)
+    link = sharing.link_for_token(token)
     if len(link.candidates) == 1:  # the candidate's page logs the view
         return redirect(url_for(".candidate", token=token, cand=link.candidates[0].public_id))
     guest = _guest(link)
     _log(link, token, guest=guest)
-    return render_template("share/list.html", link=link, token=token, guest=guest, svc=svc)
+    return render_template("share/list.html", link=link, token=token, guest=guest, sharing=sharing)
 
 
 @bp.post("/s/<token>/guest")
 def name(token: str):
-    link = svc.link_for_token(token)
+    link = sharing.link_for_token(token)
     try:
-        guest = svc.register_guest(link, request.form.get("name", ""))
+        guest = sharing.register_guest(link, request.form.get("name", ""))
     except ServiceError as e:
         flash(e.message, "error")
         return _back_to_link(token)
@@ -128,22 +127,22 @@ def _back_to_link(token: str):
 
 @bp.get("/s/<token>/c/<cand>")
 def candidate(token: str, cand: str):
-    link = svc.link_for_token(token)
-    candidate = svc.shared_candidate(link, cand)
+    link = sharing.link_for_token(token)
+    candidate = sharing.shared_candidate(link, cand)
     guest = _guest(link)
     _log(link, token, candidate, guest)
     return render_template("share/candidate.html", link=link, token=token, candidate=candidate,
-                           name=svc.display_name(link, candidate), guest=guest,
-                           items=svc.shared_items(candidate, guest))
+                           name=sharing.display_name(link, candidate), guest=guest,
+                           items=sharing.shared_items(candidate, guest))
 
 
 @bp.post("/s/<token>/c/<cand>/q/<question_id>/score")
 def score(token: str, cand: str, question_id: str):
-    link = svc.link_for_token(token)
-    candidate = svc.shared_candidate(link, cand)
+    link = sharing.link_for_token(token)
+    candidate = sharing.shared_candidate(link, cand)
     wants_json = request.accept_mimetypes.best == "application/json"  # review.js saves in place
     try:
-        saved = svc.save_guest_score(link, _guest(link), candidate, question_id,
+        saved = sharing.save_guest_score(link, _guest(link), candidate, question_id,
                                      request.form.get("value", ""), request.form.get("comment", ""))
         if wants_json:
             return jsonify(value=saved.value, comment=saved.comment)
@@ -157,8 +156,8 @@ def score(token: str, cand: str, question_id: str):
 
 @bp.get("/s/<token>/media/<answer_id>/video")
 def video(token: str, answer_id: str):
-    link = svc.link_for_token(token)
-    answer = svc.shared_answer(link, answer_id)
+    link = sharing.link_for_token(token)
+    answer = sharing.shared_answer(link, answer_id)
     key = require(answer.mp4_key)
     _log_media(link, token, answer, "video")
     return stream_object(key, answer.mp4_size, "video/mp4" if answer.width else "audio/mp4")
@@ -166,8 +165,8 @@ def video(token: str, answer_id: str):
 
 @bp.get("/s/<token>/media/<answer_id>/poster.jpg")
 def poster(token: str, answer_id: str):
-    link = svc.link_for_token(token)
-    answer = svc.shared_answer(link, answer_id)
+    link = sharing.link_for_token(token)
+    answer = sharing.shared_answer(link, answer_id)
     key = require(answer.poster_key)
     _log_media(link, token, answer, "poster")
     return stream_object(key, answer.poster_size, "image/jpeg")
@@ -175,8 +174,8 @@ def poster(token: str, answer_id: str):
 
 @bp.get("/s/<token>/media/<answer_id>/captions.vtt")
 def captions(token: str, answer_id: str):
-    link = svc.link_for_token(token)
-    answer = svc.shared_answer(link, answer_id)
+    link = sharing.link_for_token(token)
+    answer = sharing.shared_answer(link, answer_id)
     require(answer.transcript)
     _log_media(link, token, answer, "captions")
     return to_webvtt(answer.transcript.get("segments", [])), 200, {"Content-Type": "text/vtt; charset=utf-8"}

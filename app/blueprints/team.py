@@ -7,8 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from app.models import ROLES
-from app.services import ServiceError, audit, passwords, signin
-from app.services import team as svc
+from app.services import ServiceError, audit, passwords, signin, team
 from app.services.interviews import get_interview
 
 bp = Blueprint("team", __name__)
@@ -16,12 +15,12 @@ bp = Blueprint("team", __name__)
 
 def _team_page(status: int = 200):
     owner = current_user.role == "owner"
-    return render_template("team/index.html", members=svc.members(current_user),
-                           removed=svc.members(current_user, active=False) if owner else [],
-                           invites=svc.pending_invites(current_user) if owner else [],
+    return render_template("team/index.html", members=team.members(current_user),
+                           removed=team.members(current_user, active=False) if owner else [],
+                           invites=team.pending_invites(current_user) if owner else [],
                            resets=passwords.pending_resets(current_user.org_id) if owner else {},
-                           reset_hours=passwords.RESET_HOURS, scopes=svc.SCOPES,
-                           assigned=svc.assignment_counts(current_user), roles=ROLES), status
+                           reset_hours=passwords.RESET_HOURS, scopes=team.SCOPES,
+                           assigned=team.assignment_counts(current_user), roles=ROLES), status
 
 
 def _refused(e: ServiceError):
@@ -59,7 +58,7 @@ def _member_changed(change, message):
 @bp.post("/team/members/<public_id>/role")
 @login_required
 def change_role(public_id: str):
-    return _member_changed(lambda: svc.change_role(current_user, public_id, request.form.get("role", "")),
+    return _member_changed(lambda: team.change_role(current_user, public_id, request.form.get("role", "")),
                            lambda m: f"{m.name} is now {m.role}.")
 
 
@@ -68,15 +67,15 @@ def change_role(public_id: str):
 def scope(public_id: str):
     """An owner chooses whether a reviewer sees every interview or only those assigned to them."""
     return _member_changed(
-        lambda: svc.set_scope(current_user, public_id, request.form.get("scope", "")),
-        lambda m: f"{m.name} now sees {svc.SCOPES['all' if m.all_interviews else 'assigned'].lower()}.")
+        lambda: team.set_scope(current_user, public_id, request.form.get("scope", "")),
+        lambda m: f"{m.name} now sees {team.SCOPES['all' if m.all_interviews else 'assigned'].lower()}.")
 
 
 @bp.post("/team/members/<public_id>/remove")
 @login_required
 def remove(public_id: str):
     try:
-        member = svc.remove_member(current_user, public_id)
+        member = team.remove_member(current_user, public_id)
     except ServiceError as e:
         return _refused(e)
     if member.id == current_user.id:
@@ -92,7 +91,7 @@ def remove(public_id: str):
 @login_required
 def restore(public_id: str):
     return _member_changed(
-        lambda: svc.restore_member(current_user, public_id, request.form.get("role", "")),
+        lambda: team.restore_member(current_user, public_id, request.form.get("role", "")),
         lambda m: f"{m.name} is back in the team as {m.role} and can sign in with their password "
                   "again. Reviewer assignments and access to all interviews are not restored.")
 
@@ -101,7 +100,7 @@ def restore(public_id: str):
 @login_required
 def password_reset(public_id: str):
     try:
-        reset, token = svc.make_reset_link(current_user, public_id)
+        reset, token = team.make_reset_link(current_user, public_id)
     except ServiceError as e:
         return _refused(e)
     # Shown once, here, for the owner to pass on; only the hash is stored.
@@ -113,7 +112,7 @@ def password_reset(public_id: str):
 @login_required
 def invite():
     try:
-        inv, token = svc.invite(current_user, request.form.get("email", ""), request.form.get("role", ""))
+        inv, token = team.invite(current_user, request.form.get("email", ""), request.form.get("role", ""))
     except ServiceError as e:
         if e.status == 403:
             raise
@@ -127,17 +126,17 @@ def invite():
 @bp.post("/team/invites/<public_id>/revoke")
 @login_required
 def revoke(public_id: str):
-    svc.revoke_invite(current_user, public_id)
+    team.revoke_invite(current_user, public_id)
     flash("Invite revoked.", "info")
     return redirect(url_for(".index"))
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
 def join(token: str):
-    inv = svc.invite_for_token(token)
+    inv = team.invite_for_token(token)
     if request.method == "POST":
         try:
-            user = svc.accept(token, request.form.get("name", ""), request.form.get("password", ""))
+            user = team.accept(token, request.form.get("name", ""), request.form.get("password", ""))
         except ServiceError as e:
             if e.status in (404, 410, 429):
                 raise
@@ -154,7 +153,7 @@ def join(token: str):
 def assign(public_id: str):
     interview = get_interview(current_user, public_id)
     try:
-        svc.set_assignment(current_user, interview, request.form.get("user", ""),
+        team.set_assignment(current_user, interview, request.form.get("user", ""),
                            request.form.get("assigned") == "1")
         flash("Assignments saved.", "info")
     except ServiceError as e:

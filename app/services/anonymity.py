@@ -12,7 +12,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Candidate, Interview, User
+from app.models import Answer, Candidate, Interview, User
 from app.services import ServiceError, audit
 
 REVIEW_MEDIA = {"video": "Video", "audio": "Audio only", "transcript": "Transcript only"}
@@ -26,6 +26,18 @@ def hides_identity(user: User, interview: Interview) -> bool:
 def media_mode(user: User, interview: Interview) -> str:
     """What this user may load: "video", "audio" or "transcript"."""
     return interview.review_media if user.role == "reviewer" else "video"
+
+
+def sound_only(answer: Answer) -> tuple[str, str] | None:
+    """The stored key and content type of the answer's sound without its picture: the speech WAV,
+    or the review file itself where it holds no picture (an audio answer's M4A). None for a video
+    with no WAV (no sound at all, or processed before every answer kept one: `flask
+    backfill-audio`): its MP4 holds the picture, which audio-only review must never send."""
+    if answer.audio_key is not None:
+        return answer.audio_key, "audio/wav"
+    if answer.mp4_key is not None and answer.width is None:
+        return answer.mp4_key, "audio/mp4"
+    return None
 
 
 def number(candidate: Candidate) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from app import states
 from app.extensions import db
 from app.models import Candidate, User
-from app.services import ServiceError, audit, grading, review, storage
+from app.services import ServiceError, access, audit, grading, storage
 from app.services.package import build_manifest
 from app.services.recording import current_answers
 
@@ -59,9 +59,9 @@ def stream_zip(entries: Iterable[tuple[str, Iterable[bytes], bool]]) -> Iterator
 
 
 def start_candidate_export(user: User, public_id: str) -> tuple[Candidate, bool]:
-    """The candidate whose whole review this user may download, and whether the scores go in (the
+    """The candidate whose ZIP this user may download, and whether the scores go in (the
     blind rule holds here too); the download is recorded in the audit log before it starts."""
-    candidate = review.get_candidate(user, public_id)
+    candidate = access.get_candidate(user, public_id)
     if not user.can_author:  # names and media whole: not for (possibly anonymised) reviewers
         raise ServiceError("Only owners and recruiters may download a candidate's whole review.", 403)
     scores = grading.my_review(user, candidate) is not None

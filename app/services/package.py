@@ -1,4 +1,4 @@
-"""The review package's manifest (docs/review-package.md), built from the database."""
+"""The candidate package's manifest (docs/candidate-package.md), built from the database."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ SCHEMA_VERSION = 1
 
 
 def build_manifest(candidate: Candidate, answers: dict) -> dict:
-    """The manifest described in docs/review-package.md."""
+    """The manifest described in docs/candidate-package.md."""
     items = []
     for q in candidate.interview.questions:
         a = answers.get(q.id)

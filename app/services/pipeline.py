@@ -135,7 +135,7 @@ def maybe_ready(answer_id: int) -> bool:
 
 
 def maybe_build_package(candidate_id: int) -> None:
-    """Enqueue the review package when the candidate is done and every kept answer is ready."""
+    """Enqueue the candidate package when the candidate is done and every kept answer is ready."""
     from app.services.recording import current_answers
 
     candidate = db.session.get(Candidate, candidate_id)

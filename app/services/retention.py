@@ -3,7 +3,7 @@
 on the candidate's request.
 
 What goes: every stored object in the folder of each of the candidate's answers (original, chunks,
-MP4 or M4A, speech WAV, poster, captions, early passes' files) and of their review package; then, in
+MP4 or M4A, speech WAV, poster, captions, early passes' files) and of their candidate package; then, in
 one transaction, every row about them (answers, chunks, stage runs, scores, reviews, decisions,
 stats, guest scores, share-link membership and the views logged of them) and the candidate row
 itself, with its name, email, invite token hash, consent and extra-time records. Nothing is kept
@@ -47,7 +47,7 @@ from app.models import (
     User,
     share_link_candidates,
 )
-from app.services import ServiceError, audit, storage
+from app.services import ServiceError, access, audit, storage
 from app.storage import StorageError, answer_prefix, candidate_prefix
 
 log = logging.getLogger(__name__)
@@ -248,9 +248,7 @@ def purge_expired(now: datetime, limit: int | None = None) -> list[Purged]:
 def erasable(user: User, public_id: str) -> Candidate:
     """A candidate this owner may erase: another organisation's (or an unseen one) is 404, and
     anyone but an owner is refused (403)."""
-    from app.services.review import get_candidate
-
-    candidate = get_candidate(user, public_id)
+    candidate = access.get_candidate(user, public_id)
     if user.role != "owner":
         raise ServiceError("Only owners may delete a candidate's data.", 403)
     return candidate

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from app.services import ServiceError, accommodations, takes
-from app.services import recording as svc
+from app.services import ServiceError, accommodations, recording, takes
 from app.services.recording import Receipt
 
-bp = Blueprint("invite", __name__, url_prefix="/i/<token>")
+bp = Blueprint("candidate", __name__, url_prefix="/i/<token>")
 
 
 @bp.context_processor
 def _notice():
-    return {"notice_version": svc.NOTICE_VERSION}
+    return {"notice_version": recording.NOTICE_VERSION}
 
 
 def _receipt(r: Receipt, status: int = 200):
@@ -30,7 +29,7 @@ def _json_body(message: str) -> dict:
 
 
 def _state(candidate) -> dict:
-    answers = svc.current_answers(candidate)
+    answers = recording.current_answers(candidate)
     open_takes = takes.open_takes(candidate)
     questions = []
     for i, q in enumerate(candidate.interview.questions, 1):
@@ -50,84 +49,84 @@ def _state(candidate) -> dict:
 
 @bp.get("")
 def landing(token: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = recording.candidate_for_token(token)
     if candidate.status == "completed":
         return redirect(url_for(".done", token=token))
-    return render_template("invite/landing.html", candidate=candidate, token=token,
+    return render_template("candidate/landing.html", candidate=candidate, token=token,
                            interview=candidate.interview)
 
 
 @bp.post("/consent")
 def consent(token: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = recording.candidate_for_token(token)
     if request.form.get("consent") != "yes":
-        return render_template("invite/landing.html", candidate=candidate, token=token,
+        return render_template("candidate/landing.html", candidate=candidate, token=token,
                                interview=candidate.interview,
                                error="Please tick the box to say you agree, or contact the "
                                      "company for another way to apply."), 400
-    svc.give_consent(candidate)
+    recording.give_consent(candidate)
     return redirect(url_for(".record", token=token))
 
 
 @bp.get("/decline")
 def decline(token: str):
-    candidate = svc.candidate_for_token(token)
-    return render_template("invite/decline.html", candidate=candidate, token=token,
+    candidate = recording.candidate_for_token(token)
+    return render_template("candidate/decline.html", candidate=candidate, token=token,
                            interview=candidate.interview)
 
 
 @bp.post("/accommodation")
 def accommodation(token: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = recording.candidate_for_token(token)
     try:
         accommodations.request_extra_time(candidate, request.form.get("factor", ""),
                                           request.form.get("note", ""))
     except ServiceError as e:
-        return render_template("invite/landing.html", candidate=candidate, token=token,
+        return render_template("candidate/landing.html", candidate=candidate, token=token,
                                interview=candidate.interview, extra_error=e.message), e.status
     return redirect(url_for(".landing", token=token))
 
 
 @bp.post("/answers/<answer_id>/written")
 def written(token: str, answer_id: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = recording.candidate_for_token(token)
     body = _json_body("A written answer needs a JSON body with its text.")
-    return _receipt(svc.submit_written(candidate, answer_id, str(body.get("text", ""))))
+    return _receipt(recording.submit_written(candidate, answer_id, str(body.get("text", ""))))
 
 
 @bp.get("/record")
 def record(token: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = recording.candidate_for_token(token)
     if candidate.consent_at is None:
         return redirect(url_for(".landing", token=token))
     if candidate.status == "completed":
         return redirect(url_for(".done", token=token))
-    return render_template("invite/record.html", candidate=candidate, token=token,
+    return render_template("candidate/record.html", candidate=candidate, token=token,
                            state=_state(candidate))
 
 
 @bp.get("/state")
 def state(token: str):
-    return jsonify(_state(svc.candidate_for_token(token)))
+    return jsonify(_state(recording.candidate_for_token(token)))
 
 
 @bp.post("/questions/<question_id>/takes")
 def start_take(token: str, question_id: str):
-    candidate = svc.candidate_for_token(token)
+    candidate = recording.candidate_for_token(token)
     body = request.get_json(silent=True) or {}
-    answer = svc.start_take(candidate, question_id, str(body.get("content_type", "")))
+    answer = recording.start_take(candidate, question_id, str(body.get("content_type", "")))
     return jsonify(answer_id=answer.public_id, take=answer.take), 201
 
 
 @bp.put("/answers/<answer_id>/chunks/<int(signed=True):seq>")
 def put_chunk(token: str, answer_id: str, seq: int):
-    candidate = svc.candidate_for_token(token, allow_expired=True)
-    return _receipt(svc.put_chunk(candidate, answer_id, seq, request.get_data(cache=False)))
+    candidate = recording.candidate_for_token(token, allow_expired=True)
+    return _receipt(recording.put_chunk(candidate, answer_id, seq, request.get_data(cache=False)))
 
 
 @bp.post("/answers/<answer_id>/finalize")
 def finalize(token: str, answer_id: str):
-    candidate = svc.candidate_for_token(token, allow_expired=True)
+    candidate = recording.candidate_for_token(token, allow_expired=True)
     body = _json_body("Finalize needs a JSON body with chunks and sha256.")
     try:
         chunks = int(body.get("chunks"))
@@ -135,20 +134,20 @@ def finalize(token: str, answer_id: str):
         duration = int(duration) if duration is not None else None
     except (TypeError, ValueError):
         abort(400, "chunks and duration_ms must be whole numbers.")
-    return _receipt(svc.finalize(candidate, answer_id, chunks, str(body.get("sha256", "")), duration))
+    return _receipt(recording.finalize(candidate, answer_id, chunks, str(body.get("sha256", "")), duration))
 
 
 @bp.post("/answers/<answer_id>/abandon")
 def abandon(token: str, answer_id: str):
     """The browser dropped a take that a reload cut off: it is let go, and costs no take."""
-    svc.abandon(svc.candidate_for_token(token), answer_id)
+    recording.abandon(recording.candidate_for_token(token), answer_id)
     return jsonify(answer_id=answer_id, abandoned=True)
 
 
 @bp.post("/finish")
 def finish(token: str):
-    candidate = svc.candidate_for_token(token, allow_expired=True)
-    svc.finish(candidate)
+    candidate = recording.candidate_for_token(token, allow_expired=True)
+    recording.finish(candidate)
     if request.is_json:
         return jsonify(status="completed", next=url_for(".done", token=token))
     return redirect(url_for(".done", token=token))
@@ -156,17 +155,17 @@ def finish(token: str):
 
 @bp.get("/done")
 def done(token: str):
-    candidate = svc.candidate_for_token(token, allow_expired=True)
-    return render_template("invite/done.html", candidate=candidate, token=token,
+    candidate = recording.candidate_for_token(token, allow_expired=True)
+    return render_template("candidate/done.html", candidate=candidate, token=token,
                            state=_state(candidate))
 
 
 @bp.get("/data")
 def data(token: str):
     """What is stored about this candidate, every take included, in plain words."""
-    candidate = svc.candidate_for_token(token, allow_expired=True)
+    candidate = recording.candidate_for_token(token, allow_expired=True)
     numbers = {q.id: i for i, q in enumerate(candidate.interview.questions, 1)}
     takes = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
-    kept = {a.id for a in svc.current_answers(candidate).values()}
-    return render_template("invite/data.html", candidate=candidate, token=token,
+    kept = {a.id for a in recording.current_answers(candidate).values()}
+    return render_template("candidate/data.html", candidate=candidate, token=token,
                            interview=candidate.interview, takes=takes, numbers=numbers, kept=kept)
