@@ -55,7 +55,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 def _pass(answer, upto_seq: int, cfg, store) -> None:
     from app.media import MediaError
     from app.media.audio import extract_speech, last_pause, trim_wav
-    from app.media.models import resolve_model
+    from app.media.speech_models import resolve_model
     from app.media.transcribe import shifted, transcribe
     from app.services.recording import demuxer
     from app.storage import StorageError, chunk_key

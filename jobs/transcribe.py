@@ -19,7 +19,7 @@ def _transcribe(answer) -> None:
     from flask import current_app
 
     from app.media.captions import to_webvtt
-    from app.media.models import resolve_model
+    from app.media.speech_models import resolve_model
     from app.services import storage
     from app.storage import answer_key
     from jobs import spool
