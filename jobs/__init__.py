@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from rq import get_current_job
 
 log = logging.getLogger("jobs")
 _app = None
+Result = TypeVar("Result")
 
 
 def use_app(app) -> None:
@@ -132,8 +134,11 @@ class Steps:
         return ", ".join(f"{name} {s:.2f}s" for name, s in self.spent.items())
 
 
-def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -> None:
-    """Run `fn(answer)`, commit its outputs with the stage's timing, then call `then(answer)`.
+def run_answer_stage(stage: str, answer_id: int, fn: Callable[[Any], Result],
+                     then: Callable[[Any, Result], None]) -> None:
+    """Run `fn(answer)`, commit its outputs with the stage's timing, then call
+    `then(answer, result)` with what `fn` returned: what only the follow-up needs, such as
+    objects to remove once the outputs are committed.
 
     `fn` leaves outputs that already exist alone, so a re-run does no work twice.
     A problem with the media itself (MediaError) fails the answer at once; anything else is
@@ -155,7 +160,7 @@ def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -
             db.session.commit()
         started = time.perf_counter()
         try:
-            fn(answer)
+            result = fn(answer)
         except MediaError as exc:
             pipeline.fail(answer_id, str(exc))
             return
@@ -169,4 +174,4 @@ def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -
         pipeline.record_stage(answer, stage, elapsed)
         db.session.commit()
         log.info("%s done for answer %s in %.2fs", stage, answer.public_id, elapsed)
-        then(answer)
+        then(answer, result)

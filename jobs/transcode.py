@@ -19,7 +19,9 @@ def run(answer_id: int) -> None:
     run_answer_stage("transcode", answer_id, _transcode, _then)
 
 
-def _transcode(answer) -> None:
+def _transcode(answer) -> list[str]:
+    """Write the answer's MP4 and WAV; returns the keys of the video encoded while it was
+    recorded, which the MP4 holds now (removed by _then, once the outputs are committed)."""
     from flask import current_app
 
     from app.media import MediaError
@@ -32,7 +34,7 @@ def _transcode(answer) -> None:
     from jobs.early_video import load_state
 
     if answer.mp4_key and (answer.audio_key or answer.transcript is not None):
-        return
+        return []
     store, step = storage(), Steps()
     with tempfile.TemporaryDirectory(prefix="oneway-transcode-") as tmp:
         src = Path(tmp) / f"original{Path(answer.original_key).suffix}"
@@ -48,7 +50,6 @@ def _transcode(answer) -> None:
         # its part is about to be there, and waiting for it costs less than doing it again.
         with step("wait for a pass"), one_pass_at_a_time("early-video", answer.id, wait=PASS_WAIT_S):
             early = load_state(store, answer.public_id)
-        answer._early_video_keys = _keys(answer.public_id, early)  # removed once committed
         with step("encode"):
             out = _from_parts(store, answer, src, Path(tmp), info, container, early, cfg)
             if out is None:
@@ -75,6 +76,7 @@ def _transcode(answer) -> None:
     answer.mp4_key, answer.mp4_size = media.key, media.size
     answer.duration_s = round(out.duration_s, 3)
     answer.width, answer.height = out.width, out.height
+    return _keys(answer.public_id, early)
 
 
 def _probe(src: Path, container: str | None, answer, cfg):
@@ -153,14 +155,13 @@ def _check_within_limit(duration_s: float, answer) -> None:
                          "allowed for this question.")
 
 
-def _then(answer) -> None:
+def _then(answer, early_video_keys: list[str]) -> None:
     from app.services import pipeline, storage
 
     pipeline.after_transcode(answer)
-    keys = getattr(answer, "_early_video_keys", None)
-    if keys:  # the MP4 holds them now; a retry encodes the whole recording again
+    if early_video_keys:  # the MP4 holds them now; a retry encodes the whole recording again
         try:
-            storage().delete(*keys)
+            storage().delete(*early_video_keys)
         except Exception:  # S3 unreachable just now: they are only a few seconds' worth of bytes
             log.warning("answer %s: could not remove its video parts", answer.public_id,
                         exc_info=True)

@@ -79,7 +79,7 @@ def asr_settings(cfg) -> dict:
             "vad_cache": Path(cfg["MODEL_CACHE_DIR"]) if onnx_vad else None}
 
 
-def _then(answer) -> None:
+def _then(answer, _result: None) -> None:
     from app.services import pipeline
 
     pipeline.maybe_ready(answer.id)
