@@ -70,46 +70,6 @@ def lease(seconds: int):
         conn.delete(key)
 
 
-@contextmanager
-def one_pass_at_a_time(kind: str, answer_id: int, seconds: int = 600, wait: float = 0):
-    """Yield whether this is the only `kind` pass over the answer's recording running now, on
-    any worker; two at once would do the same span twice. A pass that is not leaves its span
-    to the next one. With `wait`, wait up to that many seconds for a running pass to end."""
-    from redis.exceptions import LockError
-
-    from app.queue import redis_conn
-
-    lock = redis_conn().lock(f"oneway:{kind}:{answer_id}", timeout=seconds)
-    mine = lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
-    try:
-        yield mine
-    finally:
-        if mine:
-            try:
-                lock.release()
-            except LockError:  # it expired meanwhile: nothing to release
-                pass
-
-
-def read_json(store, key: str) -> dict | None:
-    """A JSON object a pass left in storage, or None when there is none (or it cannot be read)."""
-    import json
-
-    from app.storage import StorageError
-
-    try:
-        found = json.loads(store.get_bytes(key))
-    except (StorageError, ValueError):
-        return None
-    return found if isinstance(found, dict) else None
-
-
-def write_json(store, key: str, value: dict) -> None:
-    import json
-
-    store.put_bytes(key, json.dumps(value).encode(), "application/json")
-
-
 def _last_attempt() -> bool:
     job = get_current_job()
     return job is None or not getattr(job, "retries_left", None)
