@@ -17,8 +17,8 @@ from jobs.early_state import (
 )
 
 log = logging.getLogger(__name__)
-# A pass encodes a part of 14-22 s of 720p in 3-5 s on two cores; one that holds its lock
-# longer than this is stuck or on a dead worker, and its part is not waited for.
+# A pass encodes its part in a few seconds (bench/README.md, "Figures behind the defaults"); one
+# that holds its lock far longer than that is stuck or on a dead worker, and is not waited for.
 PASS_WAIT_S = 60
 
 
