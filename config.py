@@ -39,8 +39,8 @@ class Config:
     WHISPER_ALIGN_MODEL = os.environ.get("WHISPER_ALIGN_MODEL", "") or None
     WHISPER_THREADS = int(os.environ.get("WHISPER_THREADS", "0")) or None
     MODEL_CACHE_DIR = os.environ.get("MODEL_CACHE_DIR", str(VAR_DIR / "models"))
-    # WhisperX's voice-activity model on ONNX Runtime ("onnx": same scores, ~40% less time)
-    # or PyTorch ("torch", WhisperX as shipped). See app/media/vad.py.
+    # WhisperX's voice-activity model on ONNX Runtime ("onnx": the same scores in less time)
+    # or PyTorch ("torch", WhisperX as shipped). See app/media/vad.py and bench/README.md.
     WHISPER_VAD_RUNTIME = os.environ.get("WHISPER_VAD_RUNTIME", "onnx")
 
     # Password hashing; tests pass a cheap method.
@@ -125,16 +125,17 @@ class Config:
     AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "730"))
     JOB_RETRIES = int(os.environ.get("JOB_RETRIES", "2"))  # for errors other than bad media
     # Transcribe what has arrived every N chunks (about N seconds) while the candidate records;
-    # 0 turns it off. Whisper decodes 30 s windows in batches, and on a CPU a window costs 25%
-    # more alone than in a batch of eight (2.21 s vs 1.76 s, "base", 2 cores): 90 s gives each
-    # early pass three or four windows, and bounds the work left after the last chunk.
+    # 0 turns it off. Whisper decodes 30 s windows in batches, and on a CPU a window costs more
+    # alone than in a batch: 90 s gives each early pass three or four windows, and bounds the
+    # work left after the last chunk (the figures: bench/README.md, "Figures behind the defaults").
     EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "90"))
     # Look every N chunks (about N seconds) while the candidate records for video to encode in a
     # part, for a recording that needs it (VP8 from Firefox); 0 turns it off. A part is made
     # once at least EARLY_VIDEO_MIN_PART_SECONDS can be cut off at a keyframe: each part costs
-    # an ffmpeg start and libx264's ramp up and down, about 0.16 s on two cores, against 0.22 s
-    # for each second of 720p. 14 s (two of Firefox's 7.5 s keyframe spans) made a 180 s
-    # answer 11 parts instead of 18 and its encode 5% shorter, and leaves 14-20 s to the end.
+    # an ffmpeg start and libx264's ramp up and down, close to what a second of 720p costs, so
+    # parts of two of Firefox's 7.5 s keyframe spans (14 s) make fewer parts and a shorter
+    # encode than one span each, and leave 14-20 s to the end (the figures: bench/README.md,
+    # "Figures behind the defaults").
     EARLY_VIDEO_CHUNKS = int(os.environ.get("EARLY_VIDEO_CHUNKS", "5"))
     EARLY_VIDEO_MIN_PART_SECONDS = float(os.environ.get("EARLY_VIDEO_MIN_PART_SECONDS", "14"))
     # An early pass waits this long after its chunk arrived, in case that chunk was the last.

@@ -10,16 +10,21 @@ from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
-    @app.cli.command("worker")
-    @click.argument("queues", nargs=-1)
-    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-    def worker(queues, burst):
-        """Run a background worker for QUEUES (default: media asr)."""
-        from flask import current_app
+    """Register every `flask` command of the app, one group of commands at a time."""
+    _setup_commands(app)
+    _account_commands(app)
+    _processing_commands(app)
+    _retention_commands(app)
 
-        from jobs.worker import work
 
-        work(list(queues) or ["media", "asr"], burst=burst, app=current_app._get_current_object())
+def _setup_commands(app: Flask) -> None:
+    """Setting up: the storage bucket, and the demo organisation."""
+
+    @app.cli.command("ensure-bucket")
+    def ensure_bucket():
+        """Create the S3 bucket if it does not exist."""
+        app.extensions["oneway_storage"].ensure_bucket()
+        click.echo(f"Bucket {app.config['S3_BUCKET']} ready.")
 
     @app.cli.command("seed-demo")
     @click.option("--email", default="demo@oneway.local")
@@ -44,6 +49,10 @@ def register_cli(app: Flask) -> None:
                                30, 120, 2),
                  QuestionInput("Why would you like to join us?", 15, 60, 3)])
         click.echo(f"Demo login: {email} / {password}")
+
+
+def _account_commands(app: Flask) -> None:
+    """Accounts: a new organisation's first account, and password reset links."""
 
     @app.cli.command("create-user")
     @click.argument("email")
@@ -88,6 +97,30 @@ def register_cli(app: Flask) -> None:
                    f"{reset.expires_at:%Y-%m-%d %H:%M} UTC), and replaces any earlier reset link. Whoever "
                    "holds it can set this account's password: pass it on privately.")
 
+
+def _processing_commands(app: Flask) -> None:
+    """Processing: the worker, and the operator's ways to send answers through it again."""
+
+    @app.cli.command("worker")
+    @click.argument("queues", nargs=-1)
+    @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+    def worker(queues, burst):
+        """Run a background worker for QUEUES (default: media asr)."""
+        from flask import current_app
+
+        from jobs.worker import work
+
+        work(list(queues) or ["media", "asr"], burst=burst, app=current_app._get_current_object())
+
+    @app.cli.command("reconcile")
+    def reconcile_cmd():
+        """Queue again the stages of answers that no live job will finish."""
+        from app.services.pipeline import reconcile
+
+        acted = reconcile(app.config["RECONCILE_MIN_AGE_SECONDS"], app.config["MAX_RECOVERIES"],
+                          app.config["JOB_LEASE_SECONDS"])
+        click.echo(f"Acted on {len(acted)} answer(s){': ' + ', '.join(acted) if acted else '.'}")
+
     @app.cli.command("retry-answer")
     @click.argument("answer_public_id")
     def retry_answer(answer_public_id):
@@ -120,14 +153,9 @@ def register_cli(app: Flask) -> None:
         click.echo(f"Queued {len(ids)} answer(s); a worker makes their WAVs. Answers with no sound "
                    "keep none: audio-only review shows their transcript.")
 
-    @app.cli.command("reconcile")
-    def reconcile_cmd():
-        """Queue again the stages of answers that no live job will finish."""
-        from app.services.pipeline import reconcile
 
-        acted = reconcile(app.config["RECONCILE_MIN_AGE_SECONDS"], app.config["MAX_RECOVERIES"],
-                          app.config["JOB_LEASE_SECONDS"])
-        click.echo(f"Acted on {len(acted)} answer(s){': ' + ', '.join(acted) if acted else '.'}")
+def _retention_commands(app: Flask) -> None:
+    """Retention: deleting what is past its date."""
 
     @app.cli.command("purge-expired")
     @click.option("--dry-run", is_flag=True, help="List the candidates due, delete nothing.")
@@ -151,9 +179,3 @@ def register_cli(app: Flask) -> None:
                        f"object(s), {p.rows} database row(s).")
         click.echo(f"Purged {len(purged)} candidate(s) past their deletion date.")
         click.echo(f"Let go of {takes.let_go_abandoned(utcnow())} take(s) nobody can finish.")
-
-    @app.cli.command("ensure-bucket")
-    def ensure_bucket():
-        """Create the S3 bucket if it does not exist."""
-        app.extensions["oneway_storage"].ensure_bucket()
-        click.echo(f"Bucket {app.config['S3_BUCKET']} ready.")

@@ -116,7 +116,7 @@ class Bench:
         self.env = {**os.environ, **self.settings, "DATABASE_URL": database_url,
                     "SECRET_KEY": SECRET, "ONEWAY_ENV": "testing", "PYTHONUNBUFFERED": "1",
                     "PYANNOTE_METRICS_ENABLED": "false", "HF_HUB_OFFLINE": "1"}
-        from app.media.models import resolve_model
+        from app.media.speech_models import resolve_model
 
         # Resolve (for "base": join) the model once, before the worker needs it.
         self.model_dir = resolve_model(self.model, self.settings["MODEL_CACHE_DIR"])

@@ -7,11 +7,13 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from rq import get_current_job
 
 log = logging.getLogger("jobs")
 _app = None
+Result = TypeVar("Result")
 
 
 def use_app(app) -> None:
@@ -68,46 +70,6 @@ def lease(seconds: int):
         conn.delete(key)
 
 
-@contextmanager
-def one_pass_at_a_time(kind: str, answer_id: int, seconds: int = 600, wait: float = 0):
-    """Yield whether this is the only `kind` pass over the answer's recording running now, on
-    any worker; two at once would do the same span twice. A pass that is not leaves its span
-    to the next one. With `wait`, wait up to that many seconds for a running pass to end."""
-    from redis.exceptions import LockError
-
-    from app.queue import redis_conn
-
-    lock = redis_conn().lock(f"oneway:{kind}:{answer_id}", timeout=seconds)
-    mine = lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
-    try:
-        yield mine
-    finally:
-        if mine:
-            try:
-                lock.release()
-            except LockError:  # it expired meanwhile: nothing to release
-                pass
-
-
-def read_json(store, key: str) -> dict | None:
-    """A JSON object a pass left in storage, or None when there is none (or it cannot be read)."""
-    import json
-
-    from app.storage import StorageError
-
-    try:
-        found = json.loads(store.get_bytes(key))
-    except (StorageError, ValueError):
-        return None
-    return found if isinstance(found, dict) else None
-
-
-def write_json(store, key: str, value: dict) -> None:
-    import json
-
-    store.put_bytes(key, json.dumps(value).encode(), "application/json")
-
-
 def _last_attempt() -> bool:
     job = get_current_job()
     return job is None or not getattr(job, "retries_left", None)
@@ -132,8 +94,11 @@ class Steps:
         return ", ".join(f"{name} {s:.2f}s" for name, s in self.spent.items())
 
 
-def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -> None:
-    """Run `fn(answer)`, commit its outputs with the stage's timing, then call `then(answer)`.
+def run_answer_stage(stage: str, answer_id: int, fn: Callable[[Any], Result],
+                     then: Callable[[Any, Result], None]) -> None:
+    """Run `fn(answer)`, commit its outputs with the stage's timing, then call
+    `then(answer, result)` with what `fn` returned: what only the follow-up needs, such as
+    objects to remove once the outputs are committed.
 
     `fn` leaves outputs that already exist alone, so a re-run does no work twice.
     A problem with the media itself (MediaError) fails the answer at once; anything else is
@@ -155,7 +120,7 @@ def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -
             db.session.commit()
         started = time.perf_counter()
         try:
-            fn(answer)
+            result = fn(answer)
         except MediaError as exc:
             pipeline.fail(answer_id, str(exc))
             return
@@ -169,4 +134,4 @@ def run_answer_stage(stage: str, answer_id: int, fn: Callable, then: Callable) -
         pipeline.record_stage(answer, stage, elapsed)
         db.session.commit()
         log.info("%s done for answer %s in %.2fs", stage, answer.public_id, elapsed)
-        then(answer)
+        then(answer, result)

@@ -2,8 +2,9 @@
 wait after the last chunk does not grow with the answer's length.
 
 Each run transcribes from where the last one stopped up to the last pause in what has arrived
-(so no word is cut and nothing is transcribed twice), and keeps the result in
-`answers/<id>/early-transcript.json`; the final transcription then does only the rest.
+(so no word is cut and nothing is transcribed twice), and keeps the result in the answer's
+EarlyTranscript state (jobs/early_state.py, where every piece of the passes' state is
+described); the final transcription then does only the rest.
 """
 
 from __future__ import annotations
@@ -14,21 +15,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from jobs import app_context, read_json, write_json
+from jobs import app_context
+from jobs.early_state import TRANSCRIPT_PASS, EarlyTranscript, arrived_chunks, one_pass_at_a_time
 
 log = logging.getLogger(__name__)
 GRACE_POLL_S = 0.2
-
-
-def early_key(answer_public_id: str) -> str:
-    from app.storage import answer_key
-
-    return answer_key(answer_public_id, "early-transcript.json")
-
-
-def load_early(store, answer_public_id: str) -> dict | None:
-    """The settled transcript so far, or None when there is none (or it cannot be read)."""
-    return read_json(store, early_key(answer_public_id))
 
 
 def run(answer_id: int, upto_seq: int) -> None:
@@ -38,7 +29,6 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.extensions import db
     from app.models import Answer
     from app.services import storage
-    from jobs import one_pass_at_a_time
 
     with app_context():
         answer = db.session.get(Answer, answer_id)
@@ -47,7 +37,7 @@ def run(answer_id: int, upto_seq: int) -> None:
         cfg, store = current_app.config, storage()
         if not _still_recording_after_grace(answer, upto_seq, cfg["EARLY_GRACE_SECONDS"]):
             return
-        with one_pass_at_a_time("early", answer_id) as mine:
+        with one_pass_at_a_time(TRANSCRIPT_PASS, answer_id) as mine:
             if mine:
                 _pass(answer, upto_seq, cfg, store)
 
@@ -55,7 +45,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 def _pass(answer, upto_seq: int, cfg, store) -> None:
     from app.media import MediaError
     from app.media.audio import extract_speech, last_pause, trim_wav
-    from app.media.models import resolve_model
+    from app.media.speech_models import resolve_model
     from app.media.transcribe import shifted, transcribe
     from app.services.recording import demuxer
     from app.storage import StorageError, chunk_key
@@ -63,8 +53,8 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     from jobs.transcribe import asr_settings
 
     began = time.perf_counter()
-    early = load_early(store, answer.public_id) or {"until_s": 0.0, "segments": []}
-    if early.get("upto_seq", -1) >= upto_seq:
+    early = EarlyTranscript.load(store, answer.public_id) or EarlyTranscript()
+    if early.upto_seq >= upto_seq:
         return
     chunks = arrived_chunks(answer, upto_seq)
     if chunks is None:
@@ -74,7 +64,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
         try:
             with spool.recording_so_far(store, answer.public_id, chunks,
                                         lambda seq: chunk_key(answer.public_id, seq)) as prefix:
-                wav = extract_speech(prefix, Path(tmp) / "part.wav", early["until_s"],
+                wav = extract_speech(prefix, Path(tmp) / "part.wav", early.until_s,
                                      container=demuxer(answer.content_type))
         except StorageError:
             return  # the chunks were joined and removed meanwhile
@@ -87,30 +77,15 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
             head = trim_wav(wav, Path(tmp) / "head.wav", cut)
             model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
             part = transcribe(head, model_dir, language=language, **asr_settings(cfg))
-    early["upto_seq"] = upto_seq
-    early["seconds"] = round(early.get("seconds", 0.0) + time.perf_counter() - began, 3)
+    early.upto_seq = upto_seq
+    early.seconds = round(early.seconds + time.perf_counter() - began, 3)
     if part is not None:
-        early["segments"] += [asdict(s) for s in shifted(part.segments, early["until_s"])]
-        early["until_s"] = round(early["until_s"] + cut, 3)
-        early["language"] = part.language
-    write_json(store, early_key(answer.public_id), early)
+        early.segments += [asdict(s) for s in shifted(part.segments, early.until_s)]
+        early.until_s = round(early.until_s + cut, 3)
+        early.language = part.language
+    early.save(store, answer.public_id)
     log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
-             early["until_s"])
-
-
-def arrived_chunks(answer, upto_seq: int) -> list[int] | None:
-    """The sizes of chunks 0..upto_seq, or None while any of them is missing."""
-    from app.extensions import db
-    from app.models import AnswerChunk
-
-    rows = db.session.execute(
-        db.select(AnswerChunk.seq, AnswerChunk.size).filter(
-            AnswerChunk.answer_id == answer.id, AnswerChunk.seq <= upto_seq
-        ).order_by(AnswerChunk.seq)
-    ).all()
-    if [r.seq for r in rows] != list(range(upto_seq + 1)):
-        return None
-    return [r.size for r in rows]
+             early.until_s)
 
 
 def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:

@@ -1,14 +1,17 @@
 """Worker-local copies that save fetching from object storage what this machine just had.
 
-The recording's chunks while it is being recorded (for the early transcription passes), and
-the review MP4 the transcode stage wrote (for the poster stage, when it runs on this machine).
+The recording's chunks while it is being recorded (for the early passes), the video parts those
+passes encode (for the final transcode), and the review MP4 the transcode stage wrote (for the
+poster stage), each used when the next stage runs on this machine. jobs/early_state.py lists
+which of these files belong to the early passes' state, beside the rest of it.
 
-Each early transcription pass needs the recording so far. Fetching every chunk again from
-object storage made each pass slower than the one before (270 requests for the third pass of a
-5-minute answer); the spool keeps what earlier passes fetched, on this machine, and fetches
-only the chunks it lacks. Chunks never change once stored (a different replay is refused), and
-the spool is checked against their recorded sizes, so a stale or damaged spool is simply
-started again. Another machine's worker has its own spool; the final stages never use it.
+Each early pass needs the recording so far. Fetching every chunk again from object storage made
+each pass slower than the one before (a request for every chunk so far; bench/README.md,
+"Figures behind the defaults"); the spool keeps what earlier passes fetched, on this machine,
+and fetches only the chunks it lacks. Chunks never change once stored (a different replay is
+refused), and the spool is checked against their recorded sizes, so a stale or damaged spool is
+simply started again. Another machine's worker has its own spool; the final stages never read
+its recording.
 
 The spool holds candidates' recordings, so it is the worker user's alone: the folder is made (or
 set) 0700, its files 0600, and a folder that belongs to another user is refused. Erasing a

@@ -32,7 +32,7 @@ def _thumbnail(answer) -> None:
     answer.quality_video = {**poster.check.to_dict(), "poster_time_s": poster.time_s}
 
 
-def _then(answer) -> None:
+def _then(answer, _result: None) -> None:
     from app.services import pipeline
 
     pipeline.maybe_ready(answer.id)

@@ -7,11 +7,18 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from jobs import Steps, one_pass_at_a_time, run_answer_stage
+from jobs import Steps, run_answer_stage
+from jobs.early_state import (
+    VIDEO_PASS,
+    EarlyVideo,
+    ends_before_key,
+    one_pass_at_a_time,
+    part_spool_name,
+)
 
 log = logging.getLogger(__name__)
-# A pass encodes a part of 14-22 s of 720p in 3-5 s on two cores; one that holds its lock
-# longer than this is stuck or on a dead worker, and its part is not waited for.
+# A pass encodes its part in a few seconds (bench/README.md, "Figures behind the defaults"); one
+# that holds its lock far longer than that is stuck or on a dead worker, and is not waited for.
 PASS_WAIT_S = 60
 
 
@@ -19,7 +26,9 @@ def run(answer_id: int) -> None:
     run_answer_stage("transcode", answer_id, _transcode, _then)
 
 
-def _transcode(answer) -> None:
+def _transcode(answer) -> list[str]:
+    """Write the answer's MP4 and WAV; returns the keys of the video encoded while it was
+    recorded, which the MP4 holds now (removed by _then, once the outputs are committed)."""
     from flask import current_app
 
     from app.media import MediaError
@@ -29,10 +38,9 @@ def _transcode(answer) -> None:
     from app.services.recording import demuxer
     from app.storage import answer_key
     from jobs import spool
-    from jobs.early_video import load_state
 
     if answer.mp4_key and (answer.audio_key or answer.transcript is not None):
-        return
+        return []
     store, step = storage(), Steps()
     with tempfile.TemporaryDirectory(prefix="oneway-transcode-") as tmp:
         src = Path(tmp) / f"original{Path(answer.original_key).suffix}"
@@ -46,9 +54,8 @@ def _transcode(answer) -> None:
             info = _probe(src, container, answer, cfg)
         # A video pass over the recording may still be running (queued by its last chunks):
         # its part is about to be there, and waiting for it costs less than doing it again.
-        with step("wait for a pass"), one_pass_at_a_time("early-video", answer.id, wait=PASS_WAIT_S):
-            early = load_state(store, answer.public_id)
-        answer._early_video_keys = _keys(answer.public_id, early)  # removed once committed
+        with step("wait for a pass"), one_pass_at_a_time(VIDEO_PASS, answer.id, wait=PASS_WAIT_S):
+            early = EarlyVideo.load(store, answer.public_id)
         with step("encode"):
             out = _from_parts(store, answer, src, Path(tmp), info, container, early, cfg)
             if out is None:
@@ -75,6 +82,7 @@ def _transcode(answer) -> None:
     answer.mp4_key, answer.mp4_size = media.key, media.size
     answer.duration_s = round(out.duration_s, 3)
     answer.width, answer.height = out.width, out.height
+    return early.stored_keys(answer.public_id) if early else []
 
 
 def _probe(src: Path, container: str | None, answer, cfg):
@@ -87,8 +95,8 @@ def _probe(src: Path, container: str | None, answer, cfg):
     return info
 
 
-def _from_parts(store, answer, src: Path, tmp: Path, info, container: str, early: dict | None,
-                cfg):
+def _from_parts(store, answer, src: Path, tmp: Path, info, container: str,
+                early: EarlyVideo | None, cfg):
     """The outputs made from the video encoded while the answer was recorded (jobs/early_video.py)
     and the rest; None when there is none to use, or any of it cannot be had, and the whole
     recording must be encoded."""
@@ -97,39 +105,30 @@ def _from_parts(store, answer, src: Path, tmp: Path, info, container: str, early
     from app.services import pipeline
     from app.storage import StorageError
     from jobs import spool
-    from jobs.early_video import ends_before_key, part_name, picture_size, usable_parts
 
-    parts = usable_parts(early, info, cfg["X264_PRESET"]) if needs_reencode(info) else []
+    parts = early.usable_parts(info, cfg["X264_PRESET"]) if early and needs_reencode(info) else []
     if not parts:
         return None
     paths = []
     try:
         for n, part in enumerate(parts):
             path = tmp / f"part-{n:04d}.ts"
-            if not spool.take(part_name(answer.public_id, n), part["size"], path):
-                store.download(part["key"], path)
-            if path.stat().st_size != part["size"]:
+            if not spool.take(part_spool_name(answer.public_id, n), part.size, path):
+                store.download(part.key, path)
+            if path.stat().st_size != part.size:
                 raise StorageError(f"video part {n} has {path.stat().st_size} bytes, "
-                                   f"not {part['size']}")
+                                   f"not {part.size}")
             paths.append(path)
-        out = transcode_from_parts(src, tmp, info, paths, parts[-1]["end_s"],
+        out = transcode_from_parts(src, tmp, info, paths, parts[-1].end_s,
                                    timeout=cfg["FFMPEG_TIMEOUT"], preset=cfg["X264_PRESET"],
-                                   picture=picture_size(early),
+                                   picture=early.picture,
                                    from_key=ends_before_key(parts), container=container)
     except (StorageError, MediaError, OSError) as exc:
         log.warning("answer %s: the video encoded while recording cannot be used (%s); "
                     "encoding it whole", answer.public_id, exc)
         return None
-    pipeline.record_stage(answer, "transcode_early", early.get("seconds", 0.0))
+    pipeline.record_stage(answer, "transcode_early", early.seconds)
     return out
-
-
-def _keys(answer_public_id: str, early: dict | None) -> list[str]:
-    from jobs.early_video import state_key
-
-    if early is None:
-        return []
-    return [p["key"] for p in early.get("parts") or []] + [state_key(answer_public_id)]
 
 
 def _check_not_truncated(duration_s: float, recorded_ms: int | None) -> None:
@@ -153,14 +152,13 @@ def _check_within_limit(duration_s: float, answer) -> None:
                          "allowed for this question.")
 
 
-def _then(answer) -> None:
+def _then(answer, early_video_keys: list[str]) -> None:
     from app.services import pipeline, storage
 
     pipeline.after_transcode(answer)
-    keys = getattr(answer, "_early_video_keys", None)
-    if keys:  # the MP4 holds them now; a retry encodes the whole recording again
+    if early_video_keys:  # the MP4 holds them now; a retry encodes the whole recording again
         try:
-            storage().delete(*keys)
+            storage().delete(*early_video_keys)
         except Exception:  # S3 unreachable just now: they are only a few seconds' worth of bytes
             log.warning("answer %s: could not remove its video parts", answer.public_id,
                         exc_info=True)

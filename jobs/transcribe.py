@@ -19,7 +19,7 @@ def _transcribe(answer) -> None:
     from flask import current_app
 
     from app.media.captions import to_webvtt
-    from app.media.models import resolve_model
+    from app.media.speech_models import resolve_model
     from app.services import storage
     from app.storage import answer_key
     from jobs import spool
@@ -53,22 +53,22 @@ def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -
     """Transcribe the answer, reusing what was settled while it was being recorded."""
     from app.media.audio import trim_wav
     from app.media.transcribe import shifted, transcribe
-    from jobs.early import load_early
+    from jobs.early_state import EarlyTranscript
 
-    early = None if cfg["WHISPER_ALIGN_MODEL"] else load_early(store, answer.public_id)
-    start = float(early["until_s"]) if early and early.get("segments") else 0.0
+    early = None if cfg["WHISPER_ALIGN_MODEL"] else EarlyTranscript.load(store, answer.public_id)
+    start = float(early.until_s) if early and early.segments else 0.0
     if start > 0:
         wav = trim_wav(wav, wav.with_name("rest.wav"), None, start_s=start)
-    t = transcribe(wav, model_dir, language=language or (early or {}).get("language"),
+    t = transcribe(wav, model_dir, language=language or (early.language if early else None),
                    align_model=cfg["WHISPER_ALIGN_MODEL"], **asr_settings(cfg))
     if start <= 0:
         return t.to_dict()
     t.segments = shifted(t.segments, start)
     result = t.to_dict()
-    result["segments"] = early["segments"] + result["segments"]
+    result["segments"] = early.segments + result["segments"]
     result["text"] = " ".join(s["text"] for s in result["segments"] if s["text"]).strip()
     result["method"] = f"{t.method}, {start:.1f}s settled while recording"
-    result["early_seconds"] = early.get("seconds")
+    result["early_seconds"] = early.seconds
     return result
 
 
@@ -79,7 +79,7 @@ def asr_settings(cfg) -> dict:
             "vad_cache": Path(cfg["MODEL_CACHE_DIR"]) if onnx_vad else None}
 
 
-def _then(answer) -> None:
+def _then(answer, _result: None) -> None:
     from app.services import pipeline
 
     pipeline.maybe_ready(answer.id)

@@ -192,7 +192,7 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
         csrf_client, app, media_dir, run_jobs):
     import hashlib
 
-    from jobs.early import load_early
+    from jobs.early_state import EarlyTranscript
     from tests.helpers import split
     from tests.media import LONG_SENTENCES
 
@@ -209,9 +209,9 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
     run_jobs()  # the early jobs for chunks 0-2, 0-5 and 0-8 run while "recording" goes on
     store = app.extensions["oneway_storage"]
-    early = load_early(store, answer_id)
-    assert early is not None and early["until_s"] > 2.0, early
-    assert "python" in " ".join(s["text"] for s in early["segments"]).lower()
+    early = EarlyTranscript.load(store, answer_id)
+    assert early is not None and early.until_s > 2.0, early
+    assert "python" in " ".join(s["text"] for s in early.segments).lower()
     for seq, part in enumerate(parts[9:], 9):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
     resp = csrf_client.post(f"{base}/finalize", json={
@@ -239,7 +239,7 @@ def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
     import threading
 
     import jobs.early
-    from jobs.early import load_early
+    from jobs.early_state import EarlyTranscript
     from tests.helpers import split
 
     # A grace far longer than the finalize takes: the pass must end when the finalize does,
@@ -264,7 +264,7 @@ def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
     assert resp.status_code == 200
     early.join(30)
     assert not early.is_alive()
-    assert load_early(app.extensions["oneway_storage"], answer_id) is None
+    assert EarlyTranscript.load(app.extensions["oneway_storage"], answer_id) is None
     run_jobs()  # the queued copy of that pass finds the answer finished too
     answer = _answer(answer_id)
     assert answer.status == states.READY, answer.failure_reason
@@ -338,26 +338,26 @@ def test_vp8_video_is_encoded_while_the_candidate_records(csrf_client, app, medi
     arrived, so only the end is left at the finish; the result is the whole encode's frames."""
     from app.media.probe import probe
     from app.media.transcode import transcode
-    from jobs.early_video import load_state
+    from jobs.early_state import EarlyVideo
     from tests.test_transcode import _packets
 
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
                                                             tmp_path, monkeypatch)
     run_jobs()  # the passes queued by chunks 2, 5 and 8 run while the recording goes on
     store = app.extensions["oneway_storage"]
-    state = load_state(store, answer_id)
-    assert state and state["source"]["codec"] == "vp8" and state["until_s"] >= 4.0, state
-    assert [p["start_s"] for p in state["parts"]] == [0.0] + [p["end_s"] for p in state["parts"][:-1]]
+    state = EarlyVideo.load(store, answer_id)
+    assert state and state.source.codec == "vp8" and state.until_s >= 4.0, state
+    assert [p.start_s for p in state.parts] == [0.0] + [p.end_s for p in state.parts[:-1]]
     # A keyframe a second: each part ends just before one, where the next starts decoding.
-    assert all(p["end_key"] for p in state["parts"]), state["parts"]
+    assert all(p.end_key for p in state.parts), state.parts
     _finish_recording(csrf_client, base, data, parts, 9)
     run_jobs()
     answer = _answer(answer_id)
     assert answer.status == states.READY, answer.failure_reason
     assert answer.stage_seconds["transcode_early"] > 0
     # The parts were only a means: gone from storage once the MP4 holds them.
-    assert load_state(store, answer_id) is None
-    assert not any(store.exists(p["key"]) for p in state["parts"])
+    assert EarlyVideo.load(store, answer_id) is None
+    assert not any(store.exists(p.key) for p in state.parts)
     mp4 = tmp_path / "answer.mp4"
     mp4.write_bytes(store.get_bytes(answer.mp4_key))
     whole = transcode(media_dir["long"], tmp_path, probe(media_dir["long"], container="matroska"),
@@ -368,15 +368,15 @@ def test_vp8_video_is_encoded_while_the_candidate_records(csrf_client, app, medi
 
 def test_a_lost_video_part_means_the_whole_video_is_encoded_at_the_end(
         csrf_client, app, media_dir, run_jobs, tmp_path, monkeypatch):
-    from jobs.early_video import load_state
+    from jobs.early_state import EarlyVideo
 
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
                                                             tmp_path, monkeypatch)
     run_jobs()
     store = app.extensions["oneway_storage"]
-    state = load_state(store, answer_id)
-    assert state and state["parts"]
-    store.delete(state["parts"][0]["key"])  # lost from storage, and the final stage runs
+    state = EarlyVideo.load(store, answer_id)
+    assert state and state.parts
+    store.delete(state.parts[0].key)  # lost from storage, and the final stage runs
     for kept in (tmp_path / "spool").glob("*.kept"):  # on another machine
         kept.unlink()
     _finish_recording(csrf_client, base, data, parts, 9)
@@ -385,7 +385,7 @@ def test_a_lost_video_part_means_the_whole_video_is_encoded_at_the_end(
     assert answer.status == states.READY, answer.failure_reason
     assert "transcode_early" not in answer.stage_seconds
     assert answer.duration_s > 10 and answer.width == 320
-    assert load_state(store, answer_id) is None
+    assert EarlyVideo.load(store, answer_id) is None
 
 
 def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir, run_jobs, tmp_path,
@@ -394,7 +394,7 @@ def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir,
     one look at the recording, which says so, and no further work."""
     import subprocess
 
-    from jobs.early_video import load_state
+    from jobs.early_state import EarlyVideo
     from tests.helpers import split
 
     monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
@@ -411,11 +411,11 @@ def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir,
     declared, _ = _record(csrf_client, token, first, data, parts, 9, "video/webm;codecs=h264,opus")
     run_jobs()
     store = app.extensions["oneway_storage"]
-    assert load_state(store, declared) is None  # never even queued
+    assert EarlyVideo.load(store, declared) is None  # never even queued
     undeclared, base = _record(csrf_client, token, second, data, parts, 9, "video/webm")
     run_jobs()
-    state = load_state(store, undeclared)
-    assert state["skip"] and not state["parts"] and state["upto_seq"] == -1
+    state = EarlyVideo.load(store, undeclared)
+    assert state.skip and not state.parts and state.upto_seq == -1
     _finish_recording(csrf_client, base, data, parts, 9)
     run_jobs()
     answer = _answer(undeclared)
@@ -429,8 +429,7 @@ def test_a_pass_over_a_recording_already_under_way_elsewhere_leaves_it_alone(
     the second leaves it to the next pass."""
     import jobs
     import jobs.early_video
-    from jobs import one_pass_at_a_time
-    from jobs.early_video import load_state
+    from jobs.early_state import EarlyVideo, one_pass_at_a_time
 
     answer_id, *_ = _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch)
     jobs.use_app(app)
@@ -441,9 +440,9 @@ def test_a_pass_over_a_recording_already_under_way_elsewhere_leaves_it_alone(
         with one_pass_at_a_time("early-video", row_id) as also_mine:
             assert not also_mine
         jobs.early_video.run(row_id, 8)
-        assert load_state(store, answer_id) is None
+        assert EarlyVideo.load(store, answer_id) is None
     jobs.early_video.run(row_id, 8)
-    assert load_state(store, answer_id)["upto_seq"] == 8
+    assert EarlyVideo.load(store, answer_id).upto_seq == 8
 
 
 def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_part(
@@ -456,9 +455,8 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
     import jobs.early_video
     import jobs.transcode
     from app.storage import chunk_key
-    from jobs import one_pass_at_a_time, spool
-    from jobs.early import arrived_chunks
-    from jobs.early_video import load_state
+    from jobs import spool
+    from jobs.early_state import EarlyVideo, arrived_chunks, one_pass_at_a_time
 
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
                                                             tmp_path, monkeypatch)
@@ -482,8 +480,8 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
         assert answer.mp4_key is None
         # The pass ends: it encodes the recording up to a second before its end.
         jobs.early_video._pass(answer, len(parts) - 1, store, app.config)
-        state = load_state(store, answer_id)
-        assert state["upto_seq"] == len(parts) - 1 and state["until_s"] >= 9.0, state
+        state = EarlyVideo.load(store, answer_id)
+        assert state.upto_seq == len(parts) - 1 and state.until_s >= 9.0, state
     final.join(60)
     assert not final.is_alive()
     answer = _answer(answer_id)
@@ -495,7 +493,7 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
 def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
         csrf_client, app, run_jobs, tmp_path, monkeypatch):
     import jobs.early_video
-    from jobs.early_video import load_state
+    from jobs.early_state import EarlyVideo
     from tests.helpers import split
     from tests.test_transcode import _recording
 
@@ -509,8 +507,8 @@ def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
     answer_id, base = _record(csrf_client, token, cand.interview.questions[0].public_id,
                               data, parts, 12)
     run_jobs()
-    state = load_state(app.extensions["oneway_storage"], answer_id)
-    assert "keyframes are more than 3 s apart" in state["skip"], state
+    state = EarlyVideo.load(app.extensions["oneway_storage"], answer_id)
+    assert "keyframes are more than 3 s apart" in state.skip, state
     _finish_recording(csrf_client, base, data, parts, len(parts))
     run_jobs()
     answer = _answer(answer_id)
@@ -522,15 +520,15 @@ def test_a_final_transcode_on_another_machine_fetches_the_video_parts(
         csrf_client, app, media_dir, run_jobs, tmp_path, monkeypatch):
     """The passes keep their parts in this machine's spool too; a final transcode elsewhere
     (here: the spool is gone) fetches them from storage and still joins them."""
-    from jobs.early_video import load_state
+    from jobs.early_state import EarlyVideo
 
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
                                                             tmp_path, monkeypatch)
     run_jobs()
-    state = load_state(app.extensions["oneway_storage"], answer_id)
-    assert len(state["parts"]) >= 2
+    state = EarlyVideo.load(app.extensions["oneway_storage"], answer_id)
+    assert len(state.parts) >= 2
     kept = list((tmp_path / "spool").glob("*-video-part-*.kept"))
-    assert len(kept) == len(state["parts"])
+    assert len(kept) == len(state.parts)
     for path in kept:
         path.unlink()
     _finish_recording(csrf_client, base, data, parts, 9)

@@ -10,7 +10,7 @@ import pytest
 
 from app.media.audio import extract_speech
 from app.media.batched import TimedWord, lines
-from app.media.models import resolve_model
+from app.media.speech_models import resolve_model
 from app.media.transcribe import load_pipeline, transcribe
 from tests.media import LONG_SENTENCES
 

@@ -17,8 +17,8 @@ def extract_speech(src: Path, dst: Path, start_s: float = 0.0, timeout: float = 
     16 kHz mono WAV. A recording still being uploaded ends mid-cluster; ffmpeg reads up to there.
 
     ffmpeg seeks in the input (reading past the earlier clusters without decoding them), so a
-    pass late in a long answer does not decode it all again (0.37 s instead of 0.88 s from
-    180 s into a 270 s 720p recording). The cut lands within a few ms of where decoding it all
+    pass late in a long answer does not decode it all again (bench/README.md, "Figures behind
+    the defaults"). The cut lands within a few ms of where decoding it all
     would put it (8 ms for Opus, its pre-skip), below Whisper's 20 ms time step."""
     seek = ["-ss", f"{start_s:.3f}"] if start_s > 0 else []
     run(["ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", *seek, *input_args(container),

@@ -108,8 +108,8 @@ _PACKET = re.compile(rb"^codec_type=(?:audio|video)\|pts_time=([^|\n]*)\|dts_tim
 def play_length(path: Path, *, container: str | None, timeout: float = 600) -> float:
     """How long `path` plays: from its first sound or picture packet's time to its last one's
     end, read without decoding (a browser's WebM has no duration in its header, and a header can
-    say anything). About 0.1 s for 60 s of 720p (12 MB) and 1.5 s for 30 min (376 MB) on two
-    busy cores, mostly ffprobe's.
+    say anything). It costs little beside the transcode, mostly ffprobe's time, and grows with
+    the file (bench/README.md, "Figures behind the defaults").
 
     Packets without a time are skipped (ffmpeg gives them one when it converts: the transcode
     checks its output's length too). Should ffprobe ever list the fields otherwise, no packet
@@ -155,7 +155,7 @@ def _shown(width: int | None, height: int | None, rotation: int) -> dict:
 
 def describe(path: Path) -> ProbeResult:
     """The same description of a file we have just written ourselves, read in this process
-    (PyAV) instead of by an ffprobe process, whose start-up alone takes about 0.1 s."""
+    (PyAV) instead of by an ffprobe process, whose start-up alone costs more than this."""
     import av
 
     try:

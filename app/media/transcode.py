@@ -18,9 +18,10 @@ from app.media.ffmpeg_run import run
 from app.media.probe import ProbeResult, describe, input_args, input_options, open_input, probe
 
 SHORT_SIDE = 720  # "at most 720p": 1280x720, or 720x1280 from a phone held upright
-# Re-encoding (VP8/VP9 from Firefox) is the slow path: veryfast takes 21 s for a 60 s 720p answer
-# on two cores (ultrafast 10 s, at a visibly worse picture for the same bitrate cap), which is why
-# it is mostly done while the candidate records. The cap keeps files near a browser's bitrate.
+# Re-encoding (VP8/VP9 from Firefox) is the slow path: veryfast takes much longer than ultrafast,
+# for a visibly better picture at the same bitrate cap, which is why it is mostly done while the
+# candidate records (bench/README.md, "Figures behind the defaults"). The cap keeps files near a
+# browser's bitrate.
 PRESET = "veryfast"
 MAXRATE, BUFSIZE = "2500k", "5000k"
 # Parts encoded while recording are MPEG-TS, which keeps every frame's own timestamp, so parts
@@ -28,8 +29,9 @@ MAXRATE, BUFSIZE = "2500k", "5000k"
 # seconds late, so that no timestamp is negative (B-frames are decoded before the first frame
 # is shown), and moved back when joined.
 PART_TS_OFFSET = 10.0
-# ffmpeg's default AAC coder ("twoloop") spends most of a copied answer's transcode (3.6 s of
-# 4.0 s for 180 s of speech); "fast" takes 40% less and is plenty for speech at 128 kb/s.
+# ffmpeg's default AAC coder ("twoloop") spends most of a copied answer's transcode; "fast"
+# takes far less (bench/README.md, "Figures behind the defaults") and is plenty for speech at
+# 128 kb/s.
 AAC_CODER = "fast"
 AAC_ARGS = {"c:a": "aac", "aac_coder": AAC_CODER, "b:a": "128k"}
 WAV_ARGS = {"ac": 1, "ar": 16000, "c:a": "pcm_s16le"}
@@ -303,9 +305,10 @@ def transcode_from_parts(src: Path, out_dir: Path, info: ProbeResult, parts: lis
     video parts with the sound, both copied.
 
     The two encodes run at once because the sound's encoder has one thread, which the whole
-    transcode runs beside libx264's: one after the other, the sound alone took a core for
-    3.4 s of a 180 s answer while the other idled. The sound waits in an M4A, which keeps its
-    packets and their times (the encoder's priming included) exactly as the MP4 gets them."""
+    transcode runs beside libx264's: one after the other, the sound alone kept one core busy
+    while the other idled (bench/README.md, "Figures behind the defaults"). The sound waits in
+    an M4A, which keeps its packets and their times (the encoder's priming included) exactly
+    as the MP4 gets them."""
     from concurrent.futures import ThreadPoolExecutor
 
     from app.media import MediaError

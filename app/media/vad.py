@@ -1,10 +1,11 @@
 """WhisperX's voice-activity model, run by ONNX Runtime instead of PyTorch.
 
 WhisperX finds speech with pyannote's segmentation model (SincNet and a 4-layer BiLSTM), slid
-over the audio in 5 s windows every 0.5 s: every sample goes through the model ten times, which
-is about a quarter of WhisperX's whole transcription time on a CPU. The same model, exported
-once to ONNX and run by ONNX Runtime, gives the same scores (to about 1e-5) in about 60% of the
-time, so the same speech windows come out and the transcript does not change.
+over the audio in 5 s windows every 0.5 s: every sample goes through the model ten times, a
+large share of WhisperX's whole transcription time on a CPU. The same model, exported once to
+ONNX and run by ONNX Runtime, gives the same scores (within MAX_SCORE_DIFF, checked in every
+process) in less time, so the same speech windows come out and the transcript does not change
+(bench/README.md, "Figures behind the defaults").
 
 The export is made once per machine into the model cache, named by the checkpoint's hash; every
 process checks its session against PyTorch on a fixed input before using it, and keeps PyTorch
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 
 MAX_SCORE_DIFF = 1e-3  # scores are probabilities; thresholds sit at 0.363 and 0.5
 # Windows per run. ONNX Runtime keeps its largest run's buffers for the process's life: 32 (what
-# pyannote uses) held 360 MB more in every worker, 8 holds 85 MB, at the same speed.
+# pyannote uses) held several times the memory 8 does in every worker, at the same speed
+# (bench/README.md, "Figures behind the defaults").
 BATCH = 8
 
 

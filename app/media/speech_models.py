@@ -1,4 +1,4 @@
-"""Locating speech models on disk: shipped in PyPI packages, never downloaded at run time."""
+"""Finding speech models on disk: shipped in PyPI packages, never downloaded at run time."""
 
 from __future__ import annotations
 
