@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Test-only JavaScript tools (axe-core); npm ci wipes node_modules, so the stamp goes in after.
+# Development-only JavaScript tools (ESLint, axe-core); npm ci wipes node_modules, so the stamp goes in
+# after.
 NODE_STAMP := node_modules/.installed
 
 .PHONY: run test setup system system-test lint bench bench-review clean
@@ -11,7 +12,8 @@ NODE_STAMP := node_modules/.installed
 run: system $(STAMP)
 	$(PY) -m stack.run
 
-test: system-test $(STAMP) $(NODE_STAMP)
+# The lint checks first: a lint error fails `make test`, and so CI.
+test: system-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: system $(STAMP)
@@ -32,8 +34,9 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
+	node_modules/.bin/eslint app/static/js eslint.config.js
 
 bench: system-test $(STAMP)
 	$(PY) bench/pipeline.py
