@@ -1,5 +1,8 @@
 # Two commands for a fresh Debian/Ubuntu machine: `make run` and `make test`.
 PYTHON ?= python3
+# The Python the tests run on (CI: Debian 12's python3). pyproject.toml's requires-python, ruff's
+# target-version and the README claim the same; tests/test_conventions.py checks that they agree.
+PYTHON_VERSION := 3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -7,13 +10,13 @@ STAMP := $(VENV)/.installed
 # after.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test setup system system-test lint bench bench-review clean
+.PHONY: run test setup system system-test python-version lint bench bench-review clean
 
-run: system $(STAMP)
+run: python-version system $(STAMP)
 	$(PY) -m stack.run
 
 # The lint checks first: a lint error fails `make test`, and so CI.
-test: system-test lint
+test: python-version system-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: system $(STAMP)
@@ -24,7 +27,11 @@ system:
 system-test:
 	scripts/system-packages.sh test
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Stops on a Python older than PYTHON_VERSION (the venv's, once there is one), before anything is set up.
+python-version:
+	@$(if $(wildcard $(PY)),$(PY),$(PYTHON)) scripts/check-python.py $(PYTHON_VERSION)
+
+$(STAMP): requirements.txt requirements-dev.txt | python-version
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
