@@ -1,5 +1,5 @@
 """A developer's own setup: a `.env` file read by `flask` and `make run` (the real environment wins
-over it)."""
+over it), and `flask shell` opening with the database and every model at hand."""
 
 from __future__ import annotations
 
@@ -37,3 +37,21 @@ def test_flask_reads_dotenv_itself_and_the_environment_wins(tmp_path):
 
     assert "seen: secret-from-dotenv probe-from-environment" in shell.stdout, shell.stderr[-2000:]
 
+
+def test_flask_shell_starts_with_db_and_every_model():
+    import app.models
+    import app.models_review
+    from app import create_app
+    from app.extensions import db
+
+    application = create_app({"SECRET_KEY": "shell-test", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                              "TESTING": True})
+    models = {name: obj for module in (app.models, app.models_review) for name, obj in vars(module).items()
+              if isinstance(obj, type) and issubclass(obj, db.Model) and obj is not db.Model}
+
+    with application.app_context():  # as `flask shell` has one
+        context = application.make_shell_context()
+
+    assert context["db"] is db
+    assert len(models) >= 20
+    assert {name: context.get(name) for name in models} == models
