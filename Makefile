@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # after.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test setup system system-test python-version lint bench bench-review clean
+.PHONY: run test test-fast setup system system-test python-version lint bench bench-review clean
 
 run: python-version system $(STAMP)
 	$(PY) -m stack.run
@@ -18,6 +18,14 @@ run: python-version system $(STAMP)
 # The lint checks first: a lint error fails `make test`, and so CI.
 test: python-version system-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop, under two minutes on two cores: no browsers, no worker or server processes, no
+# end-to-end pipeline runs (markers in pyproject.toml), and SQLite only (`ONEWAY_TEST_NO_POSTGRES=
+# make test-fast` adds PostgreSQL where it answers). `make test` runs everything.
+FAST_TESTS := not browser and not processes and not slow
+test-fast: export ONEWAY_TEST_NO_POSTGRES ?= 1
+test-fast: python-version system-test $(STAMP)
+	$(PY) -m pytest -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 setup: system $(STAMP)
 

@@ -3,6 +3,7 @@ and NOTICE cover what it ships."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -75,3 +76,21 @@ def test_notice_names_every_model_package_with_its_licence():
         entry = next((e for e in notice.split("\n* ")[1:] if package in e), None)
         assert entry, f"NOTICE does not name {package}"
         assert "Licence:" in entry
+
+
+# What a test module calls that makes it need a marker (`make test-fast` leaves marked ones out).
+NEEDS_MARK = {
+    "browser": re.compile(r"\b(chromium|firefox|signed_in_page)\(|\bCHROMIUM\b"),
+    "processes": re.compile(r"\b(rq_worker|gunicorn|tls_proxy)\(|subprocess\.Popen\("),
+}
+
+
+def test_modules_that_start_browsers_or_processes_carry_their_markers():
+    unmarked = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        source = path.read_text()
+        marks = "".join(ast.unparse(node) for node in ast.parse(source).body if isinstance(node, ast.Assign)
+                        and any(getattr(t, "id", None) == "pytestmark" for t in node.targets))
+        unmarked += [f"{path.name}: {mark}" for mark, uses in NEEDS_MARK.items()
+                     if uses.search(source) and f"pytest.mark.{mark}" not in marks]
+    assert not unmarked, "add these to the module's pytestmark: " + ", ".join(unmarked)
