@@ -1,18 +1,31 @@
 # Two commands for a fresh Debian/Ubuntu machine: `make run` and `make test`.
 PYTHON ?= python3
+# The Python the tests run on (CI: Debian 12's python3). pyproject.toml's requires-python, ruff's
+# target-version and the README claim the same; tests/test_conventions.py checks that they agree.
+PYTHON_VERSION := 3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Test-only JavaScript tools (axe-core); npm ci wipes node_modules, so the stamp goes in after.
+# Development-only JavaScript tools (ESLint, axe-core); npm ci wipes node_modules, so the stamp goes in
+# after.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test setup system system-test lint bench bench-review clean
+.PHONY: run test test-fast setup system system-test python-version lint bench bench-review clean
 
-run: system $(STAMP)
+run: python-version system $(STAMP)
 	$(PY) -m stack.run
 
-test: system-test $(STAMP) $(NODE_STAMP)
+# The lint checks first: a lint error fails `make test`, and so CI.
+test: python-version system-test lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop, under two minutes on two cores: no browsers, no worker or server processes, no
+# end-to-end pipeline runs (markers in pyproject.toml), and SQLite only (`ONEWAY_TEST_NO_POSTGRES=
+# make test-fast` adds PostgreSQL where it answers). `make test` runs everything.
+FAST_TESTS := not browser and not processes and not slow
+test-fast: export ONEWAY_TEST_NO_POSTGRES ?= 1
+test-fast: python-version system-test $(STAMP)
+	$(PY) -m pytest -m "$(FAST_TESTS)" $(PYTEST_ARGS)
 
 setup: system $(STAMP)
 
@@ -22,7 +35,11 @@ system:
 system-test:
 	scripts/system-packages.sh test
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Stops on a Python older than PYTHON_VERSION (the venv's, once there is one), before anything is set up.
+python-version:
+	@$(if $(wildcard $(PY)),$(PY),$(PYTHON)) scripts/check-python.py $(PYTHON_VERSION)
+
+$(STAMP): requirements.txt requirements-dev.txt | python-version
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
@@ -32,8 +49,9 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
+	node_modules/.bin/eslint app/static/js eslint.config.js
 
 bench: system-test $(STAMP)
 	$(PY) bench/pipeline.py

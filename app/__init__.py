@@ -54,8 +54,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    app.shell_context_processor(_shell_context)
     _register_errors(app)
     return app
+
+
+def _shell_context() -> dict:
+    """`flask shell` starts with `db` and every model (each mapped class, by its name) in scope."""
+    from app.extensions import db
+
+    return {"db": db} | {m.class_.__name__: m.class_ for m in db.Model.registry.mappers}
 
 
 def _migrations_dir():

@@ -1,8 +1,9 @@
 """`make run`: the embedded stack (SQLite, redis-server, rclone S3, a worker, the web app) in one command.
 
-Anything given in the environment (DATABASE_URL, REDIS_URL, S3_ENDPOINT with its keys and bucket)
-is used instead of the embedded part. Ctrl-C (or SIGTERM) stops everything; data stays under
-var/ (ONEWAY_VAR_DIR).
+Anything given in the environment or in the repository's `.env` file (DATABASE_URL, REDIS_URL,
+S3_ENDPOINT with its keys and bucket) is used instead of the embedded part; the environment wins over
+`.env`, as it does for `flask`. Ctrl-C (or SIGTERM) stops everything; data stays under var/
+(ONEWAY_VAR_DIR).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+
+from dotenv import dotenv_values
 
 from stack.services import free_port, port_open, start_redis, start_s3, stop, wait_port, web_command
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = Path(os.environ.get("ONEWAY_VAR_DIR", ROOT / "var"))
 DEV_S3_KEYS = ("oneway-local-access", "oneway-local-secret-key")
 
 
@@ -26,8 +29,21 @@ def _port(preferred: int) -> int:
     return preferred if not port_open(preferred) else free_port()
 
 
-def _secret_key() -> str:
-    path = VAR / "secret_key"
+def environment(base: Mapping[str, str], dotenv_path: Path = ROOT / ".env") -> dict[str, str]:
+    """The stack's environment: `base` (the real one) over the settings in `dotenv_path`, so a variable
+    already set wins over the file, as `flask` does it. FLASK_SKIP_DOTENV=1 skips the file for both."""
+    env = dict(base)
+    if env.get("FLASK_SKIP_DOTENV", "").lower() in ("1", "true", "yes"):
+        return env
+    if dotenv_path.is_file():
+        for key, value in dotenv_values(dotenv_path, encoding="utf-8").items():
+            if value is not None:
+                env.setdefault(key, value)
+    return env
+
+
+def _secret_key(var: Path) -> str:
+    path = var / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
@@ -48,32 +64,33 @@ def _stop_on_signal(signum, _frame) -> None:
 def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stop_on_signal)
-    VAR.mkdir(parents=True, exist_ok=True)
-    (VAR / "logs").mkdir(exist_ok=True)
-    env = dict(os.environ)
+    env = environment(os.environ)
+    var = Path(env.get("ONEWAY_VAR_DIR", ROOT / "var"))
+    var.mkdir(parents=True, exist_ok=True)
+    (var / "logs").mkdir(exist_ok=True)
     env.setdefault("ONEWAY_ENV", "development")
-    env.setdefault("SECRET_KEY", _secret_key())
-    env.setdefault("DATABASE_URL", f"sqlite:///{VAR / 'oneway.sqlite3'}")
-    env.setdefault("MODEL_CACHE_DIR", str(VAR / "models"))
+    env.setdefault("SECRET_KEY", _secret_key(var))
+    env.setdefault("DATABASE_URL", f"sqlite:///{var / 'oneway.sqlite3'}")
+    env.setdefault("MODEL_CACHE_DIR", str(var / "models"))
     env["PYTHONUNBUFFERED"] = "1"
     children: list[subprocess.Popen] = []
     web_port = int(env.get("PORT", "5000"))
     try:
-        if "REDIS_URL" not in os.environ:
+        if "REDIS_URL" not in env:
             port = _port(6390)
-            log = open(VAR / "logs" / "redis.log", "ab")
-            children.append(start_redis(port, VAR / "redis", persist=True, log=log))
+            log = open(var / "logs" / "redis.log", "ab")
+            children.append(start_redis(port, var / "redis", persist=True, log=log))
             env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-        if "S3_ENDPOINT" not in os.environ:
+        if "S3_ENDPOINT" not in env:
             port = _port(9390)
-            log = open(VAR / "logs" / "s3.log", "ab")
-            children.append(start_s3(port, VAR / "s3", *DEV_S3_KEYS, log=log))
+            log = open(var / "logs" / "s3.log", "ab")
+            children.append(start_s3(port, var / "s3", *DEV_S3_KEYS, log=log))
             env["S3_ENDPOINT"] = f"http://127.0.0.1:{port}"
             env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"] = DEV_S3_KEYS
         _flask(env, "db", "upgrade")
         _flask(env, "ensure-bucket")
         _flask(env, "seed-demo")
-        worker_log = open(VAR / "logs" / "worker.log", "ab")
+        worker_log = open(var / "logs" / "worker.log", "ab")
         children.append(subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "media", "asr"],
             env=env, cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT))
@@ -82,7 +99,7 @@ def main() -> int:
         web = subprocess.Popen(web_command(web_port), env=env, cwd=ROOT)
         children.append(web)
         wait_port(web_port, web, timeout=60, what="web app")
-        print(f"\nOneway is running at http://127.0.0.1:{web_port}/  (logs in {VAR / 'logs'})")
+        print(f"\nOneway is running at http://127.0.0.1:{web_port}/  (logs in {var / 'logs'})")
         print("Press Ctrl-C to stop.\n", flush=True)
         while all(c.poll() is None for c in children):
             time.sleep(0.5)

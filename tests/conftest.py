@@ -18,6 +18,9 @@ sys.path.insert(0, str(ROOT))
 
 from stack.services import free_port, start_redis, start_s3, stop  # noqa: E402
 
+# A developer's .env is for `make run` and `flask`, never for the tests' own processes.
+os.environ["FLASK_SKIP_DOTENV"] = "1"
+
 S3_KEYS = ("oneway-test-access", "oneway-test-secret-key")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "test-secret-key-not-for-production"

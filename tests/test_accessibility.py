@@ -27,6 +27,7 @@ SMALL_PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor":
                "is_mobile": True, "has_touch": True}
 # Browser tests are slow: one backend is enough, PostgreSQL where the machine has it.
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True),
 ]
 

@@ -18,6 +18,7 @@ from tests.factories import (
 from tests.test_accessibility import DESKTOP, assert_accessible
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True),
 ]
 

@@ -26,8 +26,8 @@ from tests.factories import make_candidate, make_interview, make_user
 from tests.media import HEARD
 from tests.pulse import PULSEAUDIO, speaking_microphone
 
-pytestmark = pytest.mark.skipif(
-    FIREFOX is None, reason="Firefox is not installed (apt-get install firefox-esr)")
+pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.skipif(
+    FIREFOX is None, reason="Firefox is not installed (apt-get install firefox-esr)")]
 
 ANSWER_SECONDS = 13  # the answer limit stops the recording: 13 or 14 one-second chunks
 EVERY = 4  # chunks between early video passes: three of them while recording

@@ -21,6 +21,8 @@ from tests.factories import (
     make_user,
 )
 
+pytestmark = pytest.mark.browser
+
 WORDS = ["first", "second", "third", "fourth", "fifth", "sixth"]
 
 

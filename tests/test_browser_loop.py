@@ -16,6 +16,8 @@ from tests.conftest import BACKENDS, worker_env
 from tests.factories import PASSWORD, make_candidate, make_interview, make_user
 from tests.media import HEARD
 
+pytestmark = [pytest.mark.browser, pytest.mark.processes]
+
 RECORD_SECONDS = 4
 
 

@@ -15,6 +15,8 @@ from tests.browser import live_server, signed_in_page
 from tests.conftest import BACKENDS
 from tests.factories import PASSWORD, make_candidate, make_interview, make_media_answer, make_user
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def mp4(tmp_path_factory) -> bytes:

@@ -15,7 +15,7 @@ from tests.browser import chromium, live_server, wait_for
 from tests.conftest import BACKENDS
 from tests.factories import make_candidate, make_interview
 
-pytestmark = pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)]
 
 
 def _begin(page, base: str, token: str) -> None:

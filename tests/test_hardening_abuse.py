@@ -340,6 +340,7 @@ def test_hardening_passes_queued_for_a_take_let_go_do_nothing(csrf_client, app, 
     assert _objects(app, answer_prefix(cut)) == set()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content_type,make", [
     ("audio/ogg;codecs=opus", ["-c:a", "libopus", "-f", "ogg"]),  # the recorder's last resort
     ("audio/mp4", ["-c:a", "aac", "-f", "mp4"]),  # Safari's sound-only answer

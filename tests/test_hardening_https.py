@@ -14,6 +14,8 @@ from tests.conftest import BACKENDS, worker_env
 from tests.factories import PASSWORD, make_candidate, make_interview, make_media_answer, make_user
 from tests.server import Browser, gunicorn, tls_proxy
 
+pytestmark = [pytest.mark.browser, pytest.mark.processes]
+
 
 def _https_env(servers, databases, backend, **extra) -> dict:
     env = worker_env(servers, databases[0][backend])

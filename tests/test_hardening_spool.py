@@ -12,10 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from app.services import retention
 from jobs import spool
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
+
+pytestmark = pytest.mark.processes
 
 
 def _spool_files(folder: Path, answer_public_id: str) -> list[Path]:

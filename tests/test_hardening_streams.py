@@ -24,6 +24,8 @@ from tests.factories import (
 )
 from tests.server import Browser, gunicorn
 
+pytestmark = pytest.mark.processes
+
 # Big enough that the ZIP is many pieces, and the CSV is written in many pieces as well.
 MEDIA_BYTES = 3 * 1024 * 1024 + 17
 CANDIDATES = 60

@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 import secrets
 
+import pytest
+
 from stack.services import free_port
 from tests.conftest import worker_env
 from tests.server import Browser, gunicorn, tls_proxy
+
+pytestmark = pytest.mark.processes
 
 SECRET_PREFIXES = ("i", "s", "reset", "join")
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
+
 from app import states
 from app.extensions import db
 from app.models import Answer, Candidate
 from tests.factories import make_candidate, make_interview
 from tests.helpers import upload_answer
 from tests.media import KEYWORDS
+
+pytestmark = pytest.mark.slow
 
 
 def _ffprobe(path) -> dict:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from rq.job import Job
 
 from app import states
@@ -18,6 +19,8 @@ from tests.browser import wait_for
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_candidate, make_interview
 from tests.helpers import upload_answer
+
+pytestmark = [pytest.mark.processes, pytest.mark.slow]
 
 
 def _upload(csrf_client, media: bytes, **kw) -> Answer:

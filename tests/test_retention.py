@@ -58,6 +58,7 @@ def _graded_and_shared(owner, grader, candidates, answer):
     return link, token
 
 
+@pytest.mark.slow
 def test_owner_erasure_removes_every_object_and_row_of_that_candidate_only(
         csrf_client, app, media_dir, run_jobs, login_as):
     owner = make_user(role="owner")

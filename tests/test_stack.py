@@ -12,8 +12,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from stack.services import free_port
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.processes
 
 
 def _alive(pid: int) -> bool:

@@ -21,6 +21,8 @@ from app.media.transcode import (
     transcode_from_parts,
 )
 
+pytestmark = pytest.mark.slow
+
 PRESET = "veryfast"
 WEBM, MP4 = "matroska", "mov"  # how each kind of recording is read (probe.input_args)
 

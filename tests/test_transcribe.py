@@ -14,6 +14,8 @@ from app.media.speech_models import resolve_model
 from app.media.transcribe import load_pipeline, transcribe
 from tests.media import LONG_SENTENCES
 
+pytestmark = pytest.mark.slow
+
 
 def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())

@@ -60,7 +60,7 @@ async function poll() {
       const body = await resp.json();
       tick(box, body.steps || []);
       if (body.status === "ready" || body.status === "failed") settle(box, body);
-    } catch (err) {
+    } catch {
       // Offline for a moment: the next round asks again.
     }
   }));

@@ -75,8 +75,8 @@ export class Uploader {
       let resp = null;
       try {
         resp = await doFetch();
-      } catch (err) {
-        resp = null;
+      } catch {
+        // A network failure: retried below, like a server error.
       }
       if (resp && resp.ok) return resp.json();
       if (resp && resp.status >= 400 && resp.status < 500 && ![408, 429].includes(resp.status)) {
