@@ -35,6 +35,22 @@ def _record_unsent(page, base: str, token: str) -> None:
     page.wait_for_timeout(4000)
     page.get_by_role("button", name="Stop recording").click()
     page.get_by_text("Connection problem").wait_for(timeout=20_000)
+    # The page keeps the take as stopped (whole) only once the recorder has stopped: wait for it,
+    # or a page closed at once leaves a take the next visit counts as cut off.
+    page.wait_for_function(_STOPPED_TAKE_KEPT, timeout=20_000)
+
+
+_STOPPED_TAKE_KEPT = """() => new Promise((resolve) => {
+  const opened = indexedDB.open("oneway-recordings");
+  opened.onerror = () => resolve(false);
+  opened.onsuccess = () => {
+    const db = opened.result;
+    if (!db.objectStoreNames.contains("takes")) { db.close(); return resolve(false); }
+    const all = db.transaction("takes", "readonly").objectStore("takes").getAll();
+    all.onsuccess = () => { db.close(); resolve(all.result.some((t) => t.stopped)); };
+    all.onerror = () => { db.close(); resolve(false); };
+  };
+})"""
 
 
 def _receipt(page):
