@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app import states
 from app.extensions import db
+from app.states import UNFINISHED, AnswerStatus, CandidateStatus
 
 ROLES = ("owner", "recruiter", "reviewer")
 AUTHOR_ROLES = frozenset({"owner", "recruiter"})
-CANDIDATE_STATUSES = ("invited", "started", "completed", "expired")
 
 
 def utcnow() -> datetime:
@@ -187,7 +187,7 @@ class Candidate(Timestamps, db.Model):
     # Only the SHA-256 of the invite token is kept; the token itself is shown once.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(sa.String(20), default="invited")
+    status: Mapped[str] = mapped_column(sa.String(20), default=CandidateStatus.INVITED)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -210,11 +210,18 @@ class Candidate(Timestamps, db.Model):
 
         return self.created_at + timedelta(days=self.interview.retention_days)
 
-    @property
+    @hybrid_property
     def effective_status(self) -> str:
-        if self.status in ("invited", "started") and self.expires_at <= utcnow():
-            return "expired"
+        """The status shown: EXPIRED for one who has not finished once the link's expiry passed."""
+        if self.status in UNFINISHED and self.expires_at <= utcnow():
+            return CandidateStatus.EXPIRED
         return self.status
+
+    @effective_status.inplace.expression
+    @classmethod
+    def _effective_status_sql(cls) -> sa.ColumnElement[str]:
+        return sa.case((sa.and_(cls.status.in_(UNFINISHED), cls.expires_at <= utcnow()),
+                        CandidateStatus.EXPIRED.value), else_=cls.status)
 
 
 class Answer(Timestamps, db.Model):
@@ -227,7 +234,7 @@ class Answer(Timestamps, db.Model):
     candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
     question_id: Mapped[int] = mapped_column(sa.ForeignKey("questions.id"), index=True)
     take: Mapped[int] = mapped_column(default=1)
-    status: Mapped[str] = mapped_column(sa.String(20), default=states.RECORDING)
+    status: Mapped[str] = mapped_column(sa.String(20), default=AnswerStatus.RECORDING)
     failure_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     content_type: Mapped[str] = mapped_column(sa.String(100))

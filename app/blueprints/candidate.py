@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 
 from app.services import ServiceError, accommodations, recording, takes
 from app.services.recording import Receipt
+from app.states import CandidateStatus
 
 bp = Blueprint("candidate", __name__, url_prefix="/i/<token>")
 
@@ -50,7 +51,7 @@ def _state(candidate) -> dict:
 @bp.get("")
 def landing(token: str):
     candidate = recording.candidate_for_token(token)
-    if candidate.status == "completed":
+    if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
     return render_template("candidate/landing.html", candidate=candidate, token=token,
                            interview=candidate.interview)
@@ -99,7 +100,7 @@ def record(token: str):
     candidate = recording.candidate_for_token(token)
     if candidate.consent_at is None:
         return redirect(url_for(".landing", token=token))
-    if candidate.status == "completed":
+    if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
     return render_template("candidate/record.html", candidate=candidate, token=token,
                            state=_state(candidate))
@@ -149,7 +150,7 @@ def finish(token: str):
     candidate = recording.candidate_for_token(token, allow_expired=True)
     recording.finish(candidate)
     if request.is_json:
-        return jsonify(status="completed", next=url_for(".done", token=token))
+        return jsonify(status=CandidateStatus.COMPLETED, next=url_for(".done", token=token))
     return redirect(url_for(".done", token=token))
 
 

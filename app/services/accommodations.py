@@ -6,10 +6,10 @@ on requests, ever see a request or its note; reviewers see neither, anonymised r
 
 from __future__ import annotations
 
-from app import states
 from app.extensions import db
 from app.models import Answer, Candidate, Interview, Question, User
 from app.services import ServiceError
+from app.states import AnswerStatus
 
 FACTORS = (1.5, 2.0)
 GRACE_SECONDS = 3.0  # recorders stop a moment after the limit; uploads of written text take a moment
@@ -36,7 +36,7 @@ def request_extra_time(candidate: Candidate, factor: str, note: str) -> None:
         raise ServiceError("Choose 1.5 times or 2 times the time.")
     started = db.session.execute(
         db.select(Answer.id).filter(Answer.candidate_id == candidate.id,
-                                    Answer.status != states.RECORDING).limit(1)).first()
+                                    Answer.status != AnswerStatus.RECORDING).limit(1)).first()
     if started:
         raise ServiceError("Extra time can be asked for before the first answer. Reply to your "
                            "invitation email to ask the company directly.", 409)

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from app import states
 from app.extensions import db
 from app.models import (
     SHARE_PERMISSIONS,
@@ -34,6 +33,7 @@ from app.services import ServiceError, audit, by_token, ratelimit
 from app.services.access import interview_visible
 from app.services.ratelimit import limit_guessing
 from app.services.recording import current_answers
+from app.states import AnswerStatus
 
 MAX_DAYS = 90
 MAX_CANDIDATES = 100
@@ -184,7 +184,7 @@ def shared_answer(link: ShareLink, public_id: str) -> Answer:
     ids = [c.id for c in link.candidates]
     answer = db.session.execute(
         db.select(Answer).filter(Answer.public_id == public_id, Answer.candidate_id.in_(ids),
-                                 Answer.status == states.READY)
+                                 Answer.status == AnswerStatus.READY)
     ).scalar_one_or_none()
     if answer is None:
         raise ServiceError("Recording not found.", 404)
@@ -232,7 +232,7 @@ class SharedItem:
 
 def shared_items(candidate: Candidate, guest: ShareGuest | None) -> list[SharedItem]:
     """Each question with its ready answer and, for a named guest, their own score."""
-    answers = {qid: a for qid, a in current_answers(candidate).items() if a.status == states.READY}
+    answers = {qid: a for qid, a in current_answers(candidate).items() if a.status == AnswerStatus.READY}
     mine = {}
     if guest is not None:
         mine = {s.question_id: s for s in db.session.execute(
