@@ -15,7 +15,7 @@ def run(candidate_id: int) -> None:
     from app.models import Candidate
     from app.services import storage
     from app.services.package import build_manifest
-    from app.services.recording import current_answers
+    from app.services.takes import current_answers
     from app.states import AnswerStatus, CandidateStatus
     from app.storage import candidate_prefix
 

@@ -30,7 +30,7 @@ def _json_body(message: str) -> dict:
 
 
 def _state(candidate) -> dict:
-    answers = recording.current_answers(candidate)
+    answers = takes.current_answers(candidate)
     open_takes = takes.open_takes(candidate)
     questions = []
     for i, q in enumerate(candidate.interview.questions, 1):
@@ -166,7 +166,7 @@ def data(token: str):
     """What is stored about this candidate, every take included, in plain words."""
     candidate = recording.candidate_for_token(token, allow_expired=True)
     numbers = {q.id: i for i, q in enumerate(candidate.interview.questions, 1)}
-    takes = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
-    kept = {a.id for a in recording.current_answers(candidate).values()}
+    every_take = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
+    kept = {a.id for a in takes.current_answers(candidate).values()}
     return render_template("candidate/data.html", candidate=candidate, token=token,
-                           interview=candidate.interview, takes=takes, numbers=numbers, kept=kept)
+                           interview=candidate.interview, takes=every_take, numbers=numbers, kept=kept)

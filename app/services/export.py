@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Candidate, User
 from app.services import ServiceError, access, audit, grading, storage
 from app.services.package import build_manifest
-from app.services.recording import current_answers
+from app.services.takes import current_answers
 from app.states import AnswerStatus
 
 

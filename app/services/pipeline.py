@@ -8,7 +8,7 @@ import logging
 from app.extensions import db
 from app.models import Answer, AnswerStageRun, Candidate, utcnow
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue
-from app.services import lifecycle
+from app.services import lifecycle, takes
 from app.states import ANSWER, AnswerStatus, CandidateStatus
 
 log = logging.getLogger(__name__)
@@ -124,12 +124,10 @@ def maybe_ready(answer_id: int) -> bool:
 
 def maybe_build_package(candidate_id: int) -> None:
     """Enqueue the candidate package when the candidate is done and every kept answer is ready."""
-    from app.services.recording import current_answers
-
     candidate = db.session.get(Candidate, candidate_id)
     if candidate is None or candidate.status != CandidateStatus.COMPLETED:
         return
-    answers = current_answers(candidate)
+    answers = takes.current_answers(candidate)
     if all(a.status == AnswerStatus.READY for a in answers.values()) and answers:
         enqueue("jobs.package.run", candidate.id, queue=MEDIA_QUEUE,
                 job_id=f"package-{candidate.id}-{max(a.id for a in answers.values())}")

@@ -104,15 +104,6 @@ def _require_recording_allowed(candidate: Candidate) -> None:
         raise ServiceError("You have already finished this interview.", 409)
 
 
-def current_answers(candidate: Candidate) -> dict[int, Answer]:
-    """For each question, the latest take that reached the server."""
-    rows = db.session.execute(
-        db.select(Answer).filter(Answer.candidate_id == candidate.id,
-                                 Answer.status != AnswerStatus.RECORDING).order_by(Answer.take)
-    ).scalars()
-    return {a.question_id: a for a in rows}
-
-
 def _question(candidate: Candidate, question_public_id: str) -> Question:
     question = db.session.execute(
         db.select(Question).filter_by(public_id=question_public_id,
@@ -369,7 +360,7 @@ def finish(candidate: Candidate) -> None:
             hours=current_app.config["EXPIRY_GRACE_HOURS"]):
         raise _expired()
     _require_recording_allowed(candidate)
-    answered = current_answers(candidate)
+    answered = takes.current_answers(candidate)
     missing = [q for q in candidate.interview.questions if q.id not in answered]
     if missing:
         raise ServiceError(f"{len(missing)} question(s) still need an answer.", 409)

@@ -32,7 +32,7 @@ from app.security import hash_token, new_token
 from app.services import ServiceError, audit, by_token, ratelimit
 from app.services.access import interview_visible
 from app.services.ratelimit import limit_guessing
-from app.services.recording import current_answers
+from app.services.takes import current_answers
 from app.states import AnswerStatus
 
 MAX_DAYS = 90

@@ -46,6 +46,15 @@ def takes_used(candidate: Candidate, question: Question) -> int:
     ).scalar_one()
 
 
+def current_answers(candidate: Candidate) -> dict[int, Answer]:
+    """For each question, the take kept: the latest that reached the server."""
+    rows = db.session.execute(
+        db.select(Answer).filter(Answer.candidate_id == candidate.id,
+                                 Answer.status != AnswerStatus.RECORDING).order_by(Answer.take)
+    ).scalars()
+    return {a.question_id: a for a in rows}
+
+
 def open_takes(candidate: Candidate) -> dict[int, dict[str, int]]:
     """Takes still being recorded or uploaded, per question: answer id -> chunks the server holds.
     A reloaded page uses this to finish uploading a take it kept in the browser."""
