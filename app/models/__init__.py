@@ -5,31 +5,39 @@ never this package."""
 
 from app.models.accounts import (
     AUTHOR_ROLES,
-    ROLES,
     Organisation,
     PasswordReset,
+    Role,
     SignInSession,
     TeamInvite,
     User,
 )
 from app.models.audit import AuditEvent
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
-from app.models.candidates import Answer, AnswerChunk, AnswerStageRun, Candidate
-from app.models.grading import DECISIONS, RECOMMENDATIONS, CandidateStats, Decision, Review, Score
-from app.models.interviews import Interview, InterviewAssignment, Question
+from app.models.candidates import AccommodationStatus, Answer, AnswerChunk, AnswerStageRun, Candidate
+from app.models.grading import CandidateStats, Decision, DecisionValue, Recommendation, Review, Score
+from app.models.interviews import (
+    AccommodationPolicy,
+    Interview,
+    InterviewAssignment,
+    Question,
+    QuestionKind,
+    ReviewMedia,
+)
 from app.models.sharing import (
-    SHARE_PERMISSIONS,
     GuestScore,
     ShareGuest,
     ShareLink,
+    SharePermission,
     ShareView,
     share_link_candidates,
 )
 
 __all__ = [
-    "AUTHOR_ROLES", "DECISIONS", "RECOMMENDATIONS", "ROLES", "SHARE_PERMISSIONS",
-    "Answer", "AnswerChunk", "AnswerStageRun", "AuditEvent", "Candidate", "CandidateStats", "Decision",
+    "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
+    "AnswerStageRun", "AuditEvent", "Candidate", "CandidateStats", "Decision", "DecisionValue",
     "GuestScore", "Interview", "InterviewAssignment", "Organisation", "PasswordReset", "Question",
-    "Review", "Score", "ShareGuest", "ShareLink", "ShareView", "SignInSession", "TeamInvite",
-    "Timestamps", "UTCDateTime", "User", "new_public_id", "share_link_candidates", "utcnow",
+    "QuestionKind", "Recommendation", "Review", "ReviewMedia", "Role", "Score", "ShareGuest",
+    "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",
+    "UTCDateTime", "User", "new_public_id", "share_link_candidates", "utcnow",
 ]

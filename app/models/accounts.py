@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -11,9 +12,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import Timestamps, UTCDateTime, new_public_id
 
-ROLES = ("owner", "recruiter", "reviewer")
 
-AUTHOR_ROLES = frozenset({"owner", "recruiter"})
+class Role(StrEnum):
+    """What a member may do: owners also run the team; owners and recruiters write interviews,
+    invite and decide; reviewers grade the interviews they see (stored as the value)."""
+
+    OWNER = "owner"
+    RECRUITER = "recruiter"
+    REVIEWER = "reviewer"
+
+
+AUTHOR_ROLES = frozenset({Role.OWNER, Role.RECRUITER})
 
 
 class Organisation(Timestamps, db.Model):
@@ -31,7 +40,7 @@ class User(UserMixin, Timestamps, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
-    role: Mapped[str] = mapped_column(sa.String(20), default="reviewer")
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.REVIEWER)
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Part of the id every session and remember-me cookie holds; bumped to end them all.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")

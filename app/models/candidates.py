@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -12,6 +13,14 @@ from app.extensions import db
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
 from app.models.interviews import Interview, Question
 from app.states import UNFINISHED, AnswerStatus, CandidateStatus
+
+
+class AccommodationStatus(StrEnum):
+    """Where a candidate's request for extra time stands (none asked: NULL)."""
+
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    DECLINED = "declined"
 
 
 class Candidate(Timestamps, db.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,9 +12,22 @@ from app.extensions import db
 from app.models.accounts import User
 from app.models.base import Timestamps, UTCDateTime, utcnow
 
-RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
 
-DECISIONS = ("advance", "hold", "reject")
+class Recommendation(StrEnum):
+    """A grader's overall recommendation on a candidate (Review.recommendation)."""
+
+    STRONG_YES = "strong_yes"
+    YES = "yes"
+    NO = "no"
+    STRONG_NO = "strong_no"
+
+
+class DecisionValue(StrEnum):
+    """What an owner or recruiter decided about a candidate (Decision.value)."""
+
+    ADVANCE = "advance"
+    HOLD = "hold"
+    REJECT = "reject"
 
 
 class Score(Timestamps, db.Model):

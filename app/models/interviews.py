@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,29 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.accounts import Organisation
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
+
+
+class ReviewMedia(StrEnum):
+    """What reviewers of an interview may load (owners and recruiters always get everything)."""
+
+    VIDEO = "video"
+    AUDIO = "audio"  # the sound alone, and the transcript
+    TRANSCRIPT = "transcript"
+
+
+class AccommodationPolicy(StrEnum):
+    """How an interview answers candidates' requests for extra time."""
+
+    REVIEW = "review"  # an owner or recruiter grants or declines each one
+    AUTO = "auto"  # granted at once
+
+
+class QuestionKind(StrEnum):
+    """What a question asks for."""
+
+    VIDEO = "video"
+    AUDIO = "audio"  # sound only
+    WRITTEN = "written"  # typed, within answer_seconds
 
 
 class Interview(Timestamps, db.Model):
@@ -21,16 +45,17 @@ class Interview(Timestamps, db.Model):
     intro: Mapped[str] = mapped_column(sa.Text, default="")
     language: Mapped[str | None] = mapped_column(sa.String(16))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    # Fair review: reviewers see "Candidate N", no email or picture; media "video", "audio" or
-    # "transcript" limits what reviewers get (owners and recruiters always see everything).
+    # Fair review: reviewers see "Candidate N", no email or picture; review_media limits what
+    # reviewers get (owners and recruiters always see everything).
     anonymous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    review_media: Mapped[str] = mapped_column(sa.String(12), default="video", server_default="video")
+    review_media: Mapped[str] = mapped_column(sa.String(12), default=ReviewMedia.VIDEO,
+                                              server_default=ReviewMedia.VIDEO.value)
     # The candidate side: whom to contact for another way to apply, how long recordings are
-    # kept, and whether requests for extra time are granted at once ("auto") or by a person.
+    # kept, and how requests for extra time are answered.
     contact_email: Mapped[str | None] = mapped_column(sa.String(254))
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
-    accommodations: Mapped[str] = mapped_column(sa.String(12), default="review",
-                                                server_default="review")
+    accommodations: Mapped[str] = mapped_column(sa.String(12), default=AccommodationPolicy.REVIEW,
+                                                server_default=AccommodationPolicy.REVIEW.value)
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(
@@ -56,8 +81,8 @@ class Question(Timestamps, db.Model):
     # The rubric, for graders only: what a strong answer contains, and named criteria scored 1-5.
     ideal_answer: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     criteria: Mapped[list | None] = mapped_column(sa.JSON)
-    # "video" (default), "audio" (sound only) or "written" (typed, within answer_seconds).
-    kind: Mapped[str] = mapped_column(sa.String(10), default="video", server_default="video")
+    kind: Mapped[str] = mapped_column(sa.String(10), default=QuestionKind.VIDEO,
+                                      server_default=QuestionKind.VIDEO.value)
 
     interview: Mapped[Interview] = relationship(back_populates="questions")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,7 +13,12 @@ from app.models.accounts import User
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
 from app.models.candidates import Answer, Candidate
 
-SHARE_PERMISSIONS = ("view", "score")
+
+class SharePermission(StrEnum):
+    """What a share link lets its guests do."""
+
+    VIEW = "view"
+    SCORE = "score"  # view, and score each answer 1-5
 
 
 share_link_candidates = sa.Table(
@@ -32,7 +38,7 @@ class ShareLink(Timestamps, db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     label: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
-    permission: Mapped[str] = mapped_column(sa.String(10), default="view")
+    permission: Mapped[str] = mapped_column(sa.String(10), default=SharePermission.VIEW)
     hide_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    DECISIONS,
     Answer,
     Candidate,
     CandidateStats,
+    DecisionValue,
     Interview,
     Review,
     Score,
@@ -92,7 +92,7 @@ def parse_filters(args) -> Filters:
                 graded=args.get("graded", ""), sort=args.get("sort", "") or "newest")
     if f.status and f.status not in list(CandidateStatus):
         raise ServiceError(f"Unknown status filter {f.status!r}.")
-    if f.decision and f.decision not in (*DECISIONS, "none"):
+    if f.decision and f.decision not in [*DecisionValue, "none"]:
         raise ServiceError(f"Unknown decision filter {f.decision!r}.")
     if f.graded not in GRADED:
         raise ServiceError(f"Unknown filter graded={f.graded!r}.")

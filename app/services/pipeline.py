@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from app.extensions import db
-from app.models import Answer, AnswerStageRun, Candidate, utcnow
+from app.models import Answer, AnswerStageRun, Candidate, QuestionKind, utcnow
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue
 from app.services import lifecycle, takes
 from app.states import ANSWER, AnswerStatus, CandidateStatus
@@ -66,7 +66,7 @@ def may_need_reencode(content_type: str) -> bool:
 def steps(answer: Answer) -> list[dict]:
     """What processing has done for an answer and what is left, for the grader's page: read
     from the outputs themselves, so it is right whichever worker did what."""
-    picture = answer.question.kind == "video" and not (answer.mp4_key and answer.width is None)
+    picture = answer.question.kind == QuestionKind.VIDEO and not (answer.mp4_key and answer.width is None)
     out = [{"name": "Checked and converted", "done": answer.mp4_key is not None}]
     if picture:
         out.append({"name": "Poster and picture checks", "done": answer.poster_key is not None})

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
+from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
 from app.security import hash_token
 from app.services import ServiceError, lifecycle, pipeline, storage, takes
 from app.services.ratelimit import limit_guessing
@@ -30,7 +30,8 @@ CONTAINERS = {"video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "a
 # The ffmpeg demuxer that alone may read each (app.media.probe.input_args).
 DEMUXERS = {"webm": "matroska", "mp4": "mov", "m4a": "mov", "ogg": "ogg"}
 # What each kind of question accepts: a camera recording, a sound recording, or typed text.
-KIND_TYPES = {"video": ("video/",), "audio": ("audio/", "video/"), "written": ("text/plain",)}
+KIND_TYPES = {QuestionKind.VIDEO: ("video/",), QuestionKind.AUDIO: ("audio/", "video/"),
+              QuestionKind.WRITTEN: ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
 NOTICE_VERSION = "2026-11"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -122,7 +123,7 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
     if base_type not in CONTAINERS and base_type != "text/plain":
         raise ServiceError(f"Recordings of type {content_type or 'unknown'!r} are not accepted; "
                            "use a current Chrome, Edge, Firefox or Safari.", 415)
-    if not base_type.startswith(KIND_TYPES.get(question.kind, ("video/",))):
+    if not base_type.startswith(KIND_TYPES.get(question.kind, KIND_TYPES[QuestionKind.VIDEO])):
         raise ServiceError(f"This question asks for a {question.kind} answer.", 409)
     takes.lock(candidate.id)
     try:

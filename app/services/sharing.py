@@ -16,13 +16,13 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
-    SHARE_PERMISSIONS,
     Answer,
     Candidate,
     GuestScore,
     Interview,
     ShareGuest,
     ShareLink,
+    SharePermission,
     ShareView,
     User,
     share_link_candidates,
@@ -44,11 +44,12 @@ def _require_author(user: User) -> None:
         raise ServiceError("Only owners and recruiters may share candidates.", 403)
 
 
-def create_link(user: User, candidate_ids: list[str], permission: str = "view", hide_names: bool = False,
+def create_link(user: User, candidate_ids: list[str], permission: str = SharePermission.VIEW,
+                hide_names: bool = False,
                 days: str | int = 7, label: str = "") -> tuple[ShareLink, str]:
     """A new link to these candidates (public ids); returns it with its token, which is never stored."""
     _require_author(user)
-    if permission not in SHARE_PERMISSIONS:
+    if permission not in list(SharePermission):
         raise ServiceError("Choose what the link allows: view, or view and score.")
     try:
         days = int(str(days).strip())
@@ -244,7 +245,7 @@ def shared_items(candidate: Candidate, guest: ShareGuest | None) -> list[SharedI
 def save_guest_score(link: ShareLink, guest: ShareGuest | None, candidate: Candidate,
                      question_public_id: str, value: str, comment: str) -> GuestScore:
     """A named guest's 1-5 score on one question of a shared candidate (score links only)."""
-    if link.permission != "score":
+    if link.permission != SharePermission.SCORE:
         raise ServiceError("This link lets you view, not score.", 403)
     if guest is None:
         raise ServiceError("Give your name before scoring.", 403)
