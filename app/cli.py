@@ -7,6 +7,7 @@ import click
 from flask import Flask
 
 from app.extensions import db
+from app.models import Role
 
 
 def register_cli(app: Flask) -> None:
@@ -38,7 +39,7 @@ def _setup_commands(app: Flask) -> None:
         user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
         if user is None:
             org = accounts.create_organisation("Demo Company")
-            user = accounts.create_user(org, email, "Demo Owner", password, "owner")
+            user = accounts.create_user(org, email, "Demo Owner", password, Role.OWNER)
             db.session.commit()
             interviews.create_interview(
                 user, "Backend engineer (demo)",
@@ -57,7 +58,7 @@ def _account_commands(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--name", default="")
-    @click.option("--role", default="owner", type=click.Choice(["owner", "recruiter", "reviewer"]))
+    @click.option("--role", default=Role.OWNER.value, type=click.Choice([r.value for r in Role]))
     @click.option("--organisation", "org_name", required=True, help="Name of a new organisation.")
     @click.password_option()
     def create_user(email, name, role, org_name, password):

@@ -218,9 +218,9 @@ class Bench:
 
     def wait(self, answer_id: str, timeout: float) -> dict:
         """Poll the database until the answer is ready or failed (or the timeout passes)."""
-        from app import states
         from app.extensions import db
         from app.models import Answer
+        from app.states import AnswerStatus
 
         deadline = time.monotonic() + timeout
         while True:
@@ -233,7 +233,7 @@ class Bench:
             if early:  # work done while recording counts too, though nobody waited for it
                 row["stage_seconds"]["transcribe_early"] = early
             db.session.rollback()  # hold no read lock on SQLite between polls
-            if row["status"] in (states.READY, states.FAILED):
+            if row["status"] in (AnswerStatus.READY, AnswerStatus.FAILED):
                 return row
             if self.worker.poll() is not None:
                 raise RuntimeError(f"the worker exited with code {self.worker.returncode}:\n"

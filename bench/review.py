@@ -38,25 +38,35 @@ def fill(db, interview, graders, owner, n: int, questions) -> int:
     """Bulk-insert n candidates with answers, reviews and scores; return the number of scores."""
     import sqlalchemy as sa
 
-    from app.models import Answer, Candidate, CandidateStats, Decision, Review, Score
+    from app.models import (
+        Answer,
+        Candidate,
+        CandidateStats,
+        Decision,
+        DecisionValue,
+        Recommendation,
+        Review,
+        Score,
+    )
+    from app.states import AnswerStatus, CandidateStatus
 
     now = datetime.now(UTC)
     base = now - timedelta(days=30)
     cand_rows = [dict(public_id=secrets.token_urlsafe(12), org_id=interview.org_id,
                       interview_id=interview.id, name=f"Candidate {i}", email=f"c{i}@example.com",
                       token_hash=secrets.token_hex(32), expires_at=now + timedelta(days=14),
-                      status="completed", package_version=0, created_at=base + timedelta(seconds=i),
-                      updated_at=now)
+                      status=CandidateStatus.COMPLETED, package_version=0,
+                      created_at=base + timedelta(seconds=i), updated_at=now)
                  for i in range(n)]
     db.session.execute(sa.insert(Candidate.__table__), cand_rows)
     ids = list(db.session.execute(sa.select(Candidate.id).where(
         Candidate.interview_id == interview.id).order_by(Candidate.id)).scalars())
     answers, reviews, scores, decisions, stats = [], [], [], [], []
-    recs = ("strong_yes", "yes", "no", "strong_no")
+    recs = list(Recommendation)
     for k, cid in enumerate(ids):
         for q in questions:
             answers.append(dict(public_id=secrets.token_urlsafe(12), candidate_id=cid, question_id=q.id,
-                                take=1, status="ready", content_type="video/webm", chunk_count=0,
+                                take=1, status=AnswerStatus.READY, content_type="video/webm", chunk_count=0,
                                 received_bytes=0, recoveries=0, created_at=now, updated_at=now))
         for g, grader in enumerate(graders):
             reviews.append(dict(candidate_id=cid, user_id=grader.id, recommendation=recs[(k + g) % 4],
@@ -66,7 +76,7 @@ def fill(db, interview, graders, owner, n: int, questions) -> int:
                                    value=1 + (k + g + j) % 5, comment="", created_at=now, updated_at=now))
         decision = None
         if k % 3 == 0:
-            decision = ("advance", "hold", "reject")[k % 9 // 3]
+            decision = list(DecisionValue)[k % 9 // 3]
             decisions.append(dict(candidate_id=cid, user_id=owner.id, value=decision, note="",
                                   created_at=now))
         # What app.services.grading.refresh_stats keeps: the mean of the question means.
@@ -162,6 +172,7 @@ def run(args, url: str) -> int:
 
     from app import create_app
     from app.extensions import db
+    from app.models import Role
     from app.services import accounts, interviews
     from app.services.interviews import QuestionInput
     from tests.helpers import CsrfClient
@@ -173,8 +184,8 @@ def run(args, url: str) -> int:
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         org = accounts.create_organisation("Bench")
-        owner = accounts.create_user(org, "owner@bench.local", "Owner", "password123", "owner")
-        graders = [accounts.create_user(org, f"g{i}@bench.local", f"Grader {i}", "password123", "reviewer")
+        owner = accounts.create_user(org, "owner@bench.local", "Owner", "password123", Role.OWNER)
+        graders = [accounts.create_user(org, f"g{i}@bench.local", f"Grader {i}", "password123", Role.REVIEWER)
                    for i in range(args.graders)]
         for g in graders:  # an owner's choice: reviewers see only their assigned interviews otherwise
             g.all_interviews = True

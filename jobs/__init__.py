@@ -104,19 +104,19 @@ def run_answer_stage(stage: str, answer_id: int, fn: Callable[[Any], Result],
     A problem with the media itself (MediaError) fails the answer at once; anything else is
     re-raised so RQ retries it, and fails the answer only when no retry is left.
     """
-    from app import states
     from app.extensions import db
     from app.media import MediaError
     from app.models import Answer
-    from app.services import pipeline
+    from app.services import lifecycle, pipeline
+    from app.states import AnswerStatus
 
     with app_context() as app, lease(app.config["JOB_LEASE_SECONDS"]):
         answer = db.session.get(Answer, answer_id)
-        if answer is None or answer.status not in (states.UPLOADED, states.PROCESSING):
+        if answer is None or answer.status not in (AnswerStatus.UPLOADED, AnswerStatus.PROCESSING):
             log.info("%s: answer %s gone or settled, nothing to do", stage, answer_id)
             return
-        if answer.status == states.UPLOADED:
-            pipeline.move(answer, states.PROCESSING)
+        if answer.status == AnswerStatus.UPLOADED:
+            lifecycle.move_answer(answer, AnswerStatus.PROCESSING)
             db.session.commit()
         started = time.perf_counter()
         try:

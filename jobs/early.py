@@ -25,14 +25,14 @@ GRACE_POLL_S = 0.2
 def run(answer_id: int, upto_seq: int) -> None:
     from flask import current_app
 
-    from app import states
     from app.extensions import db
     from app.models import Answer
     from app.services import storage
+    from app.states import AnswerStatus
 
     with app_context():
         answer = db.session.get(Answer, answer_id)
-        if answer is None or answer.status != states.RECORDING:
+        if answer is None or answer.status != AnswerStatus.RECORDING:
             return  # finished already: the final transcription takes over
         cfg, store = current_app.config, storage()
         if not _still_recording_after_grace(answer, upto_seq, cfg["EARLY_GRACE_SECONDS"]):
@@ -94,9 +94,9 @@ def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
     that a pass is not spent on audio the final transcription is about to do in one batch.
     The wait ends as soon as the finalize does (usually well within a second): a worker that
     slept the whole grace kept the final stages of that very answer waiting."""
-    from app import states
     from app.extensions import db
     from app.models import AnswerChunk, utcnow
+    from app.states import AnswerStatus
 
     arrived = db.session.execute(
         db.select(AnswerChunk.created_at).filter_by(answer_id=answer.id, seq=upto_seq)
@@ -112,5 +112,5 @@ def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
         db.session.rollback()  # hold no transaction (nor SQLite's read lock) while waiting
         time.sleep(min(GRACE_POLL_S, wait))
         now = db.session.get(model, answer_id)
-        if now is None or now.status != states.RECORDING:  # finalized, or let go (takes.py)
+        if now is None or now.status != AnswerStatus.RECORDING:  # finalized, or let go (takes.py)
             return False

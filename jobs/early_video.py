@@ -66,11 +66,11 @@ class _Encoded:
 def run(answer_id: int, upto_seq: int) -> None:
     from flask import current_app
 
-    from app import states
     from app.extensions import db
     from app.media import MediaError
     from app.models import Answer
     from app.services import storage
+    from app.states import AnswerStatus
 
     with app_context(), one_pass_at_a_time(VIDEO_PASS, answer_id) as mine:
         if not mine:
@@ -80,7 +80,7 @@ def run(answer_id: int, upto_seq: int) -> None:
         # that started before it is waited for, so its part is used, even the one the last
         # chunk queued while the candidate was finishing.
         answer = db.session.get(Answer, answer_id)
-        if answer is None or answer.status != states.RECORDING:
+        if answer is None or answer.status != AnswerStatus.RECORDING:
             return  # finished already: the final transcode takes over
         try:
             _pass(answer, upto_seq, storage(), current_app.config)

@@ -11,20 +11,20 @@ log = logging.getLogger(__name__)
 
 
 def run(candidate_id: int) -> None:
-    from app import states
     from app.extensions import db
     from app.models import Candidate
     from app.services import storage
     from app.services.package import build_manifest
-    from app.services.recording import current_answers
+    from app.services.takes import current_answers
+    from app.states import AnswerStatus, CandidateStatus
     from app.storage import candidate_prefix
 
     with app_context():
         candidate = db.session.get(Candidate, candidate_id)
-        if candidate is None or candidate.status != "completed":
+        if candidate is None or candidate.status != CandidateStatus.COMPLETED:
             return
         answers = current_answers(candidate)
-        if not answers or any(a.status != states.READY for a in answers.values()):
+        if not answers or any(a.status != AnswerStatus.READY for a in answers.values()):
             log.info("package for candidate %s waits for answers", candidate.public_id)
             return
         manifest = build_manifest(candidate, answers)

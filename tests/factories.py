@@ -52,14 +52,25 @@ def make_candidate(interview=None, user=None, consent: bool = True):
     return candidate, token
 
 
+def mark_completed(candidate):
+    """The candidate has finished the interview (without the checks and the package of
+    app.services.recording.finish)."""
+    from app.services import lifecycle
+    from app.states import CandidateStatus
+
+    lifecycle.move_candidate(candidate, CandidateStatus.COMPLETED)
+    db.session.commit()
+    return candidate
+
+
 def make_ready_answer(candidate, question, **fields):
     """An answer row marked ready without running the pipeline (media keys only if given)."""
-    from app import states
     from app.models import Answer
+    from app.states import AnswerStatus
 
     fields.setdefault("transcript", {"text": "", "segments": []})
     fields.setdefault("take", 1)
-    answer = Answer(candidate_id=candidate.id, question_id=question.id, status=states.READY,
+    answer = Answer(candidate_id=candidate.id, question_id=question.id, status=AnswerStatus.READY,
                     content_type="video/webm", **fields)
     db.session.add(answer)
     db.session.commit()

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import utcnow
 from tests.browser import ROOT, chromium, live_server
 from tests.conftest import BACKENDS
-from tests.factories import make_candidate, make_interview, make_ready_answer
+from tests.factories import make_candidate, make_interview, make_ready_answer, mark_completed
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -97,8 +97,7 @@ def _completed_candidate():
     for i, q in enumerate(candidate.interview.questions):
         make_ready_answer(candidate, q, original_size=123_456 + i, original_sha256=f"{i}" * 64,
                           uploaded_at=utcnow())
-    candidate.status, candidate.completed_at = "completed", utcnow()
-    db.session.commit()
+    mark_completed(candidate)
     return candidate, token
 
 

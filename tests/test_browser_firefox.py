@@ -13,12 +13,12 @@ from contextlib import nullcontext
 
 import pytest
 
-from app import states
 from app.extensions import db
 from app.media.probe import probe
 from app.models import Answer, AnswerStageRun, Candidate
 from app.services import storage
 from app.services.scoring import question_items
+from app.states import AnswerStatus
 from tests.bidi import FIREFOX, firefox
 from tests.browser import live_server, rq_worker, wait_for
 from tests.conftest import BACKENDS, worker_env
@@ -65,8 +65,8 @@ def test_firefox_answer_is_reencoded_while_recording_and_ends_ready(app, servers
     def ready():
         db.session.expire_all()
         answer = db.session.execute(db.select(Answer).filter_by(candidate_id=candidate.id)).scalar_one()
-        assert answer.status != states.FAILED, answer.failure_reason
-        return answer if answer.status == states.READY else None
+        assert answer.status != AnswerStatus.FAILED, answer.failure_reason
+        return answer if answer.status == AnswerStatus.READY else None
 
     # Firefox's microphone speaks the sentence in a loop (its camera stays fake).
     microphone = (speaking_microphone(media_dir["speech"], tmp_path / "pulse") if PULSEAUDIO
@@ -135,9 +135,9 @@ def test_firefox_retake_replaces_the_graded_take_and_audio_only_answer_ends_read
         db.session.expire_all()
         answers = db.session.execute(db.select(Answer).filter_by(candidate_id=candidate.id)
                                      .order_by(Answer.id)).scalars().all()
-        failed = [(a.take, a.failure_reason) for a in answers if a.status == states.FAILED]
+        failed = [(a.take, a.failure_reason) for a in answers if a.status == AnswerStatus.FAILED]
         assert not failed, failed
-        done = len(answers) == 3 and all(a.status == states.READY for a in answers)
+        done = len(answers) == 3 and all(a.status == AnswerStatus.READY for a in answers)
         return done and db.session.get(Candidate, candidate.id).package_key and answers
 
     with live_server(app) as base, rq_worker(worker_env(servers, databases[0][backend]), worker_log):

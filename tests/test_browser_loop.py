@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from app import states
 from app.extensions import db
 from app.models import Answer, Candidate
+from app.states import AnswerStatus
 from tests.browser import chromium, live_server, rq_worker, wait_for
 from tests.conftest import BACKENDS, worker_env
 from tests.factories import PASSWORD, make_candidate, make_interview, make_user
@@ -94,9 +94,9 @@ def test_candidate_records_two_answers_and_grader_reviews_them(app, servers, dat
         def all_ready():
             db.session.expire_all()
             answers = db.session.execute(db.select(Answer)).scalars().all()
-            failed = [a.failure_reason for a in answers if a.status == states.FAILED]
+            failed = [a.failure_reason for a in answers if a.status == AnswerStatus.FAILED]
             assert not failed, failed
-            done = len(answers) == 3 and all(a.status == states.READY for a in answers)
+            done = len(answers) == 3 and all(a.status == AnswerStatus.READY for a in answers)
             return done and [a for a in answers if not (a.question.position == 0 and a.take == 1)]
 
         answers = wait_for(all_ready, timeout=240, what="both answers to be ready")

@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
-from app import states
 from app.extensions import db
 from app.models import Answer
 from app.services import pipeline
+from app.states import AnswerStatus
 from tests.browser import live_server, signed_in_page
 from tests.conftest import BACKENDS
 from tests.factories import PASSWORD, make_candidate, make_interview, make_media_answer, make_user
@@ -32,7 +32,7 @@ def _processing(candidate, question, mp4: bytes) -> Answer:
     """An answer the transcode stage has finished: MP4 stored, poster and transcript to come."""
     answer = make_media_answer(candidate, question, data=mp4)
     answer.status, answer.transcript, answer.captions_key, answer.ready_at = \
-        states.PROCESSING, None, None, None
+        AnswerStatus.PROCESSING, None, None, None
     db.session.commit()
     return answer
 

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from app import states
 from app.extensions import db
 from app.models import Answer
+from app.states import AnswerStatus
 from tests.browser import chromium, live_server, wait_for
 from tests.conftest import BACKENDS
 from tests.factories import make_candidate, make_interview
@@ -96,7 +96,7 @@ def test_network_cut_mid_answer_loses_nothing(app, media_dir, tmp_path):
     assert before_back == at_cut, "nothing reached the server while offline"
     [answer] = _answers()
     assert answer.chunk_count >= before_back + 5, "the chunks recorded offline were sent after"
-    assert answer.status == states.UPLOADED and answer.chunk_count >= 7
+    assert answer.status == AnswerStatus.UPLOADED and answer.chunk_count >= 7
     data = app.extensions["oneway_storage"].get_bytes(answer.original_key)
     # The server accepted the finalize only because this matches the recorder's own checksum.
     import hashlib
@@ -128,9 +128,9 @@ def test_reload_mid_recording_resumes_and_costs_no_take(app, media_dir):
         page.get_by_role("button", name="Keep and finish the interview").click()
         page.wait_for_url("**/done")
     first, second = _answers(0), _answers(1)
-    assert [a.status for a in first] == [states.UPLOADED]
+    assert [a.status for a in first] == [AnswerStatus.UPLOADED]
     # The take cut off by the reload was let go at the browser's word; the next one was kept.
-    assert [a.status for a in second] == [states.UPLOADED]
+    assert [a.status for a in second] == [AnswerStatus.UPLOADED]
 
 
 def test_take_stopped_but_never_confirmed_is_sent_after_a_reload(app, media_dir):
@@ -139,14 +139,14 @@ def test_take_stopped_but_never_confirmed_is_sent_after_a_reload(app, media_dir)
         page = browser.new_page()
         _record_unsent(page, base, token)
         [open_take] = _answers()
-        assert open_take.status == states.RECORDING and open_take.chunk_count == 0
+        assert open_take.status == AnswerStatus.RECORDING and open_take.chunk_count == 0
         page.unroute("**/chunks/*")
         page.reload()
         page.locator("#receipt").filter(has_text="kept in this browser, was sent and received").wait_for(
             timeout=60_000)
         assert page.get_by_text("You have answered every question.").is_visible()
     [answer] = _answers()
-    assert answer.id == open_take.id and answer.status == states.UPLOADED
+    assert answer.id == open_take.id and answer.status == AnswerStatus.UPLOADED
     assert answer.chunk_count >= 4 and answer.client_duration_ms >= 3500
 
 
@@ -174,7 +174,7 @@ def test_hardening_a_whole_take_the_server_let_go_is_sent_again_from_the_browser
             timeout=60_000)
         assert page.get_by_text("You have answered every question.").is_visible()
     [answer] = _answers()
-    assert answer.id != let_go_id and answer.status == states.UPLOADED and answer.chunk_count >= 4
+    assert answer.id != let_go_id and answer.status == AnswerStatus.UPLOADED and answer.chunk_count >= 4
     assert answer.client_duration_ms >= 3500
 
 
@@ -198,9 +198,9 @@ def test_phone_that_records_mp4_is_handled_end_to_end(app, media_dir, run_jobs, 
     [answer] = _answers()
     assert answer.content_type.startswith("video/mp4") and answer.original_key.endswith(".mp4")
     run_jobs()
-    answer = wait_for(lambda: (a := _answers()[0]).status in (states.READY, states.FAILED) and a,
+    answer = wait_for(lambda: (a := _answers()[0]).status in (AnswerStatus.READY, AnswerStatus.FAILED) and a,
                       timeout=120, what="processing")
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert answer.duration_s and abs(answer.duration_s - answer.client_duration_ms / 1000) < 1.0
 
 
@@ -238,10 +238,10 @@ def test_extra_time_audio_only_and_written_answers_in_the_browser(app, media_dir
         page.wait_for_url("**/done")
     audio, written = _answers(0)[0], _answers(1)[0]
     assert audio.content_type.startswith("audio/") and 9.0 <= audio.client_duration_ms / 1000 <= 11.5
-    assert written.status == states.READY and written.written_text.startswith("I would start")
+    assert written.status == AnswerStatus.READY and written.written_text.startswith("I would start")
     run_jobs()
     audio = _answers(0)[0]
-    assert audio.status == states.READY, audio.failure_reason
+    assert audio.status == AnswerStatus.READY, audio.failure_reason
     assert audio.width is None and audio.poster_key is None and audio.mp4_key.endswith(".m4a")
     staff = CsrfClient(app.test_client())
     staff.login(owner.email)

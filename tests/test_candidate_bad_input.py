@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from app import states
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, utcnow
+from app.states import AnswerStatus
 from app.storage import answer_key, chunk_key
-from tests.factories import make_candidate, make_interview
+from tests.factories import make_candidate, make_interview, mark_completed
 from tests.helpers import CsrfClient
 
 FIRST = b"\x1a\x45\xdf\xa3 first chunk of a recording"
@@ -326,8 +326,7 @@ def test_bad_take_requests_open_no_take(world, question, body, status):
 
 
 def test_nothing_can_be_recorded_after_the_interview_is_finished(world):
-    world.candidate.status, world.candidate.completed_at = "completed", utcnow()
-    db.session.commit()
+    mark_completed(world.candidate)
     before = world.stored()
     resp = world.cc.post(f"/i/{world.token}/questions/{world.question}/takes",
                          json={"content_type": "video/webm"})
@@ -336,12 +335,11 @@ def test_nothing_can_be_recorded_after_the_interview_is_finished(world):
     assert resp.status_code == 409 and _error_text(resp, "api")
     assert world.stored() == before
     answer = db.session.execute(db.select(Answer).filter_by(public_id=world.answer)).scalar_one()
-    assert answer.status == states.RECORDING
+    assert answer.status == AnswerStatus.RECORDING
 
 
 def test_a_take_left_open_cannot_be_completed_after_the_interview_is_finished(world):
-    world.candidate.status, world.candidate.completed_at = "completed", utcnow()
-    db.session.commit()
+    mark_completed(world.candidate)
     before = world.stored()
     resp = world.cc.put(world.chunk_url(1), data=SECOND)
     assert resp.status_code == 409

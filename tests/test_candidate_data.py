@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
-from app import states
 from app.extensions import db
 from app.models import Answer, User, utcnow
 from app.services import interviews
-from tests.factories import make_candidate, make_interview, make_ready_answer
+from app.states import AnswerStatus
+from tests.factories import make_candidate, make_interview, make_ready_answer, mark_completed
 from tests.helpers import CsrfClient, upload_answer
 
 
@@ -22,7 +22,7 @@ def test_data_page_lists_details_consent_expiry_and_every_take(client, app, medi
     first = upload_answer(cc, token, q1.public_id, data)
     second = upload_answer(cc, token, q1.public_id, data[: len(data) // 2])  # a retake
     # A take still being recorded on question 2: a few bytes arrived, no checksum yet.
-    db.session.add(Answer(candidate_id=cand.id, question_id=q2.id, take=1, status=states.RECORDING,
+    db.session.add(Answer(candidate_id=cand.id, question_id=q2.id, take=1, status=AnswerStatus.RECORDING,
                           content_type="video/webm", chunk_count=2, received_bytes=2048))
     db.session.commit()
 
@@ -42,8 +42,7 @@ def test_done_page_links_to_the_data_page_and_every_page_says_whom_to_ask(client
     cand, token = make_candidate(make_interview(questions=1))
     cand.interview.contact_email = "talent@example.com"
     make_ready_answer(cand, cand.interview.questions[0], original_size=10, original_sha256="a" * 64)
-    cand.status, cand.completed_at = "completed", utcnow()
-    db.session.commit()
+    mark_completed(cand)
     done = client.get(f"/i/{token}/done").get_data(as_text=True)
     assert f'href="/i/{token}/data"' in done
     page = client.get(f"/i/{token}/data").get_data(as_text=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app import states
 from app.extensions import db
 from app.models import Answer, Candidate, Question
 from app.services.recording import NOTICE_VERSION
+from app.states import AnswerStatus
 from tests.factories import make_candidate, make_interview, make_user
 from tests.helpers import upload_answer
 
@@ -35,7 +35,7 @@ def test_written_answer_is_ready_at_once_and_counts_a_take(csrf_client, app):
     ok = csrf_client.post(f"/i/{token}/answers/{answer_id}/written", json={"text": "I like Python."})
     assert ok.status_code == 200 and ok.get_json()["bytes"] == len("I like Python.")
     answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
-    assert answer.status == states.READY and answer.transcript["text"] == "I like Python."
+    assert answer.status == AnswerStatus.READY and answer.transcript["text"] == "I like Python."
     again = csrf_client.post(f"/i/{token}/answers/{answer_id}/written", json={"text": "changed"})
     assert again.status_code == 409
     more = csrf_client.post(f"/i/{token}/questions/{qid}/takes", json={"content_type": "text/plain"})
@@ -57,7 +57,7 @@ def test_written_answer_after_its_time_is_refused(csrf_client, app):
     late = csrf_client.post(f"/i/{token}/answers/{answer_id}/written", json={"text": "Too late"})
     assert late.status_code == 422 and "ran out" in late.get_json()["error"]
     db.session.refresh(answer)
-    assert answer.status == states.RECORDING and answer.written_text is None
+    assert answer.status == AnswerStatus.RECORDING and answer.written_text is None
 
 
 def test_audio_question_takes_sound_recordings(csrf_client, app, media_dir):
@@ -139,7 +139,7 @@ def test_recording_longer_than_allowed_is_refused_with_its_reason(csrf_client, a
     run_jobs()
     db.session.expire_all()
     answer = db.session.execute(db.select(Answer).filter_by(public_id=receipt["answer_id"])).scalar_one()
-    assert answer.status == states.FAILED
+    assert answer.status == AnswerStatus.FAILED
     assert "more than the 8 s allowed" in answer.failure_reason
 
 

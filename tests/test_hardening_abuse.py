@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app import states
 from app.extensions import db
 from app.models import Answer, AnswerChunk, utcnow
+from app.states import AnswerStatus
 from app.storage import answer_prefix, chunk_key
-from tests.factories import make_candidate, make_interview
+from tests.factories import make_candidate, make_interview, mark_completed
 from tests.helpers import upload_answer
 
 
@@ -49,7 +49,7 @@ def test_hardening_an_hls_playlist_sent_as_webm_fails_and_reads_no_local_file(
                             content_type="video/webm;codecs=vp8,opus")
     run_jobs()
     answer = _answer(receipt["answer_id"])
-    assert answer.status == states.FAILED
+    assert answer.status == AnswerStatus.FAILED
     assert "not a readable WebM file" in answer.failure_reason, answer.failure_reason
     assert (answer.mp4_key, answer.audio_key, answer.poster_key, answer.transcript) == (None,) * 4
     # Nothing was made from what the playlist names: the upload itself is all there is.
@@ -117,7 +117,7 @@ def test_hardening_a_take_starts_only_while_kept_and_open_takes_leave_one(csrf_c
     assert sent.status_code == 200
     late = csrf_client.post(f"/i/{token_w}/answers/{second}/written", json={"text": "Another."})
     assert late.status_code == 409 and "every take" in late.get_json()["error"]
-    assert [s for _, s, _ in _takes(cand_w)] == [states.READY, states.RECORDING]
+    assert [s for _, s, _ in _takes(cand_w)] == [AnswerStatus.READY, AnswerStatus.RECORDING]
 
 
 def test_hardening_a_finalize_past_the_takes_is_409_and_keeps_the_take_as_it_was(csrf_client, app):
@@ -138,7 +138,7 @@ def test_hardening_a_finalize_past_the_takes_is_409_and_keeps_the_take_as_it_was
     before = _objects(app, answer_prefix(second))
     resp = _finalize(csrf_client, token, second, data[second], 1)
     assert resp.status_code == 409 and "every take" in resp.get_json()["error"]
-    assert _takes(cand) == [(first, states.UPLOADED, 1), (second, states.RECORDING, 1)]
+    assert _takes(cand) == [(first, AnswerStatus.UPLOADED, 1), (second, AnswerStatus.RECORDING, 1)]
     assert _objects(app, answer_prefix(second)) == before == {chunk_key(second, 0)}
     assert _answer(second).original_key is None and _chunk_rows(second) == 1
 
@@ -162,7 +162,7 @@ def test_hardening_a_take_the_browser_dropped_is_let_go_and_costs_no_take(csrf_c
     assert _finalize(csrf_client, token, kept, data, 1).status_code == 200
     resp = csrf_client.post(f"/i/{token}/answers/{kept}/abandon", json={})
     assert resp.status_code == 409 and "already finished" in resp.get_json()["error"]
-    assert _takes(cand) == [(kept, states.UPLOADED, 1)]
+    assert _takes(cand) == [(kept, AnswerStatus.UPLOADED, 1)]
 
 
 def test_hardening_a_take_holds_no_more_bytes_than_its_time_allows(csrf_client, app):
@@ -220,7 +220,7 @@ def test_hardening_a_recording_longer_than_allowed_fails_before_it_is_converted(
                             live.read_bytes(), duration_ms=5000)
     run_jobs()
     answer = _answer(receipt["answer_id"])
-    assert answer.status == states.FAILED
+    assert answer.status == AnswerStatus.FAILED
     assert "more than the 8 s allowed" in answer.failure_reason, answer.failure_reason
     assert converted == [] and answer.mp4_key is None and answer.audio_key is None
 
@@ -251,7 +251,7 @@ def test_hardening_takes_nobody_can_finish_are_let_go_within_a_day_and_cost_no_t
     finished, finished_token = make_candidate(interview)
     left_open = take(finished, finished_token, q1, 0)
     kept = upload_answer(csrf_client, finished_token, q2.public_id, b"\x1a\x45\xdf\xa3 kept")
-    finished.status = "completed"
+    mark_completed(finished)
     expired, expired_token = make_candidate(interview)
     past_grace = take(expired, expired_token, q1, 1)
     expired.expires_at = utcnow() - timedelta(hours=app.config["EXPIRY_GRACE_HOURS"] + 1)
@@ -311,8 +311,8 @@ def test_hardening_two_finalizes_racing_past_the_takes_keep_only_one(csrf_client
             tab.join(90)
     assert sorted(codes.values()) == [200, 409], codes
     refused = next(a for a, code in codes.items() if code == 409)
-    assert sorted(s for _, s, _ in _takes(cand)) == [states.RECORDING, states.UPLOADED]
-    assert _answer(refused).status == states.RECORDING and _answer(refused).original_key is None
+    assert sorted(s for _, s, _ in _takes(cand)) == [AnswerStatus.RECORDING, AnswerStatus.UPLOADED]
+    assert _answer(refused).status == AnswerStatus.RECORDING and _answer(refused).original_key is None
     assert _objects(app, answer_prefix(refused)) == {chunk_key(refused, 0)}
 
 
@@ -361,5 +361,5 @@ def test_sound_only_answers_are_read_as_the_container_declared(csrf_client, app,
                             sound.read_bytes(), content_type=content_type)
     run_jobs()
     answer = _answer(receipt["answer_id"])
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert answer.mp4_key.endswith(".m4a") and answer.transcript["text"]

@@ -40,13 +40,12 @@ def test_flask_reads_dotenv_itself_and_the_environment_wins(tmp_path):
 
 def test_flask_shell_starts_with_db_and_every_model():
     import app.models
-    import app.models_review
     from app import create_app
     from app.extensions import db
 
     application = create_app({"SECRET_KEY": "shell-test", "SQLALCHEMY_DATABASE_URI": "sqlite://",
                               "TESTING": True})
-    models = {name: obj for module in (app.models, app.models_review) for name, obj in vars(module).items()
+    models = {name: obj for name, obj in vars(app.models).items()
               if isinstance(obj, type) and issubclass(obj, db.Model) and obj is not db.Model}
 
     with application.app_context():  # as `flask shell` has one

@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from app import states
 from app.extensions import db
 from app.models import Answer, Candidate
+from app.states import AnswerStatus
 from tests.factories import make_candidate, make_interview
 from tests.helpers import upload_answer
 from tests.media import KEYWORDS
@@ -37,7 +37,7 @@ def test_webm_answer_becomes_ready_with_mp4_poster_transcript_and_package(
     assert csrf_client.post(f"/i/{token}/finish", json={}).status_code == 200
     run_jobs()
     answer = _answer(receipt["answer_id"])
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     store = app.extensions["oneway_storage"]
     mp4 = tmp_path / "a.mp4"
     store.download(answer.mp4_key, mp4)
@@ -74,7 +74,7 @@ def test_safari_mp4_keeps_its_h264_video(csrf_client, app, media_dir, run_jobs):
                             media_dir["mp4"].read_bytes(), content_type="video/mp4")
     run_jobs()
     answer = _answer(receipt["answer_id"])
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert answer.original_key.endswith("original.mp4")
 
 
@@ -93,7 +93,7 @@ def test_an_iphone_held_upright_is_reviewed_upright(csrf_client, app, upright_ph
                             upright_phone.read_bytes(), content_type="video/mp4")
     run_jobs()
     answer = _answer(receipt["answer_id"])
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert (answer.width, answer.height) == (720, 1280)
     store = app.extensions["oneway_storage"]
     mp4 = tmp_path / "a.mp4"
@@ -115,7 +115,7 @@ def test_a_text_file_named_webm_fails_with_a_reason(csrf_client, app, media_dir,
                             media_dir["not_media"].read_bytes())
     run_jobs()
     answer = _answer(receipt["answer_id"])
-    assert answer.status == states.FAILED
+    assert answer.status == AnswerStatus.FAILED
     assert "not a readable WebM file" in answer.failure_reason
 
 
@@ -128,7 +128,7 @@ def test_failed_answer_can_be_retried_from_the_grader_page(csrf_client, app, med
     receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
                             media_dir["webm"].read_bytes())
     answer = _answer(receipt["answer_id"])
-    answer.status = states.FAILED  # as if a worker had given up on it
+    answer.status = AnswerStatus.FAILED  # as if a worker had given up on it
     answer.failure_reason = "Transcode failed unexpectedly"
     db.session.commit()
     csrf_client.login(owner.email)
@@ -137,7 +137,7 @@ def test_failed_answer_can_be_retried_from_the_grader_page(csrf_client, app, med
     resp = csrf_client.post(f"/review/answers/{answer.public_id}/retry", data={})
     assert resp.status_code == 302
     run_jobs()
-    assert _answer(answer.public_id).status == states.READY
+    assert _answer(answer.public_id).status == AnswerStatus.READY
 
 
 def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
@@ -223,7 +223,7 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
     assert resp.status_code == 200
     run_jobs()
     answer = _answer(answer_id)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     t = answer.transcript
     assert "settled while recording" in t["method"]
     text = t["text"].lower()
@@ -271,7 +271,7 @@ def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
     assert EarlyTranscript.load(app.extensions["oneway_storage"], answer_id) is None
     run_jobs()  # the queued copy of that pass finds the answer finished too
     answer = _answer(answer_id)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert "settled while recording" not in answer.transcript["method"]
     assert "python" in answer.transcript["text"].lower()
 
@@ -296,7 +296,7 @@ def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, m
     kept[0].unlink()
     run_jobs()
     answer = _answer(receipt["answer_id"])
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert app.extensions["oneway_storage"].get_bytes(answer.poster_key)[:3] == b"\xff\xd8\xff"
     assert answer.quality_video["samples"] >= 2
 
@@ -357,7 +357,7 @@ def test_vp8_video_is_encoded_while_the_candidate_records(csrf_client, app, medi
     _finish_recording(csrf_client, base, data, parts, 9)
     run_jobs()
     answer = _answer(answer_id)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert answer.stage_seconds["transcode_early"] > 0
     # The parts were only a means: gone from storage once the MP4 holds them.
     assert EarlyVideo.load(store, answer_id) is None
@@ -386,7 +386,7 @@ def test_a_lost_video_part_means_the_whole_video_is_encoded_at_the_end(
     _finish_recording(csrf_client, base, data, parts, 9)
     run_jobs()
     answer = _answer(answer_id)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert "transcode_early" not in answer.stage_seconds
     assert answer.duration_s > 10 and answer.width == 320
     assert EarlyVideo.load(store, answer_id) is None
@@ -423,7 +423,7 @@ def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir,
     _finish_recording(csrf_client, base, data, parts, 9)
     run_jobs()
     answer = _answer(undeclared)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert "transcode_early" not in answer.stage_seconds
 
 
@@ -491,7 +491,7 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
     answer = _answer(answer_id)
     assert answer.mp4_key and answer.stage_seconds["transcode_early"] > 0
     run_jobs()
-    assert _answer(answer_id).status == states.READY
+    assert _answer(answer_id).status == AnswerStatus.READY
 
 
 def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
@@ -516,7 +516,7 @@ def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
     _finish_recording(csrf_client, base, data, parts, len(parts))
     run_jobs()
     answer = _answer(answer_id)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert "transcode_early" not in answer.stage_seconds and answer.duration_s > 9
 
 
@@ -538,5 +538,5 @@ def test_a_final_transcode_on_another_machine_fetches_the_video_parts(
     _finish_recording(csrf_client, base, data, parts, 9)
     run_jobs()
     answer = _answer(answer_id)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert answer.stage_seconds["transcode_early"] > 0

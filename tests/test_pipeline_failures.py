@@ -10,11 +10,11 @@ import sys
 import pytest
 from rq.job import Job
 
-from app import states
 from app.extensions import db
 from app.media import quality
 from app.models import Answer
 from app.queue import redis_conn
+from app.states import AnswerStatus
 from tests.browser import wait_for
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_candidate, make_interview
@@ -40,7 +40,7 @@ def test_truncated_webm_fails_as_truncated(csrf_client, app, media_dir, run_jobs
     answer = _upload(csrf_client, data[: len(data) // 3], duration_ms=3300)
     run_jobs()
     answer = _reload(answer)
-    assert answer.status == states.FAILED
+    assert answer.status == AnswerStatus.FAILED
     assert "truncated" in answer.failure_reason
 
 
@@ -48,7 +48,7 @@ def test_silent_answer_is_ready_and_flagged(csrf_client, app, media_dir, run_job
     answer = _upload(csrf_client, media_dir["silent"].read_bytes())
     run_jobs()
     answer = _reload(answer)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert quality.SILENT in answer.quality_flags
     assert answer.quality_audio["sound_fraction"] < 0.02
 
@@ -57,7 +57,7 @@ def test_black_video_is_ready_and_flagged(csrf_client, app, media_dir, run_jobs)
     answer = _upload(csrf_client, media_dir["black"].read_bytes())
     run_jobs()
     answer = _reload(answer)
-    assert answer.status == states.READY, answer.failure_reason
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert quality.BLACK in answer.quality_flags
     assert quality.SILENT not in answer.quality_flags  # the speech is there
 
@@ -66,7 +66,7 @@ def test_speaking_answer_has_no_sound_warning(csrf_client, app, media_dir, run_j
     answer = _upload(csrf_client, media_dir["webm"].read_bytes())
     run_jobs()
     answer = _reload(answer)
-    assert answer.status == states.READY
+    assert answer.status == AnswerStatus.READY
     assert quality.SILENT not in answer.quality_flags and quality.BLACK not in answer.quality_flags
     # The test pattern shows no face: the check says so, as a warning only.
     assert quality.NO_FACE in answer.quality_flags
@@ -78,7 +78,7 @@ def test_transcription_that_raises_fails_the_answer_with_its_reason(
     answer = _upload(csrf_client, media_dir["webm"].read_bytes())
     run_jobs()
     answer = _reload(answer)
-    assert answer.status == states.FAILED
+    assert answer.status == AnswerStatus.FAILED
     assert answer.failure_reason.startswith("Transcribe failed unexpectedly")
     assert "can be retried" in answer.failure_reason
 
@@ -110,12 +110,12 @@ def test_worker_killed_mid_job_is_recovered(csrf_client, app, servers, databases
         wait_for(transcribing, timeout=120, interval=0.1, what="the transcription to start")
         os.killpg(first.pid, signal.SIGKILL)  # the worker and its scheduler process
         first.wait(10)
-        assert _reload(answer).status == states.PROCESSING
+        assert _reload(answer).status == AnswerStatus.PROCESSING
         second = _worker(env, log)
-        wait_for(lambda: _reload(answer).status in (states.READY, states.FAILED), timeout=180,
+        wait_for(lambda: _reload(answer).status in (AnswerStatus.READY, AnswerStatus.FAILED), timeout=180,
                  what="the answer to settle after the kill")
         answer = _reload(answer)
-        assert answer.status == states.READY, answer.failure_reason
+        assert answer.status == AnswerStatus.READY, answer.failure_reason
         assert answer.recoveries == 1
         assert "programming" in answer.transcript["text"].lower()
     finally:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from app import states
 from app.extensions import db
 from app.models import Answer, AnswerChunk, utcnow
+from app.states import AnswerStatus
 from tests.factories import make_candidate, make_interview
 from tests.helpers import split, upload_answer
 
@@ -80,14 +80,14 @@ def test_chunks_are_idempotent_ordered_and_assembled(csrf_client, app, media_dir
     bad = csrf_client.post(f"{base}/finalize", json={"chunks": len(parts), "sha256": "0" * 64})
     assert bad.status_code == 422 and "checksum" in bad.get_json()["error"]
     answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
-    assert answer.status == states.RECORDING and answer.original_key is None
+    assert answer.status == AnswerStatus.RECORDING and answer.original_key is None
     ok = csrf_client.post(f"{base}/finalize", json={"chunks": len(parts), "sha256": sha,
                                                     "duration_ms": 3100})
     assert ok.status_code == 200
     receipt = ok.get_json()
     assert receipt["bytes"] == len(data) and receipt["sha256"] == sha
     db.session.refresh(answer)
-    assert answer.status == states.UPLOADED and answer.client_duration_ms == 3100
+    assert answer.status == AnswerStatus.UPLOADED and answer.client_duration_ms == 3100
     assert answer.original_key == f"answers/{answer_id}/original.webm"
     stored = app.extensions["oneway_storage"].get_bytes(answer.original_key)
     assert stored == data

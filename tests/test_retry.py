@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from app import states
 from app.extensions import db
 from app.models import Answer, AuditEvent
+from app.states import AnswerStatus
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 
 
@@ -33,12 +33,12 @@ def test_hardening_only_owners_and_recruiters_process_an_answer_again(app, login
     assert refused.status_code == 403
     assert "Only owners and recruiters" in refused.get_data(as_text=True)
     assert len(_events(owner.org_id)) == before
-    assert db.session.get(Answer, answer.id).status == states.READY  # still there for every grader
+    assert db.session.get(Answer, answer.id).status == AnswerStatus.READY  # still there for every grader
 
     oc = login_as(recruiter)
     assert url in oc.get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
     assert oc.post(url).status_code == 302
-    assert db.session.get(Answer, answer.id).status == states.UPLOADED
+    assert db.session.get(Answer, answer.id).status == AnswerStatus.UPLOADED
     event = _events(owner.org_id)[-1]
     assert (event.action, event.actor_id, event.subject_kind, event.subject_id) == (
         "answer.retried", recruiter.id, "candidate", cand.public_id)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 
 from app.services import ServiceError, accommodations, recording, takes
 from app.services.recording import Receipt
+from app.states import CandidateStatus
 
 bp = Blueprint("candidate", __name__, url_prefix="/i/<token>")
 
@@ -29,7 +30,7 @@ def _json_body(message: str) -> dict:
 
 
 def _state(candidate) -> dict:
-    answers = recording.current_answers(candidate)
+    answers = takes.current_answers(candidate)
     open_takes = takes.open_takes(candidate)
     questions = []
     for i, q in enumerate(candidate.interview.questions, 1):
@@ -50,7 +51,7 @@ def _state(candidate) -> dict:
 @bp.get("")
 def landing(token: str):
     candidate = recording.candidate_for_token(token)
-    if candidate.status == "completed":
+    if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
     return render_template("candidate/landing.html", candidate=candidate, token=token,
                            interview=candidate.interview)
@@ -99,7 +100,7 @@ def record(token: str):
     candidate = recording.candidate_for_token(token)
     if candidate.consent_at is None:
         return redirect(url_for(".landing", token=token))
-    if candidate.status == "completed":
+    if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
     return render_template("candidate/record.html", candidate=candidate, token=token,
                            state=_state(candidate))
@@ -149,7 +150,7 @@ def finish(token: str):
     candidate = recording.candidate_for_token(token, allow_expired=True)
     recording.finish(candidate)
     if request.is_json:
-        return jsonify(status="completed", next=url_for(".done", token=token))
+        return jsonify(status=CandidateStatus.COMPLETED, next=url_for(".done", token=token))
     return redirect(url_for(".done", token=token))
 
 
@@ -165,7 +166,7 @@ def data(token: str):
     """What is stored about this candidate, every take included, in plain words."""
     candidate = recording.candidate_for_token(token, allow_expired=True)
     numbers = {q.id: i for i, q in enumerate(candidate.interview.questions, 1)}
-    takes = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
-    kept = {a.id for a in recording.current_answers(candidate).values()}
+    every_take = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
+    kept = {a.id for a in takes.current_answers(candidate).values()}
     return render_template("candidate/data.html", candidate=candidate, token=token,
-                           interview=candidate.interview, takes=takes, numbers=numbers, kept=kept)
+                           interview=candidate.interview, takes=every_take, numbers=numbers, kept=kept)

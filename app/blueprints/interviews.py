@@ -48,7 +48,7 @@ def show(public_id: str):
                            sorts=candidate_queue.sorts(current_user, interview),
                            graded=candidate_queue.GRADED,
                            assignment=team.assignment_view(current_user, interview), query="",
-                           review_media=anonymity.REVIEW_MEDIA)
+                           review_media=anonymity.REVIEW_MEDIA_LABELS)
 
 
 @bp.post("/interviews/<public_id>/questions")

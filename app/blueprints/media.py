@@ -9,6 +9,7 @@ from minio.error import S3Error
 
 from app.delivery import require, stream_object
 from app.media.captions import to_webvtt
+from app.models import ReviewMedia
 from app.services import ServiceError, access, anonymity
 
 bp = Blueprint("media", __name__, url_prefix="/media/answers/<public_id>")
@@ -23,7 +24,7 @@ def _staff_only():
 @bp.get("/video")
 def video(public_id: str):
     answer = access.get_answer(current_user, public_id)
-    if anonymity.media_mode(current_user, answer.candidate.interview) != "video":
+    if anonymity.media_mode(current_user, answer.candidate.interview) != ReviewMedia.VIDEO:
         abort(403)
     content_type = "video/mp4" if answer.width else "audio/mp4"
     return stream_object(require(answer.mp4_key), answer.mp4_size, content_type)
@@ -34,7 +35,7 @@ def poster(public_id: str):
     answer = access.get_answer(current_user, public_id)
     interview = answer.candidate.interview
     if anonymity.hides_identity(current_user, interview) or \
-            anonymity.media_mode(current_user, interview) != "video":
+            anonymity.media_mode(current_user, interview) != ReviewMedia.VIDEO:
         abort(403)
     return stream_object(require(answer.poster_key), answer.poster_size, "image/jpeg")
 
@@ -43,7 +44,7 @@ def poster(public_id: str):
 def audio(public_id: str):
     """The answer's sound alone, for audio-only review: never a file that holds the picture."""
     answer = access.get_answer(current_user, public_id)
-    if anonymity.media_mode(current_user, answer.candidate.interview) == "transcript":
+    if anonymity.media_mode(current_user, answer.candidate.interview) == ReviewMedia.TRANSCRIPT:
         abort(403)
     found = anonymity.sound_only(answer)
     if found is None:

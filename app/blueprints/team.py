@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.models import ROLES
+from app.models import Role
 from app.services import ServiceError, audit, passwords, signin, team
 from app.services.interviews import get_interview
 
@@ -14,13 +14,13 @@ bp = Blueprint("team", __name__)
 
 
 def _team_page(status: int = 200):
-    owner = current_user.role == "owner"
+    owner = current_user.role == Role.OWNER
     return render_template("team/index.html", members=team.members(current_user),
                            removed=team.members(current_user, active=False) if owner else [],
                            invites=team.pending_invites(current_user) if owner else [],
                            resets=passwords.pending_resets(current_user.org_id) if owner else {},
                            reset_hours=passwords.RESET_HOURS, scopes=team.SCOPES,
-                           assigned=team.assignment_counts(current_user), roles=ROLES), status
+                           assigned=team.assignment_counts(current_user), roles=list(Role)), status
 
 
 def _refused(e: ServiceError):

@@ -11,14 +11,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Answer, Candidate, Interview, InterviewAssignment, User
+from app.models import Answer, Candidate, Interview, InterviewAssignment, Role, User
 from app.services import ServiceError
 
 
 def interview_visible(user: User) -> sa.ColumnElement[bool]:
     """A WHERE clause on Interview that keeps what this user may see."""
     clause = Interview.org_id == user.org_id
-    if user.can_author or (user.role == "reviewer" and user.all_interviews):
+    if user.can_author or (user.role == Role.REVIEWER and user.all_interviews):
         return clause
     mine = sa.select(InterviewAssignment.interview_id).where(InterviewAssignment.user_id == user.id)
     return sa.and_(clause, Interview.id.in_(mine))

@@ -6,10 +6,10 @@ on requests, ever see a request or its note; reviewers see neither, anonymised r
 
 from __future__ import annotations
 
-from app import states
 from app.extensions import db
-from app.models import Answer, Candidate, Interview, Question, User
+from app.models import AccommodationPolicy, AccommodationStatus, Answer, Candidate, Interview, Question, User
 from app.services import ServiceError
+from app.states import AnswerStatus
 
 FACTORS = (1.5, 2.0)
 GRACE_SECONDS = 3.0  # recorders stop a moment after the limit; uploads of written text take a moment
@@ -36,17 +36,17 @@ def request_extra_time(candidate: Candidate, factor: str, note: str) -> None:
         raise ServiceError("Choose 1.5 times or 2 times the time.")
     started = db.session.execute(
         db.select(Answer.id).filter(Answer.candidate_id == candidate.id,
-                                    Answer.status != states.RECORDING).limit(1)).first()
+                                    Answer.status != AnswerStatus.RECORDING).limit(1)).first()
     if started:
         raise ServiceError("Extra time can be asked for before the first answer. Reply to your "
                            "invitation email to ask the company directly.", 409)
     candidate.accommodation_requested = value
     candidate.accommodation_note = (note or "").strip()[:2000] or None
-    if candidate.interview.accommodations == "auto":
-        candidate.accommodation_status = "granted"
+    if candidate.interview.accommodations == AccommodationPolicy.AUTO:
+        candidate.accommodation_status = AccommodationStatus.GRANTED
         candidate.time_multiplier = value
     else:
-        candidate.accommodation_status = "requested"
+        candidate.accommodation_status = AccommodationStatus.REQUESTED
     db.session.commit()
 
 
@@ -54,9 +54,9 @@ def decide(user: User, candidate: Candidate, grant: bool) -> None:
     """An owner or recruiter grants or declines a pending request."""
     if not user.can_author:
         raise ServiceError("Only owners and recruiters may decide on extra time.", 403)
-    if candidate.accommodation_status != "requested":
+    if candidate.accommodation_status != AccommodationStatus.REQUESTED:
         raise ServiceError("There is no pending request for extra time from this candidate.", 409)
-    candidate.accommodation_status = "granted" if grant else "declined"
+    candidate.accommodation_status = AccommodationStatus.GRANTED if grant else AccommodationStatus.DECLINED
     candidate.time_multiplier = candidate.accommodation_requested if grant else 1.0
     db.session.commit()
 
@@ -66,5 +66,6 @@ def pending(user: User, interview: Interview) -> list[Candidate]:
     if not user.can_author:
         return []
     return list(db.session.execute(
-        db.select(Candidate).filter_by(interview_id=interview.id, accommodation_status="requested")
+        db.select(Candidate).filter_by(interview_id=interview.id,
+                                       accommodation_status=AccommodationStatus.REQUESTED)
         .order_by(Candidate.created_at, Candidate.id)).scalars())

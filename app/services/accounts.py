@@ -6,7 +6,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models import ROLES, Organisation, User
+from app.models import Organisation, Role, User
 from app.services import ServiceError
 
 # Checked against when the email is unknown, so a login takes as long either way.
@@ -40,8 +40,8 @@ def valid_email(email: str) -> bool:
 
 def create_user(org: Organisation, email: str, name: str, password: str, role: str) -> User:
     email = normalise_email(email)
-    if role not in ROLES:
-        raise ServiceError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if role not in list(Role):
+        raise ServiceError(f"Unknown role {role!r}; choose one of {', '.join(Role)}.")
     if not valid_email(email):
         raise ServiceError("Enter a valid email address.")
     check_new_password(password)

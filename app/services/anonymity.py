@@ -2,7 +2,7 @@
 
 Owners and recruiters always see names: they invited the candidates and act on decisions. N is
 the candidate's place in invitation order, stable for the interview's lifetime. The interview's
-review_media ("video", "audio", "transcript") limits which media reviewers may load.
+review_media (ReviewMedia) limits which media reviewers may load.
 """
 
 from __future__ import annotations
@@ -12,20 +12,21 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Answer, Candidate, Interview, User
+from app.models import Answer, Candidate, Interview, ReviewMedia, Role, User
 from app.services import ServiceError, audit
 
-REVIEW_MEDIA = {"video": "Video", "audio": "Audio only", "transcript": "Transcript only"}
+REVIEW_MEDIA_LABELS = {ReviewMedia.VIDEO: "Video", ReviewMedia.AUDIO: "Audio only",
+                       ReviewMedia.TRANSCRIPT: "Transcript only"}
 
 
 def hides_identity(user: User, interview: Interview) -> bool:
     """Whether this user sees "Candidate N" instead of names in this interview."""
-    return bool(interview.anonymous) and user.role == "reviewer"
+    return bool(interview.anonymous) and user.role == Role.REVIEWER
 
 
 def media_mode(user: User, interview: Interview) -> str:
-    """What this user may load: "video", "audio" or "transcript"."""
-    return interview.review_media if user.role == "reviewer" else "video"
+    """What this user may load (a ReviewMedia)."""
+    return interview.review_media if user.role == Role.REVIEWER else ReviewMedia.VIDEO
 
 
 def sound_only(answer: Answer) -> tuple[str, str] | None:
@@ -65,10 +66,11 @@ def set_mode(user: User, interview: Interview, anonymous: bool, review_media: st
     """Owners and recruiters choose how reviewers see this interview's candidates."""
     if not user.can_author:
         raise ServiceError("Only owners and recruiters may change how candidates are reviewed.", 403)
-    if review_media not in REVIEW_MEDIA:
+    if review_media not in REVIEW_MEDIA_LABELS:
         raise ServiceError("Choose video, audio only or transcript only.")
     if (interview.anonymous, interview.review_media) != (bool(anonymous), review_media):
         audit.record("interview.review_mode_changed", interview, actor=user,
-                     names="hidden" if anonymous else "shown", media=REVIEW_MEDIA[review_media].lower())
+                     names="hidden" if anonymous else "shown",
+                     media=REVIEW_MEDIA_LABELS[review_media].lower())
     interview.anonymous, interview.review_media = bool(anonymous), review_media
     db.session.commit()

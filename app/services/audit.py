@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import AuditEvent, Candidate, Interview, ShareLink, TeamInvite, User, utcnow
+from app.models import AuditEvent, Candidate, Interview, Role, ShareLink, TeamInvite, User, utcnow
 from app.services import ServiceError
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ def describe(event: AuditEvent) -> str:
 def events_page(user: User, page: str | int = 1) -> Page:
     """One page of the user's organisation's events, newest first; owners only. A page past the
     last shows the last; text that is not a whole number is refused (400)."""
-    if user.role != "owner":
+    if user.role != Role.OWNER:
         raise ServiceError("Only owners may read the audit log.", 403)
     try:
         number = int(str(page).strip() or "1")

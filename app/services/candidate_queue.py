@@ -12,21 +12,19 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app import states
 from app.extensions import db
 from app.models import (
-    CANDIDATE_STATUSES,
-    DECISIONS,
     Answer,
     Candidate,
     CandidateStats,
+    DecisionValue,
     Interview,
     Review,
     Score,
     User,
-    utcnow,
 )
 from app.services import ServiceError, anonymity
+from app.states import AnswerStatus, CandidateStatus
 
 PER_PAGE = 50
 SORTS = {
@@ -92,9 +90,9 @@ def parse_filters(args) -> Filters:
     """Query-string text to checked filters; an unknown value is a 400 that names it."""
     f = Filters(status=args.get("status", ""), decision=args.get("decision", ""),
                 graded=args.get("graded", ""), sort=args.get("sort", "") or "newest")
-    if f.status and f.status not in CANDIDATE_STATUSES:
+    if f.status and f.status not in list(CandidateStatus):
         raise ServiceError(f"Unknown status filter {f.status!r}.")
-    if f.decision and f.decision not in (*DECISIONS, "none"):
+    if f.decision and f.decision not in [*DecisionValue, "none"]:
         raise ServiceError(f"Unknown decision filter {f.decision!r}.")
     if f.graded not in GRADED:
         raise ServiceError(f"Unknown filter graded={f.graded!r}.")
@@ -107,12 +105,6 @@ def parse_filters(args) -> Filters:
     return f
 
 
-def status_expr() -> sa.ColumnElement[str]:
-    """Candidate.effective_status in SQL."""
-    return sa.case((sa.and_(Candidate.status.in_(("invited", "started")), Candidate.expires_at <= utcnow()),
-                    "expired"), else_=Candidate.status)
-
-
 def _page_query(interview: Interview, user: User, f: Filters):
     """Candidate ids of the page, with the filtered total: candidates joined to their stats only."""
     stats = CandidateStats
@@ -120,7 +112,7 @@ def _page_query(interview: Interview, user: User, f: Filters):
             .outerjoin(stats, stats.candidate_id == Candidate.id)
             .where(Candidate.interview_id == interview.id))
     if f.status:
-        stmt = stmt.where(status_expr() == f.status)
+        stmt = stmt.where(Candidate.effective_status == f.status)
     if f.decision == "none":
         stmt = stmt.where(stats.decision.is_(None))
     elif f.decision:
@@ -152,11 +144,14 @@ def _details(user: User, ids: list[int]):
     in_page = Answer.candidate_id.in_(ids)
     latest = (sa.select(Answer.candidate_id.label("cid"), Answer.question_id.label("qid"),
                         sa.func.max(Answer.take).label("take"))
-              .where(in_page, Answer.status != states.RECORDING)
+              .where(in_page, Answer.status != AnswerStatus.RECORDING)
               .group_by(Answer.candidate_id, Answer.question_id).subquery())
+    def count(status: AnswerStatus) -> sa.ColumnElement[int]:
+        return sa.func.sum(sa.case((Answer.status == status, 1), else_=0))
+
     progress = (sa.select(Answer.candidate_id.label("cid"), sa.func.count().label("answered"),
-                          sa.func.sum(sa.case((Answer.status == states.READY, 1), else_=0)).label("ready"),
-                          sa.func.sum(sa.case((Answer.status == states.FAILED, 1), else_=0)).label("failed"))
+                          count(AnswerStatus.READY).label("ready"),
+                          count(AnswerStatus.FAILED).label("failed"))
                 .join(latest, sa.and_(Answer.candidate_id == latest.c.cid,
                                       Answer.question_id == latest.c.qid, Answer.take == latest.c.take))
                 .group_by(Answer.candidate_id).subquery())
@@ -201,7 +196,7 @@ def next_ungraded(user: User, interview: Interview, after: Candidate | None = No
     after `after` (wrapping round to the start, never `after` itself)."""
     mine = sa.select(Review.candidate_id).where(Review.user_id == user.id)
     has_ready = sa.exists(sa.select(Answer.id).where(Answer.candidate_id == Candidate.id,
-                                                     Answer.status == states.READY))
+                                                     Answer.status == AnswerStatus.READY))
     stmt = (sa.select(Candidate).where(Candidate.interview_id == interview.id, has_ready,
                                        Candidate.id.not_in(mine))
             .order_by(Candidate.created_at, Candidate.id).limit(1))

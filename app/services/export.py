@@ -8,12 +8,12 @@ import json
 import zipfile
 from collections.abc import Iterable, Iterator
 
-from app import states
 from app.extensions import db
 from app.models import Candidate, User
 from app.services import ServiceError, access, audit, grading, storage
 from app.services.package import build_manifest
-from app.services.recording import current_answers
+from app.services.takes import current_answers
+from app.states import AnswerStatus
 
 
 class _Sink(io.RawIOBase):
@@ -118,7 +118,7 @@ def _question_entries(store, q, a) -> Iterator[tuple[str, Iterable[bytes], bool]
     """One question's folder: its prompt, and the answer's media, captions and transcripts."""
     folder = f"question-{q.position + 1:02d}"
     yield f"{folder}/question.txt", _text(q.prompt + "\n"), True
-    if a is None or a.status != states.READY:
+    if a is None or a.status != AnswerStatus.READY:
         return
     if a.written_text is not None:
         yield f"{folder}/answer.txt", _text(a.written_text + "\n"), True

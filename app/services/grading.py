@@ -19,14 +19,14 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
-    DECISIONS,
-    RECOMMENDATIONS,
     Candidate,
     CandidateStats,
     Decision,
+    DecisionValue,
     GuestScore,
     Interview,
     Question,
+    Recommendation,
     Review,
     Score,
     User,
@@ -34,8 +34,10 @@ from app.models import (
 )
 from app.services import ServiceError, audit
 
-RECOMMENDATION_LABELS = {"strong_yes": "Strong yes", "yes": "Yes", "no": "No", "strong_no": "Strong no"}
-DECISION_LABELS = {"advance": "Advance", "hold": "Hold", "reject": "Reject"}
+RECOMMENDATION_LABELS = {Recommendation.STRONG_YES: "Strong yes", Recommendation.YES: "Yes",
+                         Recommendation.NO: "No", Recommendation.STRONG_NO: "Strong no"}
+DECISION_LABELS = {DecisionValue.ADVANCE: "Advance", DecisionValue.HOLD: "Hold",
+                   DecisionValue.REJECT: "Reject"}
 
 
 def my_review(user: User, candidate: Candidate) -> Review | None:
@@ -55,7 +57,7 @@ def require_not_submitted(user: User, candidate: Candidate) -> None:
 def submit_review(user: User, candidate: Candidate, recommendation: str, comment: str) -> Review:
     """Make this grader's scores final with an overall recommendation; every question needs a score."""
     require_not_submitted(user, candidate)
-    if recommendation not in RECOMMENDATIONS:
+    if recommendation not in list(Recommendation):
         raise ServiceError("Choose an overall recommendation: strong yes, yes, no or strong no.")
     comment = (comment or "").strip()
     if len(comment) > 5000:
@@ -118,7 +120,7 @@ def decide(user: User, candidate: Candidate, value: str, note: str = "") -> Deci
     """Record advance, hold or reject, with who and when; owners and recruiters only."""
     if not user.can_author:
         raise ServiceError("Only owners and recruiters may advance, hold or reject candidates.", 403)
-    if value not in DECISIONS:
+    if value not in list(DecisionValue):
         raise ServiceError("Choose advance, hold or reject.")
     decision = Decision(candidate_id=candidate.id, user_id=user.id, value=value,
                         note=(note or "").strip()[:2000])

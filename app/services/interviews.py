@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import current_app
 
 from app.extensions import db
-from app.models import Candidate, Interview, Question, User, utcnow
+from app.models import AccommodationPolicy, Candidate, Interview, Question, QuestionKind, User, utcnow
 from app.security import hash_token, new_token
 from app.services import ServiceError, audit
 from app.services.access import interview_visible
@@ -20,8 +20,6 @@ LIMITS = {
 }
 
 
-KINDS = ("video", "audio", "written")
-ACCOMMODATION_POLICIES = ("review", "auto")
 
 
 @dataclass
@@ -30,7 +28,7 @@ class QuestionInput:
     think_seconds: int = 30
     answer_seconds: int = 120
     max_takes: int = 2
-    kind: str = "video"
+    kind: str = QuestionKind.VIDEO
 
 
 def _require_author(user: User) -> None:
@@ -56,8 +54,8 @@ def parse_question(form: dict) -> QuestionInput:
             name = field.replace("_", " ")
             raise ServiceError(f"{name.capitalize()} must be between {low} and {high}.")
         values[field] = value
-    kind = (form.get("kind") or "video").strip()
-    if kind not in KINDS:
+    kind = (form.get("kind") or QuestionKind.VIDEO).strip()
+    if kind not in list(QuestionKind):
         raise ServiceError("Choose a video, audio-only or written answer.")
     return QuestionInput(prompt=prompt, kind=kind, **values)
 
@@ -73,8 +71,8 @@ def parse_settings(form: dict) -> dict:
         raise ServiceError("Keep recordings for a whole number of days.")
     if not 1 <= days <= 3650:
         raise ServiceError("Keep recordings for between 1 and 3650 days.")
-    policy = (form.get("accommodations") or "review").strip()
-    if policy not in ACCOMMODATION_POLICIES:
+    policy = (form.get("accommodations") or AccommodationPolicy.REVIEW).strip()
+    if policy not in list(AccommodationPolicy):
         raise ServiceError("Choose whether extra time is granted at once or reviewed.")
     return {"contact_email": contact or None, "retention_days": days, "accommodations": policy}
 

@@ -1,13 +1,15 @@
-"""Moving an answer through its states, and enqueueing the processing jobs after each commit."""
+"""An answer's processing: its stages, enqueued after each commit, and the moves they make (through
+app.services.lifecycle)."""
 
 from __future__ import annotations
 
 import logging
 
-from app import states
 from app.extensions import db
-from app.models import Answer, AnswerStageRun, Candidate, utcnow
+from app.models import Answer, AnswerStageRun, Candidate, QuestionKind, utcnow
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue
+from app.services import lifecycle, takes
+from app.states import ANSWER, AnswerStatus, CandidateStatus
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +63,10 @@ def may_need_reencode(content_type: str) -> bool:
     return kind.startswith("video/webm") and "h264" not in kind and "avc1" not in kind
 
 
-def move(answer: Answer, new: str, reason: str | None = None) -> None:
-    """The one place an answer's status changes; refuses moves the state machine forbids."""
-    states.check_move(answer.status, new)
-    answer.status = new
-    answer.failure_reason = reason if new == states.FAILED else None
-    if new == states.READY:
-        answer.ready_at = utcnow()
-
-
 def steps(answer: Answer) -> list[dict]:
     """What processing has done for an answer and what is left, for the grader's page: read
     from the outputs themselves, so it is right whichever worker did what."""
-    picture = answer.question.kind == "video" and not (answer.mp4_key and answer.width is None)
+    picture = answer.question.kind == QuestionKind.VIDEO and not (answer.mp4_key and answer.width is None)
     out = [{"name": "Checked and converted", "done": answer.mp4_key is not None}]
     if picture:
         out.append({"name": "Poster and picture checks", "done": answer.poster_key is not None})
@@ -97,9 +90,9 @@ def fail(answer_id: int, reason: str) -> None:
     """Record a failure a person can read; a no-op if the answer is gone or already settled."""
     db.session.rollback()
     answer = db.session.get(Answer, answer_id)
-    if answer is None or not states.can_move(answer.status, states.FAILED):
+    if answer is None or not ANSWER.can_move(answer.status, AnswerStatus.FAILED):
         return
-    move(answer, states.FAILED, reason[:2000])
+    lifecycle.move_answer(answer, AnswerStatus.FAILED, reason[:2000])
     db.session.commit()
     log.warning("answer %s failed: %s", answer.public_id, reason)
 
@@ -116,18 +109,13 @@ def maybe_ready(answer_id: int) -> bool:
     """Mark the answer ready once every output exists; exactly one caller wins the move."""
     db.session.expire_all()
     answer = db.session.get(Answer, answer_id)
-    if answer is None or answer.status != states.PROCESSING:
+    if answer is None or answer.status != AnswerStatus.PROCESSING:
         return False
     needed = [f for f in OUTPUTS if f != "poster_key" or answer.width is not None]
     if any(getattr(answer, f) is None for f in needed) or answer.transcript is None:
         return False
-    # A conditional UPDATE (processing -> ready, a legal move) so that of two stages finishing
-    # together exactly one sees rowcount 1 and enqueues the package.
-    won = db.session.execute(
-        db.update(Answer)
-        .where(Answer.id == answer_id, Answer.status == states.PROCESSING)
-        .values(status=states.READY, ready_at=utcnow(), failure_reason=None)
-    ).rowcount
+    # Of two stages finishing together, exactly one wins the move and enqueues the package.
+    won = lifecycle.move_answer_where(answer_id, AnswerStatus.PROCESSING, AnswerStatus.READY)
     db.session.commit()
     if won:
         maybe_build_package(answer.candidate_id)
@@ -136,13 +124,11 @@ def maybe_ready(answer_id: int) -> bool:
 
 def maybe_build_package(candidate_id: int) -> None:
     """Enqueue the candidate package when the candidate is done and every kept answer is ready."""
-    from app.services.recording import current_answers
-
     candidate = db.session.get(Candidate, candidate_id)
-    if candidate is None or candidate.status != "completed":
+    if candidate is None or candidate.status != CandidateStatus.COMPLETED:
         return
-    answers = current_answers(candidate)
-    if all(a.status == states.READY for a in answers.values()) and answers:
+    answers = takes.current_answers(candidate)
+    if all(a.status == AnswerStatus.READY for a in answers.values()) and answers:
         enqueue("jobs.package.run", candidate.id, queue=MEDIA_QUEUE,
                 job_id=f"package-{candidate.id}-{max(a.id for a in answers.values())}")
 
@@ -151,7 +137,7 @@ def retry(answer: Answer) -> None:
     """Send a failed (or ready) answer through the pipeline again."""
     if answer.original_key is None:
         raise ValueError("this answer was never uploaded whole; the candidate must record it again")
-    move(answer, states.UPLOADED)
+    lifecycle.move_answer(answer, AnswerStatus.UPLOADED)
     answer.recoveries = 0
     answer.mp4_key = answer.poster_key = answer.captions_key = answer.audio_key = None
     answer.transcript = None
@@ -163,15 +149,15 @@ def lacks_sound_only() -> db.ColumnElement[bool]:
     """Ready video answers with no speech WAV: audio-only review has no file to play for them,
     since their MP4 holds the picture. The transcode stage keeps a WAV of every answer with sound
     now; `flask backfill-audio` (jobs/speech.py) makes the missing ones of older answers."""
-    return db.and_(Answer.status == states.READY, Answer.mp4_key.is_not(None), Answer.width.is_not(None),
-                   Answer.audio_key.is_(None))
+    return db.and_(Answer.status == AnswerStatus.READY, Answer.mp4_key.is_not(None),
+                   Answer.width.is_not(None), Answer.audio_key.is_(None))
 
 
 def pending_stages(answer: Answer) -> list[str]:
     """The stages whose outputs this answer still lacks."""
-    if answer.status == states.UPLOADED:
+    if answer.status == AnswerStatus.UPLOADED:
         return ["transcode"]
-    if answer.status != states.PROCESSING:
+    if answer.status != AnswerStatus.PROCESSING:
         return []
     if answer.mp4_key is None:
         return ["transcode"]
@@ -192,7 +178,7 @@ def reconcile(min_age_s: int, max_recoveries: int, lease_s: int = 30) -> list[st
 
     cutoff = utcnow() - timedelta(seconds=min_age_s)
     answers = db.session.execute(
-        db.select(Answer).filter(Answer.status.in_([states.UPLOADED, states.PROCESSING]),
+        db.select(Answer).filter(Answer.status.in_([AnswerStatus.UPLOADED, AnswerStatus.PROCESSING]),
                                  Answer.updated_at < cutoff)
     ).scalars().all()
     acted = []

@@ -13,12 +13,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import states
 from app.extensions import db
-from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
+from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
 from app.security import hash_token
-from app.services import ServiceError, pipeline, storage, takes
+from app.services import ServiceError, lifecycle, pipeline, storage, takes
 from app.services.ratelimit import limit_guessing
+from app.states import AnswerStatus, CandidateStatus
 from app.storage import StorageError, answer_key, chunk_key
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,8 @@ CONTAINERS = {"video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "a
 # The ffmpeg demuxer that alone may read each (app.media.probe.input_args).
 DEMUXERS = {"webm": "matroska", "mp4": "mov", "m4a": "mov", "ogg": "ogg"}
 # What each kind of question accepts: a camera recording, a sound recording, or typed text.
-KIND_TYPES = {"video": ("video/",), "audio": ("audio/", "video/"), "written": ("text/plain",)}
+KIND_TYPES = {QuestionKind.VIDEO: ("video/",), QuestionKind.AUDIO: ("audio/", "video/"),
+              QuestionKind.WRITTEN: ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
 NOTICE_VERSION = "2026-11"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -67,7 +68,7 @@ def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
         raise ServiceError("This interview link is not valid. Check that you copied all of it. If it "
                            "worked before, the interview's data has been deleted: recordings are kept "
                            "only until the date you were told, or until you asked for them to go.", 404)
-    if candidate.effective_status == "expired" and not allow_expired:
+    if candidate.effective_status == CandidateStatus.EXPIRED and not allow_expired:
         raise _expired()
     return candidate
 
@@ -80,7 +81,7 @@ def _expired() -> ServiceError:
 def _require_take_open(candidate: Candidate, answer: Answer) -> None:
     """A take begun before the link expired may still be sent for a while after: nothing a
     candidate recorded is lost to the clock."""
-    if candidate.effective_status != "expired":
+    if candidate.effective_status != CandidateStatus.EXPIRED:
         return
     grace = timedelta(hours=current_app.config["EXPIRY_GRACE_HOURS"])
     if answer.created_at >= candidate.expires_at or utcnow() > candidate.expires_at + grace:
@@ -88,29 +89,20 @@ def _require_take_open(candidate: Candidate, answer: Answer) -> None:
 
 
 def give_consent(candidate: Candidate) -> None:
+    """Record consent to the notice; the interview starts with it."""
     if candidate.consent_at is None:
         candidate.consent_at = utcnow()
         candidate.consent_notice_version = NOTICE_VERSION
-        candidate.started_at = candidate.started_at or candidate.consent_at
-        if candidate.status == "invited":
-            candidate.status = "started"
+        if candidate.status == CandidateStatus.INVITED:
+            lifecycle.move_candidate(candidate, CandidateStatus.STARTED, at=candidate.consent_at)
         db.session.commit()
 
 
 def _require_recording_allowed(candidate: Candidate) -> None:
     if candidate.consent_at is None:
         raise ServiceError("Please give your consent before recording.", 403)
-    if candidate.status == "completed":
+    if candidate.status == CandidateStatus.COMPLETED:
         raise ServiceError("You have already finished this interview.", 409)
-
-
-def current_answers(candidate: Candidate) -> dict[int, Answer]:
-    """For each question, the latest take that reached the server."""
-    rows = db.session.execute(
-        db.select(Answer).filter(Answer.candidate_id == candidate.id,
-                                 Answer.status != states.RECORDING).order_by(Answer.take)
-    ).scalars()
-    return {a.question_id: a for a in rows}
 
 
 def _question(candidate: Candidate, question_public_id: str) -> Question:
@@ -131,7 +123,7 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
     if base_type not in CONTAINERS and base_type != "text/plain":
         raise ServiceError(f"Recordings of type {content_type or 'unknown'!r} are not accepted; "
                            "use a current Chrome, Edge, Firefox or Safari.", 415)
-    if not base_type.startswith(KIND_TYPES.get(question.kind, ("video/",))):
+    if not base_type.startswith(KIND_TYPES.get(question.kind, KIND_TYPES[QuestionKind.VIDEO])):
         raise ServiceError(f"This question asks for a {question.kind} answer.", 409)
     takes.lock(candidate.id)
     try:
@@ -144,7 +136,7 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
                                                       question_id=question.id)
     ).scalar_one()
     answer = Answer(candidate_id=candidate.id, question_id=question.id, take=(last or 0) + 1,
-                    content_type=content_type[:100], status=states.RECORDING)
+                    content_type=content_type[:100], status=AnswerStatus.RECORDING)
     db.session.add(answer)
     db.session.commit()
     return answer
@@ -175,7 +167,7 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
         if existing.sha256 != digest:
             raise ServiceError(f"Chunk {seq} was already received with different content.", 409)
         return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
-    if answer.status != states.RECORDING:
+    if answer.status != AnswerStatus.RECORDING:
         raise ServiceError("This recording is already finished.", 409)
     _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
@@ -225,7 +217,7 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     sha256 = (sha256 or "").lower()
     if not _SHA_RE.match(sha256):
         raise ServiceError("Finalize needs the recording's SHA-256 checksum.", 400)
-    if answer.status != states.RECORDING:
+    if answer.status != AnswerStatus.RECORDING:
         return _finished_already(answer, chunks, sha256)
     _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
@@ -246,7 +238,7 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     if duration_ms is not None and 0 < duration_ms < 24 * 3600 * 1000:
         answer.client_duration_ms = duration_ms
     answer.uploaded_at = utcnow()
-    pipeline.move(answer, states.UPLOADED)
+    lifecycle.move_answer(answer, AnswerStatus.UPLOADED)
     db.session.commit()
     # The joined object is safe in the store and in the database: the chunks may go.
     try:
@@ -294,7 +286,7 @@ def _still_ours(candidate: Candidate, answer: Answer, key: str) -> bool:
     takes.lock(candidate.id)
     status = db.session.execute(db.select(Answer.status).where(Answer.id == answer.id)
                                 ).scalar_one_or_none()
-    if status == states.RECORDING:
+    if status == AnswerStatus.RECORDING:
         try:
             takes.require_take_left(candidate, answer.question)
             return True
@@ -315,7 +307,7 @@ def abandon(candidate: Candidate, answer_public_id: str) -> None:
     """Let go of a take the browser dropped (a reload cut it off mid-recording): its chunks are
     deleted, and it costs no take."""
     answer = _answer(candidate, answer_public_id)
-    if answer.status != states.RECORDING:
+    if answer.status != AnswerStatus.RECORDING:
         raise ServiceError("This recording is already finished, so it cannot be withdrawn.", 409)
     try:
         gone = takes.let_go(answer)
@@ -333,7 +325,7 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     answer = _answer(candidate, answer_public_id)
     if answer.content_type != "text/plain":
         raise ServiceError("This answer is a recording, not a written answer.", 409)
-    if answer.status != states.RECORDING:
+    if answer.status != AnswerStatus.RECORDING:
         raise ServiceError("This answer was already sent.", 409)
     text = (text or "").strip()
     if not text:
@@ -356,7 +348,7 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     answer.original_size, answer.original_sha256 = len(data), hashlib.sha256(data).hexdigest()
     answer.transcript = {"language": None, "text": text, "segments": [], "method": "written"}
     answer.uploaded_at = utcnow()
-    pipeline.move(answer, states.READY)  # written answers need no processing
+    lifecycle.move_answer(answer, AnswerStatus.READY)  # written answers need no processing
     answer.client_duration_ms = int(elapsed * 1000)
     db.session.commit()
     return Receipt(answer.public_id, len(data), answer.original_sha256, 0)
@@ -365,15 +357,14 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
 def finish(candidate: Candidate) -> None:
     """Mark the interview complete once every question has an answer on the server (also just
     after the link expired, when the last take came in within the grace)."""
-    if candidate.effective_status == "expired" and utcnow() > candidate.expires_at + timedelta(
+    if candidate.effective_status == CandidateStatus.EXPIRED and utcnow() > candidate.expires_at + timedelta(
             hours=current_app.config["EXPIRY_GRACE_HOURS"]):
         raise _expired()
     _require_recording_allowed(candidate)
-    answered = current_answers(candidate)
+    answered = takes.current_answers(candidate)
     missing = [q for q in candidate.interview.questions if q.id not in answered]
     if missing:
         raise ServiceError(f"{len(missing)} question(s) still need an answer.", 409)
-    candidate.status = "completed"
-    candidate.completed_at = utcnow()
+    lifecycle.move_candidate(candidate, CandidateStatus.COMPLETED)
     db.session.commit()
     pipeline.maybe_build_package(candidate.id)

@@ -42,6 +42,7 @@ from app.models import (
     GuestScore,
     Interview,
     Review,
+    Role,
     Score,
     ShareView,
     User,
@@ -249,7 +250,7 @@ def erasable(user: User, public_id: str) -> Candidate:
     """A candidate this owner may erase: another organisation's (or an unseen one) is 404, and
     anyone but an owner is refused (403)."""
     candidate = access.get_candidate(user, public_id)
-    if user.role != "owner":
+    if user.role != Role.OWNER:
         raise ServiceError("Only owners may delete a candidate's data.", 403)
     return candidate
 

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import Answer, Candidate, Question, Score, User
 from app.services import ServiceError
 from app.services.grading import require_not_submitted
-from app.services.recording import current_answers
+from app.services.takes import current_answers
 
 
 @dataclass

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app import states
 from app.extensions import db
 from app.models import Answer, Candidate, Interview, User
 from app.services import ServiceError, anonymity
+from app.states import AnswerStatus
 
 MAX_HITS = 200
 
@@ -33,13 +33,13 @@ def _latest_ready(interview: Interview, query: str):
     latest = (sa.select(Answer.candidate_id.label("cid"), Answer.question_id.label("qid"),
                         sa.func.max(Answer.take).label("take"))
               .join(Candidate, Candidate.id == Answer.candidate_id)
-              .where(Candidate.interview_id == interview.id, Answer.status != states.RECORDING)
+              .where(Candidate.interview_id == interview.id, Answer.status != AnswerStatus.RECORDING)
               .group_by(Answer.candidate_id, Answer.question_id).subquery())
     stmt = (sa.select(Answer, Candidate)
             .join(latest, sa.and_(Answer.candidate_id == latest.c.cid, Answer.question_id == latest.c.qid,
                                   Answer.take == latest.c.take))
             .join(Candidate, Candidate.id == Answer.candidate_id)
-            .where(Answer.status == states.READY)
+            .where(Answer.status == AnswerStatus.READY)
             .order_by(Candidate.created_at, Candidate.id, Answer.question_id))
     if query.isascii():
         # A cheap first pass in SQL (JSON is stored as text, non-ASCII escaped: then skip it).

@@ -14,16 +14,15 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from app import states
 from app.extensions import db
 from app.models import (
-    SHARE_PERMISSIONS,
     Answer,
     Candidate,
     GuestScore,
     Interview,
     ShareGuest,
     ShareLink,
+    SharePermission,
     ShareView,
     User,
     share_link_candidates,
@@ -33,7 +32,8 @@ from app.security import hash_token, new_token
 from app.services import ServiceError, audit, by_token, ratelimit
 from app.services.access import interview_visible
 from app.services.ratelimit import limit_guessing
-from app.services.recording import current_answers
+from app.services.takes import current_answers
+from app.states import AnswerStatus
 
 MAX_DAYS = 90
 MAX_CANDIDATES = 100
@@ -44,11 +44,12 @@ def _require_author(user: User) -> None:
         raise ServiceError("Only owners and recruiters may share candidates.", 403)
 
 
-def create_link(user: User, candidate_ids: list[str], permission: str = "view", hide_names: bool = False,
+def create_link(user: User, candidate_ids: list[str], permission: str = SharePermission.VIEW,
+                hide_names: bool = False,
                 days: str | int = 7, label: str = "") -> tuple[ShareLink, str]:
     """A new link to these candidates (public ids); returns it with its token, which is never stored."""
     _require_author(user)
-    if permission not in SHARE_PERMISSIONS:
+    if permission not in list(SharePermission):
         raise ServiceError("Choose what the link allows: view, or view and score.")
     try:
         days = int(str(days).strip())
@@ -184,7 +185,7 @@ def shared_answer(link: ShareLink, public_id: str) -> Answer:
     ids = [c.id for c in link.candidates]
     answer = db.session.execute(
         db.select(Answer).filter(Answer.public_id == public_id, Answer.candidate_id.in_(ids),
-                                 Answer.status == states.READY)
+                                 Answer.status == AnswerStatus.READY)
     ).scalar_one_or_none()
     if answer is None:
         raise ServiceError("Recording not found.", 404)
@@ -232,7 +233,7 @@ class SharedItem:
 
 def shared_items(candidate: Candidate, guest: ShareGuest | None) -> list[SharedItem]:
     """Each question with its ready answer and, for a named guest, their own score."""
-    answers = {qid: a for qid, a in current_answers(candidate).items() if a.status == states.READY}
+    answers = {qid: a for qid, a in current_answers(candidate).items() if a.status == AnswerStatus.READY}
     mine = {}
     if guest is not None:
         mine = {s.question_id: s for s in db.session.execute(
@@ -244,7 +245,7 @@ def shared_items(candidate: Candidate, guest: ShareGuest | None) -> list[SharedI
 def save_guest_score(link: ShareLink, guest: ShareGuest | None, candidate: Candidate,
                      question_public_id: str, value: str, comment: str) -> GuestScore:
     """A named guest's 1-5 score on one question of a shared candidate (score links only)."""
-    if link.permission != "score":
+    if link.permission != SharePermission.SCORE:
         raise ServiceError("This link lets you view, not score.", 403)
     if guest is None:
         raise ServiceError("Give your name before scoring.", 403)

@@ -25,11 +25,11 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
-from app import states
 from app.extensions import db
 from app.models import Answer, AnswerChunk, AnswerStageRun, Candidate, Question, utcnow
 from app.services import ServiceError, storage
 from app.services.accommodations import allowed_seconds, limits
+from app.states import UNFINISHED, AnswerStatus, CandidateStatus
 from app.storage import StorageError, answer_prefix
 
 log = logging.getLogger(__name__)
@@ -42,8 +42,17 @@ def takes_used(candidate: Candidate, question: Question) -> int:
     return db.session.execute(
         sa.select(sa.func.count(Answer.id)).filter(
             Answer.candidate_id == candidate.id, Answer.question_id == question.id,
-            Answer.status != states.RECORDING)
+            Answer.status != AnswerStatus.RECORDING)
     ).scalar_one()
+
+
+def current_answers(candidate: Candidate) -> dict[int, Answer]:
+    """For each question, the take kept: the latest that reached the server."""
+    rows = db.session.execute(
+        db.select(Answer).filter(Answer.candidate_id == candidate.id,
+                                 Answer.status != AnswerStatus.RECORDING).order_by(Answer.take)
+    ).scalars()
+    return {a.question_id: a for a in rows}
 
 
 def open_takes(candidate: Candidate) -> dict[int, dict[str, int]]:
@@ -51,7 +60,7 @@ def open_takes(candidate: Candidate) -> dict[int, dict[str, int]]:
     A reloaded page uses this to finish uploading a take it kept in the browser."""
     rows = db.session.execute(
         sa.select(Answer.question_id, Answer.public_id, Answer.chunk_count).filter(
-            Answer.candidate_id == candidate.id, Answer.status == states.RECORDING)
+            Answer.candidate_id == candidate.id, Answer.status == AnswerStatus.RECORDING)
     ).all()
     out: dict[int, dict[str, int]] = {}
     for question_id, public_id, chunks in rows:
@@ -71,7 +80,7 @@ def _still_open(candidate: Candidate, question: Question) -> list[Answer]:
     whose time is not up."""
     rows = db.session.execute(
         sa.select(Answer).filter_by(candidate_id=candidate.id, question_id=question.id,
-                                    status=states.RECORDING)).scalars()
+                                    status=AnswerStatus.RECORDING)).scalars()
     return [a for a in rows
             if a.content_type != WRITTEN or written_time_left(candidate, question, a) > 0]
 
@@ -147,7 +156,7 @@ def _let_go(answer_id: int, public_id: str, candidate_id: int, seen: datetime) -
     lock(candidate_id)
     now = db.session.execute(sa.select(Answer.status, Answer.updated_at)
                              .where(Answer.id == answer_id)).one_or_none()
-    if now is None or now.status != states.RECORDING or now.updated_at != seen:
+    if now is None or now.status != AnswerStatus.RECORDING or now.updated_at != seen:
         db.session.rollback()
         return False
     remember([answer_prefix(public_id)], strict=True)
@@ -170,14 +179,14 @@ def let_go_abandoned(now: datetime) -> int:
     cfg = current_app.config
     grace = timedelta(hours=cfg["EXPIRY_GRACE_HOURS"])
     silent = now - max(timedelta(hours=cfg["ABANDONED_TAKE_HOURS"]), grace)
-    done_with = sa.or_(Candidate.status == "completed",
-                       sa.and_(Candidate.status.in_(("invited", "started")),
+    done_with = sa.or_(Candidate.status == CandidateStatus.COMPLETED,
+                       sa.and_(Candidate.status.in_(UNFINISHED),
                                Candidate.expires_at < now - grace))
     # Plain values: each take is let go in its own transaction, and checked again under the lock.
     takes = db.session.execute(
         sa.select(Answer.id, Answer.public_id, Answer.candidate_id, Answer.updated_at)
         .join(Candidate, Candidate.id == Answer.candidate_id)
-        .where(Answer.status == states.RECORDING, sa.or_(Answer.updated_at < silent, done_with))
+        .where(Answer.status == AnswerStatus.RECORDING, sa.or_(Answer.updated_at < silent, done_with))
         .order_by(Answer.id)).all()
     db.session.rollback()
     gone = 0

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    ROLES,
     Interview,
     InterviewAssignment,
     Organisation,
     PasswordReset,
+    Role,
     TeamInvite,
     User,
     utcnow,
@@ -40,7 +40,7 @@ SCOPES = {"assigned": "Only assigned interviews", "all": "All interviews"}
 
 
 def _require_owner(user: User, action: str = "invite colleagues") -> None:
-    if user.role != "owner":
+    if user.role != Role.OWNER:
         raise ServiceError(f"Only owners may {action}.", 403)
 
 
@@ -64,8 +64,8 @@ def invite(user: User, email: str, role: str) -> tuple[TeamInvite, str]:
     email = accounts.normalise_email(email)
     if not accounts.valid_email(email):
         raise ServiceError("Enter a valid email address for your colleague.")
-    if role not in ROLES:
-        raise ServiceError(f"Choose a role: {', '.join(ROLES)}.")
+    if role not in list(Role):
+        raise ServiceError(f"Choose a role: {', '.join(Role)}.")
     existing = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
     if existing is not None and existing.org_id == user.org_id and not existing.active:
         raise ServiceError(f"{existing.name} ({email}) was removed from your team. To bring them back, "
@@ -139,7 +139,7 @@ def _keep_an_owner(user: User, member: User, removing: bool) -> None:
     db.session.execute(sa.update(Organisation).where(Organisation.id == user.org_id)
                        .values(name=Organisation.name))
     others = db.session.execute(db.select(sa.func.count(User.id)).filter(
-        User.org_id == user.org_id, User.role == "owner", User.active.is_(True),
+        User.org_id == user.org_id, User.role == Role.OWNER, User.active.is_(True),
         User.id != member.id)).scalar_one()
     if not others:
         db.session.rollback()
@@ -154,14 +154,14 @@ def _keep_an_owner(user: User, member: User, removing: bool) -> None:
 def change_role(user: User, public_id: str, role: str) -> User:
     """Give an active member of the organisation another role; the last owner keeps theirs."""
     _require_owner(user, "change roles")
-    if role not in ROLES:
-        raise ServiceError(f"Choose a role: {', '.join(ROLES)}.")
+    if role not in list(Role):
+        raise ServiceError(f"Choose a role: {', '.join(Role)}.")
     member = _member(user, public_id)
     if not member.active:
         raise ServiceError(f"{member.name} has been removed from the team.", 409)
     if member.role == role:
         return member
-    if member.role == "owner":
+    if member.role == Role.OWNER:
         _keep_an_owner(user, member, removing=False)
     audit.record("member.role_changed", member, actor=user, old=member.role, new=role)
     member.role = role
@@ -176,7 +176,7 @@ def remove_member(user: User, public_id: str) -> User:
     member = _member(user, public_id)
     if not member.active:
         return member
-    if member.role == "owner":
+    if member.role == Role.OWNER:
         _keep_an_owner(user, member, removing=True)
     member.active = False
     member.all_interviews = False  # like their assignments, not brought back by a restore
@@ -196,8 +196,8 @@ def restore_member(user: User, public_id: str, role: str = "") -> User:
     brought back."""
     _require_owner(user, "restore members")
     member = _member(user, public_id)
-    if role and role not in ROLES:
-        raise ServiceError(f"Choose a role: {', '.join(ROLES)}.")
+    if role and role not in list(Role):
+        raise ServiceError(f"Choose a role: {', '.join(Role)}.")
     if member.active:
         return member
     member.role = role or member.role
@@ -216,7 +216,7 @@ def set_scope(user: User, public_id: str, scope: str) -> User:
     member = _member(user, public_id)
     if not member.active:
         raise ServiceError(f"{member.name} has been removed from the team.", 409)
-    if member.role != "reviewer":
+    if member.role != Role.REVIEWER:
         raise ServiceError(f"{member.name} is {member.role}: owners and recruiters see every interview.")
     wanted = scope == "all"
     if member.all_interviews != wanted:
@@ -263,7 +263,7 @@ def set_assignment(user: User, interview: Interview, reviewer_public_id: str, as
         db.select(User).filter_by(public_id=reviewer_public_id, org_id=user.org_id)).scalar_one_or_none()
     if reviewer is None or not reviewer.active:
         raise ServiceError("Colleague not found.", 404)
-    if reviewer.role != "reviewer":
+    if reviewer.role != Role.REVIEWER:
         raise ServiceError("Only reviewers are limited by assignments; owners and recruiters see "
                            "every interview.")
     # Removing one only ever narrows: with no assignment left, a reviewer not set to all
@@ -283,5 +283,5 @@ def assignment_view(user: User, interview: Interview) -> dict:
     """For the interview page: the organisation's reviewers and which are assigned here."""
     if not user.can_author:
         return {}
-    reviewers = [m for m in members(user) if m.role == "reviewer"]
+    reviewers = [m for m in members(user) if m.role == Role.REVIEWER]
     return {"reviewers": reviewers, "assigned": {u.id for u in assigned_reviewers(interview)}}

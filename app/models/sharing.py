@@ -1,64 +1,24 @@
-"""Tables for grading, decisions, share links and team invites (imported by app.models)."""
+"""Share links: a candidate or a shortlist shown to guests, their scores, and every view."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models import Answer, Candidate, Timestamps, User, UTCDateTime, new_public_id, utcnow
-
-RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
-DECISIONS = ("advance", "hold", "reject")
-SHARE_PERMISSIONS = ("view", "score")
+from app.models.accounts import User
+from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
+from app.models.candidates import Answer, Candidate
 
 
-class Review(Timestamps, db.Model):
-    """One grader's submission on one candidate: the overall recommendation, and the moment the
-    grader's scores became final and the others' scores became visible to them.
+class SharePermission(StrEnum):
+    """What a share link lets its guests do."""
 
-    A row with no recommendation records that an owner or recruiter chose to see the scores
-    without grading (they may no longer grade that candidate)."""
-
-    __tablename__ = "reviews"
-    __table_args__ = (sa.UniqueConstraint("candidate_id", "user_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    recommendation: Mapped[str | None] = mapped_column(sa.String(20))
-    comment: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    user: Mapped[User] = relationship()
-
-
-class CandidateStats(db.Model):
-    """Per-candidate figures the queue sorts and filters on, kept current by the grading service
-    (a review's scores never change once submitted, so a refresh on submit and decide suffices)."""
-
-    __tablename__ = "candidate_stats"
-    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), primary_key=True)
-    rating: Mapped[float | None] = mapped_column(sa.Float)
-    reviews: Mapped[int] = mapped_column(default=0, server_default="0")
-    decision: Mapped[str | None] = mapped_column(sa.String(20))
-    disagreement: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-
-class Decision(db.Model):
-    """Advance, hold or reject: append-only, the latest row per candidate is the current one."""
-
-    __tablename__ = "decisions"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    value: Mapped[str] = mapped_column(sa.String(20))
-    note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    user: Mapped[User] = relationship()
+    VIEW = "view"
+    SCORE = "score"  # view, and score each answer 1-5
 
 
 share_link_candidates = sa.Table(
@@ -78,7 +38,7 @@ class ShareLink(Timestamps, db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     label: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
-    permission: Mapped[str] = mapped_column(sa.String(10), default="view")
+    permission: Mapped[str] = mapped_column(sa.String(10), default=SharePermission.VIEW)
     hide_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -145,29 +105,3 @@ class ShareView(db.Model):
     candidate: Mapped[Candidate | None] = relationship()
     answer: Mapped[Answer | None] = relationship()
 
-
-class TeamInvite(Timestamps, db.Model):
-    """An emailed link that lets a colleague create an account in the organisation with a role."""
-
-    __tablename__ = "team_invites"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
-    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
-    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    email: Mapped[str] = mapped_column(sa.String(254))
-    role: Mapped[str] = mapped_column(sa.String(20))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class InterviewAssignment(db.Model):
-    """A reviewer assigned to an interview; a reviewer not set to all interviews sees only these."""
-
-    __tablename__ = "interview_assignments"
-    __table_args__ = (sa.UniqueConstraint("interview_id", "user_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
