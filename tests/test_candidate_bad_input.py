@@ -191,6 +191,14 @@ def test_malformed_links_are_404(world, token):
     assert world.stored() == before
 
 
+def test_every_link_token_has_the_one_shape_new_token_makes():
+    from app.security import looks_like_token, new_token
+
+    assert all(looks_like_token(new_token()) for _ in range(200))
+    for text in ["A" * 42, "A" * 44, "A" * 42 + "=", "A" * 42 + "/", "", None]:
+        assert not looks_like_token(text), text
+
+
 UNSAFE = [r for r in ROUTES if r[1] != "GET"]
 
 

@@ -16,8 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import states
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
-from app.security import hash_token
-from app.services import ServiceError, pipeline, storage, takes
+from app.services import ServiceError, by_token, pipeline, storage, takes
 from app.services.ratelimit import limit_guessing
 from app.storage import StorageError, answer_key, chunk_key
 
@@ -33,7 +32,6 @@ DEMUXERS = {"webm": "matroska", "mp4": "mov", "m4a": "mov", "ogg": "ogg"}
 KIND_TYPES = {"video": ("video/",), "audio": ("audio/", "video/"), "written": ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
 NOTICE_VERSION = "2026-11"
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -56,11 +54,7 @@ class Receipt:
 def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
     """The candidate this link belongs to; a forged link is 404, an expired one 410 (unless the
     caller lets an expired link through: reading one's own data, finishing an open take)."""
-    candidate = None
-    if _TOKEN_RE.match(token or ""):
-        candidate = db.session.execute(
-            db.select(Candidate).filter_by(token_hash=hash_token(token))
-        ).scalar_one_or_none()
+    candidate = by_token(Candidate, token)
     if candidate is None:
         # Erased candidates leave no trace (app.services.retention), so this also says why a link
         # that once worked no longer does.
