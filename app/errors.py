@@ -1,11 +1,18 @@
-"""How a refusal reaches the person: an error page, or JSON for the scripts that talk JSON.
+"""How a refusal reaches the person: an error page, JSON for the scripts that talk JSON, or the form.
 
-Services raise ServiceError with the HTTP status it means; views let it through to the handler here.
+Services raise ServiceError with the HTTP status it means, and views let it through to the handlers
+here. The one exception: a refusal of what a form sent (not a refusal of access, see
+ServiceError.refuses_access) is shown with the form. A view wraps its service call in
+`with flash_refusal():` (the refusal is flashed, the view goes on to its redirect) or
+`with form_refusal() as refused:` (the view shows the form again with `refused` on it).
 """
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, flash, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from app.services import ServiceError
@@ -70,3 +77,49 @@ def _fixed(code: int, title: str, message: str):
     def handler(e):
         return _render(code, title, message)
     return handler
+
+
+@contextmanager
+def flash_refusal() -> Iterator[None]:
+    """Around a form's change after which the view redirects, refused or not: a refusal of what the
+    form sent is flashed and ends the block. A refusal of access goes on to the error handler, and
+    so does any refusal to a caller that reads JSON, whom a flash would never reach."""
+    try:
+        yield
+    except ServiceError as e:
+        if e.refuses_access or wants_json():
+            raise
+        flash(e.message, "error")
+
+
+class Refusal:
+    """What form_refusal caught: false until the form's change is refused."""
+
+    def __init__(self) -> None:
+        self.error: ServiceError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+    @property
+    def message(self) -> str | None:
+        return self.error.message if self.error else None
+
+    @property
+    def status(self) -> int:
+        """The refusal's HTTP status, for the form's page shown again; 200 while there is none."""
+        return self.error.status if self.error else 200
+
+
+@contextmanager
+def form_refusal() -> Iterator[Refusal]:
+    """Around a form's change after which a refusal shows the form's page again: a refusal of what
+    the form sent ends the block and waits in the Refusal it yields, for the view to show with its
+    status. A refusal of access goes on to the error handler."""
+    refusal = Refusal()
+    try:
+        yield refusal
+    except ServiceError as e:
+        if e.refuses_access:
+            raise
+        refusal.error = e

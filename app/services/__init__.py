@@ -21,6 +21,9 @@ class ServiceError(Exception):
         self.message = message
         self.status = status
         self.field = field  # the form field it is about, for a form that shows it beside that field
+        # Not allowed, not found, gone: a refusal of the page itself, which the error page shows.
+        # Any other refusal is about what a form sent, and the form shows it (app.errors).
+        self.refuses_access = status in (403, 404, 410)
 
 
 def by_token(model: type[M], token: str) -> M | None:
