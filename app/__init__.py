@@ -29,16 +29,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     mask_handlers(logging.getLogger())  # "Exception on /i/<token> [POST]": Flask's own error lines
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from app import models  # noqa: F401  (register the tables with the metadata)
+    from app import (
+        models,  # noqa: F401  (register the tables with the metadata)
+        storage,
+    )
     from app.extensions import csrf, db, login_manager, migrate
     from app.security import init_security_headers
-    from app.storage import storage_from_config
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)
     csrf.init_app(app)
-    app.extensions["oneway_storage"] = storage_from_config(app.config)
+    storage.init_app(app)
     init_security_headers(app)
 
     from app.services.signin import load_user

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from flask import current_app
-
 from app.extensions import db
 from app.security import hash_token, looks_like_token
-from app.storage import Storage
 
 M = TypeVar("M")
 
@@ -34,6 +31,3 @@ def by_token(model: type[M], token: str) -> M | None:
         return None
     return db.session.execute(db.select(model).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
 
-
-def storage() -> Storage:
-    return current_app.extensions["oneway_storage"]

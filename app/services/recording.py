@@ -16,9 +16,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import states
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
-from app.services import ServiceError, by_token, pipeline, storage, takes
+from app.services import ServiceError, by_token, pipeline, takes
 from app.services.ratelimit import limit_guessing
-from app.storage import StorageError, answer_key, chunk_key
+from app.storage import StorageError, answer_key, chunk_key, current_storage
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
             log.warning("take %s is too large but stays until the next sweep", answer.public_id)
         raise refusal
     try:
-        storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
+        current_storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
     except StorageError:
         log.exception("chunk upload failed for answer %s", answer.public_id)
         raise ServiceError("The recording could not be saved just now; it will be retried.", 503)
@@ -232,7 +232,7 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     ).scalars())
     if [r.seq for r in rows] != list(range(chunks)):
         raise ServiceError("Some chunks of this recording are missing.", 409)
-    store = storage()
+    store = current_storage()
     key, size = _join(store, answer, [r.seq for r in rows], sha256)
     if not _still_ours(candidate, answer, key):
         return _finished_already(answer, chunks, sha256)
@@ -294,11 +294,11 @@ def _still_ours(candidate: Candidate, answer: Answer, key: str) -> bool:
             return True
         except ServiceError:
             db.session.rollback()
-            storage().delete(key)
+            current_storage().delete(key)
             raise
     db.session.rollback()
     if status is None:
-        storage().delete(key)
+        current_storage().delete(key)
         raise ServiceError("This recording was let go while it was being joined (nothing of it "
                            "arrived for a day); record the answer again.", 404)
     db.session.refresh(answer)
