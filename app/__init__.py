@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask
 
 from config import config_from_env
 
@@ -29,16 +29,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     mask_handlers(logging.getLogger())  # "Exception on /i/<token> [POST]": Flask's own error lines
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from app import models  # noqa: F401  (register the tables with the metadata)
+    from app import (
+        models,  # noqa: F401  (register the tables with the metadata)
+        storage,
+    )
     from app.extensions import csrf, db, login_manager, migrate
     from app.security import init_security_headers
-    from app.storage import storage_from_config
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)
     csrf.init_app(app)
-    app.extensions["oneway_storage"] = storage_from_config(app.config)
+    storage.init_app(app)
     init_security_headers(app)
 
     from app.services.signin import load_user
@@ -51,11 +53,12 @@ def create_app(test_config: dict | None = None) -> Flask:
                team.bp):
         app.register_blueprint(bp)
 
+    from app import errors
     from app.cli import register_cli
 
     register_cli(app)
     app.shell_context_processor(_shell_context)
-    _register_errors(app)
+    errors.init_app(app)
     return app
 
 
@@ -70,67 +73,3 @@ def _migrations_dir():
     from pathlib import Path
 
     return Path(__file__).resolve().parent.parent / "migrations"
-
-
-_CANDIDATE_FORMS = {"candidate.consent", "candidate.accommodation"}
-
-
-def _register_errors(app: Flask) -> None:
-    from flask import jsonify, make_response, request
-    from flask_wtf.csrf import CSRFError
-
-    def wants_json() -> bool:
-        # The candidate's recorder talks JSON (its state poll included); their forms get pages.
-        if request.path.startswith("/i/") and request.endpoint not in _CANDIDATE_FORMS and (
-                request.method != "GET" or request.endpoint == "candidate.state"):
-            return True
-        return request.accept_mimetypes.best == "application/json"
-
-    def render(status: int, title: str, message: str):
-        if wants_json():
-            return jsonify(error=message), status
-        return render_template("error.html", title=title, message=message), status
-
-    from app.services import ServiceError
-
-    @app.errorhandler(ServiceError)
-    def _service(e):
-        titles = {404: "Not found", 403: "Not allowed", 409: "Not possible now", 410: "Link expired",
-                  429: "Too many tries"}
-        resp = make_response(render(e.status, titles.get(e.status, "Could not do that"), e.message))
-        if getattr(e, "retry_after", None):  # the token-guessing limit (app.services.ratelimit)
-            resp.headers["Retry-After"] = str(e.retry_after)
-        return resp
-
-    @app.errorhandler(CSRFError)
-    def _csrf(e):
-        return render(400, "Form expired", "This form has expired or was not sent by this page. "
-                      "Go back, reload the page and try again.")
-
-    @app.errorhandler(400)
-    def _bad(e):
-        return render(400, "Bad request", getattr(e, "description", "Bad request."))
-
-    @app.errorhandler(403)
-    def _forbidden(e):
-        return render(403, "Not allowed", "Your role does not allow this action.")
-
-    @app.errorhandler(404)
-    def _nf(e):
-        return render(404, "Not found", "This page does not exist, or you may not see it.")
-
-    @app.errorhandler(413)
-    def _too_big(e):
-        return render(413, "Too large", "That upload is larger than allowed.")
-
-    @app.errorhandler(409)
-    def _conflict(e):
-        return render(409, "Conflict", getattr(e, "description", "Conflict."))
-
-    @app.errorhandler(410)
-    def _gone(e):
-        return render(410, "Link no longer valid", getattr(e, "description", "Gone."))
-
-    @app.errorhandler(422)
-    def _unprocessable(e):
-        return render(422, "Could not accept this", getattr(e, "description", "Invalid input."))

@@ -24,7 +24,9 @@ def _setup_commands(app: Flask) -> None:
     @app.cli.command("ensure-bucket")
     def ensure_bucket():
         """Create the S3 bucket if it does not exist."""
-        app.extensions["oneway_storage"].ensure_bucket()
+        from app.storage import current_storage
+
+        current_storage().ensure_bucket()
         click.echo(f"Bucket {app.config['S3_BUCKET']} ready.")
 
     @app.cli.command("seed-demo")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, request, stream_with_context
+from flask import Response, abort, request, stream_with_context
+
+from app.storage import current_storage
 
 
 def stream_object(key: str, size: int, content_type: str, download_name: str | None = None) -> Response:
     """Answer a GET for an object, honouring one byte range so that players can seek."""
-    store = current_app.extensions["oneway_storage"]
+    store = current_storage()
     start, end = 0, size
     status = 200
     rng = request.range

@@ -4,16 +4,28 @@ form came from."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app, g, request
 from flask_wtf.csrf import CSRFProtect
 
+# What new_token makes: 32 bytes in unpadded URL-safe base64, always 43 characters. Every link token
+# (a candidate's invite, a share link, a team invite, a password reset) has come from it since the
+# first release, so no shorter or longer one was ever handed out.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+
 
 def new_token() -> str:
     """256 random bits, URL-safe."""
     return secrets.token_urlsafe(32)
+
+
+def looks_like_token(text: str | None) -> bool:
+    """Whether `text` has the shape of a token new_token made. Anything else cannot hash to a stored
+    token, so it is refused without being hashed or looked up."""
+    return bool(_TOKEN_RE.fullmatch(text or ""))
 
 
 def hash_token(token: str) -> str:

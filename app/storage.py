@@ -1,4 +1,5 @@
-"""Object storage: a small interface over S3 (minio client) used by views and jobs alike."""
+"""Object storage: a small interface over S3 (minio client) used by views and jobs alike, and reached
+through current_storage() alone."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+from flask import Flask, current_app
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import InvalidResponseError, S3Error
 
 PART_SIZE = 8 * 1024 * 1024
 READ_SIZE = 256 * 1024
+_EXTENSION = "oneway_storage"
 
 
 class StorageError(RuntimeError):
@@ -41,6 +44,7 @@ class Storage(Protocol):
     def delete(self, *keys: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
     def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int: ...
     def ensure_bucket(self) -> None: ...
     def bucket_ok(self) -> bool: ...
 
@@ -200,6 +204,10 @@ class S3Storage:
                                f"{failed[0].name}: {failed[0].message}")
         return len(names)
 
+    def size(self, key: str) -> int:
+        """The object's size in bytes, from a HEAD request; StorageError if it is not there."""
+        return self._call(key, self.client.stat_object, self.bucket, key).size
+
     def exists(self, key: str) -> bool:
         try:
             self.client.stat_object(self.bucket, key)
@@ -213,6 +221,16 @@ class S3Storage:
 
     def bucket_ok(self) -> bool:
         return bool(self.client.bucket_exists(self.bucket))
+
+
+def init_app(app: Flask) -> None:
+    """Give the app the storage its settings describe: one client per process, shared by requests."""
+    app.extensions[_EXTENSION] = storage_from_config(app.config)
+
+
+def current_storage() -> Storage:
+    """The storage of the app in context: how views, services, jobs and commands all reach it."""
+    return current_app.extensions[_EXTENSION]
 
 
 def storage_from_config(config) -> S3Storage:

@@ -111,8 +111,10 @@ class Bench:
         self.ctx.push()
         from flask_migrate import upgrade
 
+        from app.storage import current_storage
+
         upgrade(directory=str(ROOT / "migrations"))
-        self.app.extensions["oneway_storage"].ensure_bucket()
+        current_storage().ensure_bucket()
         self.env = {**os.environ, **self.settings, "DATABASE_URL": database_url,
                     "SECRET_KEY": SECRET, "ONEWAY_ENV": "testing", "PYTHONUNBUFFERED": "1",
                     "PYANNOTE_METRICS_ENABLED": "false", "HF_HUB_OFFLINE": "1"}

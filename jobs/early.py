@@ -27,14 +27,14 @@ def run(answer_id: int, upto_seq: int) -> None:
 
     from app.extensions import db
     from app.models import Answer
-    from app.services import storage
     from app.states import AnswerStatus
+    from app.storage import current_storage
 
     with app_context():
         answer = db.session.get(Answer, answer_id)
         if answer is None or answer.status != AnswerStatus.RECORDING:
             return  # finished already: the final transcription takes over
-        cfg, store = current_app.config, storage()
+        cfg, store = current_app.config, current_storage()
         if not _still_recording_after_grace(answer, upto_seq, cfg["EARLY_GRACE_SECONDS"]):
             return
         with one_pass_at_a_time(TRANSCRIPT_PASS, answer_id) as mine:

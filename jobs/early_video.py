@@ -69,8 +69,8 @@ def run(answer_id: int, upto_seq: int) -> None:
     from app.extensions import db
     from app.media import MediaError
     from app.models import Answer
-    from app.services import storage
     from app.states import AnswerStatus
+    from app.storage import current_storage
 
     with app_context(), one_pass_at_a_time(VIDEO_PASS, answer_id) as mine:
         if not mine:
@@ -83,7 +83,7 @@ def run(answer_id: int, upto_seq: int) -> None:
         if answer is None or answer.status != AnswerStatus.RECORDING:
             return  # finished already: the final transcode takes over
         try:
-            _pass(answer, upto_seq, storage(), current_app.config)
+            _pass(answer, upto_seq, current_storage(), current_app.config)
         except MediaError as exc:  # only an optimisation: the final transcode does it all
             log.warning("early video pass for answer %s gave up: %s", answer.public_id, exc)
 

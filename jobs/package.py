@@ -13,11 +13,10 @@ log = logging.getLogger(__name__)
 def run(candidate_id: int) -> None:
     from app.extensions import db
     from app.models import Candidate
-    from app.services import storage
     from app.services.package import build_manifest
     from app.services.takes import current_answers
     from app.states import AnswerStatus, CandidateStatus
-    from app.storage import candidate_prefix
+    from app.storage import candidate_prefix, current_storage
 
     with app_context():
         candidate = db.session.get(Candidate, candidate_id)
@@ -29,7 +28,7 @@ def run(candidate_id: int) -> None:
             return
         manifest = build_manifest(candidate, answers)
         key = candidate_prefix(candidate.public_id) + "manifest.json"
-        storage().put_bytes(key, json.dumps(manifest, indent=2).encode(), "application/json")
+        current_storage().put_bytes(key, json.dumps(manifest, indent=2).encode(), "application/json")
         candidate.package_key = key
         candidate.package_version = manifest["package_version"]
         db.session.commit()

@@ -19,16 +19,15 @@ def run(answer_id: int) -> None:
     from app.media.audio import extract_speech
     from app.media.probe import probe
     from app.models import Answer
-    from app.services import storage
     from app.services.pipeline import lacks_sound_only
-    from app.storage import answer_key
+    from app.storage import answer_key, current_storage
 
     with app_context() as app:
         answer = db.session.execute(
             db.select(Answer).where(Answer.id == answer_id, lacks_sound_only())).scalar_one_or_none()
         if answer is None:  # gone, retried, or given its WAV meanwhile
             return
-        store, mp4_key = storage(), answer.mp4_key
+        store, mp4_key = current_storage(), answer.mp4_key
         with tempfile.TemporaryDirectory(prefix="oneway-speech-") as tmp:
             video = Path(tmp) / "answer.mp4"
             store.download(mp4_key, video)

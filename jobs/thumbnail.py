@@ -14,13 +14,12 @@ def run(answer_id: int) -> None:
 
 def _thumbnail(answer) -> None:
     from app.media.thumbnail import choose_poster
-    from app.services import storage
-    from app.storage import answer_key
+    from app.storage import answer_key, current_storage
     from jobs import spool
 
     if answer.poster_key or answer.width is None:  # done already, or an audio-only answer
         return
-    store = storage()
+    store = current_storage()
     with tempfile.TemporaryDirectory(prefix="oneway-poster-") as tmp:
         video = Path(tmp) / "answer.mp4"
         if not spool.take(f"{answer.public_id}-answer.mp4", answer.mp4_size, video):

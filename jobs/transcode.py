@@ -34,14 +34,13 @@ def _transcode(answer) -> list[str]:
     from app.media import MediaError
     from app.media.quality import check_audio
     from app.media.transcode import transcode
-    from app.services import storage
     from app.services.recording import demuxer
-    from app.storage import answer_key
+    from app.storage import answer_key, current_storage
     from jobs import spool
 
     if answer.mp4_key and (answer.audio_key or answer.transcript is not None):
         return []
-    store, step = storage(), Steps()
+    store, step = current_storage(), Steps()
     with tempfile.TemporaryDirectory(prefix="oneway-transcode-") as tmp:
         src = Path(tmp) / f"original{Path(answer.original_key).suffix}"
         with step("fetch"):
@@ -153,12 +152,13 @@ def _check_within_limit(duration_s: float, answer) -> None:
 
 
 def _then(answer, early_video_keys: list[str]) -> None:
-    from app.services import pipeline, storage
+    from app.services import pipeline
+    from app.storage import current_storage
 
     pipeline.after_transcode(answer)
     if early_video_keys:  # the MP4 holds them now; a retry encodes the whole recording again
         try:
-            storage().delete(*early_video_keys)
+            current_storage().delete(*early_video_keys)
         except Exception:  # S3 unreachable just now: they are only a few seconds' worth of bytes
             log.warning("answer %s: could not remove its video parts", answer.public_id,
                         exc_info=True)

@@ -20,15 +20,14 @@ def _transcribe(answer) -> None:
 
     from app.media.captions import to_webvtt
     from app.media.speech_models import resolve_model
-    from app.services import storage
-    from app.storage import answer_key
+    from app.storage import answer_key, current_storage
     from jobs import spool
 
     if answer.transcript is not None and answer.captions_key:
         return
     spool.drop(answer.public_id)  # the recording is finished: its early passes are over
     cfg = current_app.config
-    store, step = storage(), Steps()
+    store, step = current_storage(), Steps()
     if answer.audio_key is None:
         result = {"language": None, "text": "", "segments": [], "model": None,
                   "method": "none", "note": "This recording has no audio track."}

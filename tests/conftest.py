@@ -127,8 +127,10 @@ def app(servers, databases, backend):
             upgrade(directory=str(ROOT / "migrations"))
             migrated.add(backend)
         _empty_tables(db)
-        application.extensions["oneway_storage"].ensure_bucket()
         from app.queue import redis_conn
+        from app.storage import current_storage
+
+        current_storage().ensure_bucket()
 
         redis_conn().flushdb()
         yield application

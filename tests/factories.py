@@ -89,13 +89,12 @@ def make_scores(user, candidate, values, submit: str | None = "yes"):
 
 def make_media_answer(candidate, question, data: bytes = b"\x00fake-mp4" * 64, **fields):
     """A ready answer whose MP4 really is in the bucket (any bytes; real MP4 for browser tests)."""
-    from flask import current_app
-
     from app.models import new_public_id
+    from app.storage import current_storage
 
     public_id = new_public_id()
     key = f"answers/{public_id}/review.mp4"
-    current_app.extensions["oneway_storage"].put_bytes(key, data, "video/mp4")
+    current_storage().put_bytes(key, data, "video/mp4")
     fields.setdefault("width", 320)
     fields.setdefault("height", 240)
     fields.setdefault("transcript", {"language": "en", "text": "hello world", "segments": [

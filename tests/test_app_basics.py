@@ -107,3 +107,14 @@ def test_each_area_url_prefix_has_one_blueprint(app):
             if rule.rule.startswith(prefix):
                 owners.setdefault(prefix, set()).add(rule.endpoint.split(".")[0])
     assert owners == {"/i/": {"candidate"}, "/review/": {"grading"}, "/media/": {"media"}, "/s/": {"share"}}
+
+
+def test_a_refusal_of_access_goes_to_the_error_page_and_any_other_to_the_form():
+    from app.services import ServiceError
+    from app.services.ratelimit import TooManyAttempts
+
+    assert all(ServiceError("No.", status).refuses_access for status in (403, 404, 410))
+    assert not any(ServiceError("Fix it.", status).refuses_access for status in (400, 401, 409, 422, 503))
+    assert TooManyAttempts(60).refuses_access  # the links' pause: every link route is refused
+    assert not TooManyAttempts(60, "Sign-ins are paused.").refuses_access  # the sign-in form says so
+    assert not TooManyAttempts(60, "Paused.", field="current_password").refuses_access

@@ -19,6 +19,7 @@ import pytest
 from app.extensions import db
 from app.models import utcnow
 from app.services import sharing, team
+from app.storage import current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 from tests.helpers import CsrfClient
 
@@ -171,10 +172,10 @@ def world(app):
     cand2, _ = make_candidate(iv)
     answer = make_media_answer(cand, iv.questions[0])
     storage_key = f"answers/{answer.public_id}/poster.jpg"
-    app.extensions["oneway_storage"].put_bytes(storage_key, b"\xff\xd8jpeg", "image/jpeg")
+    current_storage().put_bytes(storage_key, b"\xff\xd8jpeg", "image/jpeg")
     answer.poster_key, answer.poster_size = storage_key, 6
     answer.audio_key = f"answers/{answer.public_id}/speech.wav"
-    app.extensions["oneway_storage"].put_bytes(answer.audio_key, b"RIFF....WAVE", "audio/wav")
+    current_storage().put_bytes(answer.audio_key, b"RIFF....WAVE", "audio/wav")
     answer2 = make_media_answer(cand, iv.questions[1])
     db.session.commit()
     both = [cand.public_id, cand2.public_id]

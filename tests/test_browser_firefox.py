@@ -16,9 +16,9 @@ import pytest
 from app.extensions import db
 from app.media.probe import probe
 from app.models import Answer, AnswerStageRun, Candidate
-from app.services import storage
 from app.services.scoring import question_items
 from app.states import AnswerStatus
+from app.storage import current_storage
 from tests.bidi import FIREFOX, firefox
 from tests.browser import live_server, rq_worker, wait_for
 from tests.conftest import BACKENDS, worker_env
@@ -90,8 +90,8 @@ def test_firefox_answer_is_reencoded_while_recording_and_ends_ready(app, servers
     assert answer.chunk_count >= 3 * EVERY
 
     mp4 = tmp_path / "answer.mp4"
-    storage().download(answer.mp4_key, mp4)
-    storage().download(answer.original_key, tmp_path / "original.webm")
+    current_storage().download(answer.mp4_key, mp4)
+    current_storage().download(answer.original_key, tmp_path / "original.webm")
     info = probe(mp4, container="mov")
     assert (info.video_codec, info.audio_codec) == ("h264", "aac")
     recorded = answer.client_duration_ms / 1000
@@ -169,7 +169,7 @@ def test_firefox_retake_replaces_the_graded_take_and_audio_only_answer_ends_read
     assert first.mp4_key != kept.mp4_key
     graded = question_items(owner, db.session.get(Candidate, candidate.id))
     assert [(i.answer.public_id, i.takes) for i in graded] == [(kept.public_id, 2), (spoken.public_id, 1)]
-    manifest = json.loads(storage().get_bytes(db.session.get(Candidate, candidate.id).package_key))
+    manifest = json.loads(current_storage().get_bytes(db.session.get(Candidate, candidate.id).package_key))
     assert [i["answer"]["id"] for i in manifest["items"]] == [kept.public_id, spoken.public_id]
 
     for answer in (first, kept):
@@ -180,7 +180,7 @@ def test_firefox_retake_replaces_the_graded_take_and_audio_only_answer_ends_read
     # Audio only: Firefox records Opus in WebM, and graders get AAC in an M4A, with no picture.
     assert spoken.content_type.startswith("audio/webm"), spoken.content_type
     original = tmp_path / "spoken.webm"
-    storage().download(spoken.original_key, original)
+    current_storage().download(spoken.original_key, original)
     assert (probe(original, container="matroska").video_codec,
             probe(original, container="matroska").audio_codec) == (None, "opus")
     assert spoken.mp4_key.endswith(".m4a") and spoken.width is None and spoken.poster_key is None
@@ -191,7 +191,7 @@ def test_firefox_retake_replaces_the_graded_take_and_audio_only_answer_ends_read
 def _check_media(answer: Answer, path, codecs: tuple) -> float:
     """Download the answer's review file, check its codecs and that it plays as long as the
     browser recorded; returns the seconds recorded."""
-    storage().download(answer.mp4_key, path)
+    current_storage().download(answer.mp4_key, path)
     info = probe(path, container="mov")
     assert (info.video_codec, info.audio_codec) == codecs, (answer.take, info)
     recorded = answer.client_duration_ms / 1000

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Answer
 from app.services import pipeline
 from app.states import AnswerStatus
+from app.storage import current_storage
 from tests.browser import live_server, signed_in_page
 from tests.conftest import BACKENDS
 from tests.factories import PASSWORD, make_candidate, make_interview, make_media_answer, make_user
@@ -63,7 +64,7 @@ def test_steps_tick_off_and_the_ready_answer_is_offered_without_a_reload(app, ba
     cand, _ = make_candidate(interview)
     first = _processing(cand, interview.questions[0], mp4)
     make_media_answer(cand, interview.questions[1], data=mp4)
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
 
     with live_server(app) as base, signed_in_page(base, owner, PASSWORD) as page:
         page.goto(f"{base}/review/candidates/{cand.public_id}")

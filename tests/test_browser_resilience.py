@@ -11,6 +11,7 @@ import pytest
 from app.extensions import db
 from app.models import Answer
 from app.states import AnswerStatus
+from app.storage import current_storage
 from tests.browser import chromium, live_server, wait_for
 from tests.conftest import BACKENDS
 from tests.factories import make_candidate, make_interview
@@ -97,7 +98,7 @@ def test_network_cut_mid_answer_loses_nothing(app, media_dir, tmp_path):
     [answer] = _answers()
     assert answer.chunk_count >= before_back + 5, "the chunks recorded offline were sent after"
     assert answer.status == AnswerStatus.UPLOADED and answer.chunk_count >= 7
-    data = app.extensions["oneway_storage"].get_bytes(answer.original_key)
+    data = current_storage().get_bytes(answer.original_key)
     # The server accepted the finalize only because this matches the recorder's own checksum.
     import hashlib
 

@@ -12,7 +12,7 @@ import pytest
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, utcnow
 from app.states import AnswerStatus
-from app.storage import answer_key, chunk_key
+from app.storage import answer_key, chunk_key, current_storage
 from tests.factories import make_candidate, make_interview, mark_completed
 from tests.helpers import CsrfClient
 
@@ -85,7 +85,7 @@ class World:
         db.session.expire_all()
         count = lambda model: db.session.execute(  # noqa: E731
             db.select(db.func.count()).select_from(model)).scalar_one()
-        store = self.app.extensions["oneway_storage"]
+        store = current_storage()
         objects = {o.object_name for o in store.client.list_objects(store.bucket, recursive=True)}
         answers = db.session.execute(
             db.select(Answer.public_id, Answer.status, Answer.chunk_count, Answer.received_bytes,
@@ -191,6 +191,14 @@ def test_malformed_links_are_404(world, token):
     assert world.stored() == before
 
 
+def test_every_link_token_has_the_one_shape_new_token_makes():
+    from app.security import looks_like_token, new_token
+
+    assert all(looks_like_token(new_token()) for _ in range(200))
+    for text in ["A" * 42, "A" * 44, "A" * 42 + "=", "A" * 42 + "/", "", None]:
+        assert not looks_like_token(text), text
+
+
 UNSAFE = [r for r in ROUTES if r[1] != "GET"]
 
 
@@ -224,7 +232,7 @@ def test_out_of_order_and_replayed_chunks_never_change_what_is_stored(world):
     resp = world.cc.put(world.chunk_url(0), data=b"other bytes under the same number")
     assert resp.status_code == 409 and "different content" in _error_text(resp, "api")
     assert world.stored() == before
-    store = world.app.extensions["oneway_storage"]
+    store = current_storage()
     assert store.get_bytes(chunk_key(world.answer, 0)) == FIRST
 
 

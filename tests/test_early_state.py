@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from app.media.probe import ProbeResult
-from app.services import storage
+from app.storage import current_storage
 from jobs.early_state import EarlyTranscript, EarlyVideo, VideoPart, VideoSource
 
 VP8_720P = ProbeResult(format_name="matroska,webm", duration_s=None, video_codec="vp8",
@@ -20,7 +20,7 @@ VP8_720P = ProbeResult(format_name="matroska,webm", duration_s=None, video_codec
 @pytest.fixture
 def stored(app):
     """The storage and a fresh answer id; put(name, dict) writes one of its objects as JSON."""
-    store, answer = storage(), f"state-{time.monotonic_ns()}"
+    store, answer = current_storage(), f"state-{time.monotonic_ns()}"
 
     def put(name: str, value: dict) -> None:
         store.put_bytes(f"answers/{answer}/{name}", json.dumps(value).encode(), "application/json")

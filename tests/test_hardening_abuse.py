@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Answer, AnswerChunk, utcnow
 from app.states import AnswerStatus
-from app.storage import answer_prefix, chunk_key
+from app.storage import answer_prefix, chunk_key, current_storage
 from tests.factories import make_candidate, make_interview, mark_completed
 from tests.helpers import upload_answer
 
@@ -25,7 +25,7 @@ def _answer(public_id: str) -> Answer:
 
 
 def _objects(app, prefix: str = "") -> set[str]:
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     return {o.object_name for o in store.client.list_objects(store.bucket, prefix=prefix,
                                                              recursive=True)}
 

@@ -88,14 +88,13 @@ def test_hardening_erasing_a_candidate_removes_spool_copies_on_every_worker(
 
 
 def test_hardening_spool_is_private_to_the_workers_user(app, tmp_path, monkeypatch):
-    from app.services import storage
-    from app.storage import chunk_key
+    from app.storage import chunk_key, current_storage
 
     folder = tmp_path / "spool"
     folder.mkdir(mode=0o755)
     folder.chmod(0o755)  # a folder made by an earlier version, readable by every local user
     monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(folder))
-    store = storage()
+    store = current_storage()
     store.put_bytes(chunk_key("private-answer", 0), b"recording", "application/octet-stream")
     with spool.recording_so_far(store, "private-answer", [9], lambda seq: chunk_key("private-answer", seq)):
         pass

@@ -10,6 +10,7 @@ import pytest
 from app.extensions import db
 from app.models import Answer, Candidate
 from app.states import AnswerStatus
+from app.storage import current_storage
 from tests.factories import make_candidate, make_interview
 from tests.helpers import upload_answer
 from tests.media import KEYWORDS
@@ -38,7 +39,7 @@ def test_webm_answer_becomes_ready_with_mp4_poster_transcript_and_package(
     run_jobs()
     answer = _answer(receipt["answer_id"])
     assert answer.status == AnswerStatus.READY, answer.failure_reason
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     mp4 = tmp_path / "a.mp4"
     store.download(answer.mp4_key, mp4)
     info = _ffprobe(mp4)
@@ -95,7 +96,7 @@ def test_an_iphone_held_upright_is_reviewed_upright(csrf_client, app, upright_ph
     answer = _answer(receipt["answer_id"])
     assert answer.status == AnswerStatus.READY, answer.failure_reason
     assert (answer.width, answer.height) == (720, 1280)
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     mp4 = tmp_path / "a.mp4"
     store.download(answer.mp4_key, mp4)
     video = next(s for s in _ffprobe(mp4)["streams"] if s["codec_type"] == "video")
@@ -179,7 +180,7 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     assert {"manifest.json", "scores.csv", "question-01/answer.mp4", "question-01/captions.vtt",
             "question-01/transcript.txt", "question-02/question.txt"} <= names
     answer = _answer(receipt["answer_id"])
-    stored = app.extensions["oneway_storage"].get_bytes(answer.mp4_key)
+    stored = current_storage().get_bytes(answer.mp4_key)
     assert zf.read("question-01/answer.mp4") == stored
     assert "python" in zf.read("question-01/transcript.txt").decode().lower()
     assert "Good, clear" in zf.read("scores.csv").decode()
@@ -212,7 +213,7 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
     for seq, part in enumerate(parts[:9]):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
     run_jobs()  # the early jobs for chunks 0-2, 0-5 and 0-8 run while "recording" goes on
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     early = EarlyTranscript.load(store, answer_id)
     assert early is not None and early.until_s > 2.0, early
     assert "python" in " ".join(s["text"] for s in early.segments).lower()
@@ -268,7 +269,7 @@ def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
     assert resp.status_code == 200
     early.join(30)
     assert not early.is_alive()
-    assert EarlyTranscript.load(app.extensions["oneway_storage"], answer_id) is None
+    assert EarlyTranscript.load(current_storage(), answer_id) is None
     run_jobs()  # the queued copy of that pass finds the answer finished too
     answer = _answer(answer_id)
     assert answer.status == AnswerStatus.READY, answer.failure_reason
@@ -297,7 +298,7 @@ def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, m
     run_jobs()
     answer = _answer(receipt["answer_id"])
     assert answer.status == AnswerStatus.READY, answer.failure_reason
-    assert app.extensions["oneway_storage"].get_bytes(answer.poster_key)[:3] == b"\xff\xd8\xff"
+    assert current_storage().get_bytes(answer.poster_key)[:3] == b"\xff\xd8\xff"
     assert answer.quality_video["samples"] >= 2
 
 
@@ -348,7 +349,7 @@ def test_vp8_video_is_encoded_while_the_candidate_records(csrf_client, app, medi
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
                                                             tmp_path, monkeypatch)
     run_jobs()  # the passes queued by chunks 2, 5 and 8 run while the recording goes on
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     state = EarlyVideo.load(store, answer_id)
     assert state and state.source.codec == "vp8" and state.until_s >= 4.0, state
     assert [p.start_s for p in state.parts] == [0.0] + [p.end_s for p in state.parts[:-1]]
@@ -377,7 +378,7 @@ def test_a_lost_video_part_means_the_whole_video_is_encoded_at_the_end(
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
                                                             tmp_path, monkeypatch)
     run_jobs()
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     state = EarlyVideo.load(store, answer_id)
     assert state and state.parts
     store.delete(state.parts[0].key)  # lost from storage, and the final stage runs
@@ -414,7 +415,7 @@ def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir,
     first, second = (q.public_id for q in cand.interview.questions)
     declared, _ = _record(csrf_client, token, first, data, parts, 9, "video/webm;codecs=h264,opus")
     run_jobs()
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     assert EarlyVideo.load(store, declared) is None  # never even queued
     undeclared, base = _record(csrf_client, token, second, data, parts, 9, "video/webm")
     run_jobs()
@@ -437,7 +438,7 @@ def test_a_pass_over_a_recording_already_under_way_elsewhere_leaves_it_alone(
 
     answer_id, *_ = _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch)
     jobs.use_app(app)
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     row_id = _answer(answer_id).id
     with app.app_context(), one_pass_at_a_time("early-video", row_id) as mine:
         assert mine
@@ -466,7 +467,7 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
                                                             tmp_path, monkeypatch)
     app.config.update(EARLY_VIDEO_CHUNKS=0)  # no more passes queued: this test runs the last one
     jobs.use_app(app)
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     row_id = _answer(answer_id).id
     for seq, part in enumerate(parts[9:], 9):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
@@ -511,7 +512,7 @@ def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
     answer_id, base = _record(csrf_client, token, cand.interview.questions[0].public_id,
                               data, parts, 12)
     run_jobs()
-    state = EarlyVideo.load(app.extensions["oneway_storage"], answer_id)
+    state = EarlyVideo.load(current_storage(), answer_id)
     assert "keyframes are more than 3 s apart" in state.skip, state
     _finish_recording(csrf_client, base, data, parts, len(parts))
     run_jobs()
@@ -529,7 +530,7 @@ def test_a_final_transcode_on_another_machine_fetches_the_video_parts(
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
                                                             tmp_path, monkeypatch)
     run_jobs()
-    state = EarlyVideo.load(app.extensions["oneway_storage"], answer_id)
+    state = EarlyVideo.load(current_storage(), answer_id)
     assert len(state.parts) >= 2
     kept = list((tmp_path / "spool").glob("*-video-part-*.kept"))
     assert len(kept) == len(state.parts)

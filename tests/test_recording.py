@@ -8,6 +8,7 @@ from datetime import timedelta
 from app.extensions import db
 from app.models import Answer, AnswerChunk, utcnow
 from app.states import AnswerStatus
+from app.storage import current_storage
 from tests.factories import make_candidate, make_interview
 from tests.helpers import split, upload_answer
 
@@ -89,7 +90,7 @@ def test_chunks_are_idempotent_ordered_and_assembled(csrf_client, app, media_dir
     db.session.refresh(answer)
     assert answer.status == AnswerStatus.UPLOADED and answer.client_duration_ms == 3100
     assert answer.original_key == f"answers/{answer_id}/original.webm"
-    stored = app.extensions["oneway_storage"].get_bytes(answer.original_key)
+    stored = current_storage().get_bytes(answer.original_key)
     assert stored == data
     assert db.session.execute(
         db.select(db.func.count()).select_from(AnswerChunk).filter_by(answer_id=answer.id)

@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Answer, Candidate, Interview, ShareLink, ShareView, utcnow
 from app.services import grading, retention, sharing
-from app.storage import answer_key
+from app.storage import answer_key, current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_scores, make_user
 from tests.helpers import upload_answer
 
 
 def _keys(app, prefix: str) -> list[str]:
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     return sorted(o.object_name for o in store.client.list_objects(store.bucket, prefix=prefix,
                                                                    recursive=True))
 
@@ -73,7 +73,7 @@ def test_owner_erasure_removes_every_object_and_row_of_that_candidate_only(
     run_jobs()  # the candidate package, once the answer is ready
     answer = db.session.execute(db.select(Answer).filter_by(public_id=receipt["answer_id"])).scalar_one()
     assert answer.status == "ready", answer.failure_reason
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     # What the early passes leave under the answer, should any remain there.
     for name in ("early-transcript.json", "early-video.json", "video-part-0000.ts", "chunks/000000"):
         store.put_bytes(answer_key(answer.public_id, name), b"{}", "application/octet-stream")
@@ -157,7 +157,7 @@ def test_only_an_owner_of_the_organisation_may_erase(app, login_as):
     bare = app.test_client()
     assert login_as(owner).client.post(url, data={"confirm": "yes"}).status_code == 400
     assert bare.post(url, data={"confirm": "yes"}).status_code in (302, 400)
-    assert _rows(cand.id)["candidates"] == 1 and app.extensions["oneway_storage"].exists(answer.mp4_key)
+    assert _rows(cand.id)["candidates"] == 1 and current_storage().exists(answer.mp4_key)
 
 
 def test_flask_purge_expired_purges_only_candidates_past_their_date(app):
@@ -171,7 +171,7 @@ def test_flask_purge_expired_purges_only_candidates_past_their_date(app):
     _age(made["kept"], 31)
     pid = {name: c.public_id for name, c in made.items()}
     ids = {name: c.id for name, c in made.items()}
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     runner = app.test_cli_runner()
 
     dry = runner.invoke(args=["purge-expired", "--dry-run"])
@@ -231,7 +231,7 @@ def test_objects_a_running_job_writes_after_the_purge_are_swept_by_the_next_pass
     public_id = answer.public_id
     purged = retention.purge_candidate(cand)
     assert purged is not None and purged.answers == 1 and purged.objects == 1
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     late = answer_key(public_id, "poster.jpg")
     store.put_bytes(late, b"\xff\xd8late", "image/jpeg")
     assert retention.purge_expired(utcnow()) == []
@@ -245,7 +245,7 @@ def test_a_purge_cut_short_after_the_objects_went_is_finished_by_the_next_pass(a
     _age(cand, 181)
     cand_id, cand_public_id = cand.id, cand.public_id
     # The first step of a purge whose process was then killed: the objects are gone, the rows stay.
-    assert app.extensions["oneway_storage"].delete_prefix(f"answers/{answer.public_id}/") == 1
+    assert current_storage().delete_prefix(f"answers/{answer.public_id}/") == 1
     assert _rows(cand_id)["candidates"] == 1
     purged = retention.purge_expired(utcnow())
     assert [(p.candidate, p.answers, p.objects) for p in purged] == [(cand_public_id, 1, 0)]
@@ -253,7 +253,7 @@ def test_a_purge_cut_short_after_the_objects_went_is_finished_by_the_next_pass(a
 
 
 def test_delete_prefix_takes_one_folder_and_nothing_beside_it(app):
-    store = app.extensions["oneway_storage"]
+    store = current_storage()
     for key in ("answers/abc/x", "answers/abc/chunks/000001", "answers/abcd/y", "candidates/abc/z"):
         store.put_bytes(key, b"1", "application/octet-stream")
     for bad in ("", "/", "answers/", "answers/abc", "answers/../abc/", "other/abc/", "answers/a/b/",

@@ -9,6 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.services import accommodations, anonymity
+from app.storage import current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 
 
@@ -30,7 +31,7 @@ def setup(app):
     make_media_answer(ada, interview.questions[0], transcript=_said("we run Kubernetes daily at the café"))
     answer = make_media_answer(bob, interview.questions[1], transcript=_said("no containers for us"))
     key = f"answers/{answer.public_id}/speech.wav"
-    app.extensions["oneway_storage"].put_bytes(key, b"RIFF0000WAVEfmt ", "audio/wav")
+    current_storage().put_bytes(key, b"RIFF0000WAVEfmt ", "audio/wav")
     answer.audio_key = key
     db.session.commit()
     return owner, reviewer, interview, ada, bob, answer
@@ -72,6 +73,7 @@ def test_anonymised_review_hides_identity_from_reviewers_only(login_as, setup):
     assert rc.get(f"/media/answers/{answer.public_id}/poster.jpg").status_code == 403
     audio = rc.get(f"/media/answers/{answer.public_id}/audio")
     assert audio.status_code == 200 and audio.mimetype == "audio/wav"
+    assert audio.headers["Content-Length"] == "16" and audio.data == b"RIFF0000WAVEfmt "  # Storage.size
     no_wav = ada.answers[0]  # a video with no WAV: never its MP4, which holds the picture
     assert rc.get(f"/media/answers/{no_wav.public_id}/audio").status_code == 404
     answer.audio_key = "answers/gone/speech.wav"

@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from app.services import storage
-from app.storage import chunk_key
+from app.storage import chunk_key, current_storage
 from jobs import spool
 
 CHUNKS = [bytes([i]) * (1000 + 37 * i) for i in range(6)]
@@ -18,7 +17,7 @@ CHUNKS = [bytes([i]) * (1000 + 37 * i) for i in range(6)]
 @pytest.fixture
 def spooled(app, tmp_path, monkeypatch):
     monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
-    store = storage()
+    store = current_storage()
     answer = f"spool-{time.monotonic_ns()}"
     for seq, data in enumerate(CHUNKS):
         store.put_bytes(chunk_key(answer, seq), data, "application/octet-stream")

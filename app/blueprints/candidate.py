@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from app.services import ServiceError, accommodations, recording, takes
+from app.errors import form_refusal
+from app.services import accommodations, recording, takes
 from app.services.recording import Receipt
 from app.states import CandidateStatus
 
@@ -79,12 +80,12 @@ def decline(token: str):
 @bp.post("/accommodation")
 def accommodation(token: str):
     candidate = recording.candidate_for_token(token)
-    try:
+    with form_refusal() as refused:
         accommodations.request_extra_time(candidate, request.form.get("factor", ""),
                                           request.form.get("note", ""))
-    except ServiceError as e:
+    if refused:
         return render_template("candidate/landing.html", candidate=candidate, token=token,
-                               interview=candidate.interview, extra_error=e.message), e.status
+                               interview=candidate.interview, extra_error=refused.message), refused.status
     return redirect(url_for(".landing", token=token))
 
 

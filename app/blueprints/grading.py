@@ -17,9 +17,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from app.errors import flash_refusal, form_refusal, wants_json
 from app.extensions import db
 from app.services import (
-    ServiceError,
     access,
     anonymity,
     candidate_queue,
@@ -84,31 +84,22 @@ def candidate(public_id: str):
 @bp.post("/review/candidates/<public_id>/questions/<question_id>/score")
 def score(public_id: str, question_id: str):
     cand = access.get_candidate(current_user, public_id)
-    wants_json = request.accept_mimetypes.best == "application/json"  # review.js saves in place
-    try:
+    with flash_refusal():
         saved = scoring.save_score(current_user, cand, question_id, request.form.get("value", ""),
                                    request.form.get("comment", ""), scoring.criteria_from_form(request.form))
-        if wants_json:
+        if wants_json():  # review.js saves in place
             return jsonify(value=saved.value, comment=saved.comment)
         flash("Score saved.", "info")
-    except ServiceError as e:
-        if e.status == 404 or wants_json:
-            raise
-        flash(e.message, "error")
     return redirect(url_for(".candidate", public_id=public_id, _anchor=f"q-{question_id}"))
 
 
 @bp.post("/review/candidates/<public_id>/submit")
 def submit(public_id: str):
     cand = access.get_candidate(current_user, public_id)
-    try:
+    with flash_refusal():
         grading.submit_review(current_user, cand, request.form.get("recommendation", ""),
                               request.form.get("comment", ""))
         flash("Review submitted. The other graders' scores are now shown.", "info")
-    except ServiceError as e:
-        if e.status == 404:
-            raise
-        flash(e.message, "error")
     return redirect(url_for(".candidate", public_id=public_id, _anchor="overall"))
 
 
@@ -123,13 +114,9 @@ def reveal(public_id: str):
 @bp.post("/review/candidates/<public_id>/decision")
 def decide(public_id: str):
     cand = access.get_candidate(current_user, public_id)
-    try:
+    with flash_refusal():
         d = grading.decide(current_user, cand, request.form.get("value", ""), request.form.get("note", ""))
         flash(f"Decision recorded: {grading.DECISION_LABELS[d.value]}.", "info")
-    except ServiceError as e:
-        if e.status in (403, 404):
-            raise
-        flash(e.message, "error")
     return redirect(url_for(".candidate", public_id=public_id, _anchor="decision"))
 
 
@@ -140,13 +127,11 @@ def erase(public_id: str):
     if request.method == "GET":
         return render_template("grading/erase.html", candidate=cand, held=retention.holdings(cand))
     interview_id = cand.interview.public_id
-    try:
+    with form_refusal() as refused:
         purged = retention.erase(current_user, public_id, request.form.get("confirm") == "yes")
-    except ServiceError as e:
-        if e.status in (403, 404):
-            raise
+    if refused:
         return render_template("grading/erase.html", candidate=cand, held=retention.holdings(cand),
-                               error=e.message), e.status
+                               error=refused.message), refused.status
     flash(f"The candidate's data was deleted: {purged.answers} answer(s) and {purged.objects} stored "
           "file(s), with their scores, reviews and decisions.", "info")
     return redirect(url_for("interviews.show", public_id=interview_id))
@@ -199,25 +184,19 @@ def search_answers(public_id: str):
     """Where words are spoken in the interview's answers; each hit opens the answer at that moment."""
     interview = get_interview(current_user, public_id)
     query = request.args.get("q", "")
-    hits, error = [], None
-    if query.strip():
-        try:
+    hits = []
+    with form_refusal() as refused:
+        if query.strip():
             hits = search.search(current_user, interview, query)
-        except ServiceError as e:
-            error = e.message
     return render_template("grading/search.html", interview=interview, query=query, hits=hits,
-                           error=error, max_hits=search.MAX_HITS), 400 if error else 200
+                           error=refused.message, max_hits=search.MAX_HITS), refused.status
 
 
 @bp.post("/interviews/<public_id>/review-mode")
 def review_mode(public_id: str):
     interview = get_interview(current_user, public_id)
-    try:
+    with flash_refusal():
         anonymity.set_mode(current_user, interview, request.form.get("anonymous") == "on",
                            request.form.get("review_media", ""))
         flash("Review settings saved.", "info")
-    except ServiceError as e:
-        if e.status == 403:
-            raise
-        flash(e.message, "error")
     return redirect(url_for("interviews.show", public_id=public_id, _anchor="review-mode"))

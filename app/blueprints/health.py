@@ -24,6 +24,7 @@ from rq import Worker
 
 from app.extensions import db
 from app.queue import QUEUES, redis_conn
+from app.storage import current_storage
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def _redis():
 
 
 def _storage():
-    if not current_app.extensions["oneway_storage"].bucket_ok():
+    if not current_storage().bucket_ok():
         raise Problem("the bucket is missing: run `flask ensure-bucket`")
     return {"bucket": current_app.config["S3_BUCKET"]}
 

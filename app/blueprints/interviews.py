@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.errors import flash_refusal, form_refusal
 from app.services import ServiceError, access, accommodations, anonymity, candidate_queue, interviews, team
 
 bp = Blueprint("interviews", __name__)
@@ -23,19 +24,19 @@ def index():
 
 @bp.route("/interviews/new", methods=["GET", "POST"])
 def new():
-    if request.method == "POST":
-        try:
-            questions = [interviews.parse_question(request.form)] if request.form.get("prompt") else []
-            interview = interviews.create_interview(current_user, request.form.get("title", ""),
-                                             request.form.get("intro", ""),
-                                             request.form.get("language") or None, questions,
-                                             interviews.parse_settings(request.form))
-        except ServiceError as e:
-            flash(e.message, "error")
-            return render_template("interviews/new.html", form=request.form), e.status
-        flash("Interview created.", "info")
-        return redirect(url_for(".show", public_id=interview.public_id))
-    return render_template("interviews/new.html", form={})
+    if request.method == "GET":
+        return render_template("interviews/new.html", form={})
+    with form_refusal() as refused:
+        questions = [interviews.parse_question(request.form)] if request.form.get("prompt") else []
+        interview = interviews.create_interview(current_user, request.form.get("title", ""),
+                                                request.form.get("intro", ""),
+                                                request.form.get("language") or None, questions,
+                                                interviews.parse_settings(request.form))
+    if refused:
+        flash(refused.message, "error")
+        return render_template("interviews/new.html", form=request.form), refused.status
+    flash("Interview created.", "info")
+    return redirect(url_for(".show", public_id=interview.public_id))
 
 
 @bp.get("/interviews/<public_id>")
@@ -54,45 +55,31 @@ def show(public_id: str):
 @bp.post("/interviews/<public_id>/questions")
 def add_question(public_id: str):
     interview = interviews.get_interview(current_user, public_id)
-    try:
+    with flash_refusal():
         interviews.add_question(current_user, interview, interviews.parse_question(request.form))
         flash("Question added.", "info")
-    except ServiceError as e:
-        if e.status == 403:
-            raise
-        flash(e.message, "error")
     return redirect(url_for(".show", public_id=public_id))
 
 
 @bp.post("/interviews/<public_id>/questions/<question_id>/delete")
 def delete_question(public_id: str, question_id: str):
     interview = interviews.get_interview(current_user, public_id)
-    try:
+    with flash_refusal():
         interviews.delete_question(current_user, interview, question_id)
         flash("Question removed.", "info")
-    except ServiceError as e:
-        if e.status in (403, 404):
-            raise
-        flash(e.message, "error")
     return redirect(url_for(".show", public_id=public_id))
 
 
 @bp.post("/interviews/<public_id>/candidates")
 def invite(public_id: str):
     interview = interviews.get_interview(current_user, public_id)
-    try:
-        candidate, token = interviews.invite_candidate(current_user, interview,
-                                                request.form.get("name", ""),
-                                                request.form.get("email", ""))
-    except ServiceError as e:
-        if e.status == 403:
-            raise
-        flash(e.message, "error")
-        return redirect(url_for(".show", public_id=public_id))
-    link = url_for("candidate.landing", token=token, _external=True)
-    # The link is shown once, on this page only; only its hash is stored.
-    return render_template("interviews/invited.html", interview=interview, candidate=candidate,
-                           link=link)
+    with flash_refusal():
+        candidate, token = interviews.invite_candidate(current_user, interview, request.form.get("name", ""),
+                                                       request.form.get("email", ""))
+        # The link is shown once, on this page only; only its hash is stored.
+        return render_template("interviews/invited.html", interview=interview, candidate=candidate,
+                               link=url_for("candidate.landing", token=token, _external=True))
+    return redirect(url_for(".show", public_id=public_id))
 
 
 @bp.post("/interviews/<public_id>/candidates/<candidate_id>/extra-time")
@@ -110,12 +97,8 @@ def extra_time(public_id: str, candidate_id: str):
 @bp.post("/interviews/<public_id>/questions/<question_id>/rubric")
 def rubric(public_id: str, question_id: str):
     interview = interviews.get_interview(current_user, public_id)
-    try:
+    with flash_refusal():
         interviews.set_rubric(current_user, interview, question_id, request.form.get("ideal_answer", ""),
-                       request.form.get("criteria", ""))
+                              request.form.get("criteria", ""))
         flash("Rubric saved.", "info")
-    except ServiceError as e:
-        if e.status in (403, 404):
-            raise
-        flash(e.message, "error")
     return redirect(url_for(".show", public_id=public_id, _anchor="qs"))

@@ -3,14 +3,14 @@ role and the interview's review mode allow. It owns every /media/answers/... URL
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort
 from flask_login import current_user, login_required
-from minio.error import S3Error
 
 from app.delivery import require, stream_object
 from app.media.captions import to_webvtt
 from app.models import ReviewMedia
 from app.services import ServiceError, access, anonymity
+from app.storage import StorageError, current_storage
 
 bp = Blueprint("media", __name__, url_prefix="/media/answers/<public_id>")
 
@@ -54,10 +54,9 @@ def audio(public_id: str):
     if key == answer.mp4_key:
         return stream_object(key, answer.mp4_size, content_type)
     # The WAV's size is not kept on the row; ask the bucket (S3 HEAD) rather than widen the schema.
-    store = current_app.extensions["oneway_storage"]
     try:
-        size = store.client.stat_object(store.bucket, key).size
-    except S3Error:
+        size = current_storage().size(key)
+    except StorageError:
         abort(404, "This file is not available.")
     return stream_object(key, size, content_type)
 

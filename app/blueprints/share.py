@@ -10,9 +10,10 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 
 from app.delivery import require, stream_object
+from app.errors import flash_refusal, wants_json
 from app.media.captions import to_webvtt
 from app.security import path_within
-from app.services import ServiceError, sharing
+from app.services import sharing
 from app.services.interviews import get_interview
 
 bp = Blueprint("share", __name__)
@@ -40,19 +41,15 @@ def index(public_id: str):
 @staff.post("/interviews/<public_id>/shares")
 def create(public_id: str):
     interview = get_interview(current_user, public_id)
-    try:
+    with flash_refusal():
         link, token = sharing.create_link(current_user, request.form.getlist("candidate"),
-                                      request.form.get("permission", "view"),
-                                      request.form.get("hide_names") == "on",
-                                      request.form.get("days", "7"), request.form.get("label", ""))
-    except ServiceError as e:
-        if e.status in (403, 404):
-            raise
-        flash(e.message, "error")
-        return redirect(url_for(".index", public_id=public_id))
-    # The link is shown once, here; only its hash is stored.
-    return render_template("share/created.html", interview=interview, link=link,
-                           url=url_for("share.landing", token=token, _external=True))
+                                          request.form.get("permission", "view"),
+                                          request.form.get("hide_names") == "on",
+                                          request.form.get("days", "7"), request.form.get("label", ""))
+        # The link is shown once, here; only its hash is stored.
+        return render_template("share/created.html", interview=interview, link=link,
+                               url=url_for("share.landing", token=token, _external=True))
+    return redirect(url_for(".index", public_id=public_id))
 
 
 @staff.get("/shares/<public_id>")
@@ -106,15 +103,12 @@ def landing(token: str):
 @bp.post("/s/<token>/guest")
 def name(token: str):
     link = sharing.link_for_token(token)
-    try:
+    with flash_refusal():
         guest = sharing.register_guest(link, request.form.get("name", ""))
-    except ServiceError as e:
-        flash(e.message, "error")
-        return _back_to_link(token)
-    names = dict(session.get("share_guests", {}))
-    names[link.public_id] = guest.id
-    session["share_guests"] = names
-    flash(f"Thank you, {guest.name}. Your scores will show as a guest's.", "info")
+        names = dict(session.get("share_guests", {}))
+        names[link.public_id] = guest.id
+        session["share_guests"] = names
+        flash(f"Thank you, {guest.name}. Your scores will show as a guest's.", "info")
     return _back_to_link(token)
 
 
@@ -140,17 +134,12 @@ def candidate(token: str, cand: str):
 def score(token: str, cand: str, question_id: str):
     link = sharing.link_for_token(token)
     candidate = sharing.shared_candidate(link, cand)
-    wants_json = request.accept_mimetypes.best == "application/json"  # review.js saves in place
-    try:
+    with flash_refusal():
         saved = sharing.save_guest_score(link, _guest(link), candidate, question_id,
-                                     request.form.get("value", ""), request.form.get("comment", ""))
-        if wants_json:
+                                         request.form.get("value", ""), request.form.get("comment", ""))
+        if wants_json():  # review.js saves in place
             return jsonify(value=saved.value, comment=saved.comment)
         flash("Score saved.", "info")
-    except ServiceError as e:
-        if e.status in (403, 404) or wants_json:
-            raise
-        flash(e.message, "error")
     return redirect(url_for(".candidate", token=token, cand=cand, _anchor=f"q-{question_id}"))
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.errors import Refusal, flash_refusal, form_refusal
 from app.models import Role
-from app.services import ServiceError, audit, passwords, signin, team
+from app.services import audit, passwords, signin, team
 from app.services.interviews import get_interview
 
 bp = Blueprint("team", __name__)
@@ -23,12 +24,10 @@ def _team_page(status: int = 200):
                            assigned=team.assignment_counts(current_user), roles=list(Role)), status
 
 
-def _refused(e: ServiceError):
-    """Not allowed or not found go to the error page; other refusals show on the team page."""
-    if e.status in (403, 404):
-        raise e
-    flash(e.message, "error")
-    return _team_page(e.status)
+def _refused(refused: Refusal):
+    """The team page again, with why a change to a member was refused."""
+    flash(refused.message, "error")
+    return _team_page(refused.status)
 
 
 @bp.get("/team")
@@ -47,10 +46,10 @@ def audit_log():
 
 def _member_changed(change, message):
     """Run a service change to a member; flash what it did, or show why not."""
-    try:
+    with form_refusal() as refused:
         member = change()
-    except ServiceError as e:
-        return _refused(e)
+    if refused:
+        return _refused(refused)
     flash(message(member), "info")
     return redirect(url_for(".index"))
 
@@ -74,10 +73,10 @@ def scope(public_id: str):
 @bp.post("/team/members/<public_id>/remove")
 @login_required
 def remove(public_id: str):
-    try:
+    with form_refusal() as refused:
         member = team.remove_member(current_user, public_id)
-    except ServiceError as e:
-        return _refused(e)
+    if refused:
+        return _refused(refused)
     if member.id == current_user.id:
         signin.log_out()
         flash("You have left the team and are signed out.", "info")
@@ -99,10 +98,10 @@ def restore(public_id: str):
 @bp.post("/team/members/<public_id>/password-reset")
 @login_required
 def password_reset(public_id: str):
-    try:
+    with form_refusal() as refused:
         reset, token = team.make_reset_link(current_user, public_id)
-    except ServiceError as e:
-        return _refused(e)
+    if refused:
+        return _refused(refused)
     # Shown once, here, for the owner to pass on; only the hash is stored.
     return render_template("team/reset_link.html", reset=reset, hours=passwords.RESET_HOURS,
                            url=url_for("auth.reset_password", token=token, _external=True))
@@ -111,16 +110,12 @@ def password_reset(public_id: str):
 @bp.post("/team/invites")
 @login_required
 def invite():
-    try:
+    with flash_refusal():
         inv, token = team.invite(current_user, request.form.get("email", ""), request.form.get("role", ""))
-    except ServiceError as e:
-        if e.status == 403:
-            raise
-        flash(e.message, "error")
-        return redirect(url_for(".index"))
-    # Shown once, here, for the owner to send; only the hash is stored.
-    return render_template("team/invited.html", invite=inv,
-                           url=url_for(".join", token=token, _external=True))
+        # Shown once, here, for the owner to send; only the hash is stored.
+        return render_template("team/invited.html", invite=inv,
+                               url=url_for(".join", token=token, _external=True))
+    return redirect(url_for(".index"))
 
 
 @bp.post("/team/invites/<public_id>/revoke")
@@ -135,13 +130,12 @@ def revoke(public_id: str):
 def join(token: str):
     inv = team.invite_for_token(token)
     if request.method == "POST":
-        try:
+        with form_refusal() as refused:
             user = team.accept(token, request.form.get("name", ""), request.form.get("password", ""))
-        except ServiceError as e:
-            if e.status in (404, 410, 429):
-                raise
-            flash(e.message, "error")
-            return render_template("team/join.html", invite=inv, name=request.form.get("name", "")), e.status
+        if refused:
+            flash(refused.message, "error")
+            name = request.form.get("name", "")
+            return render_template("team/join.html", invite=inv, name=name), refused.status
         signin.log_in(user)
         flash("Welcome to Oneway.", "info")
         return redirect(url_for("interviews.index"))
@@ -152,12 +146,8 @@ def join(token: str):
 @login_required
 def assign(public_id: str):
     interview = get_interview(current_user, public_id)
-    try:
+    with flash_refusal():
         team.set_assignment(current_user, interview, request.form.get("user", ""),
-                           request.form.get("assigned") == "1")
+                            request.form.get("assigned") == "1")
         flash("Assignments saved.", "info")
-    except ServiceError as e:
-        if e.status in (403, 404):
-            raise
-        flash(e.message, "error")
     return redirect(url_for("interviews.show", public_id=public_id, _anchor="assignments"))

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import TypeVar
 
-from flask import current_app
-
 from app.extensions import db
-from app.security import hash_token
-from app.storage import Storage
+from app.security import hash_token, looks_like_token
 
 M = TypeVar("M")
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{40,100}$")
 
 
 class ServiceError(Exception):
@@ -23,15 +18,16 @@ class ServiceError(Exception):
         self.message = message
         self.status = status
         self.field = field  # the form field it is about, for a form that shows it beside that field
+        # Not allowed, not found, gone: a refusal of the page itself, which the error page shows.
+        # Any other refusal is about what a form sent, and the form shows it (app.errors).
+        self.refuses_access = status in (403, 404, 410)
 
 
 def by_token(model: type[M], token: str) -> M | None:
-    """The row of `model` whose token_hash is this link token's SHA-256; None for an unknown token,
-    and for text that cannot be one of ours (never hashed nor looked up)."""
-    if not _TOKEN_RE.match(token or ""):
+    """The row of `model` whose token_hash is this link token's SHA-256 (an invite, a share link, a
+    team invite, a password reset); None for an unknown token, and for text that cannot be one of
+    ours (app.security.looks_like_token: never hashed nor looked up)."""
+    if not looks_like_token(token):
         return None
     return db.session.execute(db.select(model).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
 
-
-def storage() -> Storage:
-    return current_app.extensions["oneway_storage"]

@@ -10,10 +10,11 @@ from collections.abc import Iterable, Iterator
 
 from app.extensions import db
 from app.models import Candidate, User
-from app.services import ServiceError, access, audit, grading, storage
+from app.services import ServiceError, access, audit, grading
 from app.services.package import build_manifest
 from app.services.takes import current_answers
 from app.states import AnswerStatus
+from app.storage import current_storage
 
 
 class _Sink(io.RawIOBase):
@@ -86,7 +87,7 @@ def candidate_entries(candidate_id: int, include_scores: bool = True
     candidate = db.session.get(Candidate, candidate_id)
     if candidate is None:  # erased between the view and the stream: nothing left to send
         return
-    store = storage()
+    store = current_storage()
     answers = current_answers(candidate)
     yield "manifest.json", _text(json.dumps(build_manifest(candidate, answers), indent=2)), True
     if include_scores:

@@ -46,6 +46,9 @@ class TooManyAttempts(ServiceError):
             f"for {minutes(retry_after)}. Nothing you recorded is lost: "
             "wait, then open your link again, and check that you copied all of it."), 429, field)
         self.retry_after = retry_after
+        # The links' pause (the default) refuses every link route; a form's own limit (sign-in, the
+        # current password) is about what it sent, and the form shows it.
+        self.refuses_access = message is None
 
 
 def limit_guessing(lookup: Callable[P, T]) -> Callable[P, T]:

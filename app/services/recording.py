@@ -15,11 +15,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
-from app.security import hash_token
-from app.services import ServiceError, lifecycle, pipeline, storage, takes
+from app.services import ServiceError, by_token, lifecycle, pipeline, takes
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
-from app.storage import StorageError, answer_key, chunk_key
+from app.storage import StorageError, answer_key, chunk_key, current_storage
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,6 @@ KIND_TYPES = {QuestionKind.VIDEO: ("video/",), QuestionKind.AUDIO: ("audio/", "v
               QuestionKind.WRITTEN: ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
 NOTICE_VERSION = "2026-11"
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -57,11 +55,7 @@ class Receipt:
 def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
     """The candidate this link belongs to; a forged link is 404, an expired one 410 (unless the
     caller lets an expired link through: reading one's own data, finishing an open take)."""
-    candidate = None
-    if _TOKEN_RE.match(token or ""):
-        candidate = db.session.execute(
-            db.select(Candidate).filter_by(token_hash=hash_token(token))
-        ).scalar_one_or_none()
+    candidate = by_token(Candidate, token)
     if candidate is None:
         # Erased candidates leave no trace (app.services.retention), so this also says why a link
         # that once worked no longer does.
@@ -185,7 +179,7 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
             log.warning("take %s is too large but stays until the next sweep", answer.public_id)
         raise refusal
     try:
-        storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
+        current_storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
     except StorageError:
         log.exception("chunk upload failed for answer %s", answer.public_id)
         raise ServiceError("The recording could not be saved just now; it will be retried.", 503)
@@ -230,7 +224,7 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     ).scalars())
     if [r.seq for r in rows] != list(range(chunks)):
         raise ServiceError("Some chunks of this recording are missing.", 409)
-    store = storage()
+    store = current_storage()
     key, size = _join(store, answer, [r.seq for r in rows], sha256)
     if not _still_ours(candidate, answer, key):
         return _finished_already(answer, chunks, sha256)
@@ -292,11 +286,11 @@ def _still_ours(candidate: Candidate, answer: Answer, key: str) -> bool:
             return True
         except ServiceError:
             db.session.rollback()
-            storage().delete(key)
+            current_storage().delete(key)
             raise
     db.session.rollback()
     if status is None:
-        storage().delete(key)
+        current_storage().delete(key)
         raise ServiceError("This recording was let go while it was being joined (nothing of it "
                            "arrived for a day); record the answer again.", 404)
     db.session.refresh(answer)

@@ -48,8 +48,8 @@ from app.models import (
     User,
     share_link_candidates,
 )
-from app.services import ServiceError, access, audit, storage
-from app.storage import StorageError, answer_prefix, candidate_prefix
+from app.services import ServiceError, access, audit
+from app.storage import StorageError, answer_prefix, candidate_prefix, current_storage
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def purge_candidate(candidate: Candidate, erased_by: User | None = None) -> Purg
         public_id, cid, org_id = candidate.public_id, candidate.id, candidate.org_id
     except ObjectDeletedError:  # purged by an earlier call or by another process
         return None
-    store = storage()
+    store = current_storage()
     prefixes = _prefixes(public_id, _answer_public_ids(cid))
     objects = sum(store.delete_prefix(p) for p in prefixes)
     deleted = _delete_rows(cid)
@@ -200,7 +200,7 @@ def resweep() -> int:
     conn = redis_conn()
     since = time.time() - RESWEEP_SECONDS
     conn.zremrangebyscore(RESWEEP_KEY, "-inf", since)
-    store = storage()
+    store = current_storage()
     return sum(store.delete_prefix(p.decode()) for p in conn.zrangebyscore(RESWEEP_KEY, since, "+inf"))
 
 

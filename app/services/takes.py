@@ -27,10 +27,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Answer, AnswerChunk, AnswerStageRun, Candidate, Question, utcnow
-from app.services import ServiceError, storage
+from app.services import ServiceError
 from app.services.accommodations import allowed_seconds, limits
 from app.states import UNFINISHED, AnswerStatus, CandidateStatus
-from app.storage import StorageError, answer_prefix
+from app.storage import StorageError, answer_prefix, current_storage
 
 log = logging.getLogger(__name__)
 WRITTEN = "text/plain"
@@ -167,7 +167,7 @@ def _let_go(answer_id: int, public_id: str, candidate_id: int, seen: datetime) -
     db.session.commit()
     tell_workers([public_id])  # their spool copies of the recording go at once too
     try:
-        storage().delete_prefix(answer_prefix(public_id))
+        current_storage().delete_prefix(answer_prefix(public_id))
     except StorageError:
         log.warning("take %s: objects left for the next sweep", public_id, exc_info=True)
     return True

@@ -1,6 +1,7 @@
 // Answers still being processed on the grader's page: ask the server where each one is every
 // few seconds, tick off the steps as they finish, and offer the answer once it is ready. The
 // page is never reloaded by itself, so a score or comment being typed is never lost.
+import { request } from "./api.js";
 
 const boxes = [...document.querySelectorAll("[data-progress][data-status-url]")];
 const live = document.querySelector("[data-live]");
@@ -54,14 +55,11 @@ async function poll() {
   if (!waiting.length || Date.now() - started > GIVE_UP_MS) return;
   await Promise.all(waiting.map(async (box) => {
     try {
-      const resp = await fetch(box.dataset.statusUrl, {headers: {Accept: "application/json"},
-                                                        credentials: "same-origin"});
-      if (!resp.ok) return;
-      const body = await resp.json();
+      const body = await request("GET", box.dataset.statusUrl);
       tick(box, body.steps || []);
       if (body.status === "ready" || body.status === "failed") settle(box, body);
     } catch {
-      // Offline for a moment: the next round asks again.
+      // Offline for a moment, or a refusal: the next round asks again.
     }
   }));
   setTimeout(poll, EVERY_MS);

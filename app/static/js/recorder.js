@@ -2,6 +2,7 @@
 // then per question a think countdown, a timed recording uploaded chunk by chunk while it runs,
 // a look at the take, and keep or retake. Takes are kept in IndexedDB until the server confirms
 // them, so a reload or a dropped network loses nothing. Data comes from the JSON block in the page.
+import { request } from "./api.js";
 import { ChunkStore } from "./chunkstore.js";
 import { Uploader } from "./uploader.js";
 
@@ -86,18 +87,8 @@ function recorderOptions(type) {
            ...(h264 ? { videoKeyFrameIntervalCount: 30 } : { videoKeyFrameIntervalDuration: 1000 }) };
 }
 
-function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
-
-async function api(method, path, body) {
-  const resp = await fetch(`${base}${path}`, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const data = await resp.json().catch(() => ({}));
-  if (!resp.ok) throw new Error(data.error || `The server answered ${resp.status}.`);
-  return data;
-}
+// The candidate's API, under their own link.
+function api(method, path, body) { return request(method, `${base}${path}`, body); }
 
 function showPlayback(blobs, type) {
   if (playbackUrl) URL.revokeObjectURL(playbackUrl);
@@ -263,7 +254,7 @@ async function resumeKeptTakes() {
     }
     ui.status.textContent = "Sending an answer this browser kept for you…";
     const chunks = await store.chunks(take.answerId);
-    const up = Uploader.resume(url, csrf(), (s) => { ui.status.textContent = s; },
+    const up = Uploader.resume(url, (s) => { ui.status.textContent = s; },
                                store, take.answerId, chunks, held);
     try {
       const receipt = await up.finish(take.durationMs);
@@ -369,7 +360,7 @@ async function startRecording() {
   const source = q.kind === "audio" ? new MediaStream(stream.getAudioTracks()) : stream;
   const recorder = new MediaRecorder(source, q.kind === "audio" ? { mimeType: type, audioBitsPerSecond: 96_000 }
                                                                  : recorderOptions(type));
-  const uploader = new Uploader(`${base}/answers/${take.answer_id}`, csrf(), (s) => { ui.status.textContent = s; },
+  const uploader = new Uploader(`${base}/answers/${take.answer_id}`, (s) => { ui.status.textContent = s; },
                                 store, take.answer_id);
   const started = performance.now();
   recorder.ondataavailable = (e) => { if (e.data && e.data.size) uploader.push(e.data); };

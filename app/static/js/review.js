@@ -1,10 +1,10 @@
 // Grading one candidate: player controls, the transcript that follows the voice, and keyboard
 // shortcuts (listed in the help overlay, "?"). Data comes from data-* attributes; no inline code.
+import { ApiError, request } from "./api.js";
 
 const root = document.querySelector("[data-review]");
 const sections = [...document.querySelectorAll("section.answer")];
 const live = document.querySelector("[data-live]");
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
 let current = 0;
 
 function say(text) {
@@ -116,12 +116,12 @@ async function score(value) {
     if (!radio) return;
     radio.checked = true;
   }
-  const body = new FormData(form);
-  const resp = await fetch(form.action, {
-    method: "POST", body, headers: { "X-CSRFToken": csrf, Accept: "application/json" },
-  });
-  const data = await resp.json().catch(() => ({}));
-  if (!resp.ok) return say(data.error || "The score could not be saved.");
+  let data;
+  try {
+    data = await request("POST", form.action, new FormData(form), () => "The score could not be saved.");
+  } catch (err) {
+    return say(err instanceof ApiError ? err.message : "The score could not be saved.");
+  }
   let saved = form.querySelector("[data-saved-score]");
   if (!saved) {
     saved = document.createElement("small");

@@ -1,14 +1,9 @@
 // Uploads a recording's chunks in order while it is being recorded, each acknowledged by the
 // server; failed chunks are retried with backoff and wait for the network to come back. Every
 // chunk is also kept in the ChunkStore (IndexedDB) until the server confirms the whole answer.
-const MAX_BACKOFF_MS = 10_000;
+import { ApiError, request } from "./api.js";
 
-class PermanentError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
+const MAX_BACKOFF_MS = 10_000;
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
@@ -22,10 +17,16 @@ async function hex(buffer) {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// A refusal that sending again cannot change: a 4xx, except a timeout (408) and a limit (429).
+function final(err) {
+  return err instanceof ApiError && err.status >= 400 && err.status < 500 && ![408, 429].includes(err.status);
+}
+
+function refused(status) { return `The server refused the upload (${status}).`; }
+
 export class Uploader {
-  constructor(url, csrf, onStatus, store, answerId) {
+  constructor(url, onStatus, store, answerId) {
     this.url = url;
-    this.csrf = csrf;
     this.onStatus = onStatus || (() => {});
     this.store = store;
     this.answerId = answerId;
@@ -38,8 +39,8 @@ export class Uploader {
 
   // Carry on with a take found in the ChunkStore after a reload: the server already holds
   // `acked` chunks of it.
-  static resume(url, csrf, onStatus, store, answerId, chunks, acked) {
-    const up = new Uploader(url, csrf, onStatus, store, answerId);
+  static resume(url, onStatus, store, answerId, chunks, acked) {
+    const up = new Uploader(url, onStatus, store, answerId);
     up.chunks = chunks;
     up.acked = acked;
     return up;
@@ -56,10 +57,7 @@ export class Uploader {
     while (this.acked < this.chunks.length && !this.failure) {
       const seq = this.acked;
       try {
-        await this.send(() => fetch(`${this.url}/chunks/${seq}`, {
-          method: "PUT", credentials: "same-origin", body: this.chunks[seq],
-          headers: { "Content-Type": "application/octet-stream", "X-CSRFToken": this.csrf },
-        }));
+        await this.send("PUT", `${this.url}/chunks/${seq}`, this.chunks[seq]);
         this.acked = seq + 1;
       } catch (err) {
         this.failure = err;
@@ -67,22 +65,16 @@ export class Uploader {
     }
   }
 
-  // Retry network failures and server errors until they succeed; a 4xx answer is final.
-  async send(doFetch) {
+  // Retry network failures and server errors until they succeed; a refusal (4xx) is final.
+  async send(method, url, body) {
     let delay = 500;
     for (let attempt = 1; ; attempt++) {
       await waitOnline();
-      let resp = null;
       try {
-        resp = await doFetch();
-      } catch {
-        // A network failure: retried below, like a server error.
-      }
-      if (resp && resp.ok) return resp.json();
-      if (resp && resp.status >= 400 && resp.status < 500 && ![408, 429].includes(resp.status)) {
-        const data = await resp.json().catch(() => ({}));
-        throw new PermanentError(data.error || `The server refused the upload (${resp.status}).`,
-                                 resp.status);
+        return await request(method, url, body, refused);
+      } catch (err) {
+        if (final(err)) throw err;
+        // A network failure or a server error: retried below.
       }
       this.onStatus(`Connection problem; retrying (attempt ${attempt}). Keep this page open.`);
       await sleep(delay);
@@ -99,15 +91,12 @@ export class Uploader {
       await this.running;
     }
     if (this.failure) throw this.failure;
-    if (!this.chunks.length) throw new PermanentError("Nothing was recorded. Check your camera and try again.");
+    if (!this.chunks.length) throw new Error("Nothing was recorded. Check your camera and try again.");
     this.onStatus("Checking your answer…");
     const sha256 = await hex(await new Blob(this.chunks).arrayBuffer());
-    const body = JSON.stringify({ chunks: this.chunks.length, sha256, duration_ms: durationMs });
     await Promise.all(this.saved);
-    const receipt = await this.send(() => fetch(`${this.url}/finalize`, {
-      method: "POST", credentials: "same-origin", body,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": this.csrf },
-    }));
+    const receipt = await this.send("POST", `${this.url}/finalize`,
+                                    { chunks: this.chunks.length, sha256, duration_ms: durationMs });
     if (this.store) await this.store.drop(this.answerId).catch(() => {});
     return receipt;
   }
