@@ -13,6 +13,7 @@ Prints ONE JSON object on stdout; logs go to stderr. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import math
@@ -356,11 +357,8 @@ def run_memory(bench: Bench, media_dir: Path, n: int, seconds: float, timeout: f
 
 def machine(model: str) -> dict:
     cpu = ""
-    try:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                    if ln.startswith("model name")), "")
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "")
     ffmpeg = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout
     return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
             "platform": platform.platform(), "model": model,

@@ -40,6 +40,7 @@ that workers of either version can share an answer recorded during an upgrade.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Iterator
@@ -68,10 +69,8 @@ def one_pass_at_a_time(kind: str, answer_id: int, seconds: int = 600,
         yield mine
     finally:
         if mine:
-            try:
+            with contextlib.suppress(LockError):  # it expired meanwhile: nothing to release
                 lock.release()
-            except LockError:  # it expired meanwhile: nothing to release
-                pass
 
 
 def arrived_chunks(answer, upto_seq: int) -> list[int] | None:

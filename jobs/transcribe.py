@@ -18,7 +18,7 @@ def run(answer_id: int) -> None:
 def _transcribe(answer) -> None:
     from flask import current_app
 
-    from app.media.captions import to_webvtt
+    from app.captions import to_webvtt
     from app.media.speech_models import resolve_model
     from app.storage import answer_key, current_storage
     from jobs import spool

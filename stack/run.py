@@ -8,6 +8,7 @@ S3_ENDPOINT with its keys and bucket) is used instead of the embedded part; the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -74,26 +75,28 @@ def main() -> int:
     env.setdefault("MODEL_CACHE_DIR", str(var / "models"))
     env["PYTHONUNBUFFERED"] = "1"
     children: list[subprocess.Popen] = []
+    logs = contextlib.ExitStack()  # each child's log file, open while the child runs
+
+    def log(name: str):
+        return logs.enter_context(open(var / "logs" / name, "ab"))
+
     web_port = int(env.get("PORT", "5000"))
     try:
         if "REDIS_URL" not in env:
             port = _port(6390)
-            log = open(var / "logs" / "redis.log", "ab")
-            children.append(start_redis(port, var / "redis", persist=True, log=log))
+            children.append(start_redis(port, var / "redis", persist=True, log=log("redis.log")))
             env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         if "S3_ENDPOINT" not in env:
             port = _port(9390)
-            log = open(var / "logs" / "s3.log", "ab")
-            children.append(start_s3(port, var / "s3", *DEV_S3_KEYS, log=log))
+            children.append(start_s3(port, var / "s3", *DEV_S3_KEYS, log=log("s3.log")))
             env["S3_ENDPOINT"] = f"http://127.0.0.1:{port}"
             env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"] = DEV_S3_KEYS
         _flask(env, "db", "upgrade")
         _flask(env, "ensure-bucket")
         _flask(env, "seed-demo")
-        worker_log = open(var / "logs" / "worker.log", "ab")
         children.append(subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "media", "asr"],
-            env=env, cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT))
+            env=env, cwd=ROOT, stdout=log("worker.log"), stderr=subprocess.STDOUT))
         if port_open(web_port):
             raise RuntimeError(f"port {web_port} is in use; set PORT to another one")
         web = subprocess.Popen(web_command(web_port), env=env, cwd=ROOT)
@@ -116,6 +119,7 @@ def main() -> int:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         stop(*reversed(children))
+        logs.close()
 
 
 if __name__ == "__main__":

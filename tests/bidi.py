@@ -5,6 +5,7 @@ context, a command Firefox 153 ESR does not know. Firefox speaks BiDi itself on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -103,10 +104,8 @@ def firefox(log_path: Path, prefs: dict | None = None, env: dict | None = None):
             page.send("session.subscribe", events=["log.entryAdded"])
             page.context = page.send("browsingContext.getTree")["contexts"][0]["context"]
             yield page
-            try:
+            with contextlib.suppress(websocket.WebSocketException, OSError):  # it may close first
                 page.send("browser.close")
-            except (websocket.WebSocketException, OSError):  # it may close before it answers
-                pass
             ws.close()
             proc.wait(20)
         finally:

@@ -35,20 +35,19 @@ def live_server(app):
 def rq_worker(env: dict, log_path: Path, queues=("media", "asr")):
     """A real `rq worker` process (SimpleWorker: no fork, so the speech model loads once)."""
     rq = Path(sys.executable).parent / "rq"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [str(rq), "worker", "-w", "rq.worker.SimpleWorker", "--with-scheduler",
-         "--url", env["REDIS_URL"], "--path", str(ROOT), *queues],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(rq), "worker", "-w", "rq.worker.SimpleWorker", "--with-scheduler",
+             "--url", env["REDIS_URL"], "--path", str(ROOT), *queues],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def chromium_args(y4m: Path, wav: Path) -> list[str]:

@@ -43,18 +43,17 @@ def gunicorn(env: dict, log_path: Path, workers: int = 1, threads: int = 4, extr
     """The app under gunicorn on a free loopback port, sharing the test's database, Redis and
     bucket through `env` (tests.conftest.worker_env)."""
     port = free_port()
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(web_command(port, "127.0.0.1", workers, threads, *extra), env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(web_command(port, "127.0.0.1", workers, threads, *extra), env=env, cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_port(port, proc, timeout=60, what="gunicorn")
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}") from None
-        yield Server(f"http://127.0.0.1:{port}", log_path, proc)
-    finally:
-        stop(proc)
-        log.close()
+            try:
+                wait_port(port, proc, timeout=60, what="gunicorn")
+            except RuntimeError as exc:
+                raise RuntimeError(f"{exc}\n{log_path.read_text(errors='replace')[-3000:]}") from None
+            yield Server(f"http://127.0.0.1:{port}", log_path, proc)
+        finally:
+            stop(proc)
 
 
 def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
@@ -200,7 +199,7 @@ class Browser:
 
     def login(self, email: str, password: str) -> None:
         self.open_page("/login")
-        status, headers, body = self.post_form("/login", {"email": email, "password": password})
+        status, _headers, body = self.post_form("/login", {"email": email, "password": password})
         assert status == 302, (status, body[:500])
         self.open_page("/")
 

@@ -180,7 +180,7 @@ def _main_button_on_screen(page, what: str) -> None:
                 vh: window.innerHeight, vw: window.innerWidth};
     }""")
     assert found["preview"] <= 0.46 * found["vh"], (what, found)
-    assert 0 <= found["top"] and found["bottom"] <= found["vh"], (what, found)
+    assert found["top"] >= 0 and found["bottom"] <= found["vh"], (what, found)
     assert found["height"] >= 44, (what, found)
     if found["vw"] <= 720:  # full width under the thumb when upright
         assert found["width"] >= 0.8 * found["vw"], (what, found)

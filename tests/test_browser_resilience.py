@@ -78,7 +78,7 @@ def _played_seconds(data: bytes, tmp_path) -> float:
 
 
 def test_network_cut_mid_answer_loses_nothing(app, media_dir, tmp_path):
-    cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    _cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
     with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
         context = browser.new_context()
         page = context.new_page()
@@ -108,7 +108,7 @@ def test_network_cut_mid_answer_loses_nothing(app, media_dir, tmp_path):
 
 def test_reload_mid_recording_resumes_and_costs_no_take(app, media_dir):
     interview = make_interview(questions=2, think=30, answer=30, takes=2)
-    cand, token = make_candidate(interview, consent=False)
+    _cand, token = make_candidate(interview, consent=False)
     with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
         page = browser.new_page()
         _begin(page, base, token)
@@ -135,7 +135,7 @@ def test_reload_mid_recording_resumes_and_costs_no_take(app, media_dir):
 
 
 def test_take_stopped_but_never_confirmed_is_sent_after_a_reload(app, media_dir):
-    cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    _cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
     with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
         page = browser.new_page()
         _record_unsent(page, base, token)
@@ -159,7 +159,7 @@ def test_hardening_a_whole_take_the_server_let_go_is_sent_again_from_the_browser
     from app.models import utcnow
     from app.services.takes import let_go_abandoned
 
-    cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    _cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
     with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
         context = browser.new_context()  # one profile: its IndexedDB outlives the page
         page = context.new_page()
@@ -180,7 +180,7 @@ def test_hardening_a_whole_take_the_server_let_go_is_sent_again_from_the_browser
 
 
 def test_phone_that_records_mp4_is_handled_end_to_end(app, media_dir, run_jobs, tmp_path):
-    cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    _cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
     only_mp4 = """
       const original = MediaRecorder.isTypeSupported.bind(MediaRecorder);
       MediaRecorder.isTypeSupported = (t) => t.startsWith('video/mp4') && original(t);

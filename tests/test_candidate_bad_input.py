@@ -168,7 +168,7 @@ def test_after_too_many_forged_links_every_route_is_429_even_for_a_valid_link(wo
                                                                                path, kind):
     _require(world.app, endpoint)
     world.app.config["TOKEN_FAILURES_PER_WINDOW"] = 2
-    fresh, fresh_token = make_candidate(world.interview, consent=False)
+    _fresh, fresh_token = make_candidate(world.interview, consent=False)
     token = fresh_token if kind == "form" else world.token
     for forged in FORGED[:2]:
         assert world.cc.get(f"/i/{forged}/state").status_code == 404
@@ -206,7 +206,7 @@ UNSAFE = [r for r in ROUTES if r[1] != "GET"]
 @pytest.mark.parametrize("endpoint,method,path,kind", UNSAFE, ids=[r[0] for r in UNSAFE])
 def test_missing_or_forged_csrf_token_is_refused(world, client, endpoint, method, path, kind, csrf):
     _require(world.app, endpoint)
-    fresh, fresh_token = make_candidate(world.interview, consent=False)
+    _fresh, fresh_token = make_candidate(world.interview, consent=False)
     token = fresh_token if kind == "form" else world.token
     before = world.stored()
     bare = CsrfClient(client)

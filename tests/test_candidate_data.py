@@ -53,7 +53,7 @@ def test_done_page_links_to_the_data_page_and_every_page_says_whom_to_ask(client
 
 def test_data_page_shows_only_this_candidates_data(client, app):
     interview = make_interview(questions=1)
-    mine, token = make_candidate(interview, consent=False)
+    _mine, token = make_candidate(interview, consent=False)
     author = db.session.get(User, interview.created_by_id)
     other, _ = interviews.invite_candidate(author, interview, "Grace Hopper", "grace@example.com")
     other.consent_at = utcnow()

@@ -21,7 +21,7 @@ def _kinds(interview, *kinds):
 def test_written_answer_is_ready_at_once_and_counts_a_take(csrf_client, app):
     interview = make_interview(questions=1, takes=1)
     _kinds(interview, "written")
-    cand, token = make_candidate(interview)
+    _cand, token = make_candidate(interview)
     csrf_client.refresh(f"/i/{token}")
     qid = interview.questions[0].public_id
     assert csrf_client.post(f"/i/{token}/questions/{qid}/takes",
@@ -46,7 +46,7 @@ def test_written_answer_is_ready_at_once_and_counts_a_take(csrf_client, app):
 def test_written_answer_after_its_time_is_refused(csrf_client, app):
     interview = make_interview(questions=1, answer=60)
     _kinds(interview, "written")
-    cand, token = make_candidate(interview)
+    _cand, token = make_candidate(interview)
     csrf_client.refresh(f"/i/{token}")
     qid = interview.questions[0].public_id
     answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
@@ -63,7 +63,7 @@ def test_written_answer_after_its_time_is_refused(csrf_client, app):
 def test_audio_question_takes_sound_recordings(csrf_client, app, media_dir):
     interview = make_interview(questions=1)
     _kinds(interview, "audio")
-    cand, token = make_candidate(interview)
+    _cand, token = make_candidate(interview)
     csrf_client.refresh(f"/i/{token}")
     qid = interview.questions[0].public_id
     assert csrf_client.post(f"/i/{token}/questions/{qid}/takes",
@@ -78,7 +78,7 @@ def test_extra_time_granted_at_once_doubles_every_limit(csrf_client, app):
     interview = make_interview(owner, questions=2, think=10, answer=30)
     interview.accommodations = "auto"
     db.session.commit()
-    cand, token = make_candidate(interview, owner, consent=False)
+    _cand, token = make_candidate(interview, owner, consent=False)
     csrf_client.refresh(f"/i/{token}")
     bad = csrf_client.post(f"/i/{token}/accommodation", data={"factor": "5"})
     assert bad.status_code == 400 and "1.5 times or 2 times" in bad.get_data(as_text=True)
@@ -132,7 +132,7 @@ def test_extra_time_must_be_asked_before_the_first_answer(csrf_client, app, medi
 def test_recording_longer_than_allowed_is_refused_with_its_reason(csrf_client, app, media_dir,
                                                                   run_jobs):
     interview = make_interview(questions=1, answer=5)
-    cand, token = make_candidate(interview)
+    _cand, token = make_candidate(interview)
     csrf_client.refresh(f"/i/{token}")
     receipt = upload_answer(csrf_client, token, interview.questions[0].public_id,
                             media_dir["long"].read_bytes(), duration_ms=12500)

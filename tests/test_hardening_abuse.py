@@ -191,7 +191,7 @@ def test_hardening_a_take_holds_no_more_bytes_than_its_time_allows(csrf_client, 
     assert sizes == [200, 200, 200, 413]
 
     app.config.update(MAX_ANSWER_BITRATE=16_000_000, MAX_ANSWER_BYTES=6000)  # never above it
-    capped, capped_token = make_candidate(interview)
+    _capped, capped_token = make_candidate(interview)
     take = _start(csrf_client, capped_token, qid).get_json()["answer_id"]
     assert [_put(csrf_client, capped_token, take, s, b"x" * 4000).status_code
             for s in (0, 1)] == [200, 413]
@@ -327,7 +327,7 @@ def test_hardening_passes_queued_for_a_take_let_go_do_nothing(csrf_client, app, 
 
     app.config.update(EARLY_VIDEO_CHUNKS=1, EARLY_TRANSCRIBE_CHUNKS=1, EARLY_GRACE_SECONDS=0.2)
     interview = make_interview(questions=1, takes=1)
-    cand, token = make_candidate(interview)
+    _cand, token = make_candidate(interview)
     csrf_client.refresh(f"/i/{token}")
     cut = _start(csrf_client, token, interview.questions[0].public_id).get_json()["answer_id"]
     data = media_dir["long"].read_bytes()
@@ -355,7 +355,7 @@ def test_sound_only_answers_are_read_as_the_container_declared(csrf_client, app,
     interview = make_interview(questions=1)
     interview.questions[0].kind = "audio"
     db.session.commit()
-    cand, token = make_candidate(interview)
+    _cand, token = make_candidate(interview)
     csrf_client.refresh(f"/i/{token}")
     receipt = upload_answer(csrf_client, token, interview.questions[0].public_id,
                             sound.read_bytes(), content_type=content_type)

@@ -54,37 +54,36 @@ def test_hardening_erasing_a_candidate_removes_spool_copies_on_every_worker(
     machines = [tmp_path / "machine-a", tmp_path / "machine-b"]
     gone = [f for m in machines for f in _spool_files(m, gone_answer)]
     stay = [f for m in machines for f in _spool_files(m, kept_answer)]
-    log = open(tmp_path / "workers.log", "wb")
-    workers = []
-    try:
-        for folder, queue in zip(machines, ("media", "asr"), strict=True):
-            # No periodic pass in this test's time: only the erasure's own message may act.
-            env = {**worker_env(servers, databases[0][backend]), "ONEWAY_SPOOL_DIR": str(folder),
-                   "RECONCILE_SECONDS": "3600"}
-            workers.append(subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", queue], env=env,
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        listening = _wait(lambda: redis_conn().pubsub_numsub(retention.ERASED_CHANNEL)[0][1] == 2, 60)
-        assert all(f.exists() for f in gone + stay)
+    with open(tmp_path / "workers.log", "wb") as log:
+        workers = []
+        try:
+            for folder, queue in zip(machines, ("media", "asr"), strict=True):
+                # No periodic pass in this test's time: only the erasure's own message may act.
+                env = {**worker_env(servers, databases[0][backend]), "ONEWAY_SPOOL_DIR": str(folder),
+                       "RECONCILE_SECONDS": "3600"}
+                workers.append(subprocess.Popen(
+                    [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", queue], env=env,
+                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            listening = _wait(lambda: redis_conn().pubsub_numsub(retention.ERASED_CHANNEL)[0][1] == 2, 60)
+            assert all(f.exists() for f in gone + stay)
 
-        retention.erase(owner, erased.public_id, confirmed=True)
-        assert _wait(lambda: not any(f.exists() for f in gone), 5), (
-            listening, [f for f in gone if f.exists()], (tmp_path / "workers.log").read_text()[-3000:])
-        assert all(f.exists() for f in stay)  # another candidate's copies stay
+            retention.erase(owner, erased.public_id, confirmed=True)
+            assert _wait(lambda: not any(f.exists() for f in gone), 5), (
+                listening, [f for f in gone if f.exists()], (tmp_path / "workers.log").read_text()[-3000:])
+            assert all(f.exists() for f in stay)  # another candidate's copies stay
 
-        # A worker that was not listening then (stopped, or its Redis connection broken) removes
-        # them when it listens again: the purged folders of the last day are kept in Redis.
-        late = tmp_path / "machine-c"
-        missed = _spool_files(late, gone_answer) + _spool_files(late, kept_answer)
-        monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(late))
-        spool.forget(retention.recently_purged_answers(redis_conn()))
-        assert [f.exists() for f in missed] == [False] * 4 + [True] * 4
-    finally:
-        for proc in workers:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(30)
-        log.close()
+            # A worker that was not listening then (stopped, or its Redis connection broken) removes
+            # them when it listens again: the purged folders of the last day are kept in Redis.
+            late = tmp_path / "machine-c"
+            missed = _spool_files(late, gone_answer) + _spool_files(late, kept_answer)
+            monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(late))
+            spool.forget(retention.recently_purged_answers(redis_conn()))
+            assert [f.exists() for f in missed] == [False] * 4 + [True] * 4
+        finally:
+            for proc in workers:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(30)
 
 
 def test_hardening_spool_is_private_to_the_workers_user(app, tmp_path, monkeypatch):

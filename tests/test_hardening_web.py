@@ -146,7 +146,7 @@ def test_hardening_sign_out_ends_the_session_on_the_server(app, servers, databas
 
         laptop.open_page("/")
         assert laptop.post_form("/logout", {})[0] == 302
-        for get in signed_in + [lambda: laptop.request("GET", "/")]:
+        for get in [*signed_in, lambda: laptop.request("GET", "/")]:
             status, headers, _ = get()
             assert status == 302 and headers["Location"].startswith("/login"), status
         assert phone.request("GET", "/")[0] == 200  # signing out here leaves the phone signed in

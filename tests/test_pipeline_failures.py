@@ -94,33 +94,32 @@ def test_worker_killed_mid_job_is_recovered(csrf_client, app, servers, databases
     answer = _upload(csrf_client, media_dir["webm"].read_bytes())
     env = worker_env(servers, databases[0][backend])
     env.update(RECONCILE_SECONDS="1", JOB_LEASE_SECONDS="3", RECONCILE_MIN_AGE_SECONDS="1")
-    log = open(tmp_path / "workers.log", "wb")
-    first = _worker(env, log)
-    second = None
-    try:
-        # Kill the first worker while it is transcribing (it is loading the model then).
-        job_id = f"transcribe-{answer.id}"
+    with open(tmp_path / "workers.log", "wb") as log:
+        first = _worker(env, log)
+        second = None
+        try:
+            # Kill the first worker while it is transcribing (it is loading the model then).
+            job_id = f"transcribe-{answer.id}"
 
-        def transcribing():
-            try:
-                return Job.fetch(job_id, connection=redis_conn()).get_status() == "started"
-            except Exception:  # not created yet
-                return False
+            def transcribing():
+                try:
+                    return Job.fetch(job_id, connection=redis_conn()).get_status() == "started"
+                except Exception:  # not created yet
+                    return False
 
-        wait_for(transcribing, timeout=120, interval=0.1, what="the transcription to start")
-        os.killpg(first.pid, signal.SIGKILL)  # the worker and its scheduler process
-        first.wait(10)
-        assert _reload(answer).status == AnswerStatus.PROCESSING
-        second = _worker(env, log)
-        wait_for(lambda: _reload(answer).status in (AnswerStatus.READY, AnswerStatus.FAILED), timeout=180,
-                 what="the answer to settle after the kill")
-        answer = _reload(answer)
-        assert answer.status == AnswerStatus.READY, answer.failure_reason
-        assert answer.recoveries == 1
-        assert "programming" in answer.transcript["text"].lower()
-    finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(15)
-        log.close()
+            wait_for(transcribing, timeout=120, interval=0.1, what="the transcription to start")
+            os.killpg(first.pid, signal.SIGKILL)  # the worker and its scheduler process
+            first.wait(10)
+            assert _reload(answer).status == AnswerStatus.PROCESSING
+            second = _worker(env, log)
+            wait_for(lambda: _reload(answer).status in (AnswerStatus.READY, AnswerStatus.FAILED), timeout=180,
+                     what="the answer to settle after the kill")
+            answer = _reload(answer)
+            assert answer.status == AnswerStatus.READY, answer.failure_reason
+            assert answer.recoveries == 1
+            assert "programming" in answer.transcript["text"].lower()
+        finally:
+            for proc in (first, second):
+                if proc is not None and proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(15)

@@ -31,7 +31,7 @@ def _rows(html: str) -> list[str]:
 
 
 def test_queue_shows_progress_reviews_rating_and_my_score(login_as, setup):
-    owner, alice, interview, (cara, abel, bea) = setup
+    owner, alice, interview, (cara, abel, _bea) = setup
     make_ready_answer(cara, interview.questions[0])
     make_scores(owner, cara, [5, 3])
     make_scores(alice, abel, [2, 2], submit=None)  # a draft
@@ -92,7 +92,7 @@ def test_queue_pages(login_as, setup, monkeypatch):
 
 
 def test_next_candidate_is_one_i_have_not_graded(login_as, setup):
-    owner, alice, interview, (cara, abel, bea) = setup
+    _owner, alice, interview, (cara, abel, bea) = setup
     for c in (cara, abel, bea):
         make_ready_answer(c, interview.questions[0])
     make_scores(alice, cara, [3, 3])

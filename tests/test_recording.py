@@ -19,7 +19,7 @@ def _take(cc, token, question_id, content_type="video/webm"):
 
 
 def test_link_reaches_only_its_candidate(csrf_client, app):
-    cand_a, token_a = make_candidate()
+    _cand_a, token_a = make_candidate()
     cand_b, token_b = make_candidate()
     csrf_client.refresh(f"/i/{token_a}")
     qid_b = cand_b.interview.questions[0].public_id
@@ -120,7 +120,7 @@ def test_finalize_queues_the_transcode_job(csrf_client, app, media_dir):
 
 def test_takes_are_limited_and_unfinished_takes_cost_nothing(csrf_client, app, media_dir):
     interview = make_interview(questions=1, takes=1)
-    cand, token = make_candidate(interview)
+    _cand, token = make_candidate(interview)
     csrf_client.refresh(f"/i/{token}")
     qid = interview.questions[0].public_id
     # A take cut off (never finalized) counts while it is open, and not once it is let go.

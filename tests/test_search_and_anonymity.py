@@ -38,7 +38,7 @@ def setup(app):
 
 
 def test_search_finds_the_moment_a_word_is_said(login_as, setup):
-    owner, reviewer, interview, ada, bob, _ = setup
+    _owner, reviewer, interview, ada, _bob, _ = setup
     cc = login_as(reviewer)
     url = f"/interviews/{interview.public_id}/search"
     html = cc.get(f"{url}?q=kubernetes").get_data(as_text=True)

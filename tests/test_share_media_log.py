@@ -129,7 +129,8 @@ def test_migration_0006_keeps_page_views_up_and_down(empty_database, monkeypatch
     with app.app_context():
         upgrade(directory=migrations, revision="0005")
         with db.engine.begin() as conn:
-            for statement in SEED + [
+            for statement in [
+                *SEED,
                 "insert into share_links(public_id,org_id,created_by_id,token_hash,label,permission,"
                 "hide_names,expires_at,created_at,updated_at) values('l',1,1,'t','','view',false,"
                 "'2030-01-01','2026-01-01','2026-01-01')",

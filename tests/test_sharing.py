@@ -50,7 +50,7 @@ def test_owner_creates_a_link_shown_once_and_stored_as_a_hash(login_as, world):
 
 
 def test_a_link_reaches_exactly_what_was_shared(app, world):
-    link, token = sharing.create_link(world["owner"], [world["shared"].public_id])
+    _link, token = sharing.create_link(world["owner"], [world["shared"].public_id])
     guest = _guest(app)
     page = guest.get(f"/s/{token}", follow_redirects=True)
     html = page.get_data(as_text=True)
@@ -87,7 +87,7 @@ def test_revoking_or_expiry_stops_pages_and_media_at_once(app, login_as, world):
 
 
 def test_shortlist_with_hidden_names(app, world):
-    link, token = sharing.create_link(world["owner"], [world["shared"].public_id, world["other"].public_id],
+    _link, token = sharing.create_link(world["owner"], [world["shared"].public_id, world["other"].public_id],
                                       hide_names=True)
     guest = _guest(app)
     html = guest.get(f"/s/{token}").get_data(as_text=True)

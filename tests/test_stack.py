@@ -55,41 +55,40 @@ def test_the_embedded_stack_starts_answers_and_stops_whole_on_sigterm(tmp_path):
            if k not in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "PORT")}
     env.update(ONEWAY_VAR_DIR=str(var), PORT=str(port), WHISPER_MODEL="tiny.en",
                MODEL_CACHE_DIR=str(tmp_path / "models"), PYTHONUNBUFFERED="1")
-    log = open(tmp_path / "run.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "stack.run"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    children: set[int] = set()
-    try:
-        deadline, health = time.monotonic() + 120, None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/ready", timeout=5) as r:
-                    health = json.load(r)
-                if health["checks"]["workers"]["ok"]:
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(1)
-        output = (tmp_path / "run.log").read_text(errors="replace")
-        assert health and health["status"] == "ok", output[-3000:]
-        assert f"Oneway is running at http://127.0.0.1:{port}/" in output
-        assert "Demo login: demo@oneway.local / demo-password" in output
-        children = _descendants(proc.pid)
-        # redis-server, rclone, the worker, gunicorn and its two workers at least
-        assert len(children) >= 6, children
+    with open(tmp_path / "run.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "stack.run"], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        children: set[int] = set()
+        try:
+            deadline, health = time.monotonic() + 120, None
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/ready", timeout=5) as r:
+                        health = json.load(r)
+                    if health["checks"]["workers"]["ok"]:
+                        break
+                except (OSError, ValueError):
+                    pass
+                time.sleep(1)
+            output = (tmp_path / "run.log").read_text(errors="replace")
+            assert health and health["status"] == "ok", output[-3000:]
+            assert f"Oneway is running at http://127.0.0.1:{port}/" in output
+            assert "Demo login: demo@oneway.local / demo-password" in output
+            children = _descendants(proc.pid)
+            # redis-server, rclone, the worker, gunicorn and its two workers at least
+            assert len(children) >= 6, children
 
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(60) == 0
-        left, deadline = None, time.monotonic() + 20
-        while time.monotonic() < deadline:
-            left = {p for p in children if _alive(p)}
-            if not left:
-                break
-            time.sleep(0.5)
-        assert not left, f"left running after SIGTERM: {left}"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        for pid in _descendants(proc.pid) | {p for p in children if _alive(p)}:
-            os.kill(pid, signal.SIGKILL)
-        log.close()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0
+            left, deadline = None, time.monotonic() + 20
+            while time.monotonic() < deadline:
+                left = {p for p in children if _alive(p)}
+                if not left:
+                    break
+                time.sleep(0.5)
+            assert not left, f"left running after SIGTERM: {left}"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            for pid in _descendants(proc.pid) | {p for p in children if _alive(p)}:
+                os.kill(pid, signal.SIGKILL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import subprocess
 import wave
@@ -122,7 +123,7 @@ def test_parts_joined_with_the_rest_give_the_frames_and_sound_of_one_whole_encod
     assert len(frames) == round((8 - video_delay) * 15)  # 15 frames a second to the end
     # A keyframe every second, as the poster scan and seeking expect, joins included.
     keys = [t for t, k in frames if k]
-    assert keys[0] == frames[0][0] and all(b - a <= 1.01 for a, b in zip(keys, keys[1:], strict=False))
+    assert keys[0] == frames[0][0] and all(b - a <= 1.01 for a, b in itertools.pairwise(keys))
     assert _packets(joined.media_path, "audio") == _packets(whole.media_path, "audio")
     assert _audio_bytes(joined.media_path) == _audio_bytes(whole.media_path)
     assert _wav_frames(joined.wav_path) == _wav_frames(whole.wav_path)
@@ -142,7 +143,7 @@ def test_frames_at_uneven_times_keep_them_whole_or_in_parts(tmp_path):
     from the whole; kept in milliseconds, every frame stays where the browser put it."""
     src = _recording(tmp_path / "answer.webm", uneven=True, keyframe_every=30)
     source = _packets(src, "video")
-    gaps = {round(b - a, 3) for (a, _), (b, _) in zip(source, source[1:], strict=False)}
+    gaps = {round(b - a, 3) for (a, _), (b, _) in itertools.pairwise(source)}
     assert {0.027, 0.107} <= gaps  # the recording really is uneven
     work = tmp_path / "parts"
     work.mkdir()

@@ -3,6 +3,7 @@ word times from the same encoder output (app/media/batched.py)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import wave
 
@@ -63,7 +64,7 @@ def test_same_words_as_whisperx_with_times_where_they_are_spoken(speech, model_d
         assert seg.words and seg.start == seg.words[0].start and seg.end == seg.words[-1].end
     words = [w for s in ours.segments for w in s.words]
     assert all(0 <= w.start <= w.end <= total + 0.5 for w in words)
-    assert all(a.start <= b.start for a, b in zip(words, words[1:], strict=False))
+    assert all(a.start <= b.start for a, b in itertools.pairwise(words))
     assert all(w.word == w.word.strip() and w.word for w in words)
     assert all(0.0 <= w.score <= 1.0 for w in words)
     # Punctuation stays with its word, as in the captions.

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, abort
 from flask_login import current_user, login_required
 
+from app.captions import to_webvtt
 from app.delivery import require, stream_object
-from app.media.captions import to_webvtt
 from app.models import ReviewMedia
 from app.services import ServiceError, access, anonymity
 from app.storage import StorageError, current_storage

@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from app.captions import to_webvtt
 from app.delivery import require, stream_object
 from app.errors import flash_refusal, wants_json
-from app.media.captions import to_webvtt
 from app.security import path_within
 from app.services import sharing
 from app.services.interviews import get_interview

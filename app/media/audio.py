@@ -63,7 +63,7 @@ def trim_wav(src: Path, dst: Path, end_s: float | None, start_s: float = 0.0) ->
     with wave.open(str(src), "rb") as r, wave.open(str(dst), "wb") as w:
         w.setparams(r.getparams())
         rate, n = r.getframerate(), r.getnframes()
-        first = min(n, int(round(start_s * rate)))
+        first = min(n, round(start_s * rate))
         last = n if end_s is None else min(n, int(end_s * rate))
         r.setpos(first)
         while first < last:  # in blocks: memory stays flat for a long answer

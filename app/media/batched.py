@@ -105,7 +105,7 @@ def _words(tok, text_tokens: list[int], alignment, tokens_per_second: float) -> 
     word, over-long words at sentence ends clipped to twice the median word)."""
     from faster_whisper.transcribe import merge_punctuations
 
-    words, word_tokens = tok.split_to_word_tokens(text_tokens + [tok.eot])
+    words, word_tokens = tok.split_to_word_tokens([*text_tokens, tok.eot])
     if len(word_tokens) <= 1:
         return []
     pairs = alignment.alignments

@@ -143,7 +143,7 @@ def quarter_turn(degrees: float | None) -> int:
     """A turn in degrees (NaN or None: none) as the nearest of 0, 90, 180 and 270."""
     if degrees is None or degrees != degrees:
         return 0
-    return int(round(degrees / 90)) % 4 * 90
+    return round(degrees / 90) % 4 * 90
 
 
 def _shown(width: int | None, height: int | None, rotation: int) -> dict:

@@ -115,11 +115,11 @@ def accelerate(pipe, cache_dir: Path, threads: int) -> bool:
         path = export(model, cache_dir)
         try:
             session = _session(path, threads)
-        except Exception:  # noqa: BLE001 - a damaged file from an earlier export: make it again
+        except Exception:
             path.unlink(missing_ok=True)
             session = _session(export(model, cache_dir), threads)
         diff = _agrees(session, model)
-    except Exception as exc:  # noqa: BLE001 - any failure leaves WhisperX as it was
+    except Exception as exc:
         log.warning("VAD stays on PyTorch: the ONNX export could not be used (%s)", exc)
         return False
     if not diff <= MAX_SCORE_DIFF:

@@ -298,10 +298,10 @@ def scores_csv(interview_id: int) -> Iterator[str]:
             if g is None:
                 writer.writerow(head + [""] * (5 + len(questions)))
                 continue
-            writer.writerow(head + [spreadsheet_text(g.name), g.kind, g.recommendation or "",
-                                    f"{g.rating:.2f}" if g.rating is not None else "",
-                                    *[f"{g.values[q.id]:.3g}" if q.id in g.values else "" for q in questions],
-                                    spreadsheet_text(g.comment)])
+            writer.writerow([*head, spreadsheet_text(g.name), g.kind, g.recommendation or "",
+                             f"{g.rating:.2f}" if g.rating is not None else "",
+                             *[f"{g.values[q.id]:.3g}" if q.id in g.values else "" for q in questions],
+                             spreadsheet_text(g.comment)])
         yield flush()
 
 

@@ -161,23 +161,7 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
         if existing.sha256 != digest:
             raise ServiceError(f"Chunk {seq} was already received with different content.", 409)
         return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
-    if answer.status != AnswerStatus.RECORDING:
-        raise ServiceError("This recording is already finished.", 409)
-    _require_take_open(candidate, answer)
-    _require_recording_allowed(candidate)
-    if answer.content_type == "text/plain":
-        raise ServiceError("A written answer is sent as text, not in chunks.", 409)
-    if seq != answer.chunk_count:
-        raise ServiceError(f"Chunk {seq} arrived out of order: chunk {answer.chunk_count} "
-                           "is expected next.", 409)
-    if answer.received_bytes + len(data) > takes.max_bytes(candidate, answer.question):
-        refusal = takes.too_large(candidate, answer.question)
-        try:  # it can never be finished: it must neither hold space nor block the next take
-            takes.let_go(answer)
-        except (RedisError, IntegrityError):  # no note for the sweeps, or a chunk raced in
-            db.session.rollback()
-            log.warning("take %s is too large but stays until the next sweep", answer.public_id)
-        raise refusal
+    _require_next_chunk(candidate, answer, seq, len(data))
     try:
         current_storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
     except StorageError:
@@ -191,17 +175,46 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     except (IntegrityError, StaleDataError):  # the same chunk raced in twice (the first one won),
         db.session.rollback()  # or the take was let go meanwhile (then this is a 404)
         return put_chunk(candidate, answer_public_id, seq, data)
-    # The video pass first: an idle worker takes whichever job comes first, and if this chunk
-    # is the last, the video pass's work is used by the final transcode (which waits for it)
-    # while the transcription pass only waits for the finalize and then stands aside.
-    every = current_app.config["EARLY_VIDEO_CHUNKS"]
+    _start_early_passes(answer)
+    return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
+
+
+def _require_next_chunk(candidate: Candidate, answer: Answer, seq: int, size: int) -> None:
+    """Refuse a new chunk that this take may not have: finished, closed, written, out of order,
+    or past the take's byte cap (such a take can never be finished, so it is let go)."""
+    if answer.status != AnswerStatus.RECORDING:
+        raise ServiceError("This recording is already finished.", 409)
+    _require_take_open(candidate, answer)
+    _require_recording_allowed(candidate)
+    if answer.content_type == "text/plain":
+        raise ServiceError("A written answer is sent as text, not in chunks.", 409)
+    if seq != answer.chunk_count:
+        raise ServiceError(f"Chunk {seq} arrived out of order: chunk {answer.chunk_count} "
+                           "is expected next.", 409)
+    if answer.received_bytes + size > takes.max_bytes(candidate, answer.question):
+        refusal = takes.too_large(candidate, answer.question)
+        try:  # it can never be finished: it must neither hold space nor block the next take
+            takes.let_go(answer)
+        except (RedisError, IntegrityError):  # no note for the sweeps, or a chunk raced in
+            db.session.rollback()
+            log.warning("take %s is too large but stays until the next sweep", answer.public_id)
+        raise refusal
+
+
+def _start_early_passes(answer: Answer) -> None:
+    """Every few chunks, queue the passes that work on the recording while it is still made.
+
+    The video pass first: an idle worker takes whichever job comes first, and if this chunk is
+    the last, the video pass's work is used by the final transcode (which waits for it) while
+    the transcription pass only waits for the finalize and then stands aside."""
+    cfg = current_app.config
+    every = cfg["EARLY_VIDEO_CHUNKS"]
     if every and answer.chunk_count % every == 0 and pipeline.may_need_reencode(answer.content_type):
         pipeline.start_early_video(answer)
-    every = current_app.config["EARLY_TRANSCRIBE_CHUNKS"]
+    every = cfg["EARLY_TRANSCRIBE_CHUNKS"]
     # With an alignment model the final pass aligns the whole answer, so early work is not used.
-    if every and answer.chunk_count % every == 0 and not current_app.config["WHISPER_ALIGN_MODEL"]:
+    if every and answer.chunk_count % every == 0 and not cfg["WHISPER_ALIGN_MODEL"]:
         pipeline.start_early(answer)
-    return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
 
 
 def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: str,

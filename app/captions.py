@@ -1,4 +1,5 @@
-"""WebVTT captions from a transcript's timed words (or segments where words are missing)."""
+"""WebVTT captions from a transcript's timed words (or segments where words are missing): text, not
+media, so the web pages that serve captions and the job that stores them share it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ MAX_CUE_S = 6.0
 
 
 def _ts(seconds: float) -> str:
-    ms = max(0, int(round(seconds * 1000)))
+    ms = max(0, round(seconds * 1000))
     h, rem = divmod(ms, 3_600_000)
     m, rem = divmod(rem, 60_000)
     s, ms = divmod(rem, 1000)
