@@ -132,6 +132,8 @@ def test_grader_grades_a_candidate_with_the_keyboard_alone(app, backend, mp4):
             page.locator("[data-summary]").wait_for()
             assert "comment 1 by" in page.content()  # now Alice's scores show
 
+            # The page came back from the submit: its keys work once review.js has run again.
+            page.locator("[data-controls]").first.wait_for(state="visible")
             page.keyboard.press("Shift+N")
             page.wait_for_url(f"**/review/candidates/{later.public_id}")
 
