@@ -101,6 +101,8 @@ ROUTES = [
     ("candidate.accommodation", "POST", "/i/{forged}/accommodation", {"factor": "1.5"}, everyone(404)),
     ("candidate.written", "POST", "/i/{forged}/answers/{answer}/written", {}, everyone(404)),
     ("candidate.decline", "GET", "/i/{forged}/decline", None, everyone(404)),
+    ("candidate.language", "POST", "/i/{forged}/language", {"locale": "en"}, everyone(404)),
+    ("candidate.time_zone", "POST", "/i/{forged}/time-zone", {}, everyone(404)),
     ("team.join", "POST", "/join/{join}", {"name": "", "password": ""}, everyone(400)),
     ("auth.reset_password", "POST", "/reset/{reset}", {"password": "", "password_confirm": ""},
      everyone(400)),
