@@ -73,12 +73,18 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         page_lang=page_lang, page_dir=page_dir, language_choices=language_choices,
         js_catalogue=js_catalogue, current_time_zone=current_time_zone, language_switch=language_switch,
-        role_label=role_label, language_name=language_name)
+        role_label=role_label, language_name=language_name, interface_languages=LOCALES, share_state=share_state)
     app.jinja_env.filters.update(when=format_when, day=format_day, duration=format_duration,
                                  number=format_number, bytes=format_bytes, items=format_items)
 
 
 _ROLES = {"owner": _l("owner"), "recruiter": _l("recruiter"), "reviewer": _l("reviewer")}
+_SHARE_STATES = {"active": _l("active"), "expired": _l("expired"), "revoked": _l("revoked")}
+
+
+def share_state(state: str) -> str:
+    """A share link's state in words ("active", "expired", "revoked")."""
+    return str(_SHARE_STATES.get(state, state))
 
 
 def role_label(role: str) -> str:

@@ -148,6 +148,8 @@ ROUTES = [
      staff(302, reviewer=403)),
     ("grading.review_mode", "POST", "/interviews/{iv}/review-mode", {"review_media": "video"},
      staff(302, reviewer=403)),
+    ("interviews.interface_language", "POST", "/interviews/{iv}/interface-language",
+     {"interface_language": "en"}, staff(302, reviewer=403)),
     ("grading.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302, reviewer=403)),
     # Erasure: owners only. Unconfirmed, so the owner gets the page again (400) and nothing goes.
     ("grading.erase", "GET", "/review/candidates/{cand}/erase", None,
