@@ -147,10 +147,10 @@ def _accept_language(codes: list[str]) -> str | None:
     """The browser's preferred language among `codes` (zh-CN finds zh_Hans, pt finds pt_BR)."""
     for asked, _quality in request.accept_languages:
         asked = asked.lower()
-        for code in codes:
-            tag = _tag(code).lower()
-            if asked == tag or asked.split("-")[0] == tag.split("-")[0]:
-                return code
+        exact = [c for c in codes if _tag(c).lower() == asked]
+        close = [c for c in codes if _tag(c).lower().split("-")[0] == asked.split("-")[0]]
+        if exact or close:
+            return (exact or close)[0]
     return None
 
 

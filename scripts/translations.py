@@ -145,6 +145,8 @@ def build() -> dict[Path, bytes]:
     for code in (*LOCALES, PSEUDO):
         catalog = pseudo_catalog(template) if code == PSEUDO else update(template, code)
         files[_po_path(code)] = po_bytes(catalog)
+        # Compiled from the .po as written, as a translator's own compile would be.
+        catalog = read_po(io.BytesIO(files[_po_path(code)]), locale=None if code == PSEUDO else code)
         for name, data in compiled(catalog).items():
             files[_po_path(code).with_name(name)] = data
         report[code] = coverage(catalog)
