@@ -73,7 +73,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         page_lang=page_lang, page_dir=page_dir, language_choices=language_choices,
         js_catalogue=js_catalogue, current_time_zone=current_time_zone, language_switch=language_switch,
-        role_label=role_label, language_name=language_name, interface_languages=LOCALES, share_state=share_state)
+        role_label=role_label, language_name=language_name, interface_languages=LOCALES,
+        share_state=share_state)
     app.jinja_env.filters.update(when=format_when, day=format_day, duration=format_duration,
                                  number=format_number, bytes=format_bytes, items=format_items)
 
