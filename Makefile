@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # after.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test test-fast setup system system-test python-version lint bench bench-review clean
+.PHONY: run test test-fast setup system system-test python-version lint translations bench bench-review clean
 
 run: python-version system $(STAMP)
 	$(PY) -m stack.run
@@ -52,6 +52,11 @@ $(NODE_STAMP): package.json package-lock.json
 lint: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	node_modules/.bin/eslint app/static/js eslint.config.js
+
+# Extract every message, update the .po files, regenerate the pseudo-locale, compile the .mo files
+# and the page scripts' catalogues (app/i18n.py, README "Languages"). The results are committed.
+translations: $(STAMP)
+	$(PY) scripts/translations.py
 
 bench: system-test $(STAMP)
 	$(PY) bench/pipeline.py

@@ -141,6 +141,12 @@ class Config:
     EARLY_VIDEO_MIN_PART_SECONDS = float(os.environ.get("EARLY_VIDEO_MIN_PART_SECONDS", "14"))
     # An early pass waits this long after its chunk arrived, in case that chunk was the last.
     EARLY_GRACE_SECONDS = float(os.environ.get("EARLY_GRACE_SECONDS", "3"))
+    # Languages (app/i18n.py): the pseudo-locale en_XA (every message bracketed, accented and 40%
+    # longer) is offered for finding unwrapped or clipped text; never in production. A language
+    # whose candidate pages are not fully translated yet is offered only where
+    # OFFER_INCOMPLETE_LOCALES is on (translators previewing their work); otherwise English.
+    PSEUDO_LOCALE = False
+    OFFER_INCOMPLETE_LOCALES = False
     TESTING = False
 
 
@@ -148,6 +154,8 @@ class DevConfig(Config):
     """The embedded stack started by `make run` on a developer's machine."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "") or "dev-only-not-secret"
+    PSEUDO_LOCALE = _bool("PSEUDO_LOCALE", True)
+    OFFER_INCOMPLETE_LOCALES = _bool("OFFER_INCOMPLETE_LOCALES", True)
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
@@ -156,6 +164,8 @@ class TestConfig(DevConfig):
     """Fast and strict settings for the test suite."""
 
     TESTING = True
+    PSEUDO_LOCALE = True
+    OFFER_INCOMPLETE_LOCALES = False  # as in production; the language tests turn it on
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     # The route matrix tries hundreds of forged links from one address in one test; the limit's
     # own tests set a small one. High rather than off, so every test still goes through it.

@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app import (
+        i18n,
         models,  # noqa: F401  (register the tables with the metadata)
         storage,
     )
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     storage.init_app(app)
+    i18n.init_app(app)
     init_security_headers(app)
 
     from app.services.signin import load_user

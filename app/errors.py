@@ -13,28 +13,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, flash, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from app.services import ServiceError
 
 # The candidate's pages that are forms (their refusals get a page); the rest of /i/ is the recorder's
 # JSON API.
-_CANDIDATE_FORMS = {"candidate.consent", "candidate.accommodation"}
-_TITLES = {404: "Not found", 403: "Not allowed", 409: "Not possible now", 410: "Link expired",
-           429: "Too many tries"}
+_CANDIDATE_FORMS = {"candidate.consent", "candidate.accommodation", "candidate.language"}
+# Lazy: each is translated into the language of the page that shows it (app.i18n).
+_TITLES = {404: _l("Not found"), 403: _l("Not allowed"), 409: _l("Not possible now"), 410: _l("Link expired"),
+           429: _l("Too many tries")}
 
 
 def init_app(app: Flask) -> None:
     """Answer refusals and HTTP errors with the error page, or JSON where the caller talks JSON."""
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(CSRFError, _csrf_error)
-    for code, title, default in [(400, "Bad request", "Bad request."), (409, "Conflict", "Conflict."),
-                                 (410, "Link no longer valid", "Gone."),
-                                 (422, "Could not accept this", "Invalid input.")]:
+    for code, title, default in [(400, _l("Bad request"), _l("Bad request.")),
+                                 (409, _l("Conflict"), _l("Conflict.")),
+                                 (410, _l("Link no longer valid"), _l("Gone.")),
+                                 (422, _l("Could not accept this"), _l("Invalid input."))]:
         app.register_error_handler(code, _described(code, title, default))
-    for code, title, message in [(403, "Not allowed", "Your role does not allow this action."),
-                                 (404, "Not found", "This page does not exist, or you may not see it."),
-                                 (413, "Too large", "That upload is larger than allowed.")]:
+    for code, title, message in [(403, _l("Not allowed"), _l("Your role does not allow this action.")),
+                                 (404, _l("Not found"),
+                                  _l("This page does not exist, or you may not see it.")),
+                                 (413, _l("Too large"), _l("That upload is larger than allowed."))]:
         app.register_error_handler(code, _fixed(code, title, message))
 
 
@@ -48,21 +52,24 @@ def wants_json() -> bool:
 
 
 def _render(status: int, title: str, message: str):
+    # str(): a lazy message becomes text in this page's language (and is escaped as text, never as
+    # markup, which a lazy string's __html__ would claim to be).
+    title, message = str(title), str(message)
     if wants_json():
         return jsonify(error=message), status
     return render_template("error.html", title=title, message=message), status
 
 
 def _service_error(e: ServiceError):
-    resp = make_response(_render(e.status, _TITLES.get(e.status, "Could not do that"), e.message))
+    resp = make_response(_render(e.status, _TITLES.get(e.status, _l("Could not do that")), e.message))
     if getattr(e, "retry_after", None):  # the token-guessing limit (app.services.ratelimit)
         resp.headers["Retry-After"] = str(e.retry_after)
     return resp
 
 
 def _csrf_error(e: CSRFError):
-    return _render(400, "Form expired", "This form has expired or was not sent by this page. "
-                   "Go back, reload the page and try again.")
+    return _render(400, _l("Form expired"), _l("This form has expired or was not sent by this page. Go back, "
+                                               "reload the page and try again."))
 
 
 def _described(code: int, title: str, default: str):

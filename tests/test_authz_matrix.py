@@ -101,6 +101,8 @@ ROUTES = [
     ("candidate.accommodation", "POST", "/i/{forged}/accommodation", {"factor": "1.5"}, everyone(404)),
     ("candidate.written", "POST", "/i/{forged}/answers/{answer}/written", {}, everyone(404)),
     ("candidate.decline", "GET", "/i/{forged}/decline", None, everyone(404)),
+    ("candidate.language", "POST", "/i/{forged}/language", {"locale": "en"}, everyone(404)),
+    ("candidate.time_zone", "POST", "/i/{forged}/time-zone", {}, everyone(404)),
     ("team.join", "POST", "/join/{join}", {"name": "", "password": ""}, everyone(400)),
     ("auth.reset_password", "POST", "/reset/{reset}", {"password": "", "password_confirm": ""},
      everyone(400)),
@@ -146,6 +148,8 @@ ROUTES = [
      staff(302, reviewer=403)),
     ("grading.review_mode", "POST", "/interviews/{iv}/review-mode", {"review_media": "video"},
      staff(302, reviewer=403)),
+    ("interviews.interface_language", "POST", "/interviews/{iv}/interface-language",
+     {"interface_language": "en"}, staff(302, reviewer=403)),
     ("grading.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302, reviewer=403)),
     # Erasure: owners only. Unconfirmed, so the owner gets the page again (400) and nothing goes.
     ("grading.erase", "GET", "/review/candidates/{cand}/erase", None,

@@ -36,8 +36,11 @@ ROUTES = [
     ("candidate.accommodation", "POST", "/i/{t}/accommodation", "form"),
     ("candidate.written", "POST", "/i/{t}/answers/{a}/written", "api"),
     ("candidate.abandon", "POST", "/i/{t}/answers/{a}/abandon", "api"),
+    ("candidate.language", "POST", "/i/{t}/language", "form"),
+    ("candidate.time_zone", "POST", "/i/{t}/time-zone", "api"),
 ]
-FORM_DATA = {"/consent": {"consent": "yes"}, "/accommodation": {"factor": "1.5", "note": ""}}
+FORM_DATA = {"/consent": {"consent": "yes"}, "/accommodation": {"factor": "1.5", "note": ""},
+             "/language": {"locale": "en_XA", "page": "landing"}}
 FORGED = ["A" * 43, "short", "x" * 300, "not a token!", "%2e%2e"]
 
 

@@ -181,3 +181,41 @@ def test_hardening_reviewer_scope_migration_keeps_each_members_access(empty_data
         assert "all_interviews" not in {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
         upgrade(directory=migrations)
         db.engine.dispose()
+
+
+def test_languages_migration_gives_existing_interviews_an_interface_language(empty_database, monkeypatch):
+    """0012: the spoken language stays; the interface language follows it where Oneway has pages in it
+    (zh -> zh_Hans, pt-BR -> pt_BR), else English; candidates' new columns start empty."""
+    from app import create_app
+    from app.extensions import db
+
+    monkeypatch.setenv("ONEWAY_ENV", "testing")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": SECRET})
+    migrations = str(ROOT / "migrations")
+    spoken = {"i": None, "zh": "zh", "tw": "zh-TW", "pt": "pt-BR", "de": "de", "ja": "ja", "ar": "AR"}
+    with app.app_context():
+        upgrade(directory=migrations, revision="0011")
+        with db.engine.begin() as conn:
+            for statement in SEED:
+                conn.execute(sa.text(statement))
+            for public_id, language in list(spoken.items())[1:]:
+                conn.execute(sa.text("insert into interviews(public_id,org_id,title,intro,language,"
+                                     "created_at,"
+                                     "updated_at) values(:p,1,'T','',:l,'2026-01-01','2026-01-01')"),
+                             {"p": public_id, "l": language})
+        upgrade(directory=migrations, revision="0012")
+        with db.engine.connect() as conn:
+            found = dict(conn.execute(sa.text("select public_id, interface_language from interviews")).all())
+            kept = dict(conn.execute(sa.text("select public_id, language from interviews")).all())
+            candidate = conn.execute(sa.text("select locale, time_zone, consent_locale from candidates")
+                                     ).one()
+        assert found == {"i": "en", "zh": "zh_Hans", "tw": "en", "pt": "pt_BR", "de": "de", "ja": "en",
+                         "ar": "ar"}
+        assert kept == spoken and tuple(candidate) == (None, None, None)
+        downgrade(directory=migrations, revision="0011")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("interviews")}
+        assert "interface_language" not in columns
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("select count(*) from interviews")).scalar() == 7
+        upgrade(directory=migrations)
+        db.engine.dispose()

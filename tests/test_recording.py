@@ -151,7 +151,7 @@ def test_finish_needs_every_answer(csrf_client, app, media_dir):
     cand, token = make_candidate(make_interview(questions=2))
     csrf_client.refresh(f"/i/{token}")
     resp = csrf_client.post(f"/i/{token}/finish")
-    assert resp.status_code == 409 and "2 question(s)" in resp.get_json()["error"]
+    assert resp.status_code == 409 and "2 questions still need an answer" in resp.get_json()["error"]
     for q in cand.interview.questions:
         upload_answer(csrf_client, token, q.public_id, media_dir["webm"].read_bytes())
     resp = csrf_client.post(f"/i/{token}/finish", json={})

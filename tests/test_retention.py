@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app import i18n
 from app.extensions import db
 from app.models import Answer, Candidate, Interview, ShareLink, ShareView, utcnow
 from app.services import grading, retention, sharing
@@ -275,12 +276,16 @@ def test_candidate_pages_give_the_real_date_and_follow_a_lowered_retention(app):
     def shown(path: str) -> str:
         return " ".join(client.get(path).get_data(as_text=True).split())
 
-    date = f"{cand.created_at + timedelta(days=90):%d %B %Y}"
+    def day(moment) -> str:  # as the pages write a date: the page's language (English), UTC
+        with app.test_request_context(f"/i/{token}"):
+            return i18n.format_day(moment)
+
+    date = day(cand.created_at + timedelta(days=90))
     assert f"deleted by {date}" in shown(f"/i/{token}")
     assert f"Your answers are deleted by {date}" in shown(f"/i/{token}/data")
     interview.retention_days = 5
     db.session.commit()
-    date = f"{cand.created_at + timedelta(days=5):%d %B %Y}"
+    date = day(cand.created_at + timedelta(days=5))
     assert f"deleted by {date}" in shown(f"/i/{token}")
     assert f"Your answers are deleted by {date}" in shown(f"/i/{token}/data")
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.errors import form_refusal
-from app.services import accommodations, recording, takes
+from app.services import accommodations, preferences, recording, takes
 from app.services.recording import Receipt
 from app.states import CandidateStatus
 
 bp = Blueprint("candidate", __name__, url_prefix="/i/<token>")
+
+
+# The pages the language switcher may come back to (its `page` field); anything else: the landing page.
+_PAGES = ("landing", "record", "done", "data", "decline")
 
 
 @bp.context_processor
@@ -26,7 +32,7 @@ def _json_body(message: str) -> dict:
     """The request's JSON object, or a 400 that says what was expected."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        abort(400, message)
+        abort(400, str(message))
     return body
 
 
@@ -41,8 +47,10 @@ def _state(candidate) -> dict:
             "id": q.public_id, "number": i, "prompt": q.prompt, "think_seconds": think,
             "answer_seconds": answer_limit, "max_takes": q.max_takes, "kind": q.kind,
             "takes_used": takes.takes_used(candidate, q),
+            # Warnings are stored as msgids (app.media.quality) and read in the page's language.
             "answer": {"id": a.public_id, "bytes": a.original_size, "sha256": a.original_sha256,
-                       "take": a.take, "status": a.status, "warnings": a.quality_flags} if a else None,
+                       "take": a.take, "status": a.status,
+                       "warnings": [_(w) for w in a.quality_flags]} if a else None,
             "open_takes": open_takes.get(q.id, {}),
         })
     return {"status": candidate.status, "language": candidate.interview.language,
@@ -64,10 +72,28 @@ def consent(token: str):
     if request.form.get("consent") != "yes":
         return render_template("candidate/landing.html", candidate=candidate, token=token,
                                interview=candidate.interview,
-                               error="Please tick the box to say you agree, or contact the "
-                                     "company for another way to apply."), 400
-    recording.give_consent(candidate)
+                               error=_("Please tick the box to say you agree, or contact the company for "
+                                       "another way to apply.")), 400
+    recording.give_consent(candidate, request.form.get("time_zone"))
     return redirect(url_for(".record", token=token))
+
+
+@bp.post("/language")
+def language(token: str):
+    """The switcher on every page: this link's pages in the chosen language from now on."""
+    candidate = recording.candidate_for_token(token)
+    preferences.choose_language(candidate, request.form.get("locale"), request.form.get("time_zone"))
+    page = request.form.get("page")
+    return redirect(url_for(f".{page if page in _PAGES else 'landing'}", token=token))
+
+
+@bp.post("/time-zone")
+def time_zone(token: str):
+    """The browser's time zone, sent once by timezone.js where the page did not know it yet."""
+    candidate = recording.candidate_for_token(token)
+    body = _json_body(_l("Send the time zone as JSON."))
+    preferences.set_time_zone(candidate, str(body.get("time_zone", "")))
+    return "", 204
 
 
 @bp.get("/decline")
@@ -92,7 +118,7 @@ def accommodation(token: str):
 @bp.post("/answers/<answer_id>/written")
 def written(token: str, answer_id: str):
     candidate = recording.candidate_for_token(token)
-    body = _json_body("A written answer needs a JSON body with its text.")
+    body = _json_body(_l("A written answer needs a JSON body with its text."))
     return _receipt(recording.submit_written(candidate, answer_id, str(body.get("text", ""))))
 
 
@@ -129,13 +155,13 @@ def put_chunk(token: str, answer_id: str, seq: int):
 @bp.post("/answers/<answer_id>/finalize")
 def finalize(token: str, answer_id: str):
     candidate = recording.candidate_for_token(token, allow_expired=True)
-    body = _json_body("Finalize needs a JSON body with chunks and sha256.")
+    body = _json_body(_l("Finalize needs a JSON body with chunks and sha256."))
     try:
         chunks = int(body.get("chunks"))
         duration = body.get("duration_ms")
         duration = int(duration) if duration is not None else None
     except (TypeError, ValueError):
-        abort(400, "chunks and duration_ms must be whole numbers.")
+        abort(400, _("chunks and duration_ms must be whole numbers."))
     return _receipt(recording.finalize(candidate, answer_id, chunks, str(body.get("sha256", "")), duration))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import flash_refusal, form_refusal
@@ -92,6 +93,16 @@ def extra_time(public_id: str, candidate_id: str):
     accommodations.decide(current_user, candidate, grant)
     flash(f"Extra time {'granted to' if grant else 'declined for'} {candidate.name}.", "info")
     return redirect(url_for(".show", public_id=public_id))
+
+
+@bp.post("/interviews/<public_id>/interface-language")
+def interface_language(public_id: str):
+    """The language of this interview's candidate pages (the spoken language stays as it is)."""
+    interview = interviews.get_interview(current_user, public_id)
+    with flash_refusal():
+        interviews.set_interface_language(current_user, interview, request.form.get("interface_language"))
+        flash(_("Candidates' language saved."), "info")
+    return redirect(url_for(".show", public_id=public_id, _anchor="interface-language"))
 
 
 @bp.post("/interviews/<public_id>/questions/<question_id>/rubric")

@@ -12,11 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-NO_AUDIO = "The recording has no audio track."
-SILENT = "No sound was detected in this answer."
-BLACK = "The video is black for most of this answer."
-FROZEN = "The picture is frozen for most of this answer."
-NO_FACE = "No face was visible for most of this answer."
+
+def N_(msgid: str) -> str:
+    """Marks a message for the catalogue (make translations) and leaves it as it is: the warnings are
+    stored in English, as msgids, and translated where they are shown (app.blueprints.candidate)."""
+    return msgid
+
+
+NO_AUDIO = N_("The recording has no audio track.")
+SILENT = N_("No sound was detected in this answer.")
+BLACK = N_("The video is black for most of this answer.")
+FROZEN = N_("The picture is frozen for most of this answer.")
+NO_FACE = N_("No face was visible for most of this answer.")
 
 WINDOW_S = 0.25
 SOUND_DBFS = -40.0

@@ -41,6 +41,12 @@ class Candidate(Timestamps, db.Model):
     package_version: Mapped[int] = mapped_column(default=0, server_default="0")
     package_key: Mapped[str | None] = mapped_column(sa.String(300))
     consent_notice_version: Mapped[str | None] = mapped_column(sa.String(20))
+    # The language the notice was shown in when they agreed (the notice's version is per language).
+    consent_locale: Mapped[str | None] = mapped_column(sa.String(16))
+    # Their own choice of interface language (the switcher on every page); None: the interview's.
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    # Their IANA time zone, from their browser; None: unknown, their pages are dated in UTC.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     # Extra time: every think and answer limit is multiplied by time_multiplier once granted.
     time_multiplier: Mapped[float] = mapped_column(sa.Float, default=1.0, server_default="1")
     accommodation_status: Mapped[str | None] = mapped_column(sa.String(12))

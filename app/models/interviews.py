@@ -43,7 +43,11 @@ class Interview(Timestamps, db.Model):
     org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     title: Mapped[str] = mapped_column(sa.String(200))
     intro: Mapped[str] = mapped_column(sa.Text, default="")
+    # The spoken language (what answers are given in; transcription uses it); None: detected.
     language: Mapped[str | None] = mapped_column(sa.String(16))
+    # The language of the candidate's pages (app.i18n.LOCALES), a separate choice: a company may ask
+    # for answers in English while the candidate reads the page in Chinese.
+    interface_language: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # Fair review: reviewers see "Candidate N", no email or picture; review_media limits what
     # reviewers get (owners and recruiters always see everything).

@@ -15,12 +15,17 @@ class ServiceError(Exception):
 
     def __init__(self, message: str, status: int = 400, field: str | None = None):
         super().__init__(message)
-        self.message = message
+        self._message = message  # a lazy message (flask_babel.lazy_gettext) is translated when read
         self.status = status
         self.field = field  # the form field it is about, for a form that shows it beside that field
         # Not allowed, not found, gone: a refusal of the page itself, which the error page shows.
         # Any other refusal is about what a form sent, and the form shows it (app.errors).
         self.refuses_access = status in (403, 404, 410)
+
+    @property
+    def message(self) -> str:
+        """The refusal in words, in the language of the page or script it is answered to."""
+        return str(self._message)
 
 
 def by_token(model: type[M], token: str) -> M | None:

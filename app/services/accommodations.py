@@ -6,6 +6,8 @@ on requests, ever see a request or its note; reviewers see neither, anonymised r
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from app.extensions import db
 from app.models import AccommodationPolicy, AccommodationStatus, Answer, Candidate, Interview, Question, User
 from app.services import ServiceError
@@ -33,13 +35,13 @@ def request_extra_time(candidate: Candidate, factor: str, note: str) -> None:
     except (TypeError, ValueError):
         value = 0.0
     if value not in FACTORS:
-        raise ServiceError("Choose 1.5 times or 2 times the time.")
+        raise ServiceError(_l("Choose 1.5 times or 2 times the time."))
     started = db.session.execute(
         db.select(Answer.id).filter(Answer.candidate_id == candidate.id,
                                     Answer.status != AnswerStatus.RECORDING).limit(1)).first()
     if started:
-        raise ServiceError("Extra time can be asked for before the first answer. Reply to your "
-                           "invitation email to ask the company directly.", 409)
+        raise ServiceError(_l("Extra time can be asked for before the first answer. Reply to your "
+                              "invitation email to ask the company directly."), 409)
     candidate.accommodation_requested = value
     candidate.accommodation_note = (note or "").strip()[:2000] or None
     if candidate.interview.accommodations == AccommodationPolicy.AUTO:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import current_app
 
 from app.extensions import db
+from app.i18n import LOCALES, interface_for_spoken
 from app.models import AccommodationPolicy, Candidate, Interview, Question, QuestionKind, User, utcnow
 from app.security import hash_token, new_token
 from app.services import ServiceError, audit
@@ -74,7 +75,24 @@ def parse_settings(form: dict) -> dict:
     policy = (form.get("accommodations") or AccommodationPolicy.REVIEW).strip()
     if policy not in list(AccommodationPolicy):
         raise ServiceError("Choose whether extra time is granted at once or reviewed.")
-    return {"contact_email": contact or None, "retention_days": days, "accommodations": policy}
+    settings = {"contact_email": contact or None, "retention_days": days, "accommodations": policy}
+    if form.get("interface_language"):
+        settings["interface_language"] = parse_interface_language(form.get("interface_language"))
+    return settings
+
+
+def parse_interface_language(code: str | None) -> str:
+    """One of the interface languages (app.i18n.LOCALES), or a refusal."""
+    if code not in LOCALES:
+        raise ServiceError("Choose a language for the candidate's pages from the list.")
+    return code
+
+
+def set_interface_language(user: User, interview: Interview, code: str | None) -> None:
+    """The language of this interview's candidate pages from now on (a candidate's own choice wins)."""
+    _require_author(user)
+    interview.interface_language = parse_interface_language(code)
+    db.session.commit()
 
 
 def list_interviews(user: User) -> list[Interview]:
@@ -99,8 +117,9 @@ def create_interview(user: User, title: str, intro: str = "", language: str | No
     title = title.strip()
     if not title:
         raise ServiceError("An interview needs a title.")
+    settings = {"interface_language": interface_for_spoken(language), **(settings or {})}
     interview = Interview(org_id=user.org_id, title=title[:200], intro=intro.strip(),
-                          language=(language or None), created_by_id=user.id, **(settings or {}))
+                          language=(language or None), created_by_id=user.id, **settings)
     db.session.add(interview)
     for q in questions:
         interview.questions.append(_question(q, len(interview.questions)))

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
@@ -41,10 +43,10 @@ class TooManyAttempts(ServiceError):
     answered as 429 with Retry-After."""
 
     def __init__(self, retry_after: int, message: str | None = None, field: str | None = None):
-        super().__init__(message or (
-            "Too many links that do not work were tried from your network, so links are paused here "
-            f"for {minutes(retry_after)}. Nothing you recorded is lost: "
-            "wait, then open your link again, and check that you copied all of it."), 429, field)
+        super().__init__(message or _l(
+            "Too many links that do not work were tried from your network, so links are paused here for "
+            "%(wait)s. Nothing you recorded is lost: wait, then open your link again, and check that you "
+            "copied all of it.", wait=minutes(retry_after)), 429, field)
         self.retry_after = retry_after
         # The links' pause (the default) refuses every link route; a form's own limit (sign-in, the
         # current password) is about what it sent, and the form shows it.
@@ -166,9 +168,9 @@ def clear_failures(key: str) -> None:
 
 
 def minutes(seconds: int) -> str:
-    """A wait as a person reads it: "about 1 minute", "about 10 minutes"."""
+    """A wait as a person reads it, in the page's language: "about 1 minute", "about 10 minutes"."""
     n = max(1, math.ceil(seconds / 60))
-    return f"about {n} minute{'' if n == 1 else 's'}"
+    return _ln("about %(num)s minute", "about %(num)s minutes", n)
 
 
 def first_in_window(key: str, seconds: int) -> bool | None:

@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import i18n
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
-from app.services import ServiceError, by_token, lifecycle, pipeline, takes
+from app.services import ServiceError, by_token, lifecycle, pipeline, preferences, takes
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
 from app.storage import StorageError, answer_key, chunk_key, current_storage
@@ -33,6 +36,10 @@ KIND_TYPES = {QuestionKind.VIDEO: ("video/",), QuestionKind.AUDIO: ("audio/", "v
               QuestionKind.WRITTEN: ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
 NOTICE_VERSION = "2026-11"
+# A recording of the wrong kind for the question (a video for a written question, say).
+_KIND_REFUSALS = {QuestionKind.VIDEO: _l("This question asks for a video answer."),
+                  QuestionKind.AUDIO: _l("This question asks for an audio answer."),
+                  QuestionKind.WRITTEN: _l("This question asks for a written answer.")}
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -59,17 +66,18 @@ def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
     if candidate is None:
         # Erased candidates leave no trace (app.services.retention), so this also says why a link
         # that once worked no longer does.
-        raise ServiceError("This interview link is not valid. Check that you copied all of it. If it "
-                           "worked before, the interview's data has been deleted: recordings are kept "
-                           "only until the date you were told, or until you asked for them to go.", 404)
+        raise ServiceError(_l("This interview link is not valid. Check that you copied all of it. If it "
+                              "worked before, the interview's data has been deleted: recordings are kept "
+                              "only until the date you were told, or until you asked for them to go."), 404)
+    i18n.use_candidate(candidate)
     if candidate.effective_status == CandidateStatus.EXPIRED and not allow_expired:
         raise _expired()
     return candidate
 
 
 def _expired() -> ServiceError:
-    return ServiceError("This interview link has expired. Contact the company that invited you "
-                        "to ask for a new one.", 410)
+    return ServiceError(_l("This interview link has expired. Contact the company that invited you "
+                           "to ask for a new one."), 410)
 
 
 def _require_take_open(candidate: Candidate, answer: Answer) -> None:
@@ -82,21 +90,24 @@ def _require_take_open(candidate: Candidate, answer: Answer) -> None:
         raise _expired()
 
 
-def give_consent(candidate: Candidate) -> None:
-    """Record consent to the notice; the interview starts with it."""
+def give_consent(candidate: Candidate, time_zone: str | None = None) -> None:
+    """Record consent to the notice, with its version and the language it was read in; the interview
+    starts with it. The browser's time zone comes with it."""
+    preferences.remember_time_zone(candidate, time_zone)
     if candidate.consent_at is None:
         candidate.consent_at = utcnow()
         candidate.consent_notice_version = NOTICE_VERSION
+        candidate.consent_locale = i18n.locale_code()
         if candidate.status == CandidateStatus.INVITED:
             lifecycle.move_candidate(candidate, CandidateStatus.STARTED, at=candidate.consent_at)
-        db.session.commit()
+    db.session.commit()
 
 
 def _require_recording_allowed(candidate: Candidate) -> None:
     if candidate.consent_at is None:
-        raise ServiceError("Please give your consent before recording.", 403)
+        raise ServiceError(_l("Please give your consent before recording."), 403)
     if candidate.status == CandidateStatus.COMPLETED:
-        raise ServiceError("You have already finished this interview.", 409)
+        raise ServiceError(_l("You have already finished this interview."), 409)
 
 
 def _question(candidate: Candidate, question_public_id: str) -> Question:
@@ -105,7 +116,7 @@ def _question(candidate: Candidate, question_public_id: str) -> Question:
                                       interview_id=candidate.interview_id)
     ).scalar_one_or_none()
     if question is None:
-        raise ServiceError("That question is not part of your interview.", 404)
+        raise ServiceError(_l("That question is not part of your interview."), 404)
     return question
 
 
@@ -115,10 +126,10 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
     question = _question(candidate, question_public_id)
     base_type = (content_type or "").split(";")[0].strip().lower()
     if base_type not in CONTAINERS and base_type != "text/plain":
-        raise ServiceError(f"Recordings of type {content_type or 'unknown'!r} are not accepted; "
-                           "use a current Chrome, Edge, Firefox or Safari.", 415)
+        raise ServiceError(_l("Recordings of type “%(type)s” are not accepted; use a current Chrome, Edge, "
+                              "Firefox or Safari.", type=(content_type or "?")[:100]), 415)
     if not base_type.startswith(KIND_TYPES.get(question.kind, KIND_TYPES[QuestionKind.VIDEO])):
-        raise ServiceError(f"This question asks for a {question.kind} answer.", 409)
+        raise ServiceError(_KIND_REFUSALS.get(question.kind, _KIND_REFUSALS[QuestionKind.VIDEO]), 409)
     takes.lock(candidate.id)
     try:
         takes.require_may_start(candidate, question, written=base_type == takes.WRITTEN)
@@ -141,8 +152,8 @@ def _answer(candidate: Candidate, answer_public_id: str) -> Answer:
         db.select(Answer).filter_by(public_id=answer_public_id, candidate_id=candidate.id)
     ).scalar_one_or_none()
     if answer is None:
-        raise ServiceError("That recording is not part of your interview, or it was let go (cut "
-                           "off, too large, or not sent for a day): record the answer again.", 404)
+        raise ServiceError(_l("That recording is not part of your interview, or it was let go (cut off, "
+                              "too large, or not sent for a day): record the answer again."), 404)
     return answer
 
 
@@ -150,23 +161,24 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     """Store chunk `seq` once; a replay of the same bytes is acknowledged again, in any state."""
     answer = _answer(candidate, answer_public_id)
     if seq < 0:
-        raise ServiceError("A chunk's number cannot be negative.")
+        raise ServiceError(_l("A chunk's number cannot be negative."))
     if not data:
-        raise ServiceError("That chunk was empty.")
+        raise ServiceError(_l("That chunk was empty."))
     digest = hashlib.sha256(data).hexdigest()
     existing = db.session.execute(
         db.select(AnswerChunk).filter_by(answer_id=answer.id, seq=seq)
     ).scalar_one_or_none()
     if existing is not None:
         if existing.sha256 != digest:
-            raise ServiceError(f"Chunk {seq} was already received with different content.", 409)
+            raise ServiceError(_l("Chunk %(seq)s was already received with different content.", seq=seq),
+                               409)
         return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
     _require_next_chunk(candidate, answer, seq, len(data))
     try:
         current_storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
     except StorageError:
         log.exception("chunk upload failed for answer %s", answer.public_id)
-        raise ServiceError("The recording could not be saved just now; it will be retried.", 503)
+        raise ServiceError(_l("The recording could not be saved just now; it will be retried."), 503)
     db.session.add(AnswerChunk(answer_id=answer.id, seq=seq, size=len(data), sha256=digest))
     answer.chunk_count = seq + 1
     answer.received_bytes += len(data)
@@ -183,14 +195,14 @@ def _require_next_chunk(candidate: Candidate, answer: Answer, seq: int, size: in
     """Refuse a new chunk that this take may not have: finished, closed, written, out of order,
     or past the take's byte cap (such a take can never be finished, so it is let go)."""
     if answer.status != AnswerStatus.RECORDING:
-        raise ServiceError("This recording is already finished.", 409)
+        raise ServiceError(_l("This recording is already finished."), 409)
     _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
     if answer.content_type == "text/plain":
-        raise ServiceError("A written answer is sent as text, not in chunks.", 409)
+        raise ServiceError(_l("A written answer is sent as text, not in chunks."), 409)
     if seq != answer.chunk_count:
-        raise ServiceError(f"Chunk {seq} arrived out of order: chunk {answer.chunk_count} "
-                           "is expected next.", 409)
+        raise ServiceError(_l("Chunk %(seq)s arrived out of order: chunk %(expected)s is expected next.",
+                              seq=seq, expected=answer.chunk_count), 409)
     if answer.received_bytes + size > takes.max_bytes(candidate, answer.question):
         refusal = takes.too_large(candidate, answer.question)
         try:  # it can never be finished: it must neither hold space nor block the next take
@@ -223,20 +235,20 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     answer = _answer(candidate, answer_public_id)
     sha256 = (sha256 or "").lower()
     if not _SHA_RE.match(sha256):
-        raise ServiceError("Finalize needs the recording's SHA-256 checksum.", 400)
+        raise ServiceError(_l("Finalize needs the recording's SHA-256 checksum."), 400)
     if answer.status != AnswerStatus.RECORDING:
         return _finished_already(answer, chunks, sha256)
     _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
     takes.require_take_left(candidate, answer.question)  # before anything is written
     if chunks < 1 or chunks != answer.chunk_count:
-        raise ServiceError(f"The server holds {answer.chunk_count} chunks of this recording, "
-                           f"not {chunks}; the missing ones must be sent first.", 409)
+        raise ServiceError(_l("The server holds %(held)s chunks of this recording, not %(sent)s; the "
+                              "missing ones must be sent first.", held=answer.chunk_count, sent=chunks), 409)
     rows = list(db.session.execute(
         db.select(AnswerChunk).filter_by(answer_id=answer.id).order_by(AnswerChunk.seq)
     ).scalars())
     if [r.seq for r in rows] != list(range(chunks)):
-        raise ServiceError("Some chunks of this recording are missing.", 409)
+        raise ServiceError(_l("Some chunks of this recording are missing."), 409)
     store = current_storage()
     key, size = _join(store, answer, [r.seq for r in rows], sha256)
     if not _still_ours(candidate, answer, key):
@@ -260,7 +272,7 @@ def _finished_already(answer: Answer, chunks: int, sha256: str) -> Receipt:
     """A finalize sent again for a finished take: the same receipt for the same recording."""
     if answer.original_sha256 == sha256 and answer.chunk_count == chunks:
         return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True)
-    raise ServiceError("This recording was already finished with different content.", 409)
+    raise ServiceError(_l("This recording was already finished with different content."), 409)
 
 
 def _join(store, answer: Answer, seqs: list[int], sha256: str) -> tuple[str, int]:
@@ -277,11 +289,11 @@ def _join(store, answer: Answer, seqs: list[int], sha256: str) -> tuple[str, int
         result = store.put_stream(key, parts(), answer.content_type.split(";")[0])
     except StorageError:
         log.exception("assembling answer %s failed", answer.public_id)
-        raise ServiceError("The recording could not be saved just now; try again.", 503)
+        raise ServiceError(_l("The recording could not be saved just now; try again."), 503)
     if result.sha256 != sha256:
         store.delete(key)
-        raise ServiceError("The recording on the server does not match the one in your browser "
-                           "(checksum differs); it must be uploaded again.", 422)
+        raise ServiceError(_l("The recording on the server does not match the one in your browser "
+                              "(checksum differs); it must be uploaded again."), 422)
     return key, result.size
 
 
@@ -304,8 +316,8 @@ def _still_ours(candidate: Candidate, answer: Answer, key: str) -> bool:
     db.session.rollback()
     if status is None:
         current_storage().delete(key)
-        raise ServiceError("This recording was let go while it was being joined (nothing of it "
-                           "arrived for a day); record the answer again.", 404)
+        raise ServiceError(_l("This recording was let go while it was being joined (nothing of it "
+                              "arrived for a day); record the answer again."), 404)
     db.session.refresh(answer)
     return False
 
@@ -315,14 +327,14 @@ def abandon(candidate: Candidate, answer_public_id: str) -> None:
     deleted, and it costs no take."""
     answer = _answer(candidate, answer_public_id)
     if answer.status != AnswerStatus.RECORDING:
-        raise ServiceError("This recording is already finished, so it cannot be withdrawn.", 409)
+        raise ServiceError(_l("This recording is already finished, so it cannot be withdrawn."), 409)
     try:
         gone = takes.let_go(answer)
     except (RedisError, IntegrityError):  # no note for the sweeps, or a chunk raced in
         db.session.rollback()
-        raise ServiceError("The recording could not be let go just now; it will be retried.", 503)
+        raise ServiceError(_l("The recording could not be let go just now; it will be retried."), 503)
     if not gone:
-        raise ServiceError("More of this recording arrived meanwhile; reload the page.", 409)
+        raise ServiceError(_l("More of this recording arrived meanwhile; reload the page."), 409)
 
 
 def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Receipt:
@@ -331,19 +343,21 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     _require_recording_allowed(candidate)
     answer = _answer(candidate, answer_public_id)
     if answer.content_type != "text/plain":
-        raise ServiceError("This answer is a recording, not a written answer.", 409)
+        raise ServiceError(_l("This answer is a recording, not a written answer."), 409)
     if answer.status != AnswerStatus.RECORDING:
-        raise ServiceError("This answer was already sent.", 409)
+        raise ServiceError(_l("This answer was already sent."), 409)
     text = (text or "").strip()
     if not text:
-        raise ServiceError("Write your answer before sending it.")
+        raise ServiceError(_l("Write your answer before sending it."))
     if len(text) > 20000:
-        raise ServiceError("A written answer may be at most 20,000 characters.", 413)
+        raise ServiceError(_l("A written answer may be at most %(max)s characters.",
+                              max=i18n.format_number(20000)), 413)
     elapsed = (utcnow() - answer.created_at).total_seconds()
     late = -takes.written_time_left(candidate, answer.question, answer)
     if late > 0:
-        raise ServiceError(f"The time for this answer ran out {late:.0f} seconds before it "
-                           "arrived, so it was not accepted.", 422)
+        raise ServiceError(_ln("The time for this answer ran out %(num)s second before it arrived, so it "
+                               "was not accepted.", "The time for this answer ran out %(num)s seconds "
+                               "before it arrived, so it was not accepted.", round(late)), 422)
     takes.lock(candidate.id)
     try:
         takes.require_take_left(candidate, answer.question)
@@ -371,7 +385,8 @@ def finish(candidate: Candidate) -> None:
     answered = takes.current_answers(candidate)
     missing = [q for q in candidate.interview.questions if q.id not in answered]
     if missing:
-        raise ServiceError(f"{len(missing)} question(s) still need an answer.", 409)
+        raise ServiceError(_ln("%(num)s question still needs an answer.",
+                               "%(num)s questions still need an answer.", len(missing)), 409)
     lifecycle.move_candidate(candidate, CandidateStatus.COMPLETED)
     db.session.commit()
     pipeline.maybe_build_package(candidate.id)

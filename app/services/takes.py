@@ -22,10 +22,13 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.i18n import format_bytes
 from app.models import Answer, AnswerChunk, AnswerStageRun, Candidate, Question, utcnow
 from app.services import ServiceError
 from app.services.accommodations import allowed_seconds, limits
@@ -99,26 +102,29 @@ def require_may_start(candidate: Candidate, question: Question, written: bool) -
     as many takes of it as allowed are open at once. Call under lock()."""
     used = takes_used(candidate, question)
     if used >= question.max_takes:
-        raise ServiceError("You have used every take for this question.", 409)
+        raise ServiceError(_l("You have used every take for this question."), 409)
     still_open = _still_open(candidate, question)
     cap = current_app.config["OPEN_TAKES_PER_QUESTION"]
     if len(still_open) >= cap:
-        raise ServiceError(f"{len(still_open)} takes of this question are open already. Reload "
-                           "this page to send what was recorded; a take that is not sent is let "
-                           "go a day after the last of it arrived.", 409)
+        raise ServiceError(_ln("%(num)s take of this question is open already. Reload this page to send "
+                               "what was recorded; a take that is not sent is let go a day after the "
+                               "last of it arrived.",
+                               "%(num)s takes of this question are open already. Reload this page to "
+                               "send what was recorded; a take that is not sent is let go a day after "
+                               "the last of it arrived.", len(still_open)), 409)
     if not written and used + len(still_open) >= question.max_takes:
-        raise ServiceError("Your last recording of this question has not been sent completely, "
-                           "and it would use your last take. Reload this page in the browser you "
-                           "recorded it in to send it; a recording that was cut off is then let "
-                           "go and costs no take. One that is not sent is let go a day after the "
-                           "last of it arrived.", 409)
+        raise ServiceError(_l("Your last recording of this question has not been sent completely, and it "
+                              "would use your last take. Reload this page in the browser you recorded it "
+                              "in to send it; a recording that was cut off is then let go and costs no "
+                              "take. One that is not sent is let go a day after the last of it "
+                              "arrived."), 409)
 
 
 def require_take_left(candidate: Candidate, question: Question) -> None:
     """Refuse (409) to keep a take past the question's takes. Call under lock()."""
     if takes_used(candidate, question) >= question.max_takes:
-        raise ServiceError("You have used every take for this question, so this one cannot be "
-                           "kept.", 409)
+        raise ServiceError(_l("You have used every take for this question, so this one cannot be kept."),
+                           409)
 
 
 def max_bytes(candidate: Candidate, question: Question) -> int:
@@ -131,12 +137,14 @@ def max_bytes(candidate: Candidate, question: Question) -> int:
 
 def too_large(candidate: Candidate, question: Question) -> ServiceError:
     """The refusal of a chunk that would take a take past max_bytes (413), saying what to do."""
-    size = max_bytes(candidate, question)
-    shown = f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size:,} bytes"
-    return ServiceError(f"This recording is larger than allowed for a "
-                        f"{limits(candidate, question)[1]}-second answer ({shown}), so it was not "
-                        "kept, and it used no take. Reload this page and record the answer again; "
-                        "if this happens again, try another browser.", 413)
+    size = format_bytes(max_bytes(candidate, question))
+    return ServiceError(_ln("This recording is larger than allowed for a %(num)s-second answer (%(size)s), "
+                            "so it was not kept, and it used no take. Reload this page and record the "
+                            "answer again; if this happens again, try another browser.",
+                            "This recording is larger than allowed for a %(num)s-second answer (%(size)s), "
+                            "so it was not kept, and it used no take. Reload this page and record the "
+                            "answer again; if this happens again, try another browser.",
+                            limits(candidate, question)[1], size=size), 413)
 
 
 def let_go(answer: Answer) -> bool:

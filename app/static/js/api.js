@@ -1,5 +1,6 @@
 // How the page scripts talk to the server: the page's CSRF token on every request, JSON in and
 // out, and a refusal as an ApiError that carries the server's own words and the HTTP status.
+import { t } from "./i18n.js";
 
 // A non-2xx answer. `message` is the server's {"error": ...} when it sent one (Oneway always
 // does), else the caller's words for the failure; `status` is the HTTP status.
@@ -31,7 +32,8 @@ function encode(body) {
 // rejects with an ApiError; a network failure rejects as fetch itself does (a TypeError), so a
 // caller may tell the two apart and try again. `failure(status)` words an answer that came
 // without the server's own message (a proxy's error page, say).
-export async function request(method, url, body, failure = (status) => `The server answered ${status}.`) {
+export async function request(method, url, body,
+                              failure = (status) => t("The server answered %(status)s.", { status: String(status) })) {
   const sent = encode(body);
   const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
   if (sent.type && method !== "GET") headers["Content-Type"] = sent.type;

@@ -2,6 +2,7 @@
 // few seconds, tick off the steps as they finish, and offer the answer once it is ready. The
 // page is never reloaded by itself, so a score or comment being typed is never lost.
 import { request } from "./api.js";
+import { t } from "./i18n.js";
 
 const boxes = [...document.querySelectorAll("[data-progress][data-status-url]")];
 const live = document.querySelector("[data-live]");
@@ -21,19 +22,19 @@ function tick(box, steps) {
     li.querySelector("[aria-hidden]").textContent = "✓";
     const note = document.createElement("span");
     note.className = "visually-hidden";
-    note.textContent = " (done)";
+    note.textContent = ` ${t("(done)")}`;
     li.append(note);
   });
 }
 
 function settle(box, body) {
   const text = box.querySelector("[data-progress-text]");
-  const question = box.closest("section.answer")?.querySelector("h2")?.textContent?.trim() || "An answer";
+  const question = box.closest("section.answer")?.querySelector("h2")?.textContent?.trim() || t("An answer");
   if (body.status === "ready") {
-    text.textContent = "This answer is ready. ";
+    text.textContent = `${t("This answer is ready.")} `;
     const link = document.createElement("a");
     link.href = box.dataset.showUrl;
-    link.textContent = "Show it";
+    link.textContent = t("Show it");
     link.setAttribute("data-show-answer", "");
     // Same page, new anchor: reload so the player and transcript are drawn by the server.
     link.addEventListener("click", (e) => {
@@ -42,9 +43,10 @@ function settle(box, body) {
       window.location.reload();
     });
     text.append(link);
-    say(`${question}: ready to watch.`);
+    say(t("%(question)s: ready to watch.", { question }));
   } else {
-    text.textContent = `Processing failed: ${body.failure_reason || "no reason was given"}. Reload the page to retry it.`;
+    text.textContent = t("Processing failed: %(reason)s. Reload the page to retry it.",
+                         { reason: body.failure_reason || t("no reason was given") });
     text.setAttribute("role", "alert");
   }
   box.removeAttribute("data-progress");

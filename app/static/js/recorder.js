@@ -4,6 +4,7 @@
 // them, so a reload or a dropped network loses nothing. Data comes from the JSON block in the page.
 import { request } from "./api.js";
 import { ChunkStore } from "./chunkstore.js";
+import { formatNumber, ltr, nt, t } from "./i18n.js";
 import { Uploader } from "./uploader.js";
 
 const root = document.getElementById("recorder");
@@ -26,7 +27,7 @@ const TYPES = [
 ];
 const AUDIO_TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
 const TIMESLICE_MS = 1000;
-const PRACTICE = { prompt: "Practice (not sent to anyone): what did you have for breakfast?", think: 15, answer: 30 };
+const PRACTICE = { prompt: t("Practice (not sent to anyone): what did you have for breakfast?"), think: 15, answer: 30 };
 const CHECKED = `oneway-checked:${base}`;
 
 let stream = null;
@@ -52,10 +53,20 @@ function setError(message) {
   ui.error.textContent = message || "";
 }
 
+const twoDigits = new Intl.NumberFormat(document.documentElement.lang || "en", { minimumIntegerDigits: 2 });
+
+// m:ss in the page's digits, isolated left to right so a right-to-left page keeps minutes first.
 function fmt(seconds) {
   const s = Math.max(0, Math.ceil(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  return ltr(`${formatNumber(Math.floor(s / 60))}:${twoDigits.format(s % 60)}`);
 }
+
+// What each countdown says, with the time left in it (a whole message, so translators may move it).
+const LABELS = {
+  think: (time) => t("Thinking time: %(time)s", { time }),
+  answer: (time) => t("Time left: %(time)s", { time }),
+  test: (time) => t("Test recording: %(time)s", { time }),
+};
 
 // The visible countdown changes every second, but screen readers hear it only at round
 // moments (every 15 s and the last 5), so they are not flooded.
@@ -64,7 +75,7 @@ function countdown(seconds, label, onEnd) {
   const end = performance.now() + seconds * 1000;
   const paint = () => {
     const left = (end - performance.now()) / 1000;
-    ui.timer.textContent = `${label}: ${fmt(left)}`;
+    ui.timer.textContent = LABELS[label](fmt(left));
     const whole = Math.ceil(left);
     ui.timer.setAttribute("aria-live", whole % 15 === 0 || whole <= 5 ? "polite" : "off");
     if (left <= 0) { clearInterval(ticker); onEnd(); }
@@ -142,18 +153,18 @@ function startMeter() {
 }
 
 function deviceCheck() {
-  ui.progress.textContent = "Before you start";
-  ui.prompt.textContent = "Check your camera and microphone";
-  ui.status.textContent = "You should see yourself, and the bar should move when you speak. Record a short test to hear yourself.";
+  ui.progress.textContent = t("Before you start");
+  ui.prompt.textContent = t("Check your camera and microphone");
+  ui.status.textContent = t("You should see yourself, and the bar should move when you speak. Record a short test to hear yourself.");
   ui.mic.hidden = false;
   startMeter();
   show(ui.test, ui.cont);
   ui.test.onclick = () => {
     hidePlayback();
     show(ui.stop);
-    recordLocally(3, "Test recording", (blobs, type) => {
+    recordLocally(3, "test", (blobs, type) => {
       showPlayback(blobs, type);
-      ui.status.textContent = "Play your test to check the picture and sound.";
+      ui.status.textContent = t("Play your test to check the picture and sound.");
       show(ui.cont, ui.test);
     });
   };
@@ -163,20 +174,21 @@ function deviceCheck() {
 function practice() {
   ui.mic.hidden = true;
   hidePlayback();
-  ui.progress.textContent = "Practice question: it is not sent to anyone";
+  ui.progress.textContent = t("Practice question: it is not sent to anyone");
   ui.prompt.textContent = PRACTICE.prompt;
-  ui.status.textContent = "Take a moment to think, as in the real questions.";
+  ui.prompt.removeAttribute("lang");
+  ui.status.textContent = t("Take a moment to think, as in the real questions.");
   const record = () => {
     show(ui.stop);
-    ui.status.textContent = "Recording your practice answer (it stays in this browser).";
-    recordLocally(PRACTICE.answer, "Time left", (blobs, type) => {
+    ui.status.textContent = t("Recording your practice answer (it stays in this browser).");
+    recordLocally(PRACTICE.answer, "answer", (blobs, type) => {
       showPlayback(blobs, type);
-      ui.status.textContent = "Watch your practice answer, practise again, or start the interview.";
+      ui.status.textContent = t("Watch your practice answer, practise again, or start the interview.");
       show(ui.begin, ui.again);
     });
   };
   ui.start.onclick = record;
-  ui.start.textContent = "Start recording now";
+  ui.start.textContent = t("Start recording now");
   ui.again.onclick = practice;
   ui.begin.onclick = () => {
     sessionStorage.setItem(CHECKED, "1");
@@ -184,14 +196,14 @@ function practice() {
     present();
   };
   show(ui.start, ui.begin);
-  countdown(PRACTICE.think, "Thinking time", record);
+  countdown(PRACTICE.think, "think", record);
 }
 
 async function openCamera() {
   setError("");
-  if (!window.isSecureContext) return fail("This page must be opened over https to use the camera.");
+  if (!window.isSecureContext) return fail(t("This page must be opened over https to use the camera."));
   if (!navigator.mediaDevices?.getUserMedia || pickType() === null) {
-    return fail("This browser cannot record video. Use a current Chrome, Edge, Firefox or Safari.");
+    return fail(t("This browser cannot record video. Use a current Chrome, Edge, Firefox or Safari."));
   }
   try {
     stream = await navigator.mediaDevices.getUserMedia({
@@ -200,10 +212,10 @@ async function openCamera() {
     });
   } catch (err) {
     const why = {
-      NotAllowedError: "Camera and microphone access was blocked. Allow it in the address bar, then try again.",
-      NotFoundError: "No camera or microphone was found. Connect one, then try again.",
-      NotReadableError: "The camera is in use by another program. Close it, then try again.",
-    }[err.name] || `The camera could not start (${err.name}).`;
+      NotAllowedError: () => t("Camera and microphone access was blocked. Allow it in the address bar, then try again."),
+      NotFoundError: () => t("No camera or microphone was found. Connect one, then try again."),
+      NotReadableError: () => t("The camera is in use by another program. Close it, then try again."),
+    }[err.name]?.() || t("The camera could not start (%(error)s).", { error: err.name });
     show(ui.camera);
     return setError(why);
   }
@@ -235,7 +247,8 @@ async function resumeKeptTakes() {
         url = `${base}/answers/${fresh.answer_id}`;
         held = 0;
       } catch (err) {
-        setError(`An answer kept in this browser could not be sent: ${err.message} It stays in this browser.`);
+        setError(t("An answer kept in this browser could not be sent: %(reason)s It stays in this browser.",
+                   { reason: err.message }));
         continue;
       }
     }
@@ -252,7 +265,7 @@ async function resumeKeptTakes() {
       await store.drop(take.answerId).catch(() => {});
       continue;
     }
-    ui.status.textContent = "Sending an answer this browser kept for you…";
+    ui.status.textContent = t("Sending an answer this browser kept for you…");
     const chunks = await store.chunks(take.answerId);
     const up = Uploader.resume(url, (s) => { ui.status.textContent = s; },
                                store, take.answerId, chunks, held);
@@ -260,16 +273,26 @@ async function resumeKeptTakes() {
       const receipt = await up.finish(take.durationMs);
       q.takes_used += 1;
       q.answer = { id: receipt.answer_id, bytes: receipt.bytes, sha256: receipt.sha256 };
-      notice = `Your answer to question ${q.number}, kept in this browser, was sent and received: ` +
-               `${receipt.bytes.toLocaleString()} bytes, checksum ${receipt.sha256.slice(0, 12)}…`;
+      notice = nt("Your answer to question %(number)s, kept in this browser, was sent and received: %(num)s byte, checksum %(checksum)s…",
+                  "Your answer to question %(number)s, kept in this browser, was sent and received: %(num)s bytes, checksum %(checksum)s…",
+                  receipt.bytes, { number: q.number, checksum: ltr(receipt.sha256.slice(0, 12)) });
     } catch (err) {
-      setError(`An answer kept in this browser could not be sent: ${err.message}`);
+      setError(t("An answer kept in this browser could not be sent: %(reason)s", { reason: err.message }));
     }
   }
   index = firstOpen();
 }
 
 function question() { return state.questions[index]; }
+
+// "Question 2 of 5 · takes left: 1", and what kind of answer it asks for while it is being answered.
+function progressText(q, left, withKind) {
+  const parts = [t("Question %(number)s of %(total)s", { number: q.number, total: state.questions.length }),
+                 t("takes left: %(num)s", { num: left })];
+  if (withKind && q.kind === "audio") parts.push(t("sound only, your camera is not recorded"));
+  if (withKind && q.kind === "written") parts.push(t("a written answer"));
+  return parts.join(" · ");
+}
 
 function present() {
   clearInterval(ticker);
@@ -281,28 +304,28 @@ function present() {
   ui.warning.hidden = true;
   ui.rec.hidden = true;
   if (index >= state.questions.length) {
-    ui.progress.textContent = "All questions answered";
-    ui.prompt.textContent = "You have answered every question.";
+    ui.progress.textContent = t("All questions answered");
+    ui.prompt.textContent = t("You have answered every question.");
+    ui.prompt.removeAttribute("lang");
     ui.timer.textContent = "";
-    ui.status.textContent = "Press Finish to send your interview.";
+    ui.status.textContent = t("Press “Keep and finish the interview” to send your interview.");
     show(ui.finish);
     return;
   }
   const q = question();
-  const kindNote = { audio: " · sound only, your camera is not recorded", written: " · a written answer" }[q.kind] || "";
-  ui.progress.textContent = `Question ${q.number} of ${state.questions.length} · takes left: ${q.max_takes - q.takes_used}${kindNote}`;
+  ui.progress.textContent = progressText(q, q.max_takes - q.takes_used, true);
   ui.prompt.textContent = q.prompt;
   if (state.language) ui.prompt.lang = state.language;
   ui.prompt.focus();
   if (q.answer) return showReceipt(q.answer);
   const begin = q.kind === "written" ? startWriting : startRecording;
   ui.status.textContent = q.kind === "written"
-    ? "Take a moment to think. Writing starts when the time is up."
-    : "Take a moment to think. Recording starts when the time is up.";
-  ui.start.textContent = q.kind === "written" ? "Start writing now" : "Start recording now";
+    ? t("Take a moment to think. Writing starts when the time is up.")
+    : t("Take a moment to think. Recording starts when the time is up.");
+  ui.start.textContent = q.kind === "written" ? t("Start writing now") : t("Start recording now");
   ui.start.onclick = begin;
   show(ui.start);
-  countdown(q.think_seconds, "Thinking time", begin);
+  countdown(q.think_seconds, "think", begin);
 }
 
 async function startWriting() {
@@ -317,7 +340,7 @@ async function startWriting() {
   }
   ui.written.hidden = false;
   ui.text.value = "";
-  ui.status.textContent = "Write your answer, then send it. It is sent when the time is up.";
+  ui.status.textContent = t("Write your answer, then send it. It is sent when the time is up.");
   show(ui.send);
   ui.text.focus();
   let sent = false;
@@ -332,11 +355,11 @@ async function startWriting() {
       ui.written.hidden = true;
       showReceipt(q.answer);
     } catch (err) {
-      fail(`${err.message} Reload the page to try this question again; it used no take.`);
+      fail(t("%(reason)s Reload the page to try this question again; it used no take.", { reason: err.message }));
     }
   };
   ui.send.onclick = send;
-  countdown(q.answer_seconds, "Time left", send);
+  countdown(q.answer_seconds, "answer", send);
 }
 
 // What a take declares it holds: the type the recorder was asked for, or the browser's default.
@@ -367,11 +390,11 @@ async function startRecording() {
   const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
   recorder.start(TIMESLICE_MS);
   ui.rec.hidden = false;
-  ui.status.textContent = "Recording. Your answer is being saved as you speak.";
+  ui.status.textContent = t("Recording. Your answer is being saved as you speak.");
   show(ui.stop);
   const stop = () => { if (recorder.state !== "inactive") recorder.stop(); };
   ui.stop.onclick = stop;
-  countdown(q.answer_seconds, "Time left", stop);
+  countdown(q.answer_seconds, "answer", stop);
   await stopped;
   clearInterval(ticker);
   ui.rec.hidden = true;
@@ -391,7 +414,7 @@ async function startRecording() {
       await store.drop(take.answer_id).catch(() => {});
       return fail(err.message);
     }
-    fail(`${err.message} Your recording is kept in this browser: reload the page to send it again.`);
+    fail(t("%(reason)s Your recording is kept in this browser: reload the page to send it again.", { reason: err.message }));
   }
 }
 
@@ -408,7 +431,8 @@ async function watchQuality(answerId) {
     if (!a) return;
     if (a.warnings && a.warnings.length) {
       ui.warning.hidden = false;
-      ui.warning.textContent = `Please check: ${a.warnings.join(" ")} You can record this answer again if takes remain.`;
+      ui.warning.textContent = t("Please check: %(warnings)s You can record this answer again if takes remain.",
+                                 { warnings: a.warnings.join(" ") });
       return;
     }
     if (a.status === "ready" || a.status === "failed") return;
@@ -419,11 +443,14 @@ function showReceipt(answer, justRecorded = false) {
   const q = question();
   if (!justRecorded) hidePlayback();
   ui.receipt.hidden = false;
-  ui.receipt.textContent = `Answer received: ${answer.bytes.toLocaleString()} bytes, checksum ${answer.sha256.slice(0, 12)}…`;
-  ui.status.textContent = justRecorded ? "Your answer is saved. Watch it if you like, then keep it or record again." : "Your answer is saved.";
+  ui.receipt.textContent = nt("Answer received: %(num)s byte, checksum %(checksum)s…",
+                              "Answer received: %(num)s bytes, checksum %(checksum)s…",
+                              answer.bytes, { checksum: ltr(answer.sha256.slice(0, 12)) });
+  ui.status.textContent = justRecorded ? t("Your answer is saved. Watch it if you like, then keep it or record again.")
+                                       : t("Your answer is saved.");
   const left = q.max_takes - q.takes_used;
-  ui.progress.textContent = `Question ${q.number} of ${state.questions.length} · takes left: ${left}`;
-  ui.retake.textContent = `Record again (${left} take${left === 1 ? "" : "s"} left)`;
+  ui.progress.textContent = progressText(q, left, false);
+  ui.retake.textContent = nt("Record again (%(num)s take left)", "Record again (%(num)s takes left)", left);
   show(index + 1 < state.questions.length ? ui.next : ui.finish, left > 0 ? ui.retake : null);
 }
 

@@ -1,6 +1,7 @@
 // Grading one candidate: player controls, the transcript that follows the voice, and keyboard
 // shortcuts (listed in the help overlay, "?"). Data comes from data-* attributes; no inline code.
 import { ApiError, request } from "./api.js";
+import { t } from "./i18n.js";
 
 const root = document.querySelector("[data-review]");
 const sections = [...document.querySelectorAll("section.answer")];
@@ -29,8 +30,8 @@ function wirePlayer(box) {
     controls.querySelector('[data-action="speed"]')?.addEventListener("change", (e) => {
       media.playbackRate = Number(e.target.value);
     });
-    media.addEventListener("play", () => label(box, "Pause"));
-    media.addEventListener("pause", () => label(box, "Play"));
+    media.addEventListener("play", () => label(box, t("Pause")));
+    media.addEventListener("pause", () => label(box, t("Play")));
   }
   let lit = null;
   media.addEventListener("timeupdate", () => {
@@ -61,7 +62,7 @@ function label(box, text) {
 function skip(media, seconds) {
   const end = Number.isFinite(media.duration) ? media.duration : Infinity;
   media.currentTime = Math.max(0, Math.min(end, media.currentTime + seconds));
-  say(`At ${Math.round(media.currentTime)} seconds`);
+  say(t("At %(seconds)s seconds", { seconds: Math.round(media.currentTime) }));
 }
 
 function toggle(media) {
@@ -74,7 +75,7 @@ function captions(media, box) {
   if (!track) return;
   track.mode = track.mode === "showing" ? "hidden" : "showing";
   box.querySelector('[data-action="captions"]')?.setAttribute("aria-pressed", String(track.mode === "showing"));
-  say(track.mode === "showing" ? "Captions on" : "Captions off");
+  say(track.mode === "showing" ? t("Captions on") : t("Captions off"));
 }
 
 function speed(media, box, step) {
@@ -84,7 +85,7 @@ function speed(media, box, step) {
   media.playbackRate = next;
   const select = box.querySelector('[data-action="speed"]');
   if (select) select.value = String(next);
-  say(`Speed ${next}×`);
+  say(t("Speed %(rate)s×", { rate: next }));
 }
 
 // Questions: one is current; n and p move, a digit scores it and moves on.
@@ -95,12 +96,12 @@ function focusQuestion(i) {
   const s = sections[current];
   s.scrollIntoView({ block: "start" });
   s.querySelector("h2")?.focus({ preventScroll: true });
-  say(`Question ${current + 1} of ${sections.length}`);
+  say(t("Question %(number)s of %(total)s", { number: current + 1, total: sections.length }));
 }
 
 async function score(value) {
   const form = sections[current]?.querySelector("form.score");
-  if (!form) return say("There is no score to give here.");
+  if (!form) return say(t("There is no score to give here."));
   const groups = [...form.querySelectorAll("[data-criterion]")];
   if (groups.length) {
     // One digit per criterion, in order; the score is saved when the last one is given.
@@ -108,8 +109,9 @@ async function score(value) {
     groups[i].querySelector(`input[value="${value}"]`).checked = true;
     form.dataset.next = String((i + 1) % groups.length);
     if (i + 1 < groups.length) {
-      return say(`${groups[i].querySelector("legend").textContent}: ${value}. Next: ${
-        groups[i + 1].querySelector("legend").textContent}`);
+      return say(t("%(criterion)s: %(value)s. Next: %(next)s", {
+        criterion: groups[i].querySelector("legend").textContent, value,
+        next: groups[i + 1].querySelector("legend").textContent }));
     }
   } else {
     const radio = form.querySelector(`input[name="value"][value="${value}"]`);
@@ -118,9 +120,9 @@ async function score(value) {
   }
   let data;
   try {
-    data = await request("POST", form.action, new FormData(form), () => "The score could not be saved.");
+    data = await request("POST", form.action, new FormData(form), () => t("The score could not be saved."));
   } catch (err) {
-    return say(err instanceof ApiError ? err.message : "The score could not be saved.");
+    return say(err instanceof ApiError ? err.message : t("The score could not be saved."));
   }
   let saved = form.querySelector("[data-saved-score]");
   if (!saved) {
@@ -128,8 +130,8 @@ async function score(value) {
     form.append(saved);
   }
   saved.dataset.savedScore = String(data.value);
-  saved.textContent = `Saved: ${data.value}/5`;
-  say(`Question ${current + 1} scored ${data.value}`);
+  saved.textContent = t("Saved: %(value)s/5", { value: data.value });
+  say(t("Question %(number)s scored %(value)s", { number: current + 1, value: data.value }));
   if (current < sections.length - 1) focusQuestion(current + 1);
   else document.querySelector("#overall")?.scrollIntoView({ block: "start" });
 }

@@ -2,6 +2,7 @@
 // server; failed chunks are retried with backoff and wait for the network to come back. Every
 // chunk is also kept in the ChunkStore (IndexedDB) until the server confirms the whole answer.
 import { ApiError, request } from "./api.js";
+import { t } from "./i18n.js";
 
 const MAX_BACKOFF_MS = 10_000;
 
@@ -22,7 +23,7 @@ function final(err) {
   return err instanceof ApiError && err.status >= 400 && err.status < 500 && ![408, 429].includes(err.status);
 }
 
-function refused(status) { return `The server refused the upload (${status}).`; }
+function refused(status) { return t("The server refused the upload (%(status)s).", { status: String(status) }); }
 
 export class Uploader {
   constructor(url, onStatus, store, answerId) {
@@ -76,7 +77,7 @@ export class Uploader {
         if (final(err)) throw err;
         // A network failure or a server error: retried below.
       }
-      this.onStatus(`Connection problem; retrying (attempt ${attempt}). Keep this page open.`);
+      this.onStatus(t("Connection problem; retrying (attempt %(attempt)s). Keep this page open.", { attempt }));
       await sleep(delay);
       delay = Math.min(delay * 2, MAX_BACKOFF_MS);
     }
@@ -91,8 +92,8 @@ export class Uploader {
       await this.running;
     }
     if (this.failure) throw this.failure;
-    if (!this.chunks.length) throw new Error("Nothing was recorded. Check your camera and try again.");
-    this.onStatus("Checking your answer…");
+    if (!this.chunks.length) throw new Error(t("Nothing was recorded. Check your camera and try again."));
+    this.onStatus(t("Checking your answer…"));
     const sha256 = await hex(await new Blob(this.chunks).arrayBuffer());
     await Promise.all(this.saved);
     const receipt = await this.send("POST", `${this.url}/finalize`,
