@@ -46,6 +46,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.utils import cached_property
 
+from app.media.words import gaps as word_gaps
 from app.states import CandidateStatus
 
 # The interface languages candidates can read (gettext names; the pseudo-locale is extra).
@@ -74,7 +75,7 @@ def init_app(app: Flask) -> None:
         page_lang=page_lang, page_dir=page_dir, language_choices=language_choices,
         js_catalogue=js_catalogue, current_time_zone=current_time_zone, language_switch=language_switch,
         role_label=role_label, language_name=language_name, interface_languages=LOCALES,
-        share_state=share_state)
+        share_state=share_state, word_gaps=word_gaps)
     app.jinja_env.filters.update(when=format_when, day=format_day, duration=format_duration,
                                  number=format_number, bytes=format_bytes, items=format_items)
 
