@@ -9,7 +9,7 @@ import pytest
 
 from app.captions import MAX_CHARS, RLM, cues, to_webvtt, width
 from app.extensions import db
-from app.media.words import gaps, join, right_to_left, word_at
+from app.media.words import fold, gaps, join, right_to_left, word_at
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 
 # As Whisper gives Chinese: characters and short runs, punctuation on the word before it.
@@ -96,6 +96,16 @@ def test_chinese_transcript_search_finds_the_moment_of_the_word(login_as, chines
     html = cc.get(f"{url}?q=境使用").get_data(as_text=True)
     assert f"?t=4.50#q-{q1}" in html
     assert 'data-hits="0"' in cc.get(f"{url}?q=数据库").get_data(as_text=True)
+    # Whisper writes Chinese in Traditional or Simplified characters: either finds the other.
+    html = cc.get(f"{url}?q=環境").get_data(as_text=True)
+    assert 'data-hits="1"' in html and "<mark>环境</mark>" in html and f"?t=4.50#q-{q1}" in html
+
+
+def test_search_folds_case_and_chinese_scripts_character_for_character():
+    assert fold("我們每天使用容器和 Kubernetes") == "我们每天使用容器和 kubernetes"
+    assert fold("軟體工程師") == "软体工程师"
+    for text in ("乾隆皇帝乾燥", "Ünïcödé ĞİŞ", "مرحبا Hello", join(CHINESE)):
+        assert len(fold(text)) == len(text.lower())
 
 
 def test_grader_page_spaces_words_as_the_script_is_written(login_as, chinese_answer):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.media.words import join, word_at
+from app.media.words import fold, join, word_at
 from app.models import Answer, Candidate, Interview, User
 from app.services import ServiceError, anonymity
 from app.states import AnswerStatus
@@ -59,12 +59,12 @@ def search(user: User, interview: Interview, query: str) -> list[Hit]:
     positions = {q.id: i + 1 for i, q in enumerate(interview.questions)}
     public = {q.id: q.public_id for q in interview.questions}
     labels = anonymity.labeller(user, interview)
-    needle = query.lower()
+    needle = fold(query)
     hits: list[Hit] = []
     for answer, candidate in _latest_ready(interview, query):
         for seg in (answer.transcript or {}).get("segments", []):
             text = seg.get("text", "")
-            at = text.lower().find(needle)
+            at = fold(text).find(needle)
             if at < 0:
                 continue
             hits.append(Hit(candidate, labels(candidate), positions[answer.question_id],
