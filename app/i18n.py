@@ -297,23 +297,24 @@ def format_day(moment: datetime) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """A time limit, exact to the second: "2 min, 30 sec", "2分钟30秒"."""
+    """A time limit, exact to the second, in words: "2 minutes, 30 seconds", "2分钟30秒钟",
+    "دقيقتان و30 ثانية" (the long style: short units read tersely in running text, "30 ث")."""
     from flask_babel import get_locale
 
     loc = get_locale()
     minutes, rest = divmod(round(seconds), 60)
-    parts = [format_timedelta(timedelta(minutes=minutes), granularity="minute", format="short", locale=loc)
+    parts = [format_timedelta(timedelta(minutes=minutes), granularity="minute", format="long", locale=loc)
              ] if minutes else []
     if rest or not minutes:
-        parts.append(format_timedelta(timedelta(seconds=rest), format="short", locale=loc))
+        parts.append(format_timedelta(timedelta(seconds=rest), format="long", locale=loc))
     return _mark(parts[0] if len(parts) == 1 else _pair(loc).format(*parts))
 
 
 def _pair(loc: Locale) -> str:
-    """The locale's pattern for two units ("{0} {1}", "{0}{1}", "{0} و{1}"): the narrowest unit style
-    CLDR gives it, else its running-text "and". (Babel's list formatting repeats the last item of a
-    pair in some locales (ar), and not every locale has every style: de has unit-short only.)"""
-    for style in ("unit-narrow", "unit-short", "unit", "standard"):
+    """The locale's pattern for two units ("{0}, {1}", "{0}{1}", "{0} و{1}"): CLDR's unit list style
+    where the locale has one, else its running-text "and". (Babel's list formatting repeats the last
+    item of a pair in some locales (ar), and not every locale has every style: de has unit-short only.)"""
+    for style in ("unit", "unit-short", "unit-narrow", "standard"):
         pattern = (loc.list_patterns.get(style) or {}).get("2")
         if pattern:
             return pattern

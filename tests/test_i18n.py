@@ -158,12 +158,11 @@ def test_pseudo_keeps_placeholders_and_markup_and_grows_by_forty_percent():
 
 @pytest.mark.parametrize("code", i18n.LOCALES)
 def test_a_time_limit_of_minutes_and_seconds_reads_in_every_language(app, code):
-    """90 s: "1 min 30 sec", "1分钟30秒", "1 Min., 30 Sek.", "دقيقة و30 ثانية" (not every locale has
-    every list style in CLDR: a missing one once raised KeyError and a 500 on the landing page)."""
+    """90 s: "1 minute, 30 seconds", "1分钟30秒钟", "1 Minute, 30 Sekunden", "دقيقة و30 ثانية" (not every
+    locale has every list style in CLDR: a missing one once raised KeyError and a 500 on the landing page)."""
     from flask_babel import force_locale
 
     with app.test_request_context(), force_locale(code):
         both, minutes, seconds = (i18n.format_duration(s) for s in (90, 60, 30))
     assert minutes and seconds and minutes != seconds
-    assert both != minutes and both != seconds
-    assert both.count("1") == 1 and "30" in both, both  # each number once: nothing repeated or lost
+    assert minutes in both and seconds in both and len(both) < len(minutes) + len(seconds) + 4, both
