@@ -134,20 +134,26 @@ def measure(app, client, url: str, rounds: int) -> dict:
 
 def landing_pages(app, tokens: dict[str, str], rounds: int) -> dict:
     """Server time of the candidate landing page per interface language, measured in turns (en, zh,
-    en, zh...) so that a slower moment of the machine falls on both; and zh's median over en's."""
+    en, zh...) so that a slower moment of the machine falls on both; wall and CPU time (the CPU time
+    of this process, less skewed when other work shares the machine); and zh's median over en's."""
     clients = {code: app.test_client() for code in tokens}
-    times: dict[str, list[float]] = {code: [] for code in tokens}
+    wall: dict[str, list[float]] = {code: [] for code in tokens}
+    cpu: dict[str, list[float]] = {code: [] for code in tokens}
     for i in range(rounds + 3):
         for code, token in tokens.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             resp = clients[code].get(f"/i/{token}")
+            t1, c1 = time.perf_counter(), time.process_time()
             assert resp.status_code == 200, resp.status_code
             assert f'lang="{code.replace("_", "-")}"' in resp.get_data(as_text=True)[:200], code
             if i >= 3:  # the first rounds warm the catalogues and templates
-                times[code].append((time.perf_counter() - t0) * 1000)
-    out = {code: round(statistics.median(t), 2) for code, t in times.items()}
-    ratio = out["zh_Hans"] / out["en"]
-    return {"landing_p50_ms": out, "landing_zh_over_en": round(ratio, 3),
+                wall[code].append((t1 - t0) * 1000)
+                cpu[code].append((c1 - c0) * 1000)
+    p50 = {code: round(statistics.median(t), 2) for code, t in wall.items()}
+    cpu_p50 = {code: round(statistics.median(t), 2) for code, t in cpu.items()}
+    ratio = cpu_p50["zh_Hans"] / cpu_p50["en"]
+    return {"landing_p50_ms": p50, "landing_cpu_p50_ms": cpu_p50, "landing_zh_over_en": round(ratio, 3),
+            "landing_zh_over_en_wall": round(p50["zh_Hans"] / p50["en"], 3),
             "landing_meets_target": abs(ratio - 1) <= 0.10}
 
 
