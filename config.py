@@ -139,6 +139,9 @@ class Config:
     # "Figures behind the defaults").
     EARLY_VIDEO_CHUNKS = int(os.environ.get("EARLY_VIDEO_CHUNKS", "5"))
     EARLY_VIDEO_MIN_PART_SECONDS = float(os.environ.get("EARLY_VIDEO_MIN_PART_SECONDS", "14"))
+    # Under a backlog early passes are skipped: none is queued while more jobs than this wait in
+    # its queue (app/services/pipeline.py); the final stages do the work anyway.
+    EARLY_PASSES_MAX_WAITING = int(os.environ.get("EARLY_PASSES_MAX_WAITING", "2"))
     # An early pass waits this long after its chunk arrived, in case that chunk was the last.
     EARLY_GRACE_SECONDS = float(os.environ.get("EARLY_GRACE_SECONDS", "3"))
     # Languages (app/i18n.py): the pseudo-locale en_XA (every message bracketed, accented and 40%

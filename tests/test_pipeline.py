@@ -302,13 +302,17 @@ def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, m
     assert answer.quality_video["samples"] >= 2
 
 
-def _record(csrf_client, token, qid, data, parts, upto, content_type="video/webm"):
-    """Start a take and send its first `upto` chunks; returns (answer id, its URL base)."""
+def _record(csrf_client, token, qid, data, parts, upto, content_type="video/webm", between=None):
+    """Start a take and send its first `upto` chunks; returns (answer id, its URL base). With
+    `between` (run_jobs), a worker runs what each chunk queued before the next one arrives, as a
+    worker keeping up with a recording does (an answer has at most one early pass waiting)."""
     answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
                                  json={"content_type": content_type}).get_json()["answer_id"]
     base = f"/i/{token}/answers/{answer_id}"
     for seq, part in enumerate(parts[:upto]):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+        if between:
+            between()
     return answer_id, base
 
 
@@ -322,7 +326,7 @@ def _finish_recording(csrf_client, base, data, parts, since):
     assert resp.status_code == 200
 
 
-def _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch):
+def _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch, between=None):
     """A Firefox-like VP8 answer with 9 of its 12 chunks sent, a video pass queued every 3."""
     from tests.helpers import split
 
@@ -333,7 +337,7 @@ def _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch)
     data = media_dir["long"].read_bytes()
     parts = split(data, len(data) // 12 + 1)
     answer_id, base = _record(csrf_client, token, cand.interview.questions[0].public_id,
-                              data, parts, 9)
+                              data, parts, 9, between=between)
     return answer_id, base, data, parts
 
 
@@ -510,8 +514,7 @@ def test_passes_stop_for_a_recording_whose_keyframes_are_too_far_apart(
     cand, token = make_candidate(make_interview(questions=1))
     csrf_client.refresh(f"/i/{token}")
     answer_id, base = _record(csrf_client, token, cand.interview.questions[0].public_id,
-                              data, parts, 12)
-    run_jobs()
+                              data, parts, 12, between=run_jobs)
     state = EarlyVideo.load(current_storage(), answer_id)
     assert "keyframes are more than 3 s apart" in state.skip, state
     _finish_recording(csrf_client, base, data, parts, len(parts))
@@ -528,7 +531,7 @@ def test_a_final_transcode_on_another_machine_fetches_the_video_parts(
     from jobs.early_state import EarlyVideo
 
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
-                                                            tmp_path, monkeypatch)
+                                                            tmp_path, monkeypatch, run_jobs)
     run_jobs()
     state = EarlyVideo.load(current_storage(), answer_id)
     assert len(state.parts) >= 2

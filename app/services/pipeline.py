@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import logging
 
+from flask import current_app
+
 from app.extensions import db
 from app.models import Answer, AnswerStageRun, Candidate, QuestionKind, utcnow
-from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue
+from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue, redis_conn
 from app.services import lifecycle, takes
 from app.states import ANSWER, AnswerStatus, CandidateStatus
 
 log = logging.getLogger(__name__)
 
+FIRST_STAGE = "transcode"
 # The outputs an answer needs before graders can review it.
 OUTPUTS = ("mp4_key", "poster_key", "captions_key")
 # Each stage's job, by import path, and its queue; job ids are "<stage>-<answer id>".
@@ -27,10 +30,12 @@ def enqueue_stage(stage: str, answer_id: int, again: bool = False) -> None:
     from app.queue import requeue
 
     path, queue = STAGE_JOBS[stage]
-    # A finished answer's stages go ahead of the passes over recordings still going on
-    # (jobs/early.py, jobs/early_video.py), which only save time later.
+    # Answers finish in the order they were completed: an answer's first stage joins the back of
+    # the queue (at the front, the newest finalize would pass every older one, and under a backlog
+    # the oldest answers would wait for ever); its later stages, and a retry, go to the front, so
+    # one answer's stages run back to back and the answers already begun finish first.
     (requeue if again else enqueue)(path, answer_id, queue=queue, job_id=f"{stage}-{answer_id}",
-                                    at_front=True)
+                                    at_front=again or stage != FIRST_STAGE)
 
 
 def start_early(answer: Answer) -> None:
@@ -45,15 +50,50 @@ def start_early_video(answer: Answer) -> None:
 
 
 def _start_pass(path: str, queue: str, prefix: str, answer: Answer, what: str) -> None:
-    """Queue a pass over the chunks so far. Only an optimisation: a failure to enqueue it must
-    never fail the chunk's upload."""
+    """Queue a pass over the chunks so far, unless it would only add to a backlog: an early pass
+    saves time on an idle machine, and under load it is work the final stage does anyway. So none
+    is queued while more than EARLY_PASSES_MAX_WAITING jobs wait in its queue, and an answer has at
+    most one pass of a kind waiting: a newer one takes the place of one not started yet. Only an
+    optimisation: a failure to enqueue it must never fail the chunk's upload."""
     from redis.exceptions import RedisError
 
     seq = answer.chunk_count - 1
+    last = _LAST_PASS + f"{prefix}-{answer.id}"
     try:
-        enqueue(path, answer.id, seq, queue=queue, job_id=f"{prefix}-{answer.id}-{seq}", retries=0)
+        if busy(queue):
+            log.info("early %s of answer %s skipped: its queue is busy", what, answer.public_id)
+            return
+        _drop_if_waiting(redis_conn().get(last))
+        job = enqueue(path, answer.id, seq, queue=queue, job_id=f"{prefix}-{answer.id}-{seq}", retries=0)
+        redis_conn().set(last, job.id, ex=3600)
     except RedisError:
         log.warning("could not queue early %s of answer %s", what, answer.public_id)
+
+
+_LAST_PASS = "oneway:early-pass:"
+
+
+def busy(queue: str) -> bool:
+    """Whether more jobs wait in the queue than EARLY_PASSES_MAX_WAITING."""
+    from rq import Queue
+
+    return Queue(queue, connection=redis_conn()).count > current_app.config["EARLY_PASSES_MAX_WAITING"]
+
+
+def _drop_if_waiting(job_id: bytes | None) -> None:
+    """Take an answer's earlier pass out of its queue if it has not started (the newer pass covers
+    every chunk it would have)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    if not job_id:
+        return
+    try:
+        job = Job.fetch(job_id.decode(), connection=redis_conn())
+    except NoSuchJobError:
+        return
+    if job.get_status() == JobStatus.QUEUED:
+        job.delete()
 
 
 def may_need_reencode(content_type: str) -> bool:

@@ -1,0 +1,68 @@
+"""Processing under load: answers finish in the order they were completed, one answer's stages run back
+to back, and early passes (only useful on an idle machine) are never queued by the dozen: at most one
+waits per answer, and none while their queue has a backlog."""
+
+from __future__ import annotations
+
+import pytest
+from rq import Queue, SimpleWorker
+
+from app.extensions import db
+from app.models import Answer
+from app.queue import ASR_QUEUE, MEDIA_QUEUE, QUEUES, enqueue, redis_conn
+from tests.factories import make_candidate, make_interview
+from tests.helpers import split, upload_answer
+from tests.test_pipeline import _record
+
+pytestmark = pytest.mark.slow
+
+
+def _ids(queue: str) -> list[str]:
+    return Queue(queue, connection=redis_conn()).job_ids
+
+
+def _answer_id(public_id: str) -> int:
+    return db.session.execute(db.select(Answer.id).filter_by(public_id=public_id)).scalar_one()
+
+
+def test_answers_finish_in_the_order_they_were_completed(app, csrf_client, media_dir):
+    done = []
+    for _ in range(3):
+        cand, token = make_candidate(make_interview(questions=1))
+        csrf_client.refresh(f"/i/{token}")
+        receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                                media_dir["webm"].read_bytes())
+        done.append(_answer_id(receipt["answer_id"]))
+    first, second, third = done
+    # First stages queue in completion order (at the front, the newest would pass every older one).
+    assert _ids(MEDIA_QUEUE) == [f"transcode-{a}" for a in done]
+    import jobs
+
+    jobs.use_app(app)
+    try:
+        worker = SimpleWorker([Queue(q, connection=redis_conn()) for q in QUEUES], connection=redis_conn())
+        worker.work(burst=True, max_jobs=1)  # the oldest answer's transcode
+    finally:
+        jobs.use_app(None)
+    # Its next stages go ahead of the newer answers' first ones: it finishes first.
+    assert _ids(MEDIA_QUEUE) == [f"thumbnail-{first}", f"transcode-{second}", f"transcode-{third}"]
+    assert _ids(ASR_QUEUE) == [f"transcribe-{first}"]
+
+
+def test_an_answer_has_at_most_one_early_pass_waiting_and_none_under_a_backlog(app, csrf_client, media_dir):
+    app.config.update(EARLY_VIDEO_CHUNKS=3, EARLY_PASSES_MAX_WAITING=2)
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    data = media_dir["long"].read_bytes()
+    parts = split(data, len(data) // 15 + 1)
+    answer, base = _record(csrf_client, token, cand.interview.questions[0].public_id, data, parts, 9)
+    row = _answer_id(answer)
+    # Chunks 2, 5 and 8 each asked for a pass: the newest took the place of those not started.
+    assert _ids(MEDIA_QUEUE) == [f"early-video-{row}-8"]
+    # A backlog: three answers' transcodes wait. The pass chunk 11 asks for is not queued.
+    with app.app_context():
+        for i in range(3):
+            enqueue("jobs.transcode.run", 10_000 + i, queue=MEDIA_QUEUE, job_id=f"transcode-{10_000 + i}")
+    for seq in range(9, 12):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=parts[seq]).status_code == 200
+    assert [j for j in _ids(MEDIA_QUEUE) if j.startswith("early-video")] == [f"early-video-{row}-8"]
