@@ -62,6 +62,7 @@ def landing(token: str):
     candidate = recording.candidate_for_token(token)
     if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
+    recording.mark_opened(candidate)
     return render_template("candidate/landing.html", candidate=candidate, token=token,
                            interview=candidate.interview)
 

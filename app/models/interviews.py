@@ -60,6 +60,13 @@ class Interview(Timestamps, db.Model):
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
     accommodations: Mapped[str] = mapped_column(sa.String(12), default=AccommodationPolicy.REVIEW,
                                                 server_default=AccommodationPolicy.REVIEW.value)
+    # How many days a new invite link stays valid; None: the instance's INVITE_DAYS.
+    invite_days: Mapped[int | None] = mapped_column()
+    # Closed: nobody new may start (those who started finish until their link expires); archived:
+    # also out of the default lists, its data kept under retention. A template takes no candidates.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_template: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(
@@ -67,17 +74,10 @@ class Interview(Timestamps, db.Model):
     )
 
 
-class Question(Timestamps, db.Model):
-    __tablename__ = "questions"
-    __table_args__ = (
-        sa.CheckConstraint("think_seconds >= 0", name="think_nonneg"),
-        sa.CheckConstraint("answer_seconds > 0", name="answer_positive"),
-        sa.CheckConstraint("max_takes >= 1", name="takes_positive"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
-    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
-    position: Mapped[int] = mapped_column(default=0)
+class QuestionBody:
+    """What a question asks and within which limits, with its rubric: shared by an interview's
+    questions and the organisation's bank, so an insert or a save copies every part."""
+
     prompt: Mapped[str] = mapped_column(sa.Text)
     think_seconds: Mapped[int] = mapped_column(default=30)
     answer_seconds: Mapped[int] = mapped_column(default=120)
@@ -88,7 +88,36 @@ class Question(Timestamps, db.Model):
     kind: Mapped[str] = mapped_column(sa.String(10), default=QuestionKind.VIDEO,
                                       server_default=QuestionKind.VIDEO.value)
 
+    @staticmethod
+    def limits() -> tuple[sa.CheckConstraint, ...]:
+        """The table's checks on the limits (named per table by the naming convention)."""
+        return (sa.CheckConstraint("think_seconds >= 0", name="think_nonneg"),
+                sa.CheckConstraint("answer_seconds > 0", name="answer_positive"),
+                sa.CheckConstraint("max_takes >= 1", name="takes_positive"))
+
+
+class Question(QuestionBody, Timestamps, db.Model):
+    __tablename__ = "questions"
+    __table_args__ = QuestionBody.limits()
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    # When the wording was last corrected after candidates had answered (graders see "edited").
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     interview: Mapped[Interview] = relationship(back_populates="questions")
+
+
+class BankQuestion(QuestionBody, Timestamps, db.Model):
+    """A question saved in the organisation's bank, to insert into any of its interviews."""
+
+    __tablename__ = "bank_questions"
+    __table_args__ = QuestionBody.limits()
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
 class InterviewAssignment(db.Model):
