@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from statistics import median
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -93,9 +92,23 @@ def _funnel(row) -> list[Step]:
     return steps
 
 
-def _median(pairs) -> timedelta | None:
-    spans = [end - start for start, end in pairs if start is not None and end is not None and end >= start]
-    return median(spans) if spans else None
+def _seconds(start, end) -> sa.ColumnElement[float]:
+    """Seconds from start to end, computed by the database (no datetimes cross to Python)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
+    return sa.func.extract("epoch", end - start)
+
+
+def _median(seconds: sa.Select) -> timedelta | None:
+    """The median of a one-column select of seconds, found by the database in one pass: it numbers
+    them in order and sends only the middle one or two, whatever the number of candidates."""
+    value = seconds.selected_columns[0]
+    ranked = (seconds.add_columns(sa.func.row_number().over(order_by=value).label("rn"),
+                                  sa.func.count().over().label("n")).subquery())
+    s, rn, n = ranked.c[0], ranked.c.rn, ranked.c.n
+    middle = db.session.execute(sa.select(s).where(rn.in_([(n + 1) // 2, (n + 2) // 2]))).scalars().all()
+    # Whole seconds: SQLite counts in fractions of a day, a few microseconds off.
+    return timedelta(seconds=round(float(sum(middle)) / len(middle))) if middle else None
 
 
 def _dropoff(interview: Interview) -> list[tuple[str, int]]:
@@ -119,12 +132,17 @@ def _dropoff(interview: Interview) -> list[tuple[str, int]]:
 
 
 def _ratings(interview: Interview) -> list[tuple[str, int]]:
-    ratings = db.session.execute(
-        sa.select(CandidateStats.rating).join(Candidate, Candidate.id == CandidateStats.candidate_id)
-        .where(Candidate.interview_id == interview.id, CandidateStats.rating.is_not(None))).scalars()
+    """Candidates per half-point of rating, counted by the database."""
+    half = sa.cast((CandidateStats.rating - 1) * 2, sa.Integer)  # ratings are >= 1: truncation floors
+    if db.session.get_bind().dialect.name != "sqlite":
+        half = sa.cast(sa.func.floor((CandidateStats.rating - 1) * 2), sa.Integer)
+    found = db.session.execute(
+        sa.select(half, sa.func.count()).join(Candidate, Candidate.id == CandidateStats.candidate_id)
+        .where(Candidate.interview_id == interview.id, CandidateStats.rating.is_not(None))
+        .group_by(half)).all()
     counts = [0] * len(BINS)
-    for r in ratings:
-        counts[min(len(BINS) - 1, max(0, int((r - 1) * 2)))] += 1
+    for i, n in found:
+        counts[min(len(BINS) - 1, max(0, i))] += n
     return [(f"{low:g} to {min(5, low + 0.5):g}", n) for low, n in zip(BINS, counts, strict=True)]
 
 
@@ -132,12 +150,15 @@ def _graders(interview: Interview) -> list[Grader]:
     """Each grader's submitted scores on this interview: how many candidates, mean, lowest, highest."""
     submitted = sa.and_(Review.candidate_id == Score.candidate_id, Review.user_id == Score.user_id,
                         Review.recommendation.is_not(None))
+    per_grader = (
+        sa.select(Score.user_id.label("uid"), sa.func.count(sa.distinct(Score.candidate_id)).label("n"),
+                  sa.func.avg(Score.value).label("mean"), sa.func.min(Score.value).label("low"),
+                  sa.func.max(Score.value).label("high"))
+        .select_from(Candidate).join(Score, Score.candidate_id == Candidate.id).join(Review, submitted)
+        .where(Candidate.interview_id == interview.id).group_by(Score.user_id).subquery())
     rows = db.session.execute(
-        sa.select(User.name, sa.func.count(sa.distinct(Score.candidate_id)), sa.func.avg(Score.value),
-                  sa.func.min(Score.value), sa.func.max(Score.value))
-        .join(Review, submitted).join(Candidate, Candidate.id == Score.candidate_id)
-        .join(User, User.id == Score.user_id)
-        .where(Candidate.interview_id == interview.id).group_by(User.id, User.name).order_by(User.name)).all()
+        sa.select(User.name, per_grader.c.n, per_grader.c.mean, per_grader.c.low, per_grader.c.high)
+        .join(per_grader, per_grader.c.uid == User.id).order_by(User.name)).all()
     return [Grader(name, n, float(avg), low, high) for name, n, avg, low, high in rows]
 
 
@@ -145,14 +166,14 @@ def dashboard(user: User, interview: Interview) -> Dashboard:
     """The interview's figures (owners and recruiters: grader names and every score are in it)."""
     require_author(user)
     row = _counts(interview)
-    completed = db.session.execute(
-        sa.select(Candidate.started_at, Candidate.completed_at)
-        .where(Candidate.interview_id == interview.id, Candidate.status == CandidateStatus.COMPLETED)).all()
-    first_review = db.session.execute(
-        sa.select(Candidate.completed_at, sa.func.min(Review.submitted_at))
+    completed = (sa.select(_seconds(Candidate.started_at, Candidate.completed_at))
+                 .where(Candidate.interview_id == interview.id, Candidate.status == CandidateStatus.COMPLETED,
+                        Candidate.started_at.is_not(None), Candidate.completed_at >= Candidate.started_at))
+    first_review = (
+        sa.select(_seconds(Candidate.completed_at, sa.func.min(Review.submitted_at)))
         .join(Review, sa.and_(Review.candidate_id == Candidate.id, Review.recommendation.is_not(None)))
         .where(Candidate.interview_id == interview.id, Candidate.completed_at.is_not(None))
-        .group_by(Candidate.id, Candidate.completed_at)).all()
+        .group_by(Candidate.id, Candidate.completed_at))
     return Dashboard(funnel=_funnel(row), disagreements=row.disagreements, awaiting_review=row.awaiting,
                      statuses={st.value: getattr(row, f"is_{st.value}") for st in CandidateStatus},
                      median_to_complete=_median(completed), median_to_first_review=_median(first_review),
