@@ -78,8 +78,9 @@ def move_question(public_id: str, question_id: str):
     with flash_refusal():
         authoring.move_question(current_user, interview, question_id, direction)
         flash(_("Question moved up.") if direction == "up" else _("Question moved down."), "info")
-    return redirect(url_for("interviews.show", public_id=public_id, moved=question_id, direction=direction,
-                            _anchor=f"q-{question_id}"))
+    # No #fragment: a page opened at one does not autofocus (HTML's autofocus rules), and the focused
+    # button is scrolled into view anyway.
+    return redirect(url_for("interviews.show", public_id=public_id, moved=question_id, direction=direction))
 
 
 @bp.post("/interviews/<public_id>/questions/order")
