@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
     from app.blueprints import (
+        apply,
         auth,
         authoring,
         bank,
@@ -63,7 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         team,
     )
 
-    for bp in (auth.bp, authoring.bp, bank.bp, candidate.bp, grading.bp, health.bp, insights.bp,
+    for bp in (apply.bp, auth.bp, authoring.bp, bank.bp, candidate.bp, grading.bp, health.bp, insights.bp,
                interviews.bp, media.bp, share.bp, share.staff, team.bp):
         app.register_blueprint(bp)
 

@@ -177,6 +177,11 @@ ROUTES = [
     # The owner removes it first, so the recruiter finds it gone.
     ("bank.remove", "POST", "/bank/{spare_bank}/delete", {},
      staff(302, recruiter=404, reviewer=403, hidden=403, stranger=404)),
+    ("authoring.apply_link", "POST", "/interviews/{iv}/apply-link", {"action": "off"},
+     staff(302, reviewer=403)),
+    # The open apply link: a forged token reaches nothing, for anyone.
+    ("apply.form", "GET", "/apply/{forged}", None, everyone(404)),
+    ("apply.form", "POST", "/apply/{forged}", {"name": "N", "email": "n@example.com"}, everyone(404)),
     ("insights.dashboard", "GET", "/interviews/{iv}/dashboard", None, staff(200, reviewer=403)),
     ("insights.compare", "GET", "/interviews/{iv}/compare?c={cand}&c={cand2}", None, staff(200)),
     # Erasure: owners only. Unconfirmed, so the owner gets the page again (400) and nothing goes.

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.errors import flash_refusal, form_refusal
-from app.services import authoring, interviews
+from app.services import applying, authoring, interviews
 from app.services.forms import errors_of
 
 bp = Blueprint("authoring", __name__)
@@ -116,6 +116,20 @@ def status(public_id: str):
     with flash_refusal():
         now = authoring.set_status(current_user, interview, request.form.get("action", ""))
         flash(str(_STATUS_SAID[now]), "info")
+    return redirect(url_for("interviews.show", public_id=public_id))
+
+
+@bp.post("/interviews/<public_id>/apply-link")
+def apply_link(public_id: str):
+    """Turn the open apply link on (a new link, shown once) or off (at once)."""
+    interview = _interview(public_id)
+    with flash_refusal():
+        if request.form.get("action") == "on":
+            token = applying.turn_on(current_user, interview)
+            return render_template("authoring/apply_link.html", interview=interview,
+                                   link=url_for("apply.form", token=token, _external=True))
+        applying.turn_off(current_user, interview)
+        flash(_("The apply link is off: it no longer works."), "info")
     return redirect(url_for("interviews.show", public_id=public_id))
 
 

@@ -64,7 +64,8 @@ def show(public_id: str):
                            graded=candidate_queue.GRADED,
                            assignment=team.assignment_view(current_user, interview), query="",
                            review_media=anonymity.REVIEW_MEDIA_LABELS,
-                           answered=interviews.answered_question_ids(interview),
+                           answered=(interviews.answered_question_ids(interview) if current_user.can_author
+                                     else set()),
                            status=authoring.status_of(interview), status_labels=authoring.STATUS_LABELS)
 
 

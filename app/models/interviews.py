@@ -67,11 +67,44 @@ class Interview(Timestamps, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_template: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The open apply link (public: name and e-mail give a candidate their own invite), stored as the
+    # SHA-256 of its token; None: turned off.
+    apply_token_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
+    # Each candidate gets the questions in their own random order (drawn when they start).
+    shuffle_questions: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(
         back_populates="interview", order_by="Question.position", cascade="all, delete-orphan"
     )
+
+    def slots(self) -> list[list[Question]]:
+        """The questions grouped into the places a candidate answers: a question alone, or a pool
+        (questions sharing a pool name, one drawn per candidate) where its first member stands."""
+        slots: list[list[Question]] = []
+        pools: dict[str, list[Question]] = {}
+        for q in self.questions:
+            if q.pool is None:
+                slots.append([q])
+            elif q.pool in pools:
+                pools[q.pool].append(q)
+            else:
+                pools[q.pool] = [q]
+                slots.append(pools[q.pool])
+        return slots
+
+    @property
+    def draws(self) -> bool:
+        """Whether candidates are given their own draw of questions or order when they start."""
+        return self.shuffle_questions or any(q.pool is not None for q in self.questions)
+
+    def given(self, plan: list[int] | None) -> list[Question]:
+        """The questions a candidate is given, in order: those of their plan (drawn when they
+        started), and for a place their plan does not cover (none, or added since) its first
+        question, in today's order after the planned ones."""
+        rank = {qid: i for i, qid in enumerate(plan or [])}
+        chosen = [next((q for q in slot if q.id in rank), slot[0]) for slot in self.slots()]
+        return sorted(chosen, key=lambda q: (rank.get(q.id, len(rank)), q.position))
 
 
 class QuestionBody:
@@ -105,6 +138,8 @@ class Question(QuestionBody, Timestamps, db.Model):
     position: Mapped[int] = mapped_column(default=0)
     # When the wording was last corrected after candidates had answered (graders see "edited").
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Questions of one interview sharing a pool name are alternatives: each candidate gets one.
+    pool: Mapped[str | None] = mapped_column(sa.String(40))
 
     interview: Mapped[Interview] = relationship(back_populates="questions")
 

@@ -21,7 +21,7 @@ from app.services.interviews import is_answered, lock_question
 
 # What a candidate already invited notices of each setting (invite_days only touches new links).
 CANDIDATE_FACING = ("title", "intro", "language", "interface_language", "contact_email", "retention_days",
-                    "accommodations")
+                    "accommodations", "shuffle_questions")
 LIMIT_FIELDS = ("think_seconds", "answer_seconds", "max_takes", "kind")
 # A correction of answered wording: at most this share of its characters, and never more than
 # TYPO_MOST characters (TYPO_LEAST always allowed, so a short prompt can lose its typo too).
@@ -69,6 +69,9 @@ def _sentences(interview: Interview, new: dict) -> dict[str, str]:
         "accommodations": _l("Requests for extra time are granted at once from now on.")
         if new["accommodations"] == AccommodationPolicy.AUTO else
         _l("Requests for extra time wait for your decision from now on."),
+        "shuffle_questions": _l("Candidates who start from now on get the questions in their own random "
+                                "order.") if new["shuffle_questions"] else
+        _l("Candidates who start from now on get the questions in the order set here."),
         "invite_days": _l("New invite links stay valid for %(days)s days; links already sent keep their "
                           "expiry dates.", days=new["invite_days"] or _l("the default number of")),
     }
@@ -198,11 +201,12 @@ def copy_question(source, position: int) -> Question:
     return Question(prompt=source.prompt, think_seconds=source.think_seconds,
                     answer_seconds=source.answer_seconds, max_takes=source.max_takes, kind=source.kind,
                     ideal_answer=source.ideal_answer or "", position=position,
+                    pool=getattr(source, "pool", None),
                     criteria=list(source.criteria) if source.criteria else None)
 
 
 _COPIED = ("intro", "language", "interface_language", "anonymous", "review_media", "contact_email",
-           "retention_days", "accommodations", "invite_days")
+           "retention_days", "accommodations", "invite_days", "shuffle_questions")
 
 
 def duplicate(user: User, interview: Interview, template: bool = False,

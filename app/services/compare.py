@@ -22,6 +22,7 @@ class Column:
     candidate: Candidate
     label: str
     answers: dict[int, Answer]  # question id -> the kept take
+    given: set[int]  # the ids of the questions they were given (question pools)
     summary: grading.Summary | None  # None: hidden until this user has reviewed the candidate
 
 
@@ -46,5 +47,5 @@ def compare(user: User, interview: Interview, public_ids: list[str]) -> list[Col
         Review.user_id == user.id, Review.candidate_id.in_(chosen))).scalars())
     summaries = grading.summaries([c for c in found.values() if c.id in reviewed]) if reviewed else {}
     label = anonymity.labeller(user, interview)
-    return [Column(found[pid], label(found[pid]), current_answers(found[pid]), summaries.get(found[pid].id))
-            for pid in ids]
+    return [Column(found[pid], label(found[pid]), current_answers(found[pid]),
+                   {q.id for q in found[pid].questions}, summaries.get(found[pid].id)) for pid in ids]

@@ -112,9 +112,14 @@ def _median(seconds: sa.Select) -> timedelta | None:
 
 
 def _dropoff(interview: Interview) -> list[tuple[str, int]]:
-    """For candidates who started and have not finished: the first question, in today's order, that
-    they have no answer to (those who answered everything but did not press finish, apart)."""
-    order = [q.id for q in interview.questions]
+    """For candidates who started and have not finished: the first question, in the order they were
+    given, that they have no answer to (those who answered everything but did not finish, apart)."""
+    order = [q.id for q in interview.given(None)]
+    plans: dict[int, list[int]] = {}
+    if interview.draws:  # their own draw and order: one more query, of the plans alone
+        plans = {cid: [q.id for q in interview.given(plan)] for cid, plan in db.session.execute(
+            sa.select(Candidate.id, Candidate.question_plan).where(
+                Candidate.interview_id == interview.id, Candidate.status == CandidateStatus.STARTED))}
     rows = db.session.execute(
         sa.select(Candidate.id, Answer.question_id)
         .outerjoin(Answer, sa.and_(Answer.candidate_id == Candidate.id,
@@ -125,8 +130,9 @@ def _dropoff(interview: Interview) -> list[tuple[str, int]]:
     for cid, qid in rows:
         answered.setdefault(cid, set()).add(qid)
     stopped = [0] * (len(order) + 1)
-    for done in answered.values():
-        stopped[next((i for i, qid in enumerate(order) if qid not in done), len(order))] += 1
+    for cid, done in answered.items():
+        given = plans.get(cid, order)
+        stopped[next((i for i, qid in enumerate(given) if qid not in done), len(order))] += 1
     out = [(str(_l("Question %(number)s", number=i + 1)), n) for i, n in enumerate(stopped[:-1])]
     return [*out, (str(_l("Every question answered, not finished")), stopped[-1])]
 

@@ -150,7 +150,18 @@ def invite_days(raw) -> int | None:
     return whole_number("invite_days", raw, 1, 365, _l("Days an invite link stays valid"))
 
 
-QUESTION = {"prompt": prompt, **{name: limit(name) for name in LIMITS}, "kind": kind}
+def pool(raw) -> str | None:
+    """A pool's name (questions sharing it are alternatives); empty: the question stands alone."""
+    return _text(raw, "pool", 40, _l("A pool's name may be at most 40 characters.")) or None
+
+
+def checked(raw) -> bool:
+    """A checkbox: ticked or not."""
+    return str(raw or "").strip().lower() in ("on", "yes", "1", "true")
+
+
+QUESTION = {"prompt": prompt, **{name: limit(name) for name in LIMITS}, "kind": kind, "pool": pool}
 SETTINGS = {"title": title, "intro": intro, "language": spoken_language,
             "interface_language": interface_language, "contact_email": contact_email,
-            "retention_days": retention_days, "accommodations": accommodations, "invite_days": invite_days}
+            "retention_days": retention_days, "accommodations": accommodations, "invite_days": invite_days,
+            "shuffle_questions": checked}

@@ -65,7 +65,7 @@ def submit_review(user: User, candidate: Candidate, recommendation: str, comment
     scored = set(db.session.execute(
         db.select(Score.question_id).filter_by(candidate_id=candidate.id, user_id=user.id)
     ).scalars())
-    missing = [i + 1 for i, q in enumerate(candidate.interview.questions) if q.id not in scored]
+    missing = [i + 1 for i, q in enumerate(candidate.questions) if q.id not in scored]
     if missing:
         listed = ", ".join(str(n) for n in missing)
         raise ServiceError(f"Score every question before submitting (missing: question {listed}).")
@@ -235,7 +235,7 @@ def summaries(candidates: list[Candidate], chunk: int = 500) -> dict[int, Summar
         for c in part:
             staff = list(graders[c.id].values())
             questions = [QuestionSummary(q, [g.values[q.id] for g in staff if q.id in g.values])
-                         for q in c.interview.questions]
+                         for q in c.questions]
             found[c.id] = Summary(staff, list(guests[c.id].values()), questions, threshold)
     return found
 

@@ -24,6 +24,7 @@ class QuestionInput:
     answer_seconds: int = 120
     max_takes: int = 2
     kind: str = QuestionKind.VIDEO
+    pool: str | None = None  # questions sharing a pool are alternatives (app.services.pools)
 
 
 def _require_author(user: User) -> None:
@@ -96,7 +97,7 @@ def create_interview(user: User, title: str, intro: str = "", language: str | No
 
 def _question(q: QuestionInput, position: int) -> Question:
     return Question(prompt=q.prompt, think_seconds=q.think_seconds, answer_seconds=q.answer_seconds,
-                    max_takes=q.max_takes, kind=q.kind, position=position)
+                    max_takes=q.max_takes, kind=q.kind, pool=q.pool, position=position)
 
 
 def add_question(user: User, interview: Interview, q: QuestionInput) -> Question:
@@ -154,6 +155,11 @@ def has_candidates(interview: Interview) -> bool:
 def invite_candidate(user: User, interview: Interview, name: str, email: str) -> tuple[Candidate, str]:
     """Create the candidate and return it with its invite token, which is never stored."""
     _require_author(user)
+    return enrol(interview, name, email)
+
+
+def enrol(interview: Interview, name: str, email: str) -> tuple[Candidate, str]:
+    """A new candidate of an open interview with their own invite token (invite or apply link)."""
     name, email = name.strip(), email.strip().lower()
     if not name:
         raise ServiceError("Enter the candidate's name.")

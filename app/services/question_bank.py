@@ -50,6 +50,7 @@ def add(user: User, form) -> BankQuestion:
     """A new question written straight into the bank (FormErrors per field)."""
     require_author(user)
     values = forms.check_all(form, forms.QUESTION)
+    values.pop("pool", None)  # a pool is a part of one interview, not of the bank's question
     _refuse_twice(user, values["prompt"])
     saved = BankQuestion(org_id=user.org_id, created_by_id=user.id, **values)
     db.session.add(saved)

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import i18n
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
-from app.services import ServiceError, by_token, lifecycle, pipeline, preferences, takes
+from app.services import ServiceError, by_token, lifecycle, pipeline, pools, preferences, takes
 from app.services.accommodations import limits
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
@@ -108,6 +108,7 @@ def give_consent(candidate: Candidate, time_zone: str | None = None) -> None:
     if candidate.consent_at is None:
         candidate.consent_at = utcnow()
         candidate.consent_notice_version = NOTICE_VERSION
+        candidate.question_plan = pools.draw(candidate.interview)
         candidate.consent_locale = i18n.locale_code()
         if candidate.status == CandidateStatus.INVITED:
             lifecycle.move_candidate(candidate, CandidateStatus.STARTED, at=candidate.consent_at)
@@ -129,7 +130,7 @@ def _question(candidate: Candidate, question_public_id: str) -> Question:
         # committed with what it was given, and then finds the question answered.
         .with_for_update(read=True)
     ).scalar_one_or_none()
-    if question is None:
+    if question is None or question not in candidate.questions:  # another draw of its pool
         raise ServiceError(_l("That question is not part of your interview."), 404)
     return question
 
@@ -401,7 +402,7 @@ def finish(candidate: Candidate) -> None:
         raise _expired()
     _require_recording_allowed(candidate)
     answered = takes.current_answers(candidate)
-    missing = [q for q in candidate.interview.questions if q.id not in answered]
+    missing = [q for q in candidate.questions if q.id not in answered]
     if missing:
         raise ServiceError(_ln("%(num)s question still needs an answer.",
                                "%(num)s questions still need an answer.", len(missing)), 409)

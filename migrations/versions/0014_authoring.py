@@ -4,10 +4,13 @@ Revision ID: 0014
 Revises: 0012
 
 Interviews gain a default invite validity (`invite_days`, null: INVITE_DAYS), `closed_at`,
-`archived_at` and `is_template`. Questions gain `edited_at` (a wording corrected after answers).
+`archived_at`, `is_template` and `shuffle_questions`. Questions gain `edited_at` (a wording
+corrected after answers) and `pool` (alternatives, one drawn per candidate); candidates gain
+`question_plan` (what was drawn for them).
 Answers gain the prompt and limits each take was given (`prompt_text`, `given_limits`); existing
 answers get their question's current prompt, which no one could change before this revision.
-Candidates gain `opened_at` (first visit of the link). A new table holds each organisation's
+Candidates gain `opened_at` (first visit of the link). `interviews.apply_token_hash` (unique index)
+holds the open apply link's token hash. A new table holds each organisation's
 question bank. The downgrade drops all of it.
 """
 import sqlalchemy as sa
@@ -26,12 +29,18 @@ def upgrade():
         ("interviews", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True)),
         ("interviews", sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True)),
         ("interviews", sa.Column("is_template", sa.Boolean(), server_default=sa.false(), nullable=False)),
+        ("interviews", sa.Column("shuffle_questions", sa.Boolean(), server_default=sa.false(),
+                                 nullable=False)),
         ("questions", sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True)),
+        ("questions", sa.Column("pool", sa.String(length=40), nullable=True)),
+        ("candidates", sa.Column("question_plan", sa.JSON(), nullable=True)),
         ("answers", sa.Column("prompt_text", sa.Text(), nullable=True)),
         ("answers", sa.Column("given_limits", sa.JSON(), nullable=True)),
         ("candidates", sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True)),
     ]:
         op.add_column(table, column)
+    op.add_column("interviews", sa.Column("apply_token_hash", sa.String(length=64), nullable=True))
+    op.create_index(op.f("ix_interviews_apply_token_hash"), "interviews", ["apply_token_hash"], unique=True)
     op.execute("UPDATE answers SET prompt_text = (SELECT prompt FROM questions "
                "WHERE questions.id = answers.question_id)")
     op.create_table(
@@ -65,6 +74,7 @@ def upgrade():
 def downgrade():
     op.drop_index(op.f("ix_bank_questions_org_id"), table_name="bank_questions")
     op.drop_table("bank_questions")
+    op.drop_index(op.f("ix_interviews_apply_token_hash"), table_name="interviews")
     # SQLite rebuilds a table to drop a column; with foreign keys enforced, rebuilding a table other
     # rows point at (answers, candidates) fails, so they are off meanwhile.
     sqlite = op.get_bind().dialect.name == "sqlite"
@@ -72,13 +82,17 @@ def downgrade():
         op.execute("PRAGMA foreign_keys=OFF")
     with op.batch_alter_table("candidates") as batch:
         batch.drop_column("opened_at")
+        batch.drop_column("question_plan")
     with op.batch_alter_table("answers") as batch:
         batch.drop_column("given_limits")
         batch.drop_column("prompt_text")
     with op.batch_alter_table("questions") as batch:
         batch.drop_column("edited_at")
+        batch.drop_column("pool")
     with op.batch_alter_table("interviews") as batch:
         batch.drop_column("is_template")
+        batch.drop_column("shuffle_questions")
+        batch.drop_column("apply_token_hash")
         batch.drop_column("archived_at")
         batch.drop_column("closed_at")
         batch.drop_column("invite_days")
