@@ -8,7 +8,9 @@ database), fills one interview with --candidates candidates, each with one ready
 and --graders submitted reviews that score every question, and a second interview with 100
 candidates filled the same way. It then requests each interview's queue page (as a grader) and
 dashboard (as the owner) with Flask's test client (server time only, no network) and counts SQL
-statements with a `before_cursor_execute` listener. One JSON object goes to stdout; progress goes to stderr.
+statements with a `before_cursor_execute` listener. It also times a candidate's landing page in
+English and in Chinese (translation must not slow pages: within 10% of each other). One JSON object
+goes to stdout; progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -135,6 +137,25 @@ def measure(app, client, url: str, rounds: int) -> dict:
             "queries": max(counts), "queries_min": min(counts)}
 
 
+def landing_pages(app, tokens: dict[str, str], rounds: int) -> dict:
+    """Server time of the candidate landing page per interface language, measured in turns (en, zh,
+    en, zh...) so that a slower moment of the machine falls on both; and zh's median over en's."""
+    clients = {code: app.test_client() for code in tokens}
+    times: dict[str, list[float]] = {code: [] for code in tokens}
+    for i in range(rounds + 3):
+        for code, token in tokens.items():
+            t0 = time.perf_counter()
+            resp = clients[code].get(f"/i/{token}")
+            assert resp.status_code == 200, resp.status_code
+            assert f'lang="{code.replace("_", "-")}"' in resp.get_data(as_text=True)[:200], code
+            if i >= 3:  # the first rounds warm the catalogues and templates
+                times[code].append((time.perf_counter() - t0) * 1000)
+    out = {code: round(statistics.median(t), 2) for code, t in times.items()}
+    ratio = out["zh_Hans"] / out["en"]
+    return {"landing_p50_ms": out, "landing_zh_over_en": round(ratio, 3),
+            "landing_meets_target": abs(ratio - 1) <= 0.10}
+
+
 def main() -> int:
     """Parse flags, make the database, run, clean up."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -201,6 +222,11 @@ def run(args, url: str) -> int:
         n_scores = fill(db, big, graders, owner, args.candidates, big.questions)
         fill(db, small, graders, owner, 100, small.questions)
         big_id, small_id, grader_email = big.public_id, small.public_id, graders[0].email
+        # One fresh candidate per interface language, for the landing page's figures.
+        tokens = {}
+        for code in ("en", "zh_Hans"):
+            spoken = interviews.create_interview(owner, f"Landing {code}", "", code[:2], qs)
+            tokens[code] = interviews.invite_candidate(owner, spoken, "Ada Lovelace", "ada@example.com")[1]
         with db.engine.begin() as conn:  # fresh planner statistics, as a live database would have
             conn.exec_driver_sql("ANALYZE")
     log(f"filled in {time.time() - t_start:.1f}s; measuring ...")
@@ -218,6 +244,7 @@ def run(args, url: str) -> int:
     small_default = measure(app, client, f"/interviews/{small_id}/queue", args.rounds)
     dash = measure(app, owner_client, f"/interviews/{big_id}/dashboard", args.rounds)
     small_dash = measure(app, owner_client, f"/interviews/{small_id}/dashboard", args.rounds)
+    landing = landing_pages(app, tokens, args.rounds)
     result.update(
         queue_p50_ms=default["p50_ms"], queue_p95_ms=default["p95_ms"], queries=default["queries"],
         queue_cpu_p50_ms=default["cpu_p50_ms"],
@@ -229,6 +256,7 @@ def run(args, url: str) -> int:
         dashboard_cpu_p50_ms=dash["cpu_p50_ms"],
         dashboard_queries=dash["queries"], dashboard_queries_at_100_candidates=small_dash["queries"],
         dashboard_target_p95_ms=150, dashboard_meets_target=dash["p95_ms"] < 150,
+        **landing,
         machine={"cores": os.cpu_count(), "python": platform.python_version(),
                  "loadavg_1m_at_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2)},
         date=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import Candidate, Interview, User
 from app.security import hash_token, looks_like_token, new_token
 from app.services import ServiceError, audit, forms, ratelimit
+from app.services.authoring import require_author
 from app.services.forms import FormErrors
 from app.services.interviews import enrol, require_open
 from app.services.ratelimit import TooManyAttempts, limit_guessing
@@ -24,8 +25,7 @@ _ADDRESS_KEY = "oneway:apply:address:{}"
 
 def turn_on(user: User, interview: Interview) -> str:
     """A new apply link for the interview (any earlier one stops working); the token, shown once."""
-    if not user.can_author:
-        raise ServiceError(_l("Only owners and recruiters may change interviews."), 403)
+    require_author(user)
     require_open(interview)
     token = new_token()
     interview.apply_token_hash = hash_token(token)
@@ -36,8 +36,7 @@ def turn_on(user: User, interview: Interview) -> str:
 
 def turn_off(user: User, interview: Interview) -> None:
     """The apply link stops working at once."""
-    if not user.can_author:
-        raise ServiceError(_l("Only owners and recruiters may change interviews."), 403)
+    require_author(user)
     interview.apply_token_hash = None
     audit.record("interview.edited", interview, actor=user, change="apply link turned off")
     db.session.commit()
