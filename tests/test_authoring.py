@@ -316,3 +316,15 @@ def test_reviewers_cannot_change_anything(app, login_as):
     page = cc.get(f"/interviews/{iv.public_id}").get_data(as_text=True)
     assert "Move down" not in page and "Edit settings" not in page
     assert _fresh(Interview, iv.id).title == iv.title
+
+
+def test_the_new_interview_form_names_every_bad_field_and_creates_nothing(app, login_as):
+    owner = make_user()
+    resp = login_as(owner).post("/interviews/new", data={
+        "title": "", "retention_days": "0", "contact_email": "nope", "prompt": "Why us?",
+        "think_seconds": "x", "answer_seconds": "60", "max_takes": "2"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    for field in ("title", "retention_days", "contact_email", "think_seconds"):
+        assert f'id="f-{field}-error"' in html, field
+    assert db.session.execute(db.select(Interview)).first() is None

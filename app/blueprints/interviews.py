@@ -17,6 +17,7 @@ from app.services import (
     interviews,
     team,
 )
+from app.services.forms import errors_of
 
 bp = Blueprint("interviews", __name__)
 
@@ -37,17 +38,12 @@ def index():
 @bp.route("/interviews/new", methods=["GET", "POST"])
 def new():
     if request.method == "GET":
-        return render_template("interviews/new.html", form={},
+        return render_template("interviews/new.html", form={}, errors={},
                                templates=authoring.list_templates(current_user))
     with form_refusal() as refused:
-        questions = [interviews.parse_question(request.form)] if request.form.get("prompt") else []
-        interview = interviews.create_interview(current_user, request.form.get("title", ""),
-                                                request.form.get("intro", ""),
-                                                request.form.get("language") or None, questions,
-                                                interviews.parse_settings(request.form))
+        interview = interviews.create_from_form(current_user, request.form)
     if refused:
-        flash(refused.message, "error")
-        return render_template("interviews/new.html", form=request.form,
+        return render_template("interviews/new.html", form=request.form, errors=errors_of(refused),
                                templates=authoring.list_templates(current_user)), refused.status
     flash("Interview created.", "info")
     return redirect(url_for(".show", public_id=interview.public_id))

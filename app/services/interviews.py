@@ -37,14 +37,6 @@ def parse_question(form: dict) -> QuestionInput:
     return QuestionInput(**forms.check_all(form, forms.QUESTION))
 
 
-def parse_settings(form: dict) -> dict:
-    """The candidate-facing settings of an interview, checked: contact, retention, extra time."""
-    names = ["contact_email", "retention_days", "accommodations"]
-    if form.get("interface_language"):
-        names.append("interface_language")
-    return forms.check_all(form, {name: forms.SETTINGS[name] for name in names})
-
-
 def parse_interface_language(code: str | None) -> str:
     """One of the interface languages (app.i18n.LOCALES), or a refusal."""
     return forms.interface_language(code)
@@ -93,6 +85,22 @@ def create_interview(user: User, title: str, intro: str = "", language: str | No
     audit.record("interview.created", interview, actor=user, retention_days=interview.retention_days)
     db.session.commit()
     return interview
+
+
+def create_from_form(user: User, form) -> Interview:
+    """The new-interview form: every field checked at once (FormErrors names each bad one), the
+    first question included where one was written; nothing is created unless all pass."""
+    _require_author(user)
+    names = ["title", "intro", "language", "contact_email", "retention_days", "accommodations"]
+    if form.get("interface_language"):
+        names.append("interface_language")
+    checks = {name: forms.SETTINGS[name] for name in names}
+    if (form.get("prompt") or "").strip():
+        checks.update(forms.QUESTION)
+    values = forms.check_all(form, checks)
+    questions = [QuestionInput(**{k: values.pop(k) for k in forms.QUESTION})] if "prompt" in values else []
+    title, intro, language = values.pop("title"), values.pop("intro"), values.pop("language")
+    return create_interview(user, title, intro, language, questions, values)
 
 
 def _question(q: QuestionInput, position: int) -> Question:
