@@ -97,3 +97,13 @@ def test_reviewers_cannot_make_an_apply_link(app, login_as):
     reviewer = make_user(org=owner.organisation, role="reviewer")
     resp = login_as(reviewer).post(f"/interviews/{iv.public_id}/apply-link", data={"action": "on"})
     assert resp.status_code == 403 and db.session.get(Interview, iv.id).apply_token_hash is None
+
+
+def test_an_interview_without_questions_says_so_in_the_candidates_words(app, login_as):
+    owner = make_user()
+    iv = make_interview(owner, questions=1)
+    path = "/" + _link(login_as, owner, iv)
+    login_as(owner).post(f"/interviews/{iv.public_id}/questions/{iv.questions[0].public_id}/delete", data={})
+    resp = _candidate(app).post(path, data={"name": "Ada", "email": "ada@example.com"})
+    assert resp.status_code == 409 and "can no longer be started" in resp.get_data(as_text=True)
+    assert db.session.execute(db.select(Candidate)).first() is None

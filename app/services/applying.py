@@ -86,7 +86,10 @@ def apply(interview: Interview, form) -> tuple[Candidate, str]:
     """A new candidate from the apply form, with their invite token; one per e-mail address."""
     values = forms.check_all(form, {"name": _name, "email": _email})
     _limit(interview, values["email"])
-    require_open(interview)
+    if interview.closed_at is not None or interview.is_template or not interview.questions:
+        # Said in the candidate's words (require_open speaks to staff).
+        raise ServiceError(_l("This interview is closed to new candidates, so it can no longer be started."),
+                           409, field="email")
     # One application at a time per interview: two at once from one address find each other.
     db.session.execute(sa.update(Interview).where(Interview.id == interview.id)
                        .values(updated_at=Interview.updated_at),
