@@ -75,8 +75,11 @@ def fill(db, interview, graders, owner, n: int, questions) -> int:
                                 take=1, status=AnswerStatus.READY, content_type="video/webm", chunk_count=0,
                                 received_bytes=0, recoveries=0, created_at=now, updated_at=now))
         for g, grader in enumerate(graders):
+            values = [1 + (k + g + j) % 5 for j in range(len(questions))]
             reviews.append(dict(candidate_id=cid, user_id=grader.id, recommendation=recs[(k + g) % 4],
-                                comment="", submitted_at=now, created_at=now, updated_at=now))
+                                comment="", submitted_at=now, created_at=now, updated_at=now,
+                                score_sum=sum(values), score_count=len(values), score_min=min(values),
+                                score_max=max(values)))
             for j, q in enumerate(questions):
                 scores.append(dict(candidate_id=cid, question_id=q.id, user_id=grader.id,
                                    value=1 + (k + g + j) % 5, comment="", created_at=now, updated_at=now))
@@ -89,7 +92,7 @@ def fill(db, interview, graders, owner, n: int, questions) -> int:
         q_means = [statistics.mean(1 + (k + g + j) % 5 for g in range(len(graders)))
                    for j in range(len(questions))]
         stats.append(dict(candidate_id=cid, rating=statistics.mean(q_means), reviews=len(graders),
-                          decision=decision, updated_at=now))
+                          decision=decision, updated_at=now, first_reviewed_at=now))
     for table, rows in ((Answer.__table__, answers), (Review.__table__, reviews),
                         (Score.__table__, scores), (Decision.__table__, decisions),
                         (CandidateStats.__table__, stats)):

@@ -202,9 +202,18 @@ def test_authoring_migration_keeps_each_answers_prompt_and_downgrades(empty_data
             conn.execute(sa.text("insert into answers(public_id,candidate_id,question_id,take,status,"
                                  "content_type,created_at,updated_at) values('a1',1,1,1,'ready','video/webm',"
                                  "'2026-01-01','2026-01-01')"))
+            conn.execute(sa.text("insert into reviews(candidate_id,user_id,recommendation,comment,"
+                                 "submitted_at,created_at,updated_at) values(1,1,'yes','',"
+                                 "'2026-01-05 10:00:00+00:00','2026-01-05','2026-01-05')"))
+            conn.execute(sa.text("insert into candidate_stats(candidate_id,rating,reviews,disagreement,"
+                                 "updated_at) values(1,4,1,false,'2026-01-05')"))
         upgrade(directory=migrations, revision="0014")
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("select prompt_text from answers")).scalar() == "P"
+            assert tuple(conn.execute(sa.text(
+                "select score_sum, score_count, score_min, score_max from reviews")).one()) == (4, 1, 4, 4)
+            first = conn.execute(sa.text("select first_reviewed_at from candidate_stats")).scalar()
+            assert first is not None
             assert conn.execute(sa.text("select is_template, closed_at from interviews")).one() in (
                 (False, None), (0, None))
         downgrade(directory=migrations, revision="0012")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Answer, Candidate, CandidateStats, Interview, Review, Score, User
+from app.models import Answer, Candidate, CandidateStats, Interview, Review, User
 from app.services.authoring import require_author
 from app.states import AnswerStatus, CandidateStatus
 
@@ -153,15 +153,16 @@ def _ratings(interview: Interview) -> list[tuple[str, int]]:
 
 
 def _graders(interview: Interview) -> list[Grader]:
-    """Each grader's submitted scores on this interview: how many candidates, mean, lowest, highest."""
-    submitted = sa.and_(Review.candidate_id == Score.candidate_id, Review.user_id == Score.user_id,
-                        Review.recommendation.is_not(None))
+    """Each grader's submitted scores on this interview: how many candidates, mean, lowest, highest
+    (from the sums each review keeps, app.services.grading.submit_review)."""
     per_grader = (
-        sa.select(Score.user_id.label("uid"), sa.func.count(sa.distinct(Score.candidate_id)).label("n"),
-                  sa.func.avg(Score.value).label("mean"), sa.func.min(Score.value).label("low"),
-                  sa.func.max(Score.value).label("high"))
-        .select_from(Candidate).join(Score, Score.candidate_id == Candidate.id).join(Review, submitted)
-        .where(Candidate.interview_id == interview.id).group_by(Score.user_id).subquery())
+        sa.select(Review.user_id.label("uid"), sa.func.count(Review.id).label("n"),
+                  (sa.func.sum(Review.score_sum) * 1.0 / sa.func.sum(Review.score_count)).label("mean"),
+                  sa.func.min(Review.score_min).label("low"), sa.func.max(Review.score_max).label("high"))
+        .join(Candidate, Candidate.id == Review.candidate_id)
+        .where(Candidate.interview_id == interview.id, Review.recommendation.is_not(None),
+               Review.score_count > 0)
+        .group_by(Review.user_id).subquery())
     rows = db.session.execute(
         sa.select(User.name, per_grader.c.n, per_grader.c.mean, per_grader.c.low, per_grader.c.high)
         .join(per_grader, per_grader.c.uid == User.id).order_by(User.name)).all()
@@ -176,10 +177,10 @@ def dashboard(user: User, interview: Interview) -> Dashboard:
                  .where(Candidate.interview_id == interview.id, Candidate.status == CandidateStatus.COMPLETED,
                         Candidate.started_at.is_not(None), Candidate.completed_at >= Candidate.started_at))
     first_review = (
-        sa.select(_seconds(Candidate.completed_at, sa.func.min(Review.submitted_at)))
-        .join(Review, sa.and_(Review.candidate_id == Candidate.id, Review.recommendation.is_not(None)))
-        .where(Candidate.interview_id == interview.id, Candidate.completed_at.is_not(None))
-        .group_by(Candidate.id, Candidate.completed_at))
+        sa.select(_seconds(Candidate.completed_at, CandidateStats.first_reviewed_at)).select_from(Candidate)
+        .join(CandidateStats, CandidateStats.candidate_id == Candidate.id)
+        .where(Candidate.interview_id == interview.id, Candidate.completed_at.is_not(None),
+               CandidateStats.first_reviewed_at.is_not(None)))
     return Dashboard(funnel=_funnel(row), disagreements=row.disagreements, awaiting_review=row.awaiting,
                      statuses={st.value: getattr(row, f"is_{st.value}") for st in CandidateStatus},
                      median_to_complete=_median(completed), median_to_first_review=_median(first_review),

@@ -11,7 +11,9 @@ Answers gain the prompt and limits each take was given (`prompt_text`, `given_li
 answers get their question's current prompt, which no one could change before this revision.
 Candidates gain `opened_at` (first visit of the link). `interviews.apply_token_hash` (unique index)
 holds the open apply link's token hash. A new table holds each organisation's
-question bank. The downgrade drops all of it.
+question bank. Submitted reviews gain their scores' sum, count, lowest and highest, and
+candidate_stats the time of the first review (the dashboard's figures; both filled from the
+existing rows). The downgrade drops all of it.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -37,12 +39,25 @@ def upgrade():
         ("answers", sa.Column("prompt_text", sa.Text(), nullable=True)),
         ("answers", sa.Column("given_limits", sa.JSON(), nullable=True)),
         ("candidates", sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True)),
+        ("reviews", sa.Column("score_sum", sa.Integer(), nullable=True)),
+        ("reviews", sa.Column("score_count", sa.Integer(), nullable=True)),
+        ("reviews", sa.Column("score_min", sa.Integer(), nullable=True)),
+        ("reviews", sa.Column("score_max", sa.Integer(), nullable=True)),
+        ("candidate_stats", sa.Column("first_reviewed_at", sa.DateTime(timezone=True), nullable=True)),
     ]:
         op.add_column(table, column)
     op.add_column("interviews", sa.Column("apply_token_hash", sa.String(length=64), nullable=True))
     op.create_index(op.f("ix_interviews_apply_token_hash"), "interviews", ["apply_token_hash"], unique=True)
     op.execute("UPDATE answers SET prompt_text = (SELECT prompt FROM questions "
                "WHERE questions.id = answers.question_id)")
+    # Submitted reviews' scores summed up, and each candidate's first review, as the code now keeps
+    # them at submission.
+    mine = "FROM scores WHERE scores.candidate_id = reviews.candidate_id AND scores.user_id = reviews.user_id"
+    op.execute(f"UPDATE reviews SET score_sum = (SELECT sum(value) {mine}), "
+               f"score_count = (SELECT count(*) {mine}), score_min = (SELECT min(value) {mine}), "
+               f"score_max = (SELECT max(value) {mine}) WHERE recommendation IS NOT NULL")
+    op.execute("UPDATE candidate_stats SET first_reviewed_at = (SELECT min(submitted_at) FROM reviews "
+               "WHERE reviews.candidate_id = candidate_stats.candidate_id AND recommendation IS NOT NULL)")
     op.create_table(
         "bank_questions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -80,6 +95,11 @@ def downgrade():
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:
         op.execute("PRAGMA foreign_keys=OFF")
+    with op.batch_alter_table("candidate_stats") as batch:
+        batch.drop_column("first_reviewed_at")
+    with op.batch_alter_table("reviews") as batch:
+        for column in ("score_max", "score_min", "score_count", "score_sum"):
+            batch.drop_column(column)
     with op.batch_alter_table("candidates") as batch:
         batch.drop_column("opened_at")
         batch.drop_column("question_plan")
