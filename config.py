@@ -80,6 +80,11 @@ class Config:
     INVITE_DAYS = int(os.environ.get("INVITE_DAYS", "14"))
     # A take begun before its link expired may still be uploaded this long after.
     EXPIRY_GRACE_HOURS = int(os.environ.get("EXPIRY_GRACE_HOURS", "24"))
+    # Open apply links: applications per e-mail address (per interview) and per client address in the
+    # window, before a pause (429).
+    APPLY_PER_EMAIL = int(os.environ.get("APPLY_PER_EMAIL", "3"))
+    APPLY_PER_ADDRESS = int(os.environ.get("APPLY_PER_ADDRESS", "20"))
+    APPLY_WINDOW_SECONDS = int(os.environ.get("APPLY_WINDOW_SECONDS", "3600"))
     # Secret links (invite, share, team join): an address that tries this many unknown tokens
     # within the window is refused (429) on every link route until the window ends; 0: no limit.
     TOKEN_FAILURES_PER_WINDOW = int(os.environ.get("TOKEN_FAILURES_PER_WINDOW", "20"))

@@ -62,7 +62,7 @@ CANDIDATE_SOURCES = (
     "app/static/js/i18n.js", "app/static/js/timezone.js", "app/blueprints/candidate.py",
     "app/services/recording.py", "app/services/takes.py", "app/services/accommodations.py",
     "app/services/ratelimit.py", "app/services/preferences.py", "app/errors.py", "app/media/quality.py",
-    "app/i18n.py", "app/templates/_language.html",
+    "app/i18n.py", "app/templates/_language.html", "app/blueprints/apply.py", "app/services/applying.py",
 )
 _TIME_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")
 
@@ -157,7 +157,15 @@ def _accept_language(codes: list[str]) -> str | None:
 
 
 def on_candidate_page() -> bool:
-    return has_request_context() and (request.blueprint == "candidate" or request.path.startswith("/i/"))
+    return has_request_context() and (request.blueprint in ("candidate", "apply")
+                                      or request.path.startswith(("/i/", "/apply/")))
+
+
+def use_interview(interview) -> None:
+    """A public page of this interview (its apply link): the interview's language for candidates."""
+    g.candidate_language = (interview.interface_language,)
+    g.pop("locale_code", None)
+    refresh()
 
 
 def use_candidate(candidate) -> None:

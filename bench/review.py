@@ -1,4 +1,4 @@
-"""Queue page benchmark: 5,000 candidates and 50,000 scores; server time and SQL query count.
+"""Queue and dashboard benchmark: 5,000 candidates and 50,000 scores; server time and SQL query count.
 
     .venv/bin/python bench/review.py > bench/results/review-$(date +%F).json
     .venv/bin/python bench/review.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -6,10 +6,11 @@
 It builds a migrated database (a temporary SQLite file unless --database-url names an empty
 database), fills one interview with --candidates candidates, each with one ready answer per question
 and --graders submitted reviews that score every question, and a second interview with 100
-candidates filled the same way. It then requests each interview's queue page with Flask's test
-client (server time only, no network) and counts SQL statements with a `before_cursor_execute`
-listener. It also times a candidate's landing page in English and in Chinese (translation must not
-slow pages: within 10% of each other). One JSON object goes to stdout; progress goes to stderr.
+candidates filled the same way. It then requests each interview's queue page (as a grader) and
+dashboard (as the owner) with Flask's test client (server time only, no network) and counts SQL
+statements with a `before_cursor_execute` listener. It also times a candidate's landing page in
+English and in Chinese (translation must not slow pages: within 10% of each other). One JSON object
+goes to stdout; progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ def fill(db, interview, graders, owner, n: int, questions) -> int:
                       interview_id=interview.id, name=f"Candidate {i}", email=f"c{i}@example.com",
                       token_hash=secrets.token_hex(32), expires_at=now + timedelta(days=14),
                       status=CandidateStatus.COMPLETED, package_version=0,
-                      created_at=base + timedelta(seconds=i), updated_at=now)
+                      created_at=base + timedelta(seconds=i), updated_at=now,
+                      # the dashboard's durations: opened, started an hour later, done in 20-40 minutes
+                      opened_at=base + timedelta(seconds=i, hours=1),
+                      started_at=base + timedelta(seconds=i, hours=2),
+                      completed_at=base + timedelta(seconds=i, hours=2, minutes=20 + i % 20))
                  for i in range(n)]
     db.session.execute(sa.insert(Candidate.__table__), cand_rows)
     ids = list(db.session.execute(sa.select(Candidate.id).where(
@@ -70,8 +75,11 @@ def fill(db, interview, graders, owner, n: int, questions) -> int:
                                 take=1, status=AnswerStatus.READY, content_type="video/webm", chunk_count=0,
                                 received_bytes=0, recoveries=0, created_at=now, updated_at=now))
         for g, grader in enumerate(graders):
+            values = [1 + (k + g + j) % 5 for j in range(len(questions))]
             reviews.append(dict(candidate_id=cid, user_id=grader.id, recommendation=recs[(k + g) % 4],
-                                comment="", submitted_at=now, created_at=now, updated_at=now))
+                                comment="", submitted_at=now, created_at=now, updated_at=now,
+                                score_sum=sum(values), score_count=len(values), score_min=min(values),
+                                score_max=max(values)))
             for j, q in enumerate(questions):
                 scores.append(dict(candidate_id=cid, question_id=q.id, user_id=grader.id,
                                    value=1 + (k + g + j) % 5, comment="", created_at=now, updated_at=now))
@@ -84,7 +92,7 @@ def fill(db, interview, graders, owner, n: int, questions) -> int:
         q_means = [statistics.mean(1 + (k + g + j) % 5 for g in range(len(graders)))
                    for j in range(len(questions))]
         stats.append(dict(candidate_id=cid, rating=statistics.mean(q_means), reviews=len(graders),
-                          decision=decision, updated_at=now))
+                          decision=decision, updated_at=now, first_reviewed_at=now))
     for table, rows in ((Answer.__table__, answers), (Review.__table__, reviews),
                         (Score.__table__, scores), (Decision.__table__, decisions),
                         (CandidateStats.__table__, stats)):
@@ -233,6 +241,8 @@ def run(args, url: str) -> int:
     log(f"filled in {time.time() - t_start:.1f}s; measuring ...")
     client = CsrfClient(app.test_client())
     client.login(grader_email)
+    owner_client = CsrfClient(app.test_client())
+    owner_client.login("owner@bench.local")
     result = {
         "candidates": args.candidates, "scores": n_scores, "questions": args.questions,
         "graders": args.graders, "database": url.split(":", 1)[0], "rounds": args.rounds,
@@ -241,6 +251,8 @@ def run(args, url: str) -> int:
     by_rating = measure(app, client, f"/interviews/{big_id}/queue?sort=rating_high&graded=mine",
                         args.rounds)
     small_default = measure(app, client, f"/interviews/{small_id}/queue", args.rounds)
+    dash = measure(app, owner_client, f"/interviews/{big_id}/dashboard", args.rounds)
+    small_dash = measure(app, owner_client, f"/interviews/{small_id}/dashboard", args.rounds)
     landing = landing_pages(app, tokens, args.rounds)
     result.update(
         queue_p50_ms=default["p50_ms"], queue_p95_ms=default["p95_ms"], queries=default["queries"],
@@ -249,6 +261,10 @@ def run(args, url: str) -> int:
         queue_at_100_candidates_p50_ms=small_default["p50_ms"],
         queue_sorted_by_rating={k: by_rating[k] for k in ("p50_ms", "p95_ms", "cpu_p50_ms", "queries")},
         target_p95_ms=100, meets_target=default["p95_ms"] < 100 and by_rating["p95_ms"] < 100,
+        dashboard_p50_ms=dash["p50_ms"], dashboard_p95_ms=dash["p95_ms"],
+        dashboard_cpu_p50_ms=dash["cpu_p50_ms"],
+        dashboard_queries=dash["queries"], dashboard_queries_at_100_candidates=small_dash["queries"],
+        dashboard_target_p95_ms=150, dashboard_meets_target=dash["p95_ms"] < 150,
         **landing,
         machine={"cores": os.cpu_count(), "python": platform.python_version(),
                  "loadavg_1m_at_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2)},

@@ -120,6 +120,27 @@ def test_landing_and_consent_error_are_accessible(app, base, open_page, device):
 
 
 @pytest.mark.parametrize("device", [DESKTOP, PIXEL_7], ids=["desktop", "pixel7"])
+def test_apply_page_and_its_errors_and_the_link_page_are_accessible(app, base, open_page, device):
+    from app.services import applying
+    from tests.factories import make_user
+
+    owner = make_user()
+    token = applying.turn_on(owner, make_interview(owner))
+    page = open_page(device)
+    page.goto(f"{base}/apply/{token}")
+    assert_accessible(page, "apply form")
+    page.get_by_role("button", name="Get my interview link").click()
+    page.get_by_role("alert").wait_for()
+    assert page.locator("#f-email").get_attribute("aria-describedby") == "f-email-error"
+    assert_accessible(page, "apply form with errors")
+    page.get_by_label("Your name").fill("Grace Hopper")
+    page.get_by_label("Your e-mail address").fill("grace@example.com")
+    page.get_by_role("button", name="Get my interview link").click()
+    page.locator("[data-invite-link]").wait_for()
+    assert_accessible(page, "applied page with the invite link")
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PIXEL_7], ids=["desktop", "pixel7"])
 def test_record_page_is_accessible(app, base, open_page, device):
     """Each stage before the first answer: device check, practice question, real question."""
     _, token = _think_candidate()

@@ -18,7 +18,7 @@ import pytest
 
 from app.extensions import db
 from app.models import utcnow
-from app.services import sharing, team
+from app.services import authoring, question_bank, sharing, team
 from app.storage import current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 from tests.helpers import CsrfClient
@@ -151,6 +151,39 @@ ROUTES = [
     ("interviews.interface_language", "POST", "/interviews/{iv}/interface-language",
      {"interface_language": "en"}, staff(302, reviewer=403)),
     ("grading.retry", "POST", "/review/answers/{answer2}/retry", {}, staff(302, reviewer=403)),
+    # Authoring (issue 17): owners and recruiters only; reviewers 403 where they see the interview.
+    ("authoring.edit", "GET", "/interviews/{iv}/edit", None, staff(200, reviewer=403)),
+    # A change candidates notice, unconfirmed: the confirmation page, nothing saved.
+    ("authoring.edit", "POST", "/interviews/{iv}/edit",
+     {"title": "T2", "interface_language": "en", "retention_days": "180", "accommodations": "review"},
+     staff(200, reviewer=403)),
+    ("authoring.edit_question", "GET", "/interviews/{iv}/questions/{q}/edit", None, staff(200, reviewer=403)),
+    ("authoring.edit_question", "POST", "/interviews/{iv}/questions/{q}/edit", {"prompt": ""},
+     staff(400, reviewer=403)),
+    ("authoring.move_question", "POST", "/interviews/{iv}/questions/{q}/move", {"direction": "down"},
+     staff(302, reviewer=403)),
+    ("authoring.reorder", "POST", "/interviews/{iv}/questions/order", {"question": "{q}"},
+     staff(302, reviewer=403)),
+    ("authoring.duplicate", "POST", "/interviews/{iv}/duplicate", {}, staff(302, reviewer=403)),
+    ("authoring.save_as_template", "POST", "/interviews/{iv}/template", {}, staff(302, reviewer=403)),
+    ("authoring.status", "POST", "/interviews/{iv}/status", {"action": "none"}, staff(302, reviewer=403)),
+    ("authoring.templates", "GET", "/templates", None, staff(200, reviewer=403, hidden=403, stranger=200)),
+    # A template is assigned to no reviewer, so even an assigned one does not see it.
+    ("authoring.use_template", "POST", "/templates/{template}/use", {}, staff(302, reviewer=404)),
+    ("bank.index", "GET", "/bank", None, staff(200, reviewer=403, hidden=403, stranger=200)),
+    ("bank.add", "POST", "/bank", {"prompt": ""}, staff(400, reviewer=403, hidden=403, stranger=400)),
+    ("bank.save", "POST", "/interviews/{iv}/questions/{q}/bank", {}, staff(302, reviewer=403)),
+    ("bank.insert", "POST", "/interviews/{iv}/bank/{bank}/insert", {}, staff(302, reviewer=403)),
+    # The owner removes it first, so the recruiter finds it gone.
+    ("bank.remove", "POST", "/bank/{spare_bank}/delete", {},
+     staff(302, recruiter=404, reviewer=403, hidden=403, stranger=404)),
+    ("authoring.apply_link", "POST", "/interviews/{iv}/apply-link", {"action": "off"},
+     staff(302, reviewer=403)),
+    # The open apply link: a forged token reaches nothing, for anyone.
+    ("apply.form", "GET", "/apply/{forged}", None, everyone(404)),
+    ("apply.form", "POST", "/apply/{forged}", {"name": "N", "email": "n@example.com"}, everyone(404)),
+    ("insights.dashboard", "GET", "/interviews/{iv}/dashboard", None, staff(200, reviewer=403)),
+    ("insights.compare", "GET", "/interviews/{iv}/compare?c={cand}&c={cand2}", None, staff(200)),
     # Erasure: owners only. Unconfirmed, so the owner gets the page again (400) and nothing goes.
     ("grading.erase", "GET", "/review/candidates/{cand}/erase", None,
      staff(200, recruiter=403, reviewer=403)),
@@ -190,6 +223,10 @@ def world(app):
     expired, expired_token = sharing.create_link(owner, both, "score")
     expired.expires_at = utcnow() - timedelta(minutes=1)
     spare, _ = sharing.create_link(owner, both, "view")
+    template = authoring.duplicate(owner, iv, template=True)
+    bank = question_bank.save_from_interview(owner, iv, iv.questions[1].public_id)
+    spare_bank = question_bank.add(owner, {"prompt": "Spare", "think_seconds": "1", "answer_seconds": "30",
+                                           "max_takes": "1"})
     invite, join_token = team.invite(owner, "joiner@example.com", "reviewer")
     _, reset_token = team.make_reset_link(owner, resettee.public_id)
     db.session.commit()
@@ -200,7 +237,8 @@ def world(app):
               "answer": answer.public_id, "answer2": answer2.public_id, "link": link.public_id,
               "spare_link": spare.public_id, "invite": invite.public_id, "join": join_token,
               "forged": forged, "reset": reset_token, "rev_assigned": users["rev_assigned"].public_id,
-              "member": member.public_id}
+              "member": member.public_id, "cand2": cand2.public_id, "template": template.public_id,
+              "bank": bank.public_id, "spare_bank": spare_bank.public_id}
     clients = {}
     for actor in ACTORS:
         cc = CsrfClient(app.test_client())

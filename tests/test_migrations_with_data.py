@@ -92,7 +92,9 @@ def test_stage_timings_move_into_their_table_and_back(empty_database, monkeypatc
             for statement in SEED + ANSWERS:
                 conn.execute(sa.text(statement))
         upgrade(directory=migrations, revision="0005")
-        found = {a.public_id: a for a in db.session.execute(db.select(Answer)).scalars()}
+        # Only the columns 0005 has: later revisions add others to the model.
+        found = {a.public_id: a for a in db.session.execute(
+            db.select(Answer).options(sa.orm.load_only(Answer.public_id))).scalars()}
         assert {k: a.stage_seconds for k, a in found.items()} == {"a1": timings, "a2": {}}
         # The JSON kept no times: each run is dated by the answer's ready_at.
         assert {r.finished_at.isoformat() for r in found["a1"].stage_runs} == {"2026-01-02T10:00:00+00:00"}
@@ -179,6 +181,47 @@ def test_hardening_reviewer_scope_migration_keeps_each_members_access(empty_data
             assert conn.execute(sa.text("select count(*) from users")).scalar() == 5
             assert conn.execute(sa.text("select count(*) from interview_assignments")).scalar() == 1
         assert "all_interviews" not in {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
+        upgrade(directory=migrations)
+        db.engine.dispose()
+
+
+def test_authoring_migration_keeps_each_answers_prompt_and_downgrades(empty_database, monkeypatch):
+    """0014: existing answers get the prompt they were given (no one could change it before), and
+    the downgrade drops the new columns and table with rows pointing at candidates and answers."""
+    from app import create_app
+    from app.extensions import db
+
+    monkeypatch.setenv("ONEWAY_ENV", "testing")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": SECRET})
+    migrations = str(ROOT / "migrations")
+    with app.app_context():
+        upgrade(directory=migrations, revision="0012")
+        with db.engine.begin() as conn:
+            for statement in SEED:
+                conn.execute(sa.text(statement))
+            conn.execute(sa.text("insert into answers(public_id,candidate_id,question_id,take,status,"
+                                 "content_type,created_at,updated_at) values('a1',1,1,1,'ready','video/webm',"
+                                 "'2026-01-01','2026-01-01')"))
+            conn.execute(sa.text("insert into reviews(candidate_id,user_id,recommendation,comment,"
+                                 "submitted_at,created_at,updated_at) values(1,1,'yes','',"
+                                 "'2026-01-05 10:00:00+00:00','2026-01-05','2026-01-05')"))
+            conn.execute(sa.text("insert into candidate_stats(candidate_id,rating,reviews,disagreement,"
+                                 "updated_at) values(1,4,1,false,'2026-01-05')"))
+        upgrade(directory=migrations, revision="0014")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("select prompt_text from answers")).scalar() == "P"
+            assert tuple(conn.execute(sa.text(
+                "select score_sum, score_count, score_min, score_max from reviews")).one()) == (4, 1, 4, 4)
+            first = conn.execute(sa.text("select first_reviewed_at from candidate_stats")).scalar()
+            assert first is not None
+            assert conn.execute(sa.text("select is_template, closed_at from interviews")).one() in (
+                (False, None), (0, None))
+        downgrade(directory=migrations, revision="0012")
+        inspector = sa.inspect(db.engine)
+        assert "prompt_text" not in {c["name"] for c in inspector.get_columns("answers")}
+        assert not inspector.has_table("bank_questions")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("select count(*) from answers")).scalar() == 1
         upgrade(directory=migrations)
         db.engine.dispose()
 

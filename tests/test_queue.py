@@ -143,4 +143,5 @@ def test_queue_query_count_does_not_grow_with_candidates(login_as, app):
     few = _count_queries(cc, url)
     add(8)
     assert _count_queries(cc, url) == few
-    assert _count_queries(cc, f"/interviews/{interview.public_id}") <= few + 1
+    # The interview page adds its questions and which of them have answers (the remove buttons).
+    assert _count_queries(cc, f"/interviews/{interview.public_id}") <= few + 2

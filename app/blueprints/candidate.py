@@ -40,7 +40,7 @@ def _state(candidate) -> dict:
     answers = takes.current_answers(candidate)
     open_takes = takes.open_takes(candidate)
     questions = []
-    for i, q in enumerate(candidate.interview.questions, 1):
+    for i, q in enumerate(candidate.questions, 1):
         a = answers.get(q.id)
         think, answer_limit = accommodations.limits(candidate, q)
         questions.append({
@@ -62,6 +62,7 @@ def landing(token: str):
     candidate = recording.candidate_for_token(token)
     if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
+    recording.mark_opened(candidate)
     return render_template("candidate/landing.html", candidate=candidate, token=token,
                            interview=candidate.interview)
 
@@ -192,7 +193,7 @@ def done(token: str):
 def data(token: str):
     """What is stored about this candidate, every take included, in plain words."""
     candidate = recording.candidate_for_token(token, allow_expired=True)
-    numbers = {q.id: i for i, q in enumerate(candidate.interview.questions, 1)}
+    numbers = {q.id: i for i, q in enumerate(candidate.questions, 1)}
     every_take = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
     kept = {a.id for a in takes.current_answers(candidate).values()}
     return render_template("candidate/data.html", candidate=candidate, token=token,

@@ -7,7 +7,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import flash_refusal, form_refusal
-from app.services import ServiceError, access, accommodations, anonymity, candidate_queue, interviews, team
+from app.services import (
+    ServiceError,
+    access,
+    accommodations,
+    anonymity,
+    authoring,
+    candidate_queue,
+    interviews,
+    team,
+)
+from app.services.forms import errors_of
 
 bp = Blueprint("interviews", __name__)
 
@@ -20,22 +30,21 @@ def _staff_only():
 
 @bp.get("/")
 def index():
-    return render_template("interviews/index.html", interviews=interviews.list_interviews(current_user))
+    archived = request.args.get("archived") == "1"
+    return render_template("interviews/index.html", archived=archived,
+                           interviews=interviews.list_interviews(current_user, archived=archived))
 
 
 @bp.route("/interviews/new", methods=["GET", "POST"])
 def new():
     if request.method == "GET":
-        return render_template("interviews/new.html", form={})
+        return render_template("interviews/new.html", form={}, errors={},
+                               templates=authoring.list_templates(current_user))
     with form_refusal() as refused:
-        questions = [interviews.parse_question(request.form)] if request.form.get("prompt") else []
-        interview = interviews.create_interview(current_user, request.form.get("title", ""),
-                                                request.form.get("intro", ""),
-                                                request.form.get("language") or None, questions,
-                                                interviews.parse_settings(request.form))
+        interview = interviews.create_from_form(current_user, request.form)
     if refused:
-        flash(refused.message, "error")
-        return render_template("interviews/new.html", form=request.form), refused.status
+        return render_template("interviews/new.html", form=request.form, errors=errors_of(refused),
+                               templates=authoring.list_templates(current_user)), refused.status
     flash("Interview created.", "info")
     return redirect(url_for(".show", public_id=interview.public_id))
 
@@ -50,7 +59,10 @@ def show(public_id: str):
                            sorts=candidate_queue.sorts(current_user, interview),
                            graded=candidate_queue.GRADED,
                            assignment=team.assignment_view(current_user, interview), query="",
-                           review_media=anonymity.REVIEW_MEDIA_LABELS)
+                           review_media=anonymity.REVIEW_MEDIA_LABELS,
+                           answered=(interviews.answered_question_ids(interview) if current_user.can_author
+                                     else set()),
+                           status=authoring.status_of(interview), status_labels=authoring.STATUS_LABELS)
 
 
 @bp.post("/interviews/<public_id>/questions")

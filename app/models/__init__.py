@@ -18,6 +18,7 @@ from app.models.candidates import AccommodationStatus, Answer, AnswerChunk, Answ
 from app.models.grading import CandidateStats, Decision, DecisionValue, Recommendation, Review, Score
 from app.models.interviews import (
     AccommodationPolicy,
+    BankQuestion,
     Interview,
     InterviewAssignment,
     Question,
@@ -35,7 +36,8 @@ from app.models.sharing import (
 
 __all__ = [
     "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
-    "AnswerStageRun", "AuditEvent", "Candidate", "CandidateStats", "Decision", "DecisionValue",
+    "AnswerStageRun", "AuditEvent", "BankQuestion",
+    "Candidate", "CandidateStats", "Decision", "DecisionValue",
     "GuestScore", "Interview", "InterviewAssignment", "Organisation", "PasswordReset", "Question",
     "QuestionKind", "Recommendation", "Review", "ReviewMedia", "Role", "Score", "ShareGuest",
     "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",

@@ -52,9 +52,19 @@ class Candidate(Timestamps, db.Model):
     accommodation_status: Mapped[str | None] = mapped_column(sa.String(12))
     accommodation_requested: Mapped[float | None] = mapped_column(sa.Float)
     accommodation_note: Mapped[str | None] = mapped_column(sa.Text)
+    # The question ids drawn for them when they started (pools, shuffled order); None: the
+    # interview's questions as they stand (Interview.given).
+    question_plan: Mapped[list | None] = mapped_column(sa.JSON)
+    # When the invite link was first opened (the dashboard's funnel); None: not yet, or before 0014.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     interview: Mapped[Interview] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="candidate")
+
+    @property
+    def questions(self) -> list[Question]:
+        """The questions this candidate is given, in their order (Interview.given)."""
+        return self.interview.given(self.question_plan)
 
     @property
     def delete_by(self) -> datetime:
@@ -91,6 +101,10 @@ class Answer(Timestamps, db.Model):
 
     content_type: Mapped[str] = mapped_column(sa.String(100))
     written_text: Mapped[str | None] = mapped_column(sa.Text)
+    # What this take was given when it started: the prompt's exact words and the limits (with any
+    # extra time), so a later correction of the question never changes what the candidate answered.
+    prompt_text: Mapped[str | None] = mapped_column(sa.Text)
+    given_limits: Mapped[dict | None] = mapped_column(sa.JSON)
     original_key: Mapped[str | None] = mapped_column(sa.String(300))
     original_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     original_sha256: Mapped[str | None] = mapped_column(sa.String(64))

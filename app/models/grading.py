@@ -65,6 +65,12 @@ class Review(Timestamps, db.Model):
     recommendation: Mapped[str | None] = mapped_column(sa.String(20))
     comment: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # This grader's submitted scores on the candidate, summed up once at submission (they never
+    # change after it), so the dashboard's grader figures read reviews rather than every score.
+    score_sum: Mapped[int | None] = mapped_column()
+    score_count: Mapped[int | None] = mapped_column()
+    score_min: Mapped[int | None] = mapped_column()
+    score_max: Mapped[int | None] = mapped_column()
 
     user: Mapped[User] = relationship()
 
@@ -79,6 +85,8 @@ class CandidateStats(db.Model):
     reviews: Mapped[int] = mapped_column(default=0, server_default="0")
     decision: Mapped[str | None] = mapped_column(sa.String(20))
     disagreement: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # When the first grader submitted a review (the dashboard's time to first review).
+    first_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

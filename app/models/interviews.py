@@ -60,24 +60,57 @@ class Interview(Timestamps, db.Model):
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
     accommodations: Mapped[str] = mapped_column(sa.String(12), default=AccommodationPolicy.REVIEW,
                                                 server_default=AccommodationPolicy.REVIEW.value)
+    # How many days a new invite link stays valid; None: the instance's INVITE_DAYS.
+    invite_days: Mapped[int | None] = mapped_column()
+    # Closed: nobody new may start (those who started finish until their link expires); archived:
+    # also out of the default lists, its data kept under retention. A template takes no candidates.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_template: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The open apply link (public: name and e-mail give a candidate their own invite), stored as the
+    # SHA-256 of its token; None: turned off.
+    apply_token_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
+    # Each candidate gets the questions in their own random order (drawn when they start).
+    shuffle_questions: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(
         back_populates="interview", order_by="Question.position", cascade="all, delete-orphan"
     )
 
+    def slots(self) -> list[list[Question]]:
+        """The questions grouped into the places a candidate answers: a question alone, or a pool
+        (questions sharing a pool name, one drawn per candidate) where its first member stands."""
+        slots: list[list[Question]] = []
+        pools: dict[str, list[Question]] = {}
+        for q in self.questions:
+            if q.pool is None:
+                slots.append([q])
+            elif q.pool in pools:
+                pools[q.pool].append(q)
+            else:
+                pools[q.pool] = [q]
+                slots.append(pools[q.pool])
+        return slots
 
-class Question(Timestamps, db.Model):
-    __tablename__ = "questions"
-    __table_args__ = (
-        sa.CheckConstraint("think_seconds >= 0", name="think_nonneg"),
-        sa.CheckConstraint("answer_seconds > 0", name="answer_positive"),
-        sa.CheckConstraint("max_takes >= 1", name="takes_positive"),
-    )
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
-    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
-    position: Mapped[int] = mapped_column(default=0)
+    @property
+    def draws(self) -> bool:
+        """Whether candidates are given their own draw of questions or order when they start."""
+        return self.shuffle_questions or any(q.pool is not None for q in self.questions)
+
+    def given(self, plan: list[int] | None) -> list[Question]:
+        """The questions a candidate is given, in order: those of their plan (drawn when they
+        started), and for a place their plan does not cover (none, or added since) its first
+        question, in today's order after the planned ones."""
+        rank = {qid: i for i, qid in enumerate(plan or [])}
+        chosen = [next((q for q in slot if q.id in rank), slot[0]) for slot in self.slots()]
+        return sorted(chosen, key=lambda q: (rank.get(q.id, len(rank)), q.position))
+
+
+class QuestionBody:
+    """What a question asks and within which limits, with its rubric: shared by an interview's
+    questions and the organisation's bank, so an insert or a save copies every part."""
+
     prompt: Mapped[str] = mapped_column(sa.Text)
     think_seconds: Mapped[int] = mapped_column(default=30)
     answer_seconds: Mapped[int] = mapped_column(default=120)
@@ -88,7 +121,38 @@ class Question(Timestamps, db.Model):
     kind: Mapped[str] = mapped_column(sa.String(10), default=QuestionKind.VIDEO,
                                       server_default=QuestionKind.VIDEO.value)
 
+    @staticmethod
+    def limits() -> tuple[sa.CheckConstraint, ...]:
+        """The table's checks on the limits (named per table by the naming convention)."""
+        return (sa.CheckConstraint("think_seconds >= 0", name="think_nonneg"),
+                sa.CheckConstraint("answer_seconds > 0", name="answer_positive"),
+                sa.CheckConstraint("max_takes >= 1", name="takes_positive"))
+
+
+class Question(QuestionBody, Timestamps, db.Model):
+    __tablename__ = "questions"
+    __table_args__ = QuestionBody.limits()
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    interview_id: Mapped[int] = mapped_column(sa.ForeignKey("interviews.id"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    # When the wording was last corrected after candidates had answered (graders see "edited").
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Questions of one interview sharing a pool name are alternatives: each candidate gets one.
+    pool: Mapped[str | None] = mapped_column(sa.String(40))
+
     interview: Mapped[Interview] = relationship(back_populates="questions")
+
+
+class BankQuestion(QuestionBody, Timestamps, db.Model):
+    """A question saved in the organisation's bank, to insert into any of its interviews."""
+
+    __tablename__ = "bank_questions"
+    __table_args__ = QuestionBody.limits()
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
 
 class InterviewAssignment(db.Model):

@@ -51,6 +51,9 @@ ACTIONS = {
     "interview.created": "Created the interview, keeping recordings {retention_days} days",
     "interview.review_mode_changed": "Changed what reviewers see: names {names}, {media}",
     "interview.scores_exported": "Downloaded every score of the interview (CSV)",
+    "interview.edited": "Changed the interview: {change}",
+    "interview.copied": "Created the interview as a copy of {source}, without candidates",
+    "interview.status_changed": "Changed the interview's status to {status}",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",

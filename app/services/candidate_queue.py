@@ -187,7 +187,7 @@ def queue(user: User, interview: Interview, f: Filters) -> Page:
                         my_score=float(m) if m is not None else None, submitted=bool(sub), decision=d,
                         answered=answered, ready=ready, failed=failed, disagreement=bool(flag)))
     pages = max(1, -(-total // PER_PAGE))
-    return Page(rows=rows, total=total, page=f.page, pages=pages, questions=len(interview.questions),
+    return Page(rows=rows, total=total, page=f.page, pages=pages, questions=len(interview.slots()),
                 hide_identity=anonymity.hides_identity(user, interview))
 
 

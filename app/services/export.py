@@ -95,7 +95,7 @@ def candidate_entries(candidate_id: int, include_scores: bool = True
     else:
         yield "scores.txt", _text("Other graders' scores stay hidden until you submit your own "
                                   "review of this candidate, or choose to see them without grading.\n"), True
-    for q in candidate.interview.questions:
+    for q in candidate.questions:
         yield from _question_entries(store, q, answers.get(q.id))
 
 
@@ -106,7 +106,7 @@ def _scores_csv(candidate: Candidate) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["question", "grader", "grader_kind", "score", "comment", "recommendation"])
-    for number, q in enumerate(candidate.interview.questions, 1):
+    for number, q in enumerate(candidate.questions, 1):
         for g in summary.graders + summary.guests:
             if q.id in g.values:
                 writer.writerow([number, grading.spreadsheet_text(g.name), g.kind, f"{g.values[q.id]:.3g}",

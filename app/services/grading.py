@@ -62,15 +62,17 @@ def submit_review(user: User, candidate: Candidate, recommendation: str, comment
     comment = (comment or "").strip()
     if len(comment) > 5000:
         raise ServiceError("A comment may be at most 5000 characters.")
-    scored = set(db.session.execute(
-        db.select(Score.question_id).filter_by(candidate_id=candidate.id, user_id=user.id)
-    ).scalars())
-    missing = [i + 1 for i, q in enumerate(candidate.interview.questions) if q.id not in scored]
+    scored = dict(db.session.execute(
+        db.select(Score.question_id, Score.value).filter_by(candidate_id=candidate.id, user_id=user.id)
+    ).all())
+    missing = [i + 1 for i, q in enumerate(candidate.questions) if q.id not in scored]
     if missing:
         listed = ", ".join(str(n) for n in missing)
         raise ServiceError(f"Score every question before submitting (missing: question {listed}).")
+    values = list(scored.values())
     review = Review(candidate_id=candidate.id, user_id=user.id, recommendation=recommendation,
-                    comment=comment)
+                    comment=comment, score_sum=sum(values), score_count=len(values),
+                    score_min=min(values, default=None), score_max=max(values, default=None))
     _add_once(review)
     refresh_stats(candidate)
     db.session.commit()
@@ -97,6 +99,8 @@ def refresh_stats(candidate: Candidate) -> CandidateStats:
         db.session.add(stats)
     s = summary(candidate)
     stats.rating, stats.reviews, stats.disagreement = s.rating, len(s.graders), s.disagreement
+    if s.graders and stats.first_reviewed_at is None:
+        stats.first_reviewed_at = utcnow()
     latest = db.session.execute(
         db.select(Decision.value).filter_by(candidate_id=candidate.id).order_by(Decision.id.desc()).limit(1)
     ).scalar_one_or_none()
@@ -235,7 +239,7 @@ def summaries(candidates: list[Candidate], chunk: int = 500) -> dict[int, Summar
         for c in part:
             staff = list(graders[c.id].values())
             questions = [QuestionSummary(q, [g.values[q.id] for g in staff if q.id in g.values])
-                         for q in c.interview.questions]
+                         for q in c.questions]
             found[c.id] = Summary(staff, list(guests[c.id].values()), questions, threshold)
     return found
 

@@ -5,22 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.i18n import LOCALES, interface_for_spoken
-from app.models import AccommodationPolicy, Candidate, Interview, Question, QuestionKind, User, utcnow
+from app.i18n import interface_for_spoken
+from app.models import Answer, Candidate, Interview, Question, QuestionKind, User, utcnow
 from app.security import hash_token, new_token
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, forms
 from app.services.access import interview_visible
-
-LIMITS = {
-    "think_seconds": (0, 600),
-    "answer_seconds": (5, 1800),
-    "max_takes": (1, 10),
-}
-
-
 
 
 @dataclass
@@ -30,6 +24,7 @@ class QuestionInput:
     answer_seconds: int = 120
     max_takes: int = 2
     kind: str = QuestionKind.VIDEO
+    pool: str | None = None  # questions sharing a pool are alternatives (app.services.pools)
 
 
 def _require_author(user: User) -> None:
@@ -38,54 +33,13 @@ def _require_author(user: User) -> None:
 
 
 def parse_question(form: dict) -> QuestionInput:
-    """Turn form text into a checked question, or refuse with a message naming the field."""
-    prompt = (form.get("prompt") or "").strip()
-    if not prompt:
-        raise ServiceError("A question needs its prompt text.")
-    if len(prompt) > 2000:
-        raise ServiceError("A question's prompt may be at most 2000 characters.")
-    values = {}
-    for field, (low, high) in LIMITS.items():
-        raw = str(form.get(field, "")).strip()
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ServiceError(f"{field.replace('_', ' ').capitalize()} must be a whole number.")
-        if not low <= value <= high:
-            name = field.replace("_", " ")
-            raise ServiceError(f"{name.capitalize()} must be between {low} and {high}.")
-        values[field] = value
-    kind = (form.get("kind") or QuestionKind.VIDEO).strip()
-    if kind not in list(QuestionKind):
-        raise ServiceError("Choose a video, audio-only or written answer.")
-    return QuestionInput(prompt=prompt, kind=kind, **values)
-
-
-def parse_settings(form: dict) -> dict:
-    """The candidate-facing settings of an interview, checked: contact, retention, extra time."""
-    contact = (form.get("contact_email") or "").strip().lower()
-    if contact and ("@" not in contact or len(contact) > 254):
-        raise ServiceError("Enter a valid contact email address, or leave it empty.")
-    try:
-        days = int(str(form.get("retention_days") or "180").strip())
-    except ValueError:
-        raise ServiceError("Keep recordings for a whole number of days.")
-    if not 1 <= days <= 3650:
-        raise ServiceError("Keep recordings for between 1 and 3650 days.")
-    policy = (form.get("accommodations") or AccommodationPolicy.REVIEW).strip()
-    if policy not in list(AccommodationPolicy):
-        raise ServiceError("Choose whether extra time is granted at once or reviewed.")
-    settings = {"contact_email": contact or None, "retention_days": days, "accommodations": policy}
-    if form.get("interface_language"):
-        settings["interface_language"] = parse_interface_language(form.get("interface_language"))
-    return settings
+    """Turn form text into a checked question, or refuse with a message per field (FormErrors)."""
+    return QuestionInput(**forms.check_all(form, forms.QUESTION))
 
 
 def parse_interface_language(code: str | None) -> str:
     """One of the interface languages (app.i18n.LOCALES), or a refusal."""
-    if code not in LOCALES:
-        raise ServiceError("Choose a language for the candidate's pages from the list.")
-    return code
+    return forms.interface_language(code)
 
 
 def set_interface_language(user: User, interview: Interview, code: str | None) -> None:
@@ -95,9 +49,13 @@ def set_interface_language(user: User, interview: Interview, code: str | None) -
     db.session.commit()
 
 
-def list_interviews(user: User) -> list[Interview]:
+def list_interviews(user: User, archived: bool = False) -> list[Interview]:
+    """The interviews this user may see, newest first: the current ones, or the archived ones
+    (templates are listed apart, app.services.authoring.list_templates)."""
+    shown = Interview.archived_at.is_not(None) if archived else Interview.archived_at.is_(None)
     return list(db.session.execute(
-        db.select(Interview).filter(interview_visible(user)).order_by(Interview.created_at.desc())
+        db.select(Interview).filter(interview_visible(user), shown, Interview.is_template.is_(False))
+        .order_by(Interview.created_at.desc())
     ).scalars())
 
 
@@ -129,9 +87,25 @@ def create_interview(user: User, title: str, intro: str = "", language: str | No
     return interview
 
 
+def create_from_form(user: User, form) -> Interview:
+    """The new-interview form: every field checked at once (FormErrors names each bad one), the
+    first question included where one was written; nothing is created unless all pass."""
+    _require_author(user)
+    names = ["title", "intro", "language", "contact_email", "retention_days", "accommodations"]
+    if form.get("interface_language"):
+        names.append("interface_language")
+    checks = {name: forms.SETTINGS[name] for name in names}
+    if (form.get("prompt") or "").strip():
+        checks.update(forms.QUESTION)
+    values = forms.check_all(form, checks)
+    questions = [QuestionInput(**{k: values.pop(k) for k in forms.QUESTION})] if "prompt" in values else []
+    title, intro, language = values.pop("title"), values.pop("intro"), values.pop("language")
+    return create_interview(user, title, intro, language, questions, values)
+
+
 def _question(q: QuestionInput, position: int) -> Question:
     return Question(prompt=q.prompt, think_seconds=q.think_seconds, answer_seconds=q.answer_seconds,
-                    max_takes=q.max_takes, kind=q.kind, position=position)
+                    max_takes=q.max_takes, kind=q.kind, pool=q.pool, position=position)
 
 
 def add_question(user: User, interview: Interview, q: QuestionInput) -> Question:
@@ -143,17 +117,41 @@ def add_question(user: User, interview: Interview, q: QuestionInput) -> Question
 
 
 def delete_question(user: User, interview: Interview, question_public_id: str) -> None:
+    """Remove a question nobody has answered (a take begun counts); the others close up."""
     _require_author(user)
     question = next((q for q in interview.questions if q.public_id == question_public_id), None)
     if question is None:
         raise ServiceError("Question not found.", 404)
-    if has_candidates(interview):
-        raise ServiceError("Candidates have been invited to this interview; "
-                           "its questions can no longer be removed.", 409)
+    lock_question(question)
+    if is_answered(question):
+        db.session.rollback()
+        raise ServiceError(_l("Candidates have answered this question, so it can no longer be removed: "
+                              "their answers and scores belong to it."), 409)
     interview.questions.remove(question)
     for i, q in enumerate(interview.questions):
         q.position = i
+    audit.record("interview.edited", interview, actor=user, change=f"removed question {question.public_id}")
     db.session.commit()
+
+
+def lock_question(question: Question) -> None:
+    """Hold the question's row until the transaction ends: a take starting meanwhile (which reads it
+    FOR SHARE, app.services.recording) waits, then finds the question as changed, or the change
+    finds its answer."""
+    db.session.execute(sa.select(Question.id).where(Question.id == question.id).with_for_update())
+
+
+def answered_question_ids(interview: Interview) -> set[int]:
+    """The ids of the interview's questions that have a take, in one query."""
+    return set(db.session.execute(
+        sa.select(Answer.question_id).join(Question, Question.id == Answer.question_id)
+        .where(Question.interview_id == interview.id).distinct()).scalars())
+
+
+def is_answered(question: Question) -> bool:
+    """Whether any take of this question was begun, kept or not."""
+    return db.session.execute(
+        sa.select(Answer.id).where(Answer.question_id == question.id).limit(1)).first() is not None
 
 
 def has_candidates(interview: Interview) -> bool:
@@ -165,6 +163,11 @@ def has_candidates(interview: Interview) -> bool:
 def invite_candidate(user: User, interview: Interview, name: str, email: str) -> tuple[Candidate, str]:
     """Create the candidate and return it with its invite token, which is never stored."""
     _require_author(user)
+    return enrol(interview, name, email)
+
+
+def enrol(interview: Interview, name: str, email: str) -> tuple[Candidate, str]:
+    """A new candidate of an open interview with their own invite token (invite or apply link)."""
     name, email = name.strip(), email.strip().lower()
     if not name:
         raise ServiceError("Enter the candidate's name.")
@@ -172,14 +175,23 @@ def invite_candidate(user: User, interview: Interview, name: str, email: str) ->
         raise ServiceError("Enter a valid email address for the candidate.")
     if not interview.questions:
         raise ServiceError("Add at least one question before inviting candidates.", 409)
+    require_open(interview)
     token = new_token()
-    days = current_app.config["INVITE_DAYS"]
+    days = interview.invite_days or current_app.config["INVITE_DAYS"]
     candidate = Candidate(org_id=interview.org_id, interview_id=interview.id, name=name[:200],
                           email=email, token_hash=hash_token(token),
                           expires_at=utcnow() + timedelta(days=days))
     db.session.add(candidate)
     db.session.commit()
     return candidate, token
+
+
+def require_open(interview: Interview) -> None:
+    """Refuse (409) new candidates for a template, or an interview closed or archived."""
+    if interview.is_template:
+        raise ServiceError(_l("This is a template: create an interview from it to invite candidates."), 409)
+    if interview.closed_at is not None:
+        raise ServiceError(_l("This interview is closed to new candidates; reopen it to invite more."), 409)
 
 
 def list_candidates(interview: Interview) -> list[Candidate]:

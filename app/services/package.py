@@ -10,7 +10,7 @@ SCHEMA_VERSION = 1
 def build_manifest(candidate: Candidate, answers: dict) -> dict:
     """The manifest described in docs/candidate-package.md."""
     items = []
-    for q in candidate.interview.questions:
+    for q in candidate.questions:
         a = answers.get(q.id)
         entry = {"question": {"id": q.public_id, "position": q.position + 1, "prompt": q.prompt,
                               "think_seconds": q.think_seconds, "answer_seconds": q.answer_seconds}}

@@ -18,7 +18,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import i18n
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
-from app.services import ServiceError, by_token, lifecycle, pipeline, preferences, takes
+from app.services import ServiceError, by_token, lifecycle, pipeline, pools, preferences, takes
+from app.services.accommodations import limits
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
 from app.storage import StorageError, answer_key, chunk_key, current_storage
@@ -90,13 +91,24 @@ def _require_take_open(candidate: Candidate, answer: Answer) -> None:
         raise _expired()
 
 
+def mark_opened(candidate: Candidate) -> None:
+    """Note the first visit of the link (the funnel's "opened"); later visits change nothing."""
+    if candidate.opened_at is None:
+        candidate.opened_at = utcnow()
+        db.session.commit()
+
+
 def give_consent(candidate: Candidate, time_zone: str | None = None) -> None:
     """Record consent to the notice, with its version and the language it was read in; the interview
     starts with it. The browser's time zone comes with it."""
+    if candidate.consent_at is None and candidate.interview.closed_at is not None:
+        raise ServiceError(_l("This interview is closed to new candidates, so it can no longer be started."),
+                           409)
     preferences.remember_time_zone(candidate, time_zone)
     if candidate.consent_at is None:
         candidate.consent_at = utcnow()
         candidate.consent_notice_version = NOTICE_VERSION
+        candidate.question_plan = pools.draw(candidate.interview)
         candidate.consent_locale = i18n.locale_code()
         if candidate.status == CandidateStatus.INVITED:
             lifecycle.move_candidate(candidate, CandidateStatus.STARTED, at=candidate.consent_at)
@@ -114,8 +126,11 @@ def _question(candidate: Candidate, question_public_id: str) -> Question:
     question = db.session.execute(
         db.select(Question).filter_by(public_id=question_public_id,
                                       interview_id=candidate.interview_id)
+        # Shared: a change of the question (app.services.authoring) waits until this take is
+        # committed with what it was given, and then finds the question answered.
+        .with_for_update(read=True)
     ).scalar_one_or_none()
-    if question is None:
+    if question is None or question not in candidate.questions:  # another draw of its pool
         raise ServiceError(_l("That question is not part of your interview."), 404)
     return question
 
@@ -140,8 +155,12 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
         db.select(db.func.max(Answer.take)).filter_by(candidate_id=candidate.id,
                                                       question_id=question.id)
     ).scalar_one()
+    think, answer_limit = limits(candidate, question)
     answer = Answer(candidate_id=candidate.id, question_id=question.id, take=(last or 0) + 1,
-                    content_type=content_type[:100], status=AnswerStatus.RECORDING)
+                    content_type=content_type[:100], status=AnswerStatus.RECORDING,
+                    prompt_text=question.prompt, given_limits={
+                        "think_seconds": think, "answer_seconds": answer_limit,
+                        "max_takes": question.max_takes, "kind": question.kind})
     db.session.add(answer)
     db.session.commit()
     return answer
@@ -383,7 +402,7 @@ def finish(candidate: Candidate) -> None:
         raise _expired()
     _require_recording_allowed(candidate)
     answered = takes.current_answers(candidate)
-    missing = [q for q in candidate.interview.questions if q.id not in answered]
+    missing = [q for q in candidate.questions if q.id not in answered]
     if missing:
         raise ServiceError(_ln("%(num)s question still needs an answer.",
                                "%(num)s questions still need an answer.", len(missing)), 409)

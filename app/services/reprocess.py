@@ -21,7 +21,7 @@ def operator_retry(answer: Answer) -> None:
 
 
 def _retry(answer: Answer, **who) -> None:
-    position = next(i for i, q in enumerate(answer.candidate.interview.questions, 1)
+    position = next(i for i, q in enumerate(answer.candidate.questions, 1)
                     if q.id == answer.question_id)
     audit.record("answer.retried", answer.candidate, answer=answer.public_id, question=position, **who)
     pipeline.retry(answer)  # commits the event with the change, or raises before anything is written

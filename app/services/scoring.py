@@ -28,14 +28,14 @@ def question_items(user: User, candidate: Candidate) -> list[QuestionItem]:
         db.select(Score).filter_by(candidate_id=candidate.id, user_id=user.id)).scalars()}
     return [QuestionItem(q, answers.get(q.id), answers[q.id].take if q.id in answers else 0,
                          scores.get(q.id))
-            for q in candidate.interview.questions]
+            for q in candidate.questions]
 
 
 def save_score(user: User, candidate: Candidate, question_public_id: str, value: str,
                comment: str, criteria: dict[int, str] | None = None) -> Score:
     """Create or replace this grader's 1-5 score and comment for one question; where the question
     has criteria, one 1-5 score per criterion, and the question's score is their rounded mean."""
-    question = next((q for q in candidate.interview.questions
+    question = next((q for q in candidate.questions
                      if q.public_id == question_public_id), None)
     if question is None:
         raise ServiceError("That question is not part of this interview.", 404)

@@ -146,7 +146,7 @@ def describe_view(view: ShareView) -> str:
             return "Opened the list of shared candidates"
         return f"Opened {view.candidate.name}'s page"
     answer = view.answer
-    questions = [q.id for q in answer.candidate.interview.questions]
+    questions = [q.id for q in answer.candidate.questions]
     number = questions.index(answer.question_id) + 1 if answer.question_id in questions else "?"
     if view.kind == "video":
         verb = "Watched" if answer.width else "Listened to"
@@ -239,7 +239,7 @@ def shared_items(candidate: Candidate, guest: ShareGuest | None) -> list[SharedI
         mine = {s.question_id: s for s in db.session.execute(
             db.select(GuestScore).filter_by(guest_id=guest.id, candidate_id=candidate.id)).scalars()}
     return [SharedItem(i + 1, q.prompt, q.public_id, answers.get(q.id), mine.get(q.id))
-            for i, q in enumerate(candidate.interview.questions)]
+            for i, q in enumerate(candidate.questions)]
 
 
 def save_guest_score(link: ShareLink, guest: ShareGuest | None, candidate: Candidate,
@@ -249,7 +249,7 @@ def save_guest_score(link: ShareLink, guest: ShareGuest | None, candidate: Candi
         raise ServiceError("This link lets you view, not score.", 403)
     if guest is None:
         raise ServiceError("Give your name before scoring.", 403)
-    question = next((q for q in candidate.interview.questions if q.public_id == question_public_id), None)
+    question = next((q for q in candidate.questions if q.public_id == question_public_id), None)
     if question is None:
         raise ServiceError("That question is not part of this interview.", 404)
     try:
