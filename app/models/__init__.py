@@ -24,6 +24,7 @@ from app.models.interviews import (
     QuestionKind,
     ReviewMedia,
 )
+from app.models.outreach import MailKind, OutboxMessage
 from app.models.sharing import (
     GuestScore,
     ShareGuest,
@@ -36,7 +37,8 @@ from app.models.sharing import (
 __all__ = [
     "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
     "AnswerStageRun", "AuditEvent", "Candidate", "CandidateStats", "Decision", "DecisionValue",
-    "GuestScore", "Interview", "InterviewAssignment", "Organisation", "PasswordReset", "Question",
+    "GuestScore", "Interview", "InterviewAssignment", "MailKind", "Organisation", "OutboxMessage",
+    "PasswordReset", "Question",
     "QuestionKind", "Recommendation", "Review", "ReviewMedia", "Role", "Score", "ShareGuest",
     "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",
     "UTCDateTime", "User", "new_public_id", "share_link_candidates", "utcnow",

@@ -47,6 +47,8 @@ class User(UserMixin, Timestamps, db.Model):
     # A reviewer's scope (app.services.access): every interview of the organisation when true, else
     # only those they are assigned to. False by default, so that nothing widens access by omission.
     all_interviews: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # E-mail about completed candidates: "immediate" (one each), "digest" (one a day) or "off".
+    notify: Mapped[str] = mapped_column(sa.String(12), default="digest", server_default="digest")
     # This browser's sign-in (SignInSession) while a request runs, set by app.services.signin; not
     # a column: each browser signed in as this user has its own.
     sign_in_token = None

@@ -52,6 +52,13 @@ class Candidate(Timestamps, db.Model):
     accommodation_status: Mapped[str | None] = mapped_column(sa.String(12))
     accommodation_requested: Mapped[float | None] = mapped_column(sa.Float)
     accommodation_note: Mapped[str | None] = mapped_column(sa.Text)
+    # Outreach: the invitation e-mail's fate (None: none sent, "emailed", "bounced": refused for
+    # good), and when the landing page was first opened.
+    mail_status: Mapped[str | None] = mapped_column(sa.String(12))
+    # The invite link's version (app.security.invite_token): a resend moves it on, and the old link
+    # stops working, since the token is derived from it and only its hash is kept.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     interview: Mapped[Interview] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="candidate")
@@ -74,6 +81,31 @@ class Candidate(Timestamps, db.Model):
     def _effective_status_sql(cls) -> sa.ColumnElement[str]:
         return sa.case((sa.and_(cls.status.in_(UNFINISHED), cls.expires_at <= utcnow()),
                         CandidateStatus.EXPIRED.value), else_=cls.status)
+
+
+    @hybrid_property
+    def outreach_status(self) -> str:
+        """Where reaching this candidate stands: completed, expired, started, opened, bounced,
+        emailed or invited (the first that holds)."""
+        if self.status == CandidateStatus.COMPLETED:
+            return CandidateStatus.COMPLETED
+        if self.effective_status == CandidateStatus.EXPIRED:
+            return CandidateStatus.EXPIRED
+        if self.status == CandidateStatus.STARTED:
+            return CandidateStatus.STARTED
+        if self.opened_at is not None:
+            return "opened"
+        return self.mail_status or CandidateStatus.INVITED
+
+    @outreach_status.inplace.expression
+    @classmethod
+    def _outreach_status_sql(cls) -> sa.ColumnElement[str]:
+        return sa.case(
+            (cls.status == CandidateStatus.COMPLETED.value, CandidateStatus.COMPLETED.value),
+            (sa.and_(cls.status.in_(UNFINISHED), cls.expires_at <= utcnow()), CandidateStatus.EXPIRED.value),
+            (cls.status == CandidateStatus.STARTED.value, CandidateStatus.STARTED.value),
+            (cls.opened_at.is_not(None), "opened"),
+            else_=sa.func.coalesce(cls.mail_status, CandidateStatus.INVITED.value))
 
 
 class Answer(Timestamps, db.Model):

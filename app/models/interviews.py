@@ -60,6 +60,15 @@ class Interview(Timestamps, db.Model):
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
     accommodations: Mapped[str] = mapped_column(sa.String(12), default=AccommodationPolicy.REVIEW,
                                                 server_default=AccommodationPolicy.REVIEW.value)
+    # Outreach: each new candidate's deadline this many days after the invitation (their own stays
+    # absolute, Candidate.expires_at); the invitation e-mail's own words (None: the default, in the
+    # candidate's language); reminders this many hours before each candidate's current deadline;
+    # the zone deadlines are written in for a candidate whose own zone is not known yet.
+    deadline_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    invitation_subject: Mapped[str | None] = mapped_column(sa.String(300))
+    invitation_body: Mapped[str | None] = mapped_column(sa.Text)
+    reminder_hours: Mapped[str] = mapped_column(sa.String(60), default="48,24", server_default="48,24")
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(

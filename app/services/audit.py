@@ -51,6 +51,10 @@ ACTIONS = {
     "interview.created": "Created the interview, keeping recordings {retention_days} days",
     "interview.review_mode_changed": "Changed what reviewers see: names {names}, {media}",
     "interview.scores_exported": "Downloaded every score of the interview (CSV)",
+    "interview.invitation_changed": "Changed the invitation e-mail's text",
+    "interview.deadlines_extended": "Moved {count} candidate(s)' deadline to {until}",
+    "candidates.bulk_invited": "Invited {count} candidate(s) at once ({emailed} e-mailed)",
+    "candidate.link_resent": "Made a new link for a candidate (old one stopped working; e-mailed: {emailed})",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-
-from flask import current_app
 
 from app.extensions import db
 from app.i18n import LOCALES, interface_for_spoken
-from app.models import AccommodationPolicy, Candidate, Interview, Question, QuestionKind, User, utcnow
-from app.security import hash_token, new_token
+from app.models import AccommodationPolicy, Candidate, Interview, Question, QuestionKind, User
 from app.services import ServiceError, audit
 from app.services.access import interview_visible
 
@@ -162,22 +158,26 @@ def has_candidates(interview: Interview) -> bool:
     ).first() is not None
 
 
-def invite_candidate(user: User, interview: Interview, name: str, email: str) -> tuple[Candidate, str]:
-    """Create the candidate and return it with its invite token, which is never stored."""
+def invite_candidate(user: User, interview: Interview, name: str, email: str,
+                     send_email: bool = False) -> tuple[Candidate, str]:
+    """Create the candidate and return it with its invite token, which is never stored; with
+    `send_email`, the invitation e-mail is queued in the same transaction."""
+    from app.services import outreach
+
     _require_author(user)
-    name, email = name.strip(), email.strip().lower()
+    name = name.strip()
     if not name:
         raise ServiceError("Enter the candidate's name.")
-    if "@" not in email or len(email) > 254:
-        raise ServiceError("Enter a valid email address for the candidate.")
+    try:
+        email, _display = outreach.check_address(email)
+    except ServiceError:
+        raise ServiceError("Enter a valid email address for the candidate.") from None
     if not interview.questions:
         raise ServiceError("Add at least one question before inviting candidates.", 409)
-    token = new_token()
-    days = current_app.config["INVITE_DAYS"]
-    candidate = Candidate(org_id=interview.org_id, interview_id=interview.id, name=name[:200],
-                          email=email, token_hash=hash_token(token),
-                          expires_at=utcnow() + timedelta(days=days))
-    db.session.add(candidate)
+    candidate, token = outreach.new_candidate(interview, name, email)
+    if send_email:
+        db.session.flush()
+        outreach.queue_invitation(candidate)
     db.session.commit()
     return candidate, token
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import i18n
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
-from app.services import ServiceError, by_token, lifecycle, pipeline, preferences, takes
+from app.services import ServiceError, by_token, lifecycle, notifications, pipeline, preferences, takes
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
 from app.storage import StorageError, answer_key, chunk_key, current_storage
@@ -388,5 +388,6 @@ def finish(candidate: Candidate) -> None:
         raise ServiceError(_ln("%(num)s question still needs an answer.",
                                "%(num)s questions still need an answer.", len(missing)), 409)
     lifecycle.move_candidate(candidate, CandidateStatus.COMPLETED)
+    notifications.on_completed(candidate)  # e-mail, sent once this commits
     db.session.commit()
     pipeline.maybe_build_package(candidate.id)
