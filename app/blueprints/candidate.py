@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.errors import form_refusal
-from app.services import accommodations, preferences, recording, takes
+from app.services import accommodations, outreach, preferences, recording, takes
 from app.services.recording import Receipt
 from app.states import CandidateStatus
 
@@ -62,6 +62,7 @@ def landing(token: str):
     candidate = recording.candidate_for_token(token)
     if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
+    outreach.mark_opened(candidate)  # the candidate's status "opened", for the queue
     return render_template("candidate/landing.html", candidate=candidate, token=token,
                            interview=candidate.interview)
 

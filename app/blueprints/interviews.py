@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import mail
 from app.errors import flash_refusal, form_refusal
 from app.services import ServiceError, access, accommodations, anonymity, candidate_queue, interviews, team
 
@@ -50,7 +51,7 @@ def show(public_id: str):
                            sorts=candidate_queue.sorts(current_user, interview),
                            graded=candidate_queue.GRADED,
                            assignment=team.assignment_view(current_user, interview), query="",
-                           review_media=anonymity.REVIEW_MEDIA_LABELS)
+                           review_media=anonymity.REVIEW_MEDIA_LABELS, mail_on=mail.configured())
 
 
 @bp.post("/interviews/<public_id>/questions")
@@ -76,7 +77,8 @@ def invite(public_id: str):
     interview = interviews.get_interview(current_user, public_id)
     with flash_refusal():
         candidate, token = interviews.invite_candidate(current_user, interview, request.form.get("name", ""),
-                                                       request.form.get("email", ""))
+                                                       request.form.get("email", ""),
+                                                       send_email=request.form.get("send_email") == "on")
         # The link is shown once, on this page only; only its hash is stored.
         return render_template("interviews/invited.html", interview=interview, candidate=candidate,
                                link=url_for("candidate.landing", token=token, _external=True))

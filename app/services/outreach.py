@@ -234,3 +234,24 @@ def mark_opened(candidate: Candidate) -> None:
     if candidate.opened_at is None:
         candidate.opened_at = utcnow()
         db.session.commit()
+
+
+def overview(user: User, interview: Interview) -> dict:
+    """What the interview's outreach page shows: the template, its preview, the schedule, how its
+    e-mails stand and the latest ones that did not go."""
+    require_author(user)
+    subject, body, is_default = template_of(interview)
+    counts = dict(db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).where(OutboxMessage.interview_id == interview.id,
+                                                              OutboxMessage.user_id.is_(None))
+        .group_by(OutboxMessage.status)).all())
+    failed = db.session.execute(
+        sa.select(OutboxMessage, Candidate).join(Candidate, Candidate.id == OutboxMessage.candidate_id)
+        .where(OutboxMessage.interview_id == interview.id, OutboxMessage.status == MailStatus.FAILED)
+        .order_by(OutboxMessage.id.desc()).limit(20)).all()
+    unfinished = db.session.execute(
+        sa.select(sa.func.count()).select_from(Candidate)
+        .where(Candidate.interview_id == interview.id, Candidate.status.in_(UNFINISHED))).scalar_one()
+    return {"subject": subject, "body": body, "is_default": is_default, "counts": counts,
+            "failed": failed, "unfinished": unfinished, "mail_on": mail.configured(),
+            "hours": ", ".join(str(h) for h in reminder_hours(interview))}
