@@ -278,7 +278,13 @@ def valid_time_zone(name: str | None) -> str | None:
     name = (name or "").strip()
     if not name or len(name) > 64 or not _TIME_ZONE_NAME.match(name):
         return None
-    return name if name in zoneinfo.available_timezones() else None
+    return name if name in _zones() else None
+
+
+@cache
+def _zones() -> frozenset[str]:
+    # zoneinfo walks the whole tz database on every call (~30 ms): once per process is enough.
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _time_zone() -> zoneinfo.ZoneInfo:

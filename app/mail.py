@@ -8,6 +8,7 @@ import smtplib
 import socket
 import ssl
 from email.utils import formataddr, parseaddr
+from functools import cache
 
 from flask import Flask, current_app
 from flask_mailman import EmailMultiAlternatives, Mail
@@ -34,8 +35,12 @@ def one_line(text: str | None, limit: int = 200) -> str:
 
 def message_id(public_id: str) -> str:
     """The Message-ID of an outbox row: <public_id.oneway@sender's domain>, the same on every try."""
-    domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")[2] or "oneway.invalid"
-    return f"<{public_id}.oneway@{domain}>"
+    return f"<{public_id}.oneway@{_domain(current_app.config['MAIL_DEFAULT_SENDER'])}>"
+
+
+@cache
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "oneway.invalid"
 
 
 def build(row, connection=None) -> EmailMultiAlternatives:

@@ -11,13 +11,13 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from app import mail
 from app.extensions import db
-from app.models import Candidate, Interview, User
+from app.models import Candidate, Interview, User, utcnow
 from app.services import ServiceError, audit, outreach
 
 MAX_ROWS = 1000
@@ -190,10 +190,10 @@ def create(user: User, interview: Interview, text: str) -> tuple[int, int]:
     good = preview.good
     if not good:
         raise ServiceError("No row can be invited: fix the problems shown and try again.")
-    made = [outreach.new_candidate(interview, r.name, r.email, r.deadline)[0] for r in good]
-    db.session.flush()
-    for candidate in made:
-        outreach.queue_invitation(candidate)
+    # One default deadline for the whole list: the same moment, written once per language.
+    default = utcnow() + timedelta(days=interview.deadline_days)
+    made = outreach.new_candidates(interview, [(r.name, r.email, r.deadline or default) for r in good])
+    outreach.queue_invitations(made)
     audit.record("candidates.bulk_invited", interview, actor=user, count=len(made), emailed=len(made))
     db.session.commit()
     return len(made), len(preview.bad)

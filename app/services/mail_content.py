@@ -93,17 +93,42 @@ def invitation(candidate: Candidate, link: str, new_link: bool = False,
                template: tuple[str, str] | None = None) -> Content:
     """The invitation (or, with new_link, the new link replacing an old one) for `candidate`, in the
     interview's template (or `template`, a checked subject and body: a preview)."""
+    return invitations([candidate], link, new_link, template)[0]
+
+
+def invitations(candidates: list[Candidate], link: str, new_link: bool = False,
+                template: tuple[str, str] | None = None) -> list[Content]:
+    """invitation() for many candidates at once (a list of a thousand): each language and time zone
+    is entered once, and each deadline and footer written once per language."""
+    out: dict[int, Content] = {}
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(candidates):
+        groups.setdefault(language_of(c), []).append(i)
+    for language, members in groups.items():
+        with speaking(*language) as code:
+            dates: dict = {}
+            for i in members:
+                out[i] = _invitation(candidates[i], link, new_link, template, code, dates)
+    return [out[i] for i in range(len(candidates))]
+
+
+def _invitation(candidate: Candidate, link: str, new_link: bool, template: tuple[str, str] | None,
+                code: str, cache: dict) -> Content:
     interview = candidate.interview
-    with speaking(*language_of(candidate)) as code:
-        subject, body = template or _template(interview)
-        values = {"candidate_name": candidate.name, "interview_title": interview.title,
-                  "company": interview.organisation.name, "deadline": format_when(candidate.expires_at),
-                  "link": link}
-        subject, text = _fill(subject, values), _fill(body, values)
-        if new_link:
-            subject = _("New link: %(subject)s", subject=subject)
-            text = _("This link replaces the one we sent before, which no longer works.") + "\n\n" + text
-        return _finish(subject, text + "\n\n" + _footer(candidate), link, code)
+    subject, body = template or _template(interview)
+    if candidate.expires_at not in cache:
+        cache[candidate.expires_at] = format_when(candidate.expires_at)
+    values = {"candidate_name": candidate.name, "interview_title": interview.title,
+              "company": interview.organisation.name, "deadline": cache[candidate.expires_at],
+              "link": link}
+    subject, text = _fill(subject, values), _fill(body, values)
+    if new_link:
+        subject = _("New link: %(subject)s", subject=subject)
+        text = _("This link replaces the one we sent before, which no longer works.") + "\n\n" + text
+    footer_key = ("footer", candidate.delete_by.date())
+    if footer_key not in cache:
+        cache[footer_key] = _footer(candidate)
+    return _finish(subject, text + "\n\n" + cache[footer_key], link, code)
 
 
 def _template(interview: Interview) -> tuple[str, str]:

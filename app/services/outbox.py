@@ -43,15 +43,30 @@ def add(*, org_id: int, kind: str, to_addr: str, subject: str, body_text: str, b
         candidate_id: int | None = None, user_id: int | None = None,
         dedupe_key: str | None = None) -> OutboxMessage:
     """Write one message into the open transaction; it is sent once that transaction commits."""
-    public_id = new_public_id()
-    row = OutboxMessage(
-        public_id=public_id, message_id=mail.message_id(public_id), org_id=org_id, kind=kind,
-        to_addr=to_addr, to_name=mail.one_line(to_name), reply_to=reply_to or None, locale=locale,
-        subject=mail.one_line(subject, 300), body_text=body_text, body_html=body_html,
-        interview_id=interview_id, candidate_id=candidate_id, user_id=user_id, dedupe_key=dedupe_key,
-        status=MailStatus.QUEUED, next_attempt_at=utcnow() + FIRST_TRY_GRACE)
+    row = OutboxMessage(**values(
+        org_id=org_id, kind=kind, to_addr=to_addr, to_name=to_name, reply_to=reply_to, locale=locale,
+        subject=subject, body_text=body_text, body_html=body_html, interview_id=interview_id,
+        candidate_id=candidate_id, user_id=user_id, dedupe_key=dedupe_key))
     db.session.add(row)
     return row
+
+
+def values(**fields) -> dict:
+    """A new row's columns: its ids, the header values made safe, queued."""
+    public_id, now = new_public_id(), utcnow()
+    return {**fields, "public_id": public_id, "message_id": mail.message_id(public_id),
+            "to_name": mail.one_line(fields.get("to_name")), "reply_to": fields.get("reply_to") or None,
+            "subject": mail.one_line(fields["subject"], 300), "status": MailStatus.QUEUED,
+            "attempts": 0, "next_attempt_at": now + FIRST_TRY_GRACE, "created_at": now, "updated_at": now}
+
+
+def add_many(rows: list[dict]) -> None:
+    """Write many messages (each made by values()) in one statement, into the open transaction; like
+    add(), they are sent once it commits."""
+    if not rows:
+        return
+    ids = db.session.execute(sa.insert(OutboxMessage).returning(OutboxMessage.id), rows).scalars().all()
+    db.session.info.setdefault("outbox_ids", []).extend(ids)
 
 
 # -- after commit: send ---------------------------------------------------------------------------

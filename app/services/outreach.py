@@ -18,7 +18,7 @@ from app.i18n import valid_time_zone
 from app.models import Candidate, Interview, MailKind, OutboxMessage, User, new_public_id, utcnow
 from app.security import hash_token, invite_token
 from app.services import ServiceError, audit, mail_content, outbox
-from app.states import UNFINISHED, MailStatus
+from app.states import UNFINISHED, CandidateStatus, MailStatus
 
 MAX_DEADLINE_DAYS = 365
 MAX_REMINDERS = 4
@@ -59,6 +59,26 @@ def new_candidate(interview: Interview, name: str, email: str,
     return candidate, token
 
 
+def new_candidates(interview: Interview, people: list[tuple[str, str, datetime]]) -> list[Candidate]:
+    """new_candidate() for a list of (name, address, deadline), written in one statement; the rows
+    come back as detached Candidates (enough to write their e-mails), not tracked by the session."""
+    secret, now = current_app.config["SECRET_KEY"], utcnow()
+    values = []
+    for name, email, deadline in people:
+        public_id = new_public_id()
+        values.append({"public_id": public_id, "org_id": interview.org_id, "interview_id": interview.id,
+                       "name": name[:200], "email": email, "expires_at": deadline, "token_version": 0,
+                       "token_hash": hash_token(invite_token(secret, public_id, 0)),
+                       "status": CandidateStatus.INVITED, "created_at": now, "updated_at": now})
+    ids = db.session.execute(sa.insert(Candidate).returning(Candidate.id), values).scalars().all()
+    made = []
+    for row_id, row in zip(ids, values, strict=True):
+        candidate = Candidate(id=row_id, **row)
+        candidate.interview = interview  # (a many-to-one: this does not add it to the session)
+        made.append(candidate)
+    return made
+
+
 def queue_invitation(candidate: Candidate, kind: str = MailKind.INVITATION) -> OutboxMessage:
     """The invitation (or a new link's message) into the outbox, in the open transaction."""
     if not mail.configured():
@@ -68,10 +88,27 @@ def queue_invitation(candidate: Candidate, kind: str = MailKind.INVITATION) -> O
     return to_candidate(candidate, kind, words)
 
 
+def queue_invitations(candidates: list[Candidate]) -> None:
+    """queue_invitation() for a list of new candidates, written in one statement."""
+    if not mail.configured():
+        raise ServiceError("E-mail is not set up on this server (MAIL_SERVER); copy the link instead.", 409)
+    link = mail_content.candidate_link(outbox.TOKEN_SLOT)
+    rows = []
+    for candidate, words in zip(candidates, mail_content.invitations(candidates, link), strict=True):
+        rows.append(outbox.values(
+            org_id=candidate.org_id, kind=MailKind.INVITATION, to_addr=candidate.email,
+            to_name=candidate.name,
+            reply_to=candidate.interview.contact_email, subject=words.subject, body_text=words.text,
+            body_html=words.html, locale=words.locale, interview_id=candidate.interview_id,
+            candidate_id=candidate.id, user_id=None, dedupe_key=None))
+    outbox.add_many(rows)
+
+
 def to_candidate(candidate: Candidate, kind: str, words: mail_content.Content,
                   dedupe_key: str | None = None) -> OutboxMessage:
     interview = candidate.interview
-    return outbox.add(org_id=candidate.org_id, kind=kind, to_addr=candidate.email, to_name=candidate.name,
+    return outbox.add(org_id=candidate.org_id, kind=kind, to_addr=candidate.email,
+            to_name=candidate.name,
                       reply_to=interview.contact_email, subject=words.subject, body_text=words.text,
                       body_html=words.html, locale=words.locale, interview_id=interview.id,
                       candidate_id=candidate.id, dedupe_key=dedupe_key)
