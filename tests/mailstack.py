@@ -86,9 +86,12 @@ class MailStack:
 def stack_env(folder: Path, redis_port: int, smtp_port: int, **extra) -> dict:
     env = dict(os.environ)
     env.update(ONEWAY_ENV="development", FLASK_SKIP_DOTENV="1", SECRET_KEY="mailstack-secret",
-               DATABASE_URL=f"sqlite:///{folder / 'oneway.sqlite3'}", REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-               MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port), MAIL_RETRY_SECONDS="1",
-               MAIL_STALE_SECONDS="5", OUTREACH_TICK_SECONDS="1", PASSWORD_HASH_METHOD="pbkdf2:sha256:1",
+               DATABASE_URL=f"sqlite:///{folder / 'oneway.sqlite3'}",
+               REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", MAIL_SERVER="127.0.0.1",
+               MAIL_PORT=str(smtp_port),
+               # Quick retries and recovery, so that the tests wait seconds, not minutes.
+               MAIL_RETRY_SECONDS="1", MAIL_STALE_SECONDS="5", MAIL_MAX_ATTEMPTS="1000",
+               OUTREACH_TICK_SECONDS="1", PASSWORD_HASH_METHOD="pbkdf2:sha256:1",
                SESSION_COOKIE_SECURE="false", PYTHONUNBUFFERED="1", S3_ENDPOINT="http://127.0.0.1:9")
     env.update({k: str(v) for k, v in extra.items()})
     return env
