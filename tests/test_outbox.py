@@ -143,3 +143,56 @@ def test_completing_the_interview_confirms_with_receipts(app, mailbox, run_jobs)
     assert len(confirmations) == 1
     body = confirmations[0].get_body(("plain",)).get_content()
     assert "1234 bytes" in body and "ab" * 32 in body
+
+
+def test_sending_is_rate_limited_per_organisation(app, mailbox, run_jobs):
+    app.config["MAIL_RATE_PER_MINUTE"] = 2
+    with app.test_request_context(base_url="http://oneway.example"):
+        user = make_user()
+        interview = make_interview(user)
+        for i in range(3):
+            interviews.invite_candidate(user, interview, f"P{i}", f"p{i}@example.com", send_email=True)
+        other, _ = _invite(app, name="Other Org", email="other@example.com")  # its own budget
+    minute = int(utcnow().timestamp() // 60)
+    run_jobs()
+    if int(utcnow().timestamp() // 60) != minute:
+        pytest.skip("the minute turned during the test; its budget started again")
+    db.session.expire_all()
+    rows = _rows(org_id=interview.org_id)
+    assert sorted(r.status for r in rows) == [MailStatus.QUEUED, MailStatus.SENT, MailStatus.SENT]
+    [waiting] = [r for r in rows if r.status == MailStatus.QUEUED]
+    assert waiting.attempts == 0 and waiting.next_attempt_at > utcnow()  # the next minute, no try spent
+    assert _rows(candidate_id=other.id)[0].status == MailStatus.SENT
+    assert len(mailbox.messages()) == 3
+
+
+def test_the_outreach_pass_runs_on_one_worker_at_a_time(app):
+    from app.queue import redis_conn
+    from jobs.worker import outreach_pass
+
+    assert outreach_pass(app, redis_conn()) is True
+    assert outreach_pass(app, redis_conn()) is False  # another worker's turn is still on
+
+
+def test_a_digest_once_a_day_naming_no_one_to_reviewers_of_an_anonymised_interview(app, mailbox, run_jobs):
+    from app.models import User
+    from app.services import anonymity, notifications
+    from tests.factories import make_candidate, mark_completed
+
+    app.config["DIGEST_HOUR"] = 0
+    owner = make_user()
+    reviewer = make_user(org=owner.organisation, role="reviewer")
+    interview = make_interview(owner)
+    anonymity.set_mode(owner, interview, True, "video")
+    candidate, _ = make_candidate(interview, owner)
+    mark_completed(candidate)
+    db.session.get(User, owner.id).notify = "off"
+    db.session.commit()
+    with app.test_request_context(base_url="http://oneway.example"):
+        assert notifications.add_digests(utcnow() + timedelta(hours=1)) == 1  # the reviewer's only
+        assert notifications.add_digests(utcnow() + timedelta(hours=2)) == 0  # one a day
+    run_jobs()
+    [digest] = mailbox.messages()
+    body = digest.get_body(("plain",)).get_content()
+    assert reviewer.email in digest["To"] and "Candidate 1" in body and "Ada Lovelace" not in body
+    assert f"http://oneway.example/review/candidates/{candidate.public_id}" in body

@@ -140,14 +140,14 @@ def test_a_new_link_kills_the_old_one_and_is_emailed(app, login_as, client, mail
                    data={"name": "Ada", "email": "ada@example.com", "send_email": "on"})
     old = re.search(r'value="http://localhost/i/([^"]+)"', resp.get_data(as_text=True)).group(1)
     candidate = db.session.execute(db.select(Candidate)).scalar_one()
-    cc.post(f"/review/candidates/{candidate.public_id}/resend", data={"email": "on"})
+    cc.post(f"/outreach/candidates/{candidate.public_id}/resend", data={"email": "on"})
     run_jobs()
     kinds = [(r.kind, r.status) for r in _rows(candidate_id=candidate.id)]
     assert kinds == [(MailKind.INVITATION, MailStatus.CANCELLED), (MailKind.RESEND, MailStatus.SENT)]
     [msg] = mailbox.messages()  # the first invitation never went: it carried the dead link
     new = LINK.search(_body(msg)).group(1)
     assert client.get(f"/i/{old}").status_code == 404 and client.get(f"/i/{new}").status_code == 200
-    page = cc.get(f"/review/candidates/{candidate.public_id}/messages").get_data(as_text=True)
+    page = cc.get(f"/outreach/candidates/{candidate.public_id}/messages").get_data(as_text=True)
     assert "A newer link was made" in page and new not in page  # no working link on the page
 
 

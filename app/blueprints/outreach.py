@@ -108,7 +108,7 @@ def _candidate(public_id: str):
     return candidate
 
 
-@bp.get("/review/candidates/<public_id>/messages")
+@bp.get("/outreach/candidates/<public_id>/messages")
 def messages(public_id: str):
     """Every e-mail to this candidate: what, when, delivered or why not."""
     candidate = _candidate(public_id)
@@ -116,7 +116,7 @@ def messages(public_id: str):
                            messages=outreach.messages(current_user, candidate))
 
 
-@bp.post("/review/candidates/<public_id>/resend")
+@bp.post("/outreach/candidates/<public_id>/resend")
 def resend(public_id: str):
     """A new link (the old one stops working), e-mailed or shown once to copy."""
     candidate = _candidate(public_id)
@@ -131,7 +131,7 @@ def resend(public_id: str):
     return redirect(url_for(".messages", public_id=public_id))
 
 
-@bp.post("/review/candidates/<public_id>/deadline")
+@bp.post("/outreach/candidates/<public_id>/deadline")
 def candidate_deadline(public_id: str):
     candidate = _candidate(public_id)
     with flash_refusal():
