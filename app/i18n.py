@@ -64,6 +64,7 @@ CANDIDATE_SOURCES = (
     "app/services/recording.py", "app/services/takes.py", "app/services/accommodations.py",
     "app/services/ratelimit.py", "app/services/preferences.py", "app/errors.py", "app/media/quality.py",
     "app/i18n.py", "app/templates/_language.html", "app/services/mail_content.py",
+    "app/services/deadline_requests.py",
 )
 _TIME_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")
 

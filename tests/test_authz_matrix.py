@@ -173,6 +173,10 @@ ROUTES = [
      staff(302, reviewer=403)),
     ("outreach.candidate_deadline", "POST", "/outreach/candidates/{cand2}/deadline", {"deadline": SOON},
      staff(302, reviewer=403)),
+    # No request was made, so those allowed to answer get 409 (nothing to decide).
+    ("outreach.deadline_request", "POST", "/interviews/{iv}/deadline-requests/{cand}", {"decision": "grant"},
+     staff(409, reviewer=403)),
+    ("candidate.later_deadline", "POST", "/i/{forged}/later-deadline", {"days": "3"}, everyone(404)),
     ("outreach.notify_choice", "POST", "/account/notifications", {"notify": "digest"},
      everyone(302)),
     ("auth.logout", "POST", "/logout", {}, everyone(302)),

@@ -225,3 +225,40 @@ def test_the_queue_filters_by_outreach_status(app, login_as, mailbox, run_jobs, 
     assert 'data-total="1"' in cc.get(q + "emailed").get_data(as_text=True)
     assert 'data-total="2"' in cc.get(q + "invited").get_data(as_text=True)
     assert 'data-total="0"' in cc.get(q + "opened").get_data(as_text=True)
+
+
+def test_a_candidate_asks_for_a_later_deadline_granted_at_once_or_by_a_person(app, login_as, client,
+                                                                                 mailbox, run_jobs):
+    _, interview, cc = _setup(login_as)
+    cc.post(f"/interviews/{interview.public_id}/outreach/schedule",
+            data={"deadline_days": "14", "reminder_hours": "48, 24", "time_zone": "UTC",
+                  "auto_extension_days": "3"})
+    resp = cc.post(f"/interviews/{interview.public_id}/candidates",
+                   data={"name": "Ada", "email": "a@example.com"})
+    token = re.search(r'value="http://localhost/i/([^"]+)"', resp.get_data(as_text=True)).group(1)
+    candidate = db.session.execute(db.select(Candidate)).scalar_one()
+    before = candidate.expires_at
+    client.get(f"/i/{token}")
+    from tests.helpers import CsrfClient
+
+    cand = CsrfClient(client)
+    cand.refresh(f"/i/{token}")
+    assert cand.post(f"/i/{token}/later-deadline", data={"days": "30"}).status_code == 400
+    cand.post(f"/i/{token}/later-deadline", data={"days": "2", "note": "exams"})  # within 3: at once
+    db.session.expire_all()
+    candidate = db.session.get(Candidate, candidate.id)
+    assert candidate.deadline_request_status == "granted"
+    assert candidate.expires_at == before + timedelta(days=2)
+    cand.post(f"/i/{token}/later-deadline", data={"days": "2", "note": "ill"})  # a second: to a person
+    db.session.expire_all()
+    assert db.session.get(Candidate, candidate.id).deadline_request_status == "requested"
+    page = cc.get(f"/interviews/{interview.public_id}/outreach").get_data(as_text=True)
+    assert "data-deadline-requests" in page and "ill" in page
+    cc.post(f"/interviews/{interview.public_id}/deadline-requests/{candidate.public_id}",
+            data={"decision": "grant"})
+    db.session.expire_all()
+    candidate = db.session.get(Candidate, candidate.id)
+    assert candidate.deadline_request_status == "granted"
+    assert candidate.expires_at == before + timedelta(days=4)
+    run_jobs()
+    assert [str(m["Subject"]).startswith("More time") for m in mailbox.messages()] == [True, True]

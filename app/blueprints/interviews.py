@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from app import mail
 from app.errors import flash_refusal, form_refusal
-from app.services import ServiceError, access, accommodations, anonymity, candidate_queue, interviews, team
+from app.services import access, accommodations, anonymity, candidate_queue, interviews, team
 
 bp = Blueprint("interviews", __name__)
 
@@ -88,9 +88,7 @@ def invite(public_id: str):
 @bp.post("/interviews/<public_id>/candidates/<candidate_id>/extra-time")
 def extra_time(public_id: str, candidate_id: str):
     interview = interviews.get_interview(current_user, public_id)
-    candidate = access.get_candidate(current_user, candidate_id)
-    if candidate.interview_id != interview.id:
-        raise ServiceError("Candidate not found.", 404)
+    candidate = access.interview_candidate(current_user, interview, candidate_id)
     grant = request.form.get("decision") == "grant"
     accommodations.decide(current_user, candidate, grant)
     flash(f"Extra time {'granted to' if grant else 'declined for'} {candidate.name}.", "info")

@@ -7,7 +7,16 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import flash_refusal, form_refusal
-from app.services import ServiceError, access, bulk_invites, interviews, notifications, outbox, outreach
+from app.services import (
+    ServiceError,
+    access,
+    bulk_invites,
+    deadline_requests,
+    interviews,
+    notifications,
+    outbox,
+    outreach,
+)
 
 bp = Blueprint("outreach", __name__)
 
@@ -20,6 +29,7 @@ def _staff_only():
 
 def _page(interview, status: int = 200, **extra):
     data = outreach.overview(current_user, interview)
+    extra.setdefault("requests", deadline_requests.pending(current_user, interview))
     extra.setdefault("preview", outreach.preview(interview))
     return render_template("outreach/index.html", interview=interview, o=data, **extra), status
 
@@ -100,6 +110,17 @@ def extend(public_id: str):
     if request.form.get("back") == "queue":
         return redirect(url_for("grading.queue", public_id=public_id))
     return redirect(url_for(".index", public_id=public_id, _anchor="deadlines"))
+
+
+@bp.post("/interviews/<public_id>/deadline-requests/<candidate_id>")
+def deadline_request(public_id: str, candidate_id: str):
+    """Grant or decline a candidate's request for a later deadline."""
+    candidate = access.interview_candidate(current_user, interviews.get_interview(current_user, public_id),
+                                           candidate_id)
+    grant = request.form.get("decision") == "grant"
+    deadline_requests.decide(current_user, candidate, grant)
+    flash(f"Later deadline {'granted to' if grant else 'declined for'} {candidate.name}.", "info")
+    return redirect(url_for(".index", public_id=public_id, _anchor="deadline-requests"))
 
 
 def _candidate(public_id: str):

@@ -59,6 +59,11 @@ class Candidate(Timestamps, db.Model):
     # stops working, since the token is derived from it and only its hash is kept.
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Their request for a later deadline: how many more days, why (optional; owners and recruiters
+    # only), and where it stands (requested, granted, declined; None: none asked).
+    deadline_request_days: Mapped[int | None] = mapped_column()
+    deadline_request_note: Mapped[str | None] = mapped_column(sa.Text)
+    deadline_request_status: Mapped[str | None] = mapped_column(sa.String(12))
 
     interview: Mapped[Interview] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="candidate")

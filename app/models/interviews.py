@@ -69,6 +69,9 @@ class Interview(Timestamps, db.Model):
     invitation_body: Mapped[str | None] = mapped_column(sa.Text)
     reminder_hours: Mapped[str] = mapped_column(sa.String(60), default="48,24", server_default="48,24")
     time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    # A candidate's request for a later deadline of up to this many days is granted at once (once);
+    # longer ones, or 0 here, wait for an owner or recruiter.
+    auto_extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(

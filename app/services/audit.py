@@ -54,6 +54,7 @@ ACTIONS = {
     "interview.invitation_changed": "Changed the invitation e-mail's text",
     "interview.deadlines_extended": "Moved {count} candidate(s)' deadline to {until}",
     "candidates.bulk_invited": "Invited {count} candidate(s) at once ({emailed} e-mailed)",
+    "candidate.deadline_request_decided": "Answered a candidate's request for {days} more day(s): {decision}",
     "candidate.link_resent": "Made a new link for a candidate (old one stopped working; e-mailed: {emailed})",
 }
 

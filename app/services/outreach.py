@@ -156,20 +156,29 @@ def preview(interview: Interview, subject: str | None = None,
 
 
 def save_schedule(user: User, interview: Interview, form: dict) -> None:
-    """Deadline days for new candidates, reminder hours before each deadline, and the time zone."""
+    """Deadline days for new candidates, reminder hours before each deadline, the time zone, and how
+    many days of a later deadline a candidate's request gets at once."""
     require_author(user)
-    try:
-        days = int(str(form.get("deadline_days", "")).strip())
-    except ValueError:
-        raise ServiceError("The deadline is a whole number of days.") from None
-    if not 1 <= days <= MAX_DEADLINE_DAYS:
-        raise ServiceError(f"The deadline is between 1 and {MAX_DEADLINE_DAYS} days after the invitation.")
+    days = _whole(form, "deadline_days", 1, MAX_DEADLINE_DAYS,
+                  f"The deadline is between 1 and {MAX_DEADLINE_DAYS} days after the invitation.")
+    auto = _whole(form, "auto_extension_days", 0, 14,
+                  "Grant between 0 and 14 days at once (0: you answer every request).")
     interview.reminder_hours = ",".join(str(h) for h in parse_hours(form.get("reminder_hours", "")))
     zone = (form.get("time_zone") or "UTC").strip()
     if zone != "UTC" and not valid_time_zone(zone):
         raise ServiceError("Enter a time zone such as Europe/Paris or America/New_York.")
-    interview.deadline_days, interview.time_zone = days, zone
+    interview.deadline_days, interview.time_zone, interview.auto_extension_days = days, zone, auto
     db.session.commit()
+
+
+def _whole(form: dict, name: str, low: int, high: int, message: str) -> int:
+    try:
+        value = int(str(form.get(name, "") or low).strip())
+    except ValueError:
+        raise ServiceError(message) from None
+    if not low <= value <= high:
+        raise ServiceError(message)
+    return value
 
 
 def parse_hours(text: str) -> list[int]:

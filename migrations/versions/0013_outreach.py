@@ -6,7 +6,9 @@ Revises: 0012
 `outbox_messages` holds every e-mail, written in the transaction of the change that causes it and sent
 by a worker after commit. Interviews gain a relative deadline (days, 14 as INVITE_DAYS was), their
 invitation's own words, a reminder schedule (hours before the deadline) and a time zone for
-deadlines; candidates the fate of their invitation e-mail and when they first opened their link;
+deadlines and how many days of a later deadline a candidate's request gets at once; candidates the
+fate of their invitation e-mail, when they first opened their link, their link's version and their
+request for a later deadline;
 members their choice of notifications (a daily digest by default). The downgrade drops all of it.
 """
 import sqlalchemy as sa
@@ -70,10 +72,14 @@ def upgrade():
         batch.add_column(sa.Column("reminder_hours", sa.String(length=60), server_default="48,24",
                                    nullable=False))
         batch.add_column(sa.Column("time_zone", sa.String(length=64), server_default="UTC", nullable=False))
+        batch.add_column(sa.Column("auto_extension_days", sa.Integer(), server_default="0", nullable=False))
     with op.batch_alter_table("candidates") as batch:
         batch.add_column(sa.Column("mail_status", sa.String(length=12), nullable=True))
         batch.add_column(sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("token_version", sa.Integer(), server_default="0", nullable=False))
+        batch.add_column(sa.Column("deadline_request_days", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("deadline_request_note", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("deadline_request_status", sa.String(length=12), nullable=True))
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("notify", sa.String(length=12), server_default="digest", nullable=False))
 
@@ -90,11 +96,13 @@ def downgrade():
     with op.batch_alter_table("users") as batch:
         batch.drop_column("notify")
     with op.batch_alter_table("candidates") as batch:
-        batch.drop_column("token_version")
+        for column in ("deadline_request_status", "deadline_request_note", "deadline_request_days",
+                       "token_version"):
+            batch.drop_column(column)
         batch.drop_column("opened_at")
         batch.drop_column("mail_status")
     with op.batch_alter_table("interviews") as batch:
-        for column in ("time_zone", "reminder_hours", "invitation_body", "invitation_subject",
+        for column in ("auto_extension_days", "time_zone", "reminder_hours", "invitation_body", "invitation_subject",
                        "deadline_days"):
             batch.drop_column(column)
     op.drop_table("outbox_messages")
