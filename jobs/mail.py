@@ -10,6 +10,7 @@ from datetime import timedelta
 from jobs import app_context
 
 log = logging.getLogger("jobs.mail")
+_DOWN = object()  # what _send_one returns for the connection when none could be made
 
 
 def send(ids: list[int]) -> int:
@@ -21,9 +22,15 @@ def send(ids: list[int]) -> int:
         try:
             for message_id in ids:
                 row = outbox.claim(message_id)
-                if row is not None:
-                    ok, conn = _send_one(row, conn)
-                    accepted += ok
+                if row is None:
+                    continue
+                ok, conn = _send_one(row, conn)
+                accepted += ok
+                if conn is _DOWN:
+                    # No connection could be made: the rest stay queued, for the outreach pass to
+                    # send when their time comes, instead of each waiting out the same timeout.
+                    conn = None
+                    break
         finally:
             _close(conn)
     log.info("mail: %d of %d accepted", accepted, len(ids))
@@ -61,7 +68,7 @@ def _send_one(row, conn) -> tuple[bool, object]:
             outbox.fail(row, reason)
             return False, conn
         outbox.retry_or_fail(row, reason)
-        return False, _close(conn)
+        return False, _DOWN if conn is None else _close(conn)
     outbox.sent(row)
     return True, conn
 
