@@ -32,6 +32,12 @@ def invite_token(secret_key: str, candidate_public_id: str, version: int) -> str
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
+def join_token(secret_key: str, invite_public_id: str) -> str:
+    """A team invite's token, derived as invite_token is (only its hash is stored), so that the
+    invitation e-mail can carry it without the database ever holding it."""
+    return invite_token(secret_key, f"join:{invite_public_id}", 0)
+
+
 def looks_like_token(text: str | None) -> bool:
     """Whether `text` has the shape of a token new_token made. Anything else cannot hash to a stored
     token, so it is refused without being hashed or looked up."""

@@ -51,7 +51,7 @@ def _send_one(row, conn) -> tuple[bool, object]:
     why_not = outbox.pointless(row)
     text, html = outbox.with_link(row, row.body_text), outbox.with_link(row, row.body_html)
     if why_not is None and (text is None or html is None):
-        why_not = "The candidate's link could not be made (erased, or the secret key changed)."
+        why_not = "The link could not be made (erased, used, revoked or expired, or the secret key changed)."
     if why_not:
         outbox.cancel(row, why_not)
         db.session.commit()

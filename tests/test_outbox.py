@@ -196,3 +196,19 @@ def test_a_digest_once_a_day_naming_no_one_to_reviewers_of_an_anonymised_intervi
     body = digest.get_body(("plain",)).get_content()
     assert reviewer.email in digest["To"] and "Candidate 1" in body and "Ada Lovelace" not in body
     assert f"http://oneway.example/review/candidates/{candidate.public_id}" in body
+
+
+def test_a_team_invite_can_be_emailed_and_its_link_works_once(app, login_as, client, mailbox, run_jobs):
+    owner = make_user()
+    cc = login_as(owner)
+    resp = cc.post("/team/invites", data={"email": "colleague@example.com", "role": "reviewer",
+                                          "send_email": "on"})
+    assert resp.status_code == 200
+    [row] = _rows(kind="team_invite")
+    assert outbox.TOKEN_SLOT in row.body_text  # the database holds no working link
+    run_jobs()
+    [msg] = mailbox.messages()
+    assert msg["To"] == "colleague@example.com" and msg["Reply-To"] == owner.email
+    token = re.search(r"/join/([A-Za-z0-9_-]{43})", msg.get_body(("plain",)).get_content()).group(1)
+    assert token in resp.get_data(as_text=True)  # the same link the owner was shown
+    assert client.get(f"/join/{token}").status_code == 200

@@ -23,6 +23,7 @@ class MailKind:
     CONFIRMATION = "confirmation"  # to the candidate: answers received, with receipts
     NOTIFICATION = "notification"  # to a member: a candidate completed
     DIGEST = "digest"  # to a member: the day's completed candidates
+    TEAM_INVITE = "team_invite"  # to a colleague: a link to join the team
 
     CANDIDATE_FACING = (INVITATION, RESEND, REMINDER, EXTENSION, CONFIRMATION)
 
@@ -50,6 +51,9 @@ class OutboxMessage(Timestamps, db.Model):
     # Fixed when the row is written, so a message sent again after a worker died is recognisably the
     # same one (mail clients and archives merge copies with one Message-ID).
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    # Whose link fills the body's token slot: None, the candidate's; "join:<public id>", a team
+    # invite's (app.services.outbox.with_link).
+    link_ref: Mapped[str | None] = mapped_column(sa.String(80))
     locale: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     status: Mapped[str] = mapped_column(sa.String(12), default=MailStatus.QUEUED,
                                         server_default=MailStatus.QUEUED.value)

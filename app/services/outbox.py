@@ -41,12 +41,12 @@ FIRST_TRY_GRACE = timedelta(seconds=30)
 def add(*, org_id: int, kind: str, to_addr: str, subject: str, body_text: str, body_html: str,
         to_name: str = "", reply_to: str | None = None, locale: str = "en", interview_id: int | None = None,
         candidate_id: int | None = None, user_id: int | None = None,
-        dedupe_key: str | None = None) -> OutboxMessage:
+        dedupe_key: str | None = None, link_ref: str | None = None) -> OutboxMessage:
     """Write one message into the open transaction; it is sent once that transaction commits."""
     row = OutboxMessage(**values(
         org_id=org_id, kind=kind, to_addr=to_addr, to_name=to_name, reply_to=reply_to, locale=locale,
         subject=subject, body_text=body_text, body_html=body_html, interview_id=interview_id,
-        candidate_id=candidate_id, user_id=user_id, dedupe_key=dedupe_key))
+        candidate_id=candidate_id, user_id=user_id, dedupe_key=dedupe_key, link_ref=link_ref))
     db.session.add(row)
     return row
 
@@ -210,6 +210,8 @@ def with_link(row: OutboxMessage, text: str) -> str | None:
     made (the candidate is gone, or the app's secret key changed since the link was made)."""
     if TOKEN_SLOT not in text:
         return text
+    if row.link_ref and row.link_ref.startswith("join:"):
+        return _with_join_link(row.link_ref.removeprefix("join:"), text)
     candidate = db.session.get(Candidate, row.candidate_id) if row.candidate_id else None
     if candidate is None:
         return None
@@ -219,6 +221,17 @@ def with_link(row: OutboxMessage, text: str) -> str | None:
     if hash_token(token) != candidate.token_hash:
         return None
     return text.replace(TOKEN_SLOT, token)
+
+
+def _with_join_link(public_id: str, text: str) -> str | None:
+    from app.models import TeamInvite
+    from app.security import hash_token, join_token
+
+    invite = db.session.execute(sa.select(TeamInvite).filter_by(public_id=public_id)).scalar_one_or_none()
+    if invite is None or invite.accepted_at or invite.revoked_at or invite.expires_at <= utcnow():
+        return None
+    token = join_token(current_app.config["SECRET_KEY"], invite.public_id)
+    return text.replace(TOKEN_SLOT, token) if hash_token(token) == invite.token_hash else None
 
 
 _SHOWN_LINK = re.compile(re.escape(TOKEN_SLOT))

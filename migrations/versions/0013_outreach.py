@@ -39,6 +39,7 @@ def upgrade():
         sa.Column("body_text", sa.Text(), nullable=False),
         sa.Column("body_html", sa.Text(), nullable=False),
         sa.Column("message_id", sa.String(length=255), nullable=False),
+        sa.Column("link_ref", sa.String(length=80), nullable=True),
         sa.Column("locale", sa.String(length=16), server_default="en", nullable=False),
         sa.Column("status", sa.String(length=12), server_default="queued", nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
