@@ -38,6 +38,11 @@ def join_token(secret_key: str, invite_public_id: str) -> str:
     return invite_token(secret_key, f"join:{invite_public_id}", 0)
 
 
+def reset_token(secret_key: str, reset_public_id: str) -> str:
+    """A password reset link's token, derived as invite_token is."""
+    return invite_token(secret_key, f"reset:{reset_public_id}", 0)
+
+
 def looks_like_token(text: str | None) -> bool:
     """Whether `text` has the shape of a token new_token made. Anything else cannot hash to a stored
     token, so it is refused without being hashed or looked up."""

@@ -212,3 +212,20 @@ def test_a_team_invite_can_be_emailed_and_its_link_works_once(app, login_as, cli
     token = re.search(r"/join/([A-Za-z0-9_-]{43})", msg.get_body(("plain",)).get_content()).group(1)
     assert token in resp.get_data(as_text=True)  # the same link the owner was shown
     assert client.get(f"/join/{token}").status_code == 200
+
+
+def test_a_password_reset_link_can_be_emailed_to_the_member_and_works_once(app, login_as, client, mailbox,
+                                                                            run_jobs):
+    owner = make_user()
+    member = make_user(org=owner.organisation, role="reviewer")
+    cc = login_as(owner)
+    resp = cc.post(f"/team/members/{member.public_id}/password-reset", data={"send_email": "on"})
+    assert resp.status_code == 200
+    run_jobs()
+    [msg] = mailbox.messages()
+    assert member.email in msg["To"]
+    token = re.search(r"/reset/([A-Za-z0-9_-]{43})", msg.get_body(("plain",)).get_content()).group(1)
+    assert token in resp.get_data(as_text=True) and client.get(f"/reset/{token}").status_code == 200
+    # A newer link revokes it: a message still waiting would then not go at all.
+    cc.post(f"/team/members/{member.public_id}/password-reset", data={})
+    assert client.get(f"/reset/{token}").status_code in (404, 410)

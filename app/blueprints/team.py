@@ -101,7 +101,8 @@ def restore(public_id: str):
 @login_required
 def password_reset(public_id: str):
     with form_refusal() as refused:
-        reset, token = team.make_reset_link(current_user, public_id)
+        reset, token = team.make_reset_link(current_user, public_id,
+                                            send_email=request.form.get("send_email") == "on")
     if refused:
         return _refused(refused)
     # Shown once, here, for the owner to pass on; only the hash is stored.

@@ -95,6 +95,8 @@ class PasswordReset(Timestamps, db.Model):
 
     __tablename__ = "password_resets"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Names the link to the e-mail that carries it (app.security.reset_token); None before 0013.
+    public_id: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

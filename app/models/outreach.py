@@ -24,6 +24,7 @@ class MailKind:
     NOTIFICATION = "notification"  # to a member: a candidate completed
     DIGEST = "digest"  # to a member: the day's completed candidates
     TEAM_INVITE = "team_invite"  # to a colleague: a link to join the team
+    PASSWORD_RESET = "password_reset"  # to a member: a link to set a new password
 
     CANDIDATE_FACING = (INVITATION, RESEND, REMINDER, EXTENSION, CONFIRMATION)
 
@@ -52,7 +53,7 @@ class OutboxMessage(Timestamps, db.Model):
     # same one (mail clients and archives merge copies with one Message-ID).
     message_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
     # Whose link fills the body's token slot: None, the candidate's; "join:<public id>", a team
-    # invite's (app.services.outbox.with_link).
+    # invite's; "reset:<public id>", a password reset's (app.services.outbox.with_link).
     link_ref: Mapped[str | None] = mapped_column(sa.String(80))
     locale: Mapped[str] = mapped_column(sa.String(16), default="en", server_default="en")
     status: Mapped[str] = mapped_column(sa.String(12), default=MailStatus.QUEUED,

@@ -210,8 +210,9 @@ def with_link(row: OutboxMessage, text: str) -> str | None:
     made (the candidate is gone, or the app's secret key changed since the link was made)."""
     if TOKEN_SLOT not in text:
         return text
-    if row.link_ref and row.link_ref.startswith("join:"):
-        return _with_join_link(row.link_ref.removeprefix("join:"), text)
+    if row.link_ref:
+        kind, _, public_id = row.link_ref.partition(":")
+        return _with_secret_link(kind, public_id, text)
     candidate = db.session.get(Candidate, row.candidate_id) if row.candidate_id else None
     if candidate is None:
         return None
@@ -223,15 +224,19 @@ def with_link(row: OutboxMessage, text: str) -> str | None:
     return text.replace(TOKEN_SLOT, token)
 
 
-def _with_join_link(public_id: str, text: str) -> str | None:
-    from app.models import TeamInvite
-    from app.security import hash_token, join_token
+def _with_secret_link(kind: str, public_id: str, text: str) -> str | None:
+    """`text` with a team invite's ("join") or password reset's ("reset") token; None once the link
+    is used, revoked or expired."""
+    from app.models import PasswordReset, TeamInvite
+    from app.security import hash_token, join_token, reset_token
 
-    invite = db.session.execute(sa.select(TeamInvite).filter_by(public_id=public_id)).scalar_one_or_none()
-    if invite is None or invite.accepted_at or invite.revoked_at or invite.expires_at <= utcnow():
+    model, derive, used = {"join": (TeamInvite, join_token, "accepted_at"),
+                           "reset": (PasswordReset, reset_token, "used_at")}[kind]
+    row = db.session.execute(sa.select(model).filter_by(public_id=public_id)).scalar_one_or_none()
+    if row is None or getattr(row, used) or row.revoked_at or row.expires_at <= utcnow():
         return None
-    token = join_token(current_app.config["SECRET_KEY"], invite.public_id)
-    return text.replace(TOKEN_SLOT, token) if hash_token(token) == invite.token_hash else None
+    token = derive(current_app.config["SECRET_KEY"], public_id)
+    return text.replace(TOKEN_SLOT, token) if hash_token(token) == row.token_hash else None
 
 
 _SHOWN_LINK = re.compile(re.escape(TOKEN_SLOT))

@@ -258,7 +258,7 @@ def assignment_counts(user: User) -> dict[int, int]:
         .group_by(InterviewAssignment.user_id)).all())
 
 
-def make_reset_link(user: User, public_id: str) -> tuple[PasswordReset, str]:
+def make_reset_link(user: User, public_id: str, send_email: bool = False) -> tuple[PasswordReset, str]:
     """A once-only password reset link for an active colleague (not oneself: one changes one's own
     password knowing the current one); returns it with its token, which is never stored."""
     _require_owner(user, "make password reset links")
@@ -269,7 +269,7 @@ def make_reset_link(user: User, public_id: str) -> tuple[PasswordReset, str]:
     if not member.active:
         raise ServiceError(f"{member.name} has been removed from the team. Restore them under Removed "
                            "members first; then you can make a reset link.", 409)
-    return passwords.issue_reset(member, created_by=user)
+    return passwords.issue_reset(member, created_by=user, send_email=send_email)
 
 
 def assigned_reviewers(interview: Interview) -> list[User]:

@@ -83,6 +83,9 @@ def upgrade():
         batch.add_column(sa.Column("deadline_request_status", sa.String(length=12), nullable=True))
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("notify", sa.String(length=12), server_default="digest", nullable=False))
+    with op.batch_alter_table("password_resets") as batch:
+        batch.add_column(sa.Column("public_id", sa.String(length=32), nullable=True))
+        batch.create_unique_constraint(batch.f("uq_password_resets_public_id"), ["public_id"])
 
 
 def _foreign_keys(on: bool) -> None:
@@ -94,6 +97,9 @@ def _foreign_keys(on: bool) -> None:
 
 def downgrade():
     _foreign_keys(False)
+    with op.batch_alter_table("password_resets") as batch:
+        batch.drop_constraint("uq_password_resets_public_id", type_="unique")
+        batch.drop_column("public_id")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("notify")
     with op.batch_alter_table("candidates") as batch:
