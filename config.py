@@ -149,6 +149,29 @@ class Config:
     EARLY_PASSES_MAX_WAITING = int(os.environ.get("EARLY_PASSES_MAX_WAITING", "2"))
     # An early pass waits this long after its chunk arrived, in case that chunk was the last.
     EARLY_GRACE_SECONDS = float(os.environ.get("EARLY_GRACE_SECONDS", "3"))
+    # E-mail (app/mail.py, Flask-Mailman over SMTP). No MAIL_SERVER: nothing is e-mailed, and invites
+    # are shared by copying their link (fail closed). `make run` points it at the local catcher.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)  # STARTTLS after connecting
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)  # TLS from the first byte (port 465)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Oneway <no-reply@oneway.invalid>")
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "20"))  # seconds per SMTP exchange
+    # Per organisation and minute, so that a mistake cannot flood the relay; the rest waits.
+    MAIL_RATE_PER_MINUTE = int(os.environ.get("MAIL_RATE_PER_MINUTE", "600"))
+    # Seconds before each retry after a transient refusal (4xx, no connection); the last repeats
+    # until MAIL_MAX_ATTEMPTS, then the message is failed with the last reason.
+    MAIL_RETRY_SECONDS = os.environ.get("MAIL_RETRY_SECONDS", "10,60,300,900,3600")
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "12"))
+    # A message claimed for sending this long ago whose worker stopped answering is sent again (same
+    # Message-ID): longer than any one SMTP exchange may take (MAIL_TIMEOUT).
+    MAIL_STALE_SECONDS = int(os.environ.get("MAIL_STALE_SECONDS", "120"))
+    # The workers' outreach pass: due and stale messages, reminders, digests (one worker at a time).
+    OUTREACH_TICK_SECONDS = float(os.environ.get("OUTREACH_TICK_SECONDS", "10"))
+    # The hour (UTC) after which each member's daily digest goes out.
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "8"))
     # Languages (app/i18n.py): the pseudo-locale en_XA (every message bracketed, accented and 40%
     # longer) is offered for finding unwrapped or clipped text; never in production. A language
     # whose candidate pages are not fully translated yet is offered only where

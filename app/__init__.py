@@ -31,11 +31,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app import (
         i18n,
+        mail,
         models,  # noqa: F401  (register the tables with the metadata)
         storage,
     )
     from app.extensions import csrf, db, login_manager, migrate
     from app.security import init_security_headers
+    from app.services import outbox  # noqa: F401  (its session events send the outbox after commit)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
@@ -43,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     storage.init_app(app)
     i18n.init_app(app)
+    mail.init_app(app)
     init_security_headers(app)
 
     from app.services.signin import load_user
@@ -60,12 +63,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         insights,
         interviews,
         media,
+        outreach,
         share,
         team,
     )
 
     for bp in (apply.bp, auth.bp, authoring.bp, bank.bp, candidate.bp, grading.bp, health.bp, insights.bp,
-               interviews.bp, media.bp, share.bp, share.staff, team.bp):
+               interviews.bp, media.bp, outreach.bp, share.bp, share.staff, team.bp):
         app.register_blueprint(bp)
 
     from app import errors

@@ -32,6 +32,8 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -63,6 +65,7 @@ CANDIDATE_SOURCES = (
     "app/services/recording.py", "app/services/takes.py", "app/services/accommodations.py",
     "app/services/ratelimit.py", "app/services/preferences.py", "app/errors.py", "app/media/quality.py",
     "app/i18n.py", "app/templates/_language.html", "app/blueprints/apply.py", "app/services/applying.py",
+    "app/services/mail_content.py", "app/services/deadline_requests.py",
 )
 _TIME_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")
 
@@ -179,8 +182,29 @@ def use_candidate(candidate) -> None:
     refresh()
 
 
+# (language, time zone) while something is written away from a page (an e-mail): see speaking().
+_SPEAKING: ContextVar[tuple[str, str] | None] = ContextVar("oneway_speaking", default=None)
+
+
+@contextmanager
+def speaking(code: str | None, time_zone: str | None = None):
+    """Within the block, messages, dates and numbers are in `code` (English unless it is offered) and
+    times in `time_zone` (UTC unless valid), whatever the request: for e-mail to a candidate, written
+    on a staff page or in a worker. Yields the language used."""
+    code = code if code in offered() else DEFAULT
+    token = _SPEAKING.set((code, valid_time_zone(time_zone) or "UTC"))
+    refresh()
+    try:
+        yield code
+    finally:
+        _SPEAKING.reset(token)
+        refresh()
+
+
 def locale_code() -> str:
     """The language this request's page speaks (one of offered()), chosen once per request."""
+    if _SPEAKING.get():
+        return _SPEAKING.get()[0]
     if not has_request_context():
         return DEFAULT
     if "locale_code" not in g:
@@ -203,7 +227,7 @@ def _formatting_locale() -> Locale:
     names one for that language (en-GB dates as 14 March, en-US as March 14)."""
     code = locale_code()
     base = Locale.parse(DEFAULT if code == PSEUDO else code)
-    if not has_request_context():
+    if not has_request_context() or _SPEAKING.get():
         return base
     for asked, _quality in request.accept_languages:
         parts = asked.replace("_", "-").split("-")
@@ -264,10 +288,18 @@ def valid_time_zone(name: str | None) -> str | None:
     name = (name or "").strip()
     if not name or len(name) > 64 or not _TIME_ZONE_NAME.match(name):
         return None
-    return name if name in zoneinfo.available_timezones() else None
+    return name if name in _zones() else None
+
+
+@cache
+def _zones() -> frozenset[str]:
+    # zoneinfo walks the whole tz database on every call (~30 ms): once per process is enough.
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _time_zone() -> zoneinfo.ZoneInfo:
+    if _SPEAKING.get():
+        return zoneinfo.ZoneInfo(_SPEAKING.get()[1])
     name = g.get("candidate_time_zone") if on_candidate_page() else None
     return zoneinfo.ZoneInfo(valid_time_zone(name) or "UTC")
 

@@ -8,9 +8,10 @@ from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
 
+MAIL_QUEUE = "mail"  # the outbox (app.services.outbox): short jobs, served first
 MEDIA_QUEUE = "media"
 ASR_QUEUE = "asr"
-QUEUES = (MEDIA_QUEUE, ASR_QUEUE)
+QUEUES = (MAIL_QUEUE, MEDIA_QUEUE, ASR_QUEUE)
 
 
 def redis_conn() -> Redis:

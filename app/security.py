@@ -3,7 +3,9 @@ form came from."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 from urllib.parse import unquote, urlsplit
@@ -20,6 +22,25 @@ _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 def new_token() -> str:
     """256 random bits, URL-safe."""
     return secrets.token_urlsafe(32)
+
+
+def invite_token(secret_key: str, candidate_public_id: str, version: int) -> str:
+    """A candidate's invite token, derived (HMAC-SHA256) from the app's secret key, the candidate's
+    public id and the link's version: the database keeps only its hash, yet a reminder can carry the
+    same link, and a resend (the next version) makes a new one. Shaped like new_token's."""
+    mac = hmac.new(secret_key.encode(), f"invite:{candidate_public_id}:{version}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def join_token(secret_key: str, invite_public_id: str) -> str:
+    """A team invite's token, derived as invite_token is (only its hash is stored), so that the
+    invitation e-mail can carry it without the database ever holding it."""
+    return invite_token(secret_key, f"join:{invite_public_id}", 0)
+
+
+def reset_token(secret_key: str, reset_public_id: str) -> str:
+    """A password reset link's token, derived as invite_token is."""
+    return invite_token(secret_key, f"reset:{reset_public_id}", 0)
 
 
 def looks_like_token(text: str | None) -> bool:

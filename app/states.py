@@ -70,3 +70,22 @@ CANDIDATE = Lifecycle("a candidate", {
     _C.INVITED: frozenset({_C.STARTED}),
     _C.STARTED: frozenset({_C.COMPLETED}),
 })
+
+
+class MailStatus(StrEnum):
+    """Where one outgoing e-mail (an outbox row) is (stored as the value)."""
+
+    QUEUED = "queued"  # waiting for a worker, perhaps until next_attempt_at after a refusal
+    SENDING = "sending"  # claimed by a worker, which talks to the SMTP server now
+    SENT = "sent"  # the SMTP server accepted it (250 after DATA)
+    FAILED = "failed"  # refused for good (5xx), or given up on after every retry; reason kept
+    CANCELLED = "cancelled"  # never sent: made pointless before it went (a newer link, an erasure)
+
+
+_M = MailStatus
+# SENDING -> QUEUED: a transient refusal (retried later), or a worker that died mid-send (its claim
+# went stale): the message goes again with the same Message-ID.
+MAIL = Lifecycle("an e-mail", {
+    _M.QUEUED: frozenset({_M.SENDING, _M.CANCELLED, _M.FAILED}),
+    _M.SENDING: frozenset({_M.SENT, _M.QUEUED, _M.FAILED, _M.CANCELLED}),
+})

@@ -28,6 +28,8 @@ def work(queues: list[str], burst: bool = False, name: str | None = None, app=No
     if not burst:
         threading.Thread(target=_reconcile_loop, args=(app, conn, stop), name="reconcile",
                          daemon=True).start()
+        threading.Thread(target=_outreach_loop, args=(app, conn, stop), name="outreach",
+                         daemon=True).start()
         threading.Thread(target=_forget_erased, args=(app, conn, stop), name="spool-erasures",
                          daemon=True).start()
     try:
@@ -56,6 +58,40 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
                 log.exception("reconcile pass failed")
             finally:
                 db.session.remove()
+
+
+def _outreach_loop(app, conn: Redis, stop: threading.Event) -> None:
+    """Every OUTREACH_TICK_SECONDS, one worker of the fleet sends what is due (app.services.outbox)."""
+    while not stop.wait(app.config["OUTREACH_TICK_SECONDS"]):
+        outreach_pass(app, conn)
+
+
+def outreach_pass(app, conn: Redis, now=None) -> bool:
+    """At most one worker at a time (a Redis lock for one tick): queue again the messages of workers
+    that died mid-send, add the reminders and digests that fell due, and send every message whose
+    time has come. Returns whether this worker ran the pass."""
+    from app.extensions import db
+    from app.models import utcnow
+    from app.services import notifications, outbox, reminders
+
+    every = app.config["OUTREACH_TICK_SECONDS"]
+    try:
+        if not conn.set("oneway:outreach:pass", "1", nx=True, ex=max(1, int(every))):
+            return False
+    except RedisError:  # Redis is away: a later turn tries again
+        return False
+    with app.app_context():
+        try:
+            now = now or utcnow()
+            outbox.recover_stale(now)
+            reminders.add_due(now)
+            notifications.add_digests(now)
+            outbox.send_due(now)
+        except Exception:  # keep the loop alive whatever one pass hits; it is logged
+            log.exception("outreach pass failed")
+        finally:
+            db.session.remove()
+    return True
 
 
 def _forget_erased(app, conn: Redis, stop: threading.Event) -> None:

@@ -20,7 +20,16 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from stack.services import free_port, port_open, start_redis, start_s3, stop, wait_port, web_command
+from stack.services import (
+    free_port,
+    port_open,
+    start_redis,
+    start_s3,
+    start_smtp,
+    stop,
+    wait_port,
+    web_command,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_S3_KEYS = ("oneway-local-access", "oneway-local-secret-key")
@@ -62,6 +71,19 @@ def _stop_on_signal(signum, _frame) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def _mail(env: dict, var: Path, children: list, log) -> str:
+    """The local SMTP server where no MAIL_SERVER is set: every e-mail Oneway sends is caught there,
+    never sent on. Read it in the app (each candidate's Messages page) or as files in var/mail/new.
+    Returns where mail goes, for the banner."""
+    if "MAIL_SERVER" in env:
+        return f"goes to {env['MAIL_SERVER']}:{env.get('MAIL_PORT', '25')}"
+    port = _port(8025)
+    children.append(start_smtp(port, var / "mail", log=log("smtp.log")))
+    env["MAIL_SERVER"], env["MAIL_PORT"] = "127.0.0.1", str(port)
+    return (f"is caught by a local SMTP server on 127.0.0.1:{port} and kept in {var / 'mail'}/new "
+            "(list it: .venv/bin/python -m stack.smtp --list --maildir var/mail)")
+
+
 def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stop_on_signal)
@@ -91,11 +113,13 @@ def main() -> int:
             children.append(start_s3(port, var / "s3", *DEV_S3_KEYS, log=log("s3.log")))
             env["S3_ENDPOINT"] = f"http://127.0.0.1:{port}"
             env["S3_ACCESS_KEY"], env["S3_SECRET_KEY"] = DEV_S3_KEYS
+        mail_note = _mail(env, var, children, log)
+        env.setdefault("BASE_URL", f"http://127.0.0.1:{web_port}")
         _flask(env, "db", "upgrade")
         _flask(env, "ensure-bucket")
         _flask(env, "seed-demo")
         children.append(subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "media", "asr"],
+            [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "mail", "media", "asr"],
             env=env, cwd=ROOT, stdout=log("worker.log"), stderr=subprocess.STDOUT))
         if port_open(web_port):
             raise RuntimeError(f"port {web_port} is in use; set PORT to another one")
@@ -103,6 +127,7 @@ def main() -> int:
         children.append(web)
         wait_port(web_port, web, timeout=60, what="web app")
         print(f"\nOneway is running at http://127.0.0.1:{web_port}/  (logs in {var / 'logs'})")
+        print(f"Outgoing e-mail {mail_note}.")
         print("Press Ctrl-C to stop.\n", flush=True)
         while all(c.poll() is None for c in children):
             time.sleep(0.5)

@@ -89,3 +89,17 @@ def stop(*procs: subprocess.Popen | None, timeout: float = 10.0) -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def start_smtp(port: int, maildir: Path, log=None, reject: str | None = None,
+               hold_rcpt: float = 0.0) -> subprocess.Popen:
+    """The local SMTP server (stack/smtp.py) on loopback, keeping every message under `maildir`."""
+    args = [sys.executable, "-m", "stack.smtp", "--port", str(port), "--maildir", str(maildir)]
+    if reject:
+        args += ["--reject", reject]
+    if hold_rcpt:
+        args += ["--hold-rcpt", str(hold_rcpt)]
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen(args, cwd=root, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    wait_port(port, proc, what="SMTP server")
+    return proc

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from stack.services import free_port, start_redis, start_s3, stop  # noqa: E402
+from stack.services import free_port, start_redis, start_s3, start_smtp, stop  # noqa: E402
 
 # A developer's .env is for `make run` and `flask`, never for the tests' own processes.
 os.environ["FLASK_SKIP_DOTENV"] = "1"
@@ -48,11 +48,15 @@ def pytest_report_header(config):
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory):
-    """A private redis-server and S3 server on free ports for the whole run."""
+    """A private redis-server, S3 server and SMTP server (stack/smtp.py) on free ports for the whole
+    run. The SMTP server refuses (550) any address at refused.example.com, as a relay refuses an
+    unknown mailbox."""
     base = tmp_path_factory.mktemp("servers")
-    redis_port, s3_port = free_port(), free_port()
+    redis_port, s3_port, smtp_port = free_port(), free_port(), free_port()
     redis = start_redis(redis_port, base / "redis", persist=False)
     s3 = start_s3(s3_port, base / "s3", *S3_KEYS)
+    smtp = SmtpServer(smtp_port, base / "mail")
+    smtp.start()
     yield {
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "S3_ENDPOINT": f"http://127.0.0.1:{s3_port}",
@@ -60,8 +64,55 @@ def servers(tmp_path_factory):
         "S3_SECRET_KEY": S3_KEYS[1],
         "S3_BUCKET": "oneway-test",
         "redis_port": redis_port,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_port,
+        "MAIL_DEFAULT_SENDER": "Oneway Test <oneway@example.com>",
+        "MAIL_RETRY_SECONDS": "1",
+        "smtp": smtp,
     }
+    smtp.stop()
     stop(redis, s3)
+
+
+class SmtpServer:
+    """The test run's SMTP server: a real aiosmtpd process; tests read what it kept, and stop and
+    start it again on the same port (the `mailbox` fixture puts it back as it was)."""
+
+    REFUSED = r"@refused\.example\.com>?$"
+
+    def __init__(self, port: int, maildir: Path):
+        self.port, self.maildir, self.proc, self.held = port, maildir, None, 0.0
+
+    def start(self, hold_rcpt: float = 0.0) -> None:
+        self.held = hold_rcpt
+        self.proc = start_smtp(self.port, self.maildir, reject=self.REFUSED, hold_rcpt=hold_rcpt)
+
+    def stop(self) -> None:
+        stop(self.proc)
+        self.proc = None
+
+    def messages(self) -> list:
+        from stack.smtp import read
+
+        return read(self.maildir)
+
+    def clear(self) -> None:
+        for folder in ("new", "cur", "tmp"):
+            for path in (self.maildir / folder).glob("*"):
+                path.unlink()
+
+
+@pytest.fixture
+def mailbox(servers):
+    """The SMTP server, emptied for this test, and running normally again after it."""
+    smtp = servers["smtp"]
+    if smtp.proc is None or smtp.proc.poll() is not None:
+        smtp.start()
+    smtp.clear()
+    yield smtp
+    if smtp.proc is None or smtp.proc.poll() is not None or smtp.held:
+        smtp.stop()
+        smtp.start()
 
 
 @pytest.fixture(scope="session")

@@ -100,13 +100,15 @@ def test_owner_writes_interview_and_gets_invite_link_once(csrf_client, app):
 
 
 def test_each_area_url_prefix_has_one_blueprint(app):
-    """Every route under /i/, /review/, /media/ and /s/ lives in one blueprint, found in one place."""
+    """Every route under /i/, /review/, /media/, /s/ and /outreach/ lives in one blueprint, found in
+    one place."""
     owners: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        for prefix in ("/i/", "/review/", "/media/", "/s/"):
+        for prefix in ("/i/", "/review/", "/media/", "/s/", "/outreach/"):
             if rule.rule.startswith(prefix):
                 owners.setdefault(prefix, set()).add(rule.endpoint.split(".")[0])
-    assert owners == {"/i/": {"candidate"}, "/review/": {"grading"}, "/media/": {"media"}, "/s/": {"share"}}
+    assert owners == {"/i/": {"candidate"}, "/review/": {"grading"}, "/media/": {"media"}, "/s/": {"share"},
+                      "/outreach/": {"outreach"}}
 
 
 def test_a_refusal_of_access_goes_to_the_error_page_and_any_other_to_the_form():

@@ -18,7 +18,7 @@ def _settings(interview, **changes) -> dict:
             "interface_language": interview.interface_language,
             "contact_email": interview.contact_email or "",
             "retention_days": str(interview.retention_days), "accommodations": interview.accommodations,
-            "invite_days": ""}
+            "deadline_days": "14"}
     return {**form, **changes}
 
 
@@ -32,11 +32,11 @@ def test_settings_with_bad_fields_name_each_field_and_save_nothing(app, login_as
     iv = make_interview(owner)
     cc = login_as(owner)
     resp = cc.post(f"/interviews/{iv.public_id}/edit",
-                   data=_settings(iv, title="", intro="Changed", retention_days="0", invite_days="x",
+                   data=_settings(iv, title="", intro="Changed", retention_days="0", deadline_days="x",
                                   contact_email="nope", language="not a code!"))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 400
-    for field in ("title", "retention_days", "invite_days", "contact_email", "language"):
+    for field in ("title", "retention_days", "deadline_days", "contact_email", "language"):
         assert f'id="f-{field}-error"' in html, field
     assert "An interview needs a title." in html and "between 1 and 3650" in html
     iv = _fresh(Interview, iv.id)
@@ -47,11 +47,11 @@ def test_settings_save_at_once_while_nobody_is_invited(app, login_as):
     owner = make_user()
     iv = make_interview(owner)
     resp = login_as(owner).post(f"/interviews/{iv.public_id}/edit",
-                                data=_settings(iv, title="Backend engineer", intro="Hi", invite_days="5",
+                                data=_settings(iv, title="Backend engineer", intro="Hi", deadline_days="5",
                                                accommodations="auto"))
     assert resp.status_code == 302
     iv = _fresh(Interview, iv.id)
-    assert (iv.title, iv.intro, iv.invite_days, iv.accommodations) == ("Backend engineer", "Hi", 5, "auto")
+    assert (iv.title, iv.intro, iv.deadline_days, iv.accommodations) == ("Backend engineer", "Hi", 5, "auto")
     candidate, _ = make_candidate(iv, owner, consent=False)
     assert timedelta(days=4, hours=23) < candidate.expires_at - utcnow() <= timedelta(days=5)
     assert db.session.execute(db.select(AuditEvent).filter_by(action="interview.edited")).scalars().first()

@@ -48,6 +48,7 @@ def shared(view, score=None):
 
 
 F = {"value": "4", "comment": "ok"}
+SOON = (utcnow() + timedelta(days=30)).date().isoformat()  # a deadline the routes accept
 AUTHORS_ONLY = staff(200, reviewer=403, hidden=403, stranger=404)  # share pages: reviewers never
 AUTHORS_ONLY_POST = staff(302, reviewer=403, hidden=403, stranger=404)
 OWNERS_ONLY_POST = staff(302, recruiter=403, reviewer=403, hidden=403, stranger=404)
@@ -188,6 +189,29 @@ ROUTES = [
     ("grading.erase", "GET", "/review/candidates/{cand}/erase", None,
      staff(200, recruiter=403, reviewer=403)),
     ("grading.erase", "POST", "/review/candidates/{cand}/erase", {}, staff(400, recruiter=403, reviewer=403)),
+    # Outreach: owners and recruiters; reviewers who see the interview 403, others 404.
+    ("outreach.index", "GET", "/interviews/{iv}/outreach", None, staff(200, reviewer=403)),
+    ("outreach.template", "POST", "/interviews/{iv}/outreach/template",
+     {"action": "preview", "subject": "Hi {{candidate_name}}", "body": "Go: {{link}}"},
+     staff(200, reviewer=403)),
+    ("outreach.schedule", "POST", "/interviews/{iv}/outreach/schedule",
+     {"deadline_days": "14", "reminder_hours": "48, 24", "time_zone": "UTC"}, staff(302, reviewer=403)),
+    ("outreach.bulk_preview", "POST", "/interviews/{iv}/bulk", {"lines": "Bulk Person, {fresh_email}"},
+     staff(200, reviewer=403)),
+    ("outreach.bulk_create", "POST", "/interviews/{iv}/bulk/create",
+     {"text": "Bulk Person, {fresh_email}"}, staff(302, reviewer=403)),
+    ("outreach.extend", "POST", "/interviews/{iv}/deadlines", {"deadline": SOON}, staff(302, reviewer=403)),
+    ("outreach.messages", "GET", "/outreach/candidates/{cand}/messages", None, staff(200, reviewer=403)),
+    ("outreach.resend", "POST", "/outreach/candidates/{cand2}/resend", {"email": "on"},
+     staff(302, reviewer=403)),
+    ("outreach.candidate_deadline", "POST", "/outreach/candidates/{cand2}/deadline", {"deadline": SOON},
+     staff(302, reviewer=403)),
+    # No request was made, so those allowed to answer get 409 (nothing to decide).
+    ("outreach.deadline_request", "POST", "/interviews/{iv}/deadline-requests/{cand}", {"decision": "grant"},
+     staff(409, reviewer=403)),
+    ("candidate.later_deadline", "POST", "/i/{forged}/later-deadline", {"days": "3"}, everyone(404)),
+    ("outreach.notify_choice", "POST", "/account/notifications", {"notify": "digest"},
+     everyone(302)),
     ("auth.logout", "POST", "/logout", {}, everyone(302)),
 ]
 
@@ -233,11 +257,12 @@ def world(app):
     forged = secrets.token_urlsafe(32)
     tokens = {"guest_view": view_token, "guest_score": score_token, "revoked": revoked_token,
               "expired": expired_token}
-    values = {"iv": iv.public_id, "cand": cand.public_id, "q": iv.questions[0].public_id,
+    values = {"iv": iv.public_id, "cand": cand.public_id, "cand2": cand2.public_id,
+              "q": iv.questions[0].public_id,
               "answer": answer.public_id, "answer2": answer2.public_id, "link": link.public_id,
               "spare_link": spare.public_id, "invite": invite.public_id, "join": join_token,
               "forged": forged, "reset": reset_token, "rev_assigned": users["rev_assigned"].public_id,
-              "member": member.public_id, "cand2": cand2.public_id, "template": template.public_id,
+              "member": member.public_id, "template": template.public_id,
               "bank": bank.public_id, "spare_bank": spare_bank.public_id}
     clients = {}
     for actor in ACTORS:

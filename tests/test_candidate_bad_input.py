@@ -34,12 +34,14 @@ ROUTES = [
     ("candidate.decline", "GET", "/i/{t}/decline", "page"),
     ("candidate.decline", "GET", "/i/{t}/decline", "page"),
     ("candidate.accommodation", "POST", "/i/{t}/accommodation", "form"),
+    ("candidate.later_deadline", "POST", "/i/{t}/later-deadline", "form"),
     ("candidate.written", "POST", "/i/{t}/answers/{a}/written", "api"),
     ("candidate.abandon", "POST", "/i/{t}/answers/{a}/abandon", "api"),
     ("candidate.language", "POST", "/i/{t}/language", "form"),
     ("candidate.time_zone", "POST", "/i/{t}/time-zone", "api"),
 ]
 FORM_DATA = {"/consent": {"consent": "yes"}, "/accommodation": {"factor": "1.5", "note": ""},
+             "/later-deadline": {"days": "3", "note": ""},
              "/language": {"locale": "en_XA", "page": "landing"}}
 FORGED = ["A" * 43, "short", "x" * 300, "not a token!", "%2e%2e"]
 
@@ -195,9 +197,12 @@ def test_malformed_links_are_404(world, token):
 
 
 def test_every_link_token_has_the_one_shape_new_token_makes():
-    from app.security import looks_like_token, new_token
+    from app.security import invite_token, join_token, looks_like_token, new_token, reset_token
 
     assert all(looks_like_token(new_token()) for _ in range(200))
+    # The derived ones (invites, team invites, password resets: app.security) have the same shape.
+    assert all(looks_like_token(derive("secret", f"id{n}")) for n in range(100)
+               for derive in (join_token, reset_token, lambda s, i: invite_token(s, i, 3)))
     for text in ["A" * 42, "A" * 44, "A" * 42 + "=", "A" * 42 + "/", "", None]:
         assert not looks_like_token(text), text
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import DecisionValue, utcnow
-from app.services import candidate_queue, grading, recording
+from app.services import candidate_queue, grading, outreach
 from app.services.dashboard import dashboard
 from tests.factories import (
     make_candidate,
@@ -58,7 +58,7 @@ def _fill(owner, iv, app, extra: int = 0):
     db.session.commit()
     for _ in range(extra):
         c, _ = make_candidate(iv, owner, consent=False)
-        recording.mark_opened(c)
+        outreach.mark_opened(c)
     return done, waiting
 
 

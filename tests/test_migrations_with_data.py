@@ -195,7 +195,7 @@ def test_authoring_migration_keeps_each_answers_prompt_and_downgrades(empty_data
     app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": SECRET})
     migrations = str(ROOT / "migrations")
     with app.app_context():
-        upgrade(directory=migrations, revision="0012")
+        upgrade(directory=migrations, revision="0013")
         with db.engine.begin() as conn:
             for statement in SEED:
                 conn.execute(sa.text(statement))
@@ -216,7 +216,7 @@ def test_authoring_migration_keeps_each_answers_prompt_and_downgrades(empty_data
             assert first is not None
             assert conn.execute(sa.text("select is_template, closed_at from interviews")).one() in (
                 (False, None), (0, None))
-        downgrade(directory=migrations, revision="0012")
+        downgrade(directory=migrations, revision="0013")
         inspector = sa.inspect(db.engine)
         assert "prompt_text" not in {c["name"] for c in inspector.get_columns("answers")}
         assert not inspector.has_table("bank_questions")

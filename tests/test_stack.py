@@ -1,11 +1,13 @@
 """`make run`'s embedded stack (stack/run.py) starts whole, answers, and stops whole: SIGTERM, as
-a supervisor sends, leaves no redis-server, rclone, worker or gunicorn behind."""
+a supervisor sends, leaves no redis-server, rclone, SMTP server, worker or gunicorn behind."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import smtplib
 import subprocess
 import sys
 import time
@@ -52,7 +54,7 @@ def test_the_embedded_stack_starts_answers_and_stops_whole_on_sigterm(tmp_path):
     var = tmp_path / "var"
     port = free_port()
     env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "PORT")}
+           if k not in ("DATABASE_URL", "REDIS_URL", "S3_ENDPOINT", "PORT", "MAIL_SERVER", "MAIL_PORT")}
     env.update(ONEWAY_VAR_DIR=str(var), PORT=str(port), WHISPER_MODEL="tiny.en",
                MODEL_CACHE_DIR=str(tmp_path / "models"), PYTHONUNBUFFERED="1")
     with open(tmp_path / "run.log", "wb") as log:
@@ -74,9 +76,16 @@ def test_the_embedded_stack_starts_answers_and_stops_whole_on_sigterm(tmp_path):
             assert health and health["status"] == "ok", output[-3000:]
             assert f"Oneway is running at http://127.0.0.1:{port}/" in output
             assert "Demo login: demo@oneway.local / demo-password" in output
+            # The local SMTP server keeps what it is given under var/mail, as the banner says.
+            smtp = re.search(r"caught by a local SMTP server on 127\.0\.0\.1:(\d+) and kept in (\S+)/new",
+                             output)
+            assert smtp and smtp.group(2) == str(var / "mail"), output[-3000:]
+            with smtplib.SMTP("127.0.0.1", int(smtp.group(1)), timeout=10) as client:
+                client.sendmail("a@example.com", ["b@example.com"], b"Subject: caught\r\n\r\nhello")
+            assert [p.read_bytes().count(b"Subject: caught") for p in (var / "mail" / "new").iterdir()] == [1]
             children = _descendants(proc.pid)
-            # redis-server, rclone, the worker, gunicorn and its two workers at least
-            assert len(children) >= 6, children
+            # redis-server, rclone, the SMTP server, the worker, gunicorn and its two workers at least
+            assert len(children) >= 7, children
 
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(60) == 0

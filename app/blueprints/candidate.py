@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.errors import form_refusal
-from app.services import accommodations, preferences, recording, takes
+from app.services import accommodations, deadline_requests, outreach, preferences, recording, takes
 from app.services.recording import Receipt
 from app.states import CandidateStatus
 
@@ -62,7 +62,7 @@ def landing(token: str):
     candidate = recording.candidate_for_token(token)
     if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
-    recording.mark_opened(candidate)
+    outreach.mark_opened(candidate)  # the candidate's status "opened", for the queue
     return render_template("candidate/landing.html", candidate=candidate, token=token,
                            interview=candidate.interview)
 
@@ -114,6 +114,18 @@ def accommodation(token: str):
         return render_template("candidate/landing.html", candidate=candidate, token=token,
                                interview=candidate.interview, extra_error=refused.message), refused.status
     return redirect(url_for(".landing", token=token))
+
+
+@bp.post("/later-deadline")
+def later_deadline(token: str):
+    """The candidate asks for a later deadline: granted at once within the interview's limit."""
+    candidate = recording.candidate_for_token(token)
+    with form_refusal() as refused:
+        deadline_requests.ask(candidate, request.form.get("days", ""), request.form.get("note", ""))
+    if refused:
+        return render_template("candidate/landing.html", candidate=candidate, token=token,
+                               interview=candidate.interview, deadline_error=refused.message), refused.status
+    return redirect(url_for(".landing", token=token, _anchor="later-deadline"))
 
 
 @bp.post("/answers/<answer_id>/written")

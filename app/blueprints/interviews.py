@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import mail
 from app.errors import flash_refusal, form_refusal
 from app.services import (
-    ServiceError,
     access,
     accommodations,
     anonymity,
@@ -62,7 +62,8 @@ def show(public_id: str):
                            review_media=anonymity.REVIEW_MEDIA_LABELS,
                            answered=(interviews.answered_question_ids(interview) if current_user.can_author
                                      else set()),
-                           status=authoring.status_of(interview), status_labels=authoring.STATUS_LABELS)
+                           status=authoring.status_of(interview), status_labels=authoring.STATUS_LABELS,
+                           mail_on=mail.configured())
 
 
 @bp.post("/interviews/<public_id>/questions")
@@ -88,7 +89,8 @@ def invite(public_id: str):
     interview = interviews.get_interview(current_user, public_id)
     with flash_refusal():
         candidate, token = interviews.invite_candidate(current_user, interview, request.form.get("name", ""),
-                                                       request.form.get("email", ""))
+                                                       request.form.get("email", ""),
+                                                       send_email=request.form.get("send_email") == "on")
         # The link is shown once, on this page only; only its hash is stored.
         return render_template("interviews/invited.html", interview=interview, candidate=candidate,
                                link=url_for("candidate.landing", token=token, _external=True))
@@ -98,9 +100,7 @@ def invite(public_id: str):
 @bp.post("/interviews/<public_id>/candidates/<candidate_id>/extra-time")
 def extra_time(public_id: str, candidate_id: str):
     interview = interviews.get_interview(current_user, public_id)
-    candidate = access.get_candidate(current_user, candidate_id)
-    if candidate.interview_id != interview.id:
-        raise ServiceError("Candidate not found.", 404)
+    candidate = access.interview_candidate(current_user, interview, candidate_id)
     grant = request.form.get("decision") == "grant"
     accommodations.decide(current_user, candidate, grant)
     flash(f"Extra time {'granted to' if grant else 'declined for'} {candidate.name}.", "info")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app import mail
 from app.errors import Refusal, flash_refusal, form_refusal
 from app.models import Role
 from app.services import audit, passwords, signin, team
@@ -21,7 +22,8 @@ def _team_page(status: int = 200):
                            invites=team.pending_invites(current_user) if owner else [],
                            resets=passwords.pending_resets(current_user.org_id) if owner else {},
                            reset_hours=passwords.RESET_HOURS, scopes=team.SCOPES,
-                           assigned=team.assignment_counts(current_user), roles=list(Role)), status
+                           assigned=team.assignment_counts(current_user), roles=list(Role),
+                           mail_on=mail.configured()), status
 
 
 def _refused(refused: Refusal):
@@ -99,7 +101,8 @@ def restore(public_id: str):
 @login_required
 def password_reset(public_id: str):
     with form_refusal() as refused:
-        reset, token = team.make_reset_link(current_user, public_id)
+        reset, token = team.make_reset_link(current_user, public_id,
+                                            send_email=request.form.get("send_email") == "on")
     if refused:
         return _refused(refused)
     # Shown once, here, for the owner to pass on; only the hash is stored.
@@ -111,7 +114,8 @@ def password_reset(public_id: str):
 @login_required
 def invite():
     with flash_refusal():
-        inv, token = team.invite(current_user, request.form.get("email", ""), request.form.get("role", ""))
+        inv, token = team.invite(current_user, request.form.get("email", ""), request.form.get("role", ""),
+                                 send_email=request.form.get("send_email") == "on")
         # Shown once, here, for the owner to send; only the hash is stored.
         return render_template("team/invited.html", invite=inv,
                                url=url_for(".join", token=token, _external=True))

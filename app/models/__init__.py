@@ -25,6 +25,7 @@ from app.models.interviews import (
     QuestionKind,
     ReviewMedia,
 )
+from app.models.outreach import MailKind, OutboxMessage
 from app.models.sharing import (
     GuestScore,
     ShareGuest,
@@ -38,7 +39,8 @@ __all__ = [
     "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
     "AnswerStageRun", "AuditEvent", "BankQuestion",
     "Candidate", "CandidateStats", "Decision", "DecisionValue",
-    "GuestScore", "Interview", "InterviewAssignment", "Organisation", "PasswordReset", "Question",
+    "GuestScore", "Interview", "InterviewAssignment", "MailKind", "Organisation", "OutboxMessage",
+    "PasswordReset", "Question",
     "QuestionKind", "Recommendation", "Review", "ReviewMedia", "Role", "Score", "ShareGuest",
     "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",
     "UTCDateTime", "User", "new_public_id", "share_link_candidates", "utcnow",

@@ -47,6 +47,8 @@ class User(UserMixin, Timestamps, db.Model):
     # A reviewer's scope (app.services.access): every interview of the organisation when true, else
     # only those they are assigned to. False by default, so that nothing widens access by omission.
     all_interviews: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # E-mail about completed candidates: "immediate" (one each), "digest" (one a day) or "off".
+    notify: Mapped[str] = mapped_column(sa.String(12), default="digest", server_default="digest")
     # This browser's sign-in (SignInSession) while a request runs, set by app.services.signin; not
     # a column: each browser signed in as this user has its own.
     sign_in_token = None
@@ -93,6 +95,8 @@ class PasswordReset(Timestamps, db.Model):
 
     __tablename__ = "password_resets"
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Names the link to the e-mail that carries it (app.security.reset_token); None before 0013.
+    public_id: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -55,8 +55,18 @@ class Candidate(Timestamps, db.Model):
     # The question ids drawn for them when they started (pools, shuffled order); None: the
     # interview's questions as they stand (Interview.given).
     question_plan: Mapped[list | None] = mapped_column(sa.JSON)
-    # When the invite link was first opened (the dashboard's funnel); None: not yet, or before 0014.
+    # Outreach: the invitation e-mail's fate (None: none sent, "emailed", "bounced": refused for
+    # good), and when the landing page was first opened.
+    mail_status: Mapped[str | None] = mapped_column(sa.String(12))
+    # The invite link's version (app.security.invite_token): a resend moves it on, and the old link
+    # stops working, since the token is derived from it and only its hash is kept.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Their request for a later deadline: how many more days, why (optional; owners and recruiters
+    # only), and where it stands (requested, granted, declined; None: none asked).
+    deadline_request_days: Mapped[int | None] = mapped_column()
+    deadline_request_note: Mapped[str | None] = mapped_column(sa.Text)
+    deadline_request_status: Mapped[str | None] = mapped_column(sa.String(12))
 
     interview: Mapped[Interview] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="candidate")
@@ -84,6 +94,31 @@ class Candidate(Timestamps, db.Model):
     def _effective_status_sql(cls) -> sa.ColumnElement[str]:
         return sa.case((sa.and_(cls.status.in_(UNFINISHED), cls.expires_at <= utcnow()),
                         CandidateStatus.EXPIRED.value), else_=cls.status)
+
+
+    @hybrid_property
+    def outreach_status(self) -> str:
+        """Where reaching this candidate stands: completed, expired, started, opened, bounced,
+        emailed or invited (the first that holds)."""
+        if self.status == CandidateStatus.COMPLETED:
+            return CandidateStatus.COMPLETED
+        if self.effective_status == CandidateStatus.EXPIRED:
+            return CandidateStatus.EXPIRED
+        if self.status == CandidateStatus.STARTED:
+            return CandidateStatus.STARTED
+        if self.opened_at is not None:
+            return "opened"
+        return self.mail_status or CandidateStatus.INVITED
+
+    @outreach_status.inplace.expression
+    @classmethod
+    def _outreach_status_sql(cls) -> sa.ColumnElement[str]:
+        return sa.case(
+            (cls.status == CandidateStatus.COMPLETED.value, CandidateStatus.COMPLETED.value),
+            (sa.and_(cls.status.in_(UNFINISHED), cls.expires_at <= utcnow()), CandidateStatus.EXPIRED.value),
+            (cls.status == CandidateStatus.STARTED.value, CandidateStatus.STARTED.value),
+            (cls.opened_at.is_not(None), "opened"),
+            else_=sa.func.coalesce(cls.mail_status, CandidateStatus.INVITED.value))
 
 
 class Answer(Timestamps, db.Model):

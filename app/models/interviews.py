@@ -60,8 +60,6 @@ class Interview(Timestamps, db.Model):
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
     accommodations: Mapped[str] = mapped_column(sa.String(12), default=AccommodationPolicy.REVIEW,
                                                 server_default=AccommodationPolicy.REVIEW.value)
-    # How many days a new invite link stays valid; None: the instance's INVITE_DAYS.
-    invite_days: Mapped[int | None] = mapped_column()
     # Closed: nobody new may start (those who started finish until their link expires); archived:
     # also out of the default lists, its data kept under retention. A template takes no candidates.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -72,6 +70,18 @@ class Interview(Timestamps, db.Model):
     apply_token_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
     # Each candidate gets the questions in their own random order (drawn when they start).
     shuffle_questions: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Outreach: each new candidate's deadline this many days after the invitation (their own stays
+    # absolute, Candidate.expires_at); the invitation e-mail's own words (None: the default, in the
+    # candidate's language); reminders this many hours before each candidate's current deadline;
+    # the zone deadlines are written in for a candidate whose own zone is not known yet.
+    deadline_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    invitation_subject: Mapped[str | None] = mapped_column(sa.String(300))
+    invitation_body: Mapped[str | None] = mapped_column(sa.Text)
+    reminder_hours: Mapped[str] = mapped_column(sa.String(60), default="48,24", server_default="48,24")
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    # A candidate's request for a later deadline of up to this many days is granted at once (once);
+    # longer ones, or 0 here, wait for an owner or recruiter.
+    auto_extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(

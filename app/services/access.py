@@ -36,6 +36,14 @@ def get_candidate(user: User, public_id: str) -> Candidate:
     return candidate
 
 
+def interview_candidate(user: User, interview: Interview, public_id: str) -> Candidate:
+    """A candidate of this interview whom this user may see; anything else is 404."""
+    candidate = get_candidate(user, public_id)
+    if candidate.interview_id != interview.id:
+        raise ServiceError("Candidate not found.", 404)
+    return candidate
+
+
 def get_answer(user: User, public_id: str) -> Answer:
     """An answer of the user's organisation; anything else is 404."""
     answer = db.session.execute(

@@ -54,6 +54,11 @@ ACTIONS = {
     "interview.edited": "Changed the interview: {change}",
     "interview.copied": "Created the interview as a copy of {source}, without candidates",
     "interview.status_changed": "Changed the interview's status to {status}",
+    "interview.invitation_changed": "Changed the invitation e-mail's text",
+    "interview.deadlines_extended": "Moved {count} candidate(s)' deadline to {until}",
+    "candidates.bulk_invited": "Invited {count} candidate(s) at once ({emailed} e-mailed)",
+    "candidate.deadline_request_decided": "Answered a candidate's request for {days} more day(s): {decision}",
+    "candidate.link_resent": "Made a new link for a candidate (old one stopped working; e-mailed: {emailed})",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",

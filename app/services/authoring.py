@@ -19,7 +19,7 @@ from app.services import ServiceError, audit, forms
 from app.services.forms import FormErrors
 from app.services.interviews import is_answered, lock_question
 
-# What a candidate already invited notices of each setting (invite_days only touches new links).
+# What a candidate already invited notices of each setting (deadline_days only touches new invitations).
 CANDIDATE_FACING = ("title", "intro", "language", "interface_language", "contact_email", "retention_days",
                     "accommodations", "shuffle_questions")
 LIMIT_FIELDS = ("think_seconds", "answer_seconds", "max_takes", "kind")
@@ -72,8 +72,8 @@ def _sentences(interview: Interview, new: dict) -> dict[str, str]:
         "shuffle_questions": _l("Candidates who start from now on get the questions in their own random "
                                 "order.") if new["shuffle_questions"] else
         _l("Candidates who start from now on get the questions in the order set here."),
-        "invite_days": _l("New invite links stay valid for %(days)s days; links already sent keep their "
-                          "expiry dates.", days=new["invite_days"] or _l("the default number of")),
+        "deadline_days": _l("Candidates invited from now on have %(days)s days to answer; deadlines already "
+                            "set stay as they are.", days=new["deadline_days"]),
     }
     days, before = new["retention_days"], old["retention_days"]
     said["retention_days"] = _l(
@@ -206,7 +206,7 @@ def copy_question(source, position: int) -> Question:
 
 
 _COPIED = ("intro", "language", "interface_language", "anonymous", "review_media", "contact_email",
-           "retention_days", "accommodations", "invite_days", "shuffle_questions")
+           "retention_days", "accommodations", "deadline_days", "shuffle_questions")
 
 
 def duplicate(user: User, interview: Interview, template: bool = False,

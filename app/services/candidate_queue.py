@@ -27,6 +27,8 @@ from app.services import ServiceError, anonymity
 from app.states import AnswerStatus, CandidateStatus
 
 PER_PAGE = 50
+# Filters beyond the candidate's own status: invited and e-mailed, e-mail refused, link opened.
+OUTREACH = ("emailed", "bounced", "opened")
 SORTS = {
     "newest": "Newest first",
     "oldest": "Oldest first",
@@ -90,7 +92,7 @@ def parse_filters(args) -> Filters:
     """Query-string text to checked filters; an unknown value is a 400 that names it."""
     f = Filters(status=args.get("status", ""), decision=args.get("decision", ""),
                 graded=args.get("graded", ""), sort=args.get("sort", "") or "newest")
-    if f.status and f.status not in list(CandidateStatus):
+    if f.status and f.status not in [*CandidateStatus, *OUTREACH]:
         raise ServiceError(f"Unknown status filter {f.status!r}.")
     if f.decision and f.decision not in [*DecisionValue, "none"]:
         raise ServiceError(f"Unknown decision filter {f.decision!r}.")
@@ -111,7 +113,9 @@ def _page_query(interview: Interview, user: User, f: Filters):
     stmt = (sa.select(Candidate.id, sa.func.count().over())
             .outerjoin(stats, stats.candidate_id == Candidate.id)
             .where(Candidate.interview_id == interview.id))
-    if f.status:
+    if f.status in OUTREACH:  # how reaching them stands (invited ones only)
+        stmt = stmt.where(Candidate.outreach_status == f.status)
+    elif f.status:
         stmt = stmt.where(Candidate.effective_status == f.status)
     if f.decision == "none":
         stmt = stmt.where(stats.decision.is_(None))

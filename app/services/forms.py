@@ -143,11 +143,9 @@ def accommodations(raw) -> str:
     return policy
 
 
-def invite_days(raw) -> int | None:
-    """Days a new invite link stays valid; empty: the instance's default."""
-    if not str(raw or "").strip():
-        return None
-    return whole_number("invite_days", raw, 1, 365, _l("Days an invite link stays valid"))
+def deadline_days(raw) -> int:
+    """Days a new candidate has to answer, from their invitation (Interview.deadline_days)."""
+    return whole_number("deadline_days", raw, 1, 365, _l("Days to answer after the invitation"))
 
 
 def pool(raw) -> str | None:
@@ -163,5 +161,5 @@ def checked(raw) -> bool:
 QUESTION = {"prompt": prompt, **{name: limit(name) for name in LIMITS}, "kind": kind, "pool": pool}
 SETTINGS = {"title": title, "intro": intro, "language": spoken_language,
             "interface_language": interface_language, "contact_email": contact_email,
-            "retention_days": retention_days, "accommodations": accommodations, "invite_days": invite_days,
-            "shuffle_questions": checked}
+            "retention_days": retention_days, "accommodations": accommodations,
+            "deadline_days": deadline_days, "shuffle_questions": checked}

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.i18n import interface_for_spoken
-from app.models import Answer, Candidate, Interview, Question, QuestionKind, User, utcnow
-from app.security import hash_token, new_token
+from app.models import Answer, Candidate, Interview, Question, QuestionKind, User
 from app.services import ServiceError, audit, forms
 from app.services.access import interview_visible
 
@@ -160,28 +157,33 @@ def has_candidates(interview: Interview) -> bool:
     ).first() is not None
 
 
-def invite_candidate(user: User, interview: Interview, name: str, email: str) -> tuple[Candidate, str]:
-    """Create the candidate and return it with its invite token, which is never stored."""
+def invite_candidate(user: User, interview: Interview, name: str, email: str,
+                     send_email: bool = False) -> tuple[Candidate, str]:
+    """Create the candidate and return it with its invite token, which is never stored; with
+    `send_email`, the invitation e-mail is queued in the same transaction."""
     _require_author(user)
-    return enrol(interview, name, email)
+    return enrol(interview, name, email, send_email)
 
 
-def enrol(interview: Interview, name: str, email: str) -> tuple[Candidate, str]:
-    """A new candidate of an open interview with their own invite token (invite or apply link)."""
-    name, email = name.strip(), email.strip().lower()
+def enrol(interview: Interview, name: str, email: str, send_email: bool = False) -> tuple[Candidate, str]:
+    """A new candidate of an open interview with their own invite token (invite or apply link); with
+    `send_email`, the invitation e-mail is queued in the same transaction."""
+    from app.services import outreach
+
+    name = name.strip()
     if not name:
         raise ServiceError("Enter the candidate's name.")
-    if "@" not in email or len(email) > 254:
-        raise ServiceError("Enter a valid email address for the candidate.")
+    try:
+        email, _display = outreach.check_address(email)
+    except ServiceError:
+        raise ServiceError("Enter a valid email address for the candidate.") from None
     if not interview.questions:
         raise ServiceError("Add at least one question before inviting candidates.", 409)
     require_open(interview)
-    token = new_token()
-    days = interview.invite_days or current_app.config["INVITE_DAYS"]
-    candidate = Candidate(org_id=interview.org_id, interview_id=interview.id, name=name[:200],
-                          email=email, token_hash=hash_token(token),
-                          expires_at=utcnow() + timedelta(days=days))
-    db.session.add(candidate)
+    candidate, token = outreach.new_candidate(interview, name, email)
+    if send_email:
+        db.session.flush()
+        outreach.queue_invitation(candidate)
     db.session.commit()
     return candidate, token
 

@@ -24,8 +24,8 @@ from flask import current_app
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
-from app.models import PasswordReset, User, utcnow
-from app.security import hash_token, new_token
+from app.models import PasswordReset, User, new_public_id, utcnow
+from app.security import hash_token, reset_token
 from app.services import ServiceError, accounts, audit, by_token, ratelimit, signin
 from app.services.ratelimit import TooManyAttempts, limit_guessing
 
@@ -66,9 +66,12 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     log.info("User %s changed their password; their other sessions are ended", user.public_id)
 
 
-def issue_reset(user: User, created_by: User | None = None) -> tuple[PasswordReset, str]:
+def issue_reset(user: User, created_by: User | None = None,
+                send_email: bool = False) -> tuple[PasswordReset, str]:
     """A new reset link for this active user, revoking any earlier one; returns it with its token,
-    which is never stored. Who may ask for one is the caller's to decide."""
+    which is never stored (derived from the secret key, app.security.reset_token); with
+    `send_email`, it is e-mailed to the user's own address too. Who may ask for one is the
+    caller's to decide."""
     if not user.active:
         raise ServiceError(f"{user.name} has been removed from the team: restore them before "
                            "resetting their password.", 409)
@@ -76,17 +79,41 @@ def issue_reset(user: User, created_by: User | None = None) -> tuple[PasswordRes
     # revokes the first and only one ever works.
     db.session.execute(sa.update(User).where(User.id == user.id).values(session_epoch=User.session_epoch))
     revoke_resets(user)
-    token, now = new_token(), utcnow()
-    reset = PasswordReset(user_id=user.id, created_by_id=created_by.id if created_by else None,
-                          token_hash=hash_token(token), created_at=now,
+    public_id, now = new_public_id(), utcnow()
+    token = reset_token(current_app.config["SECRET_KEY"], public_id)
+    reset = PasswordReset(public_id=public_id, user_id=user.id,
+                          created_by_id=created_by.id if created_by else None, token_hash=hash_token(token),
+                          created_at=now,
                           expires_at=now + timedelta(hours=RESET_HOURS))
     db.session.add(reset)
+    if send_email:
+        _email_reset(user, reset, created_by)
     audit.record("password.reset_link_made", user, actor=created_by, org_id=user.org_id,
                  label="" if created_by else audit.OPERATOR)
     db.session.commit()
     log.info("Password reset link for user %s made by %s", user.public_id,
              created_by.public_id if created_by else "the operator (flask reset-password)")
     return reset, token
+
+
+def _email_reset(user: User, reset: PasswordReset, created_by: User | None) -> None:
+    from app import mail
+    from app.models import MailKind
+    from app.services import mail_content, outbox
+
+    if not mail.configured():
+        raise ServiceError("E-mail is not set up on this server (MAIL_SERVER); pass the link on instead.",
+                           409)
+    link = f"{mail_content.base_url()}/reset/{outbox.TOKEN_SLOT}"
+    who = created_by.name if created_by else "Your Oneway administrator"
+    text = "\n\n".join([
+        f"{who} made a link for you to set a new password for your Oneway account ({user.email}).",
+        f"It works once, for {RESET_HOURS} hours: {link}",
+        "Setting a password signs you out everywhere. If you did not expect this, tell them."])
+    outbox.add(org_id=user.org_id, kind=MailKind.PASSWORD_RESET, to_addr=user.email, to_name=user.name,
+               subject="Set a new password for Oneway", body_text=text,
+               body_html=mail_content.to_html(text, link), user_id=user.id,
+               link_ref=f"reset:{reset.public_id}")
 
 
 def operator_reset(email: str) -> tuple[PasswordReset, str]:

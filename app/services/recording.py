@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import i18n
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
-from app.services import ServiceError, by_token, lifecycle, pipeline, pools, preferences, takes
+from app.services import ServiceError, by_token, lifecycle, notifications, pipeline, pools, preferences, takes
 from app.services.accommodations import limits
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
@@ -89,13 +89,6 @@ def _require_take_open(candidate: Candidate, answer: Answer) -> None:
     grace = timedelta(hours=current_app.config["EXPIRY_GRACE_HOURS"])
     if answer.created_at >= candidate.expires_at or utcnow() > candidate.expires_at + grace:
         raise _expired()
-
-
-def mark_opened(candidate: Candidate) -> None:
-    """Note the first visit of the link (the funnel's "opened"); later visits change nothing."""
-    if candidate.opened_at is None:
-        candidate.opened_at = utcnow()
-        db.session.commit()
 
 
 def give_consent(candidate: Candidate, time_zone: str | None = None) -> None:
@@ -407,5 +400,6 @@ def finish(candidate: Candidate) -> None:
         raise ServiceError(_ln("%(num)s question still needs an answer.",
                                "%(num)s questions still need an answer.", len(missing)), 409)
     lifecycle.move_candidate(candidate, CandidateStatus.COMPLETED)
+    notifications.on_completed(candidate)  # e-mail, sent once this commits
     db.session.commit()
     pipeline.maybe_build_package(candidate.id)

@@ -41,6 +41,7 @@ from app.models import (
     Decision,
     GuestScore,
     Interview,
+    OutboxMessage,
     Review,
     Role,
     Score,
@@ -149,6 +150,8 @@ def _delete_rows(candidate_id: int) -> tuple[list[str], int] | None:
         sa.delete(AnswerChunk).where(AnswerChunk.answer_id.in_(ids)),
         sa.delete(Answer).where(Answer.candidate_id == candidate_id),
         sa.delete(share_link_candidates).where(share_link_candidates.c.candidate_id == candidate_id),
+        # Their e-mails (what was sent to them, and staff notifications naming them) go too.
+        sa.delete(OutboxMessage).where(OutboxMessage.candidate_id == candidate_id),
     ] + [sa.delete(model).where(model.candidate_id == candidate_id)
          for model in (GuestScore, Score, Review, Decision, CandidateStats)] + [
         sa.delete(Candidate).where(Candidate.id == candidate_id),

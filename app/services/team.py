@@ -18,19 +18,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import (
     Interview,
     InterviewAssignment,
+    MailKind,
     Organisation,
     PasswordReset,
     Role,
     TeamInvite,
     User,
+    new_public_id,
     utcnow,
 )
-from app.security import hash_token, new_token
+from app.security import hash_token, join_token
 from app.services import ServiceError, accounts, audit, by_token, passwords
 from app.services.ratelimit import limit_guessing
 
@@ -58,8 +61,9 @@ def pending_invites(user: User) -> list[TeamInvite]:
         .order_by(TeamInvite.created_at.desc())).scalars())
 
 
-def invite(user: User, email: str, role: str) -> tuple[TeamInvite, str]:
-    """A join link for this email with this role; returns it with its token, which is never stored."""
+def invite(user: User, email: str, role: str, send_email: bool = False) -> tuple[TeamInvite, str]:
+    """A join link for this email with this role; returns it with its token, which is never stored
+    (derived from the secret key, app.security.join_token); with `send_email`, it is e-mailed too."""
     _require_owner(user)
     email = accounts.normalise_email(email)
     if not accounts.valid_email(email):
@@ -73,13 +77,33 @@ def invite(user: User, email: str, role: str) -> tuple[TeamInvite, str]:
                            "reviews come back with it.", 409)
     if existing is not None:
         raise ServiceError("An account with this email already exists.", 409)
-    token = new_token()
-    inv = TeamInvite(org_id=user.org_id, created_by_id=user.id, email=email, role=role,
+    public_id = new_public_id()
+    token = join_token(current_app.config["SECRET_KEY"], public_id)
+    inv = TeamInvite(public_id=public_id, org_id=user.org_id, created_by_id=user.id, email=email, role=role,
                      token_hash=hash_token(token), expires_at=utcnow() + timedelta(days=INVITE_DAYS))
     db.session.add(inv)
     audit.record("member.invited", inv, actor=user, role=role)
+    if send_email:
+        _email_invite(user, inv)
     db.session.commit()
     return inv, token
+
+
+def _email_invite(user: User, inv: TeamInvite) -> None:
+    from app import mail
+    from app.services import mail_content, outbox
+
+    if not mail.configured():
+        raise ServiceError("E-mail is not set up on this server (MAIL_SERVER); copy the link instead.", 409)
+    org = db.session.get(Organisation, inv.org_id)
+    link = f"{mail_content.base_url()}/join/{outbox.TOKEN_SLOT}"
+    text = "\n\n".join([
+        f"{user.name} invites you to join {org.name} on Oneway as {inv.role}.",
+        f"Create your account here (the link works once, until {inv.expires_at:%d %B %Y}): {link}",
+        "If you did not expect this, ignore this e-mail."])
+    outbox.add(org_id=inv.org_id, kind=MailKind.TEAM_INVITE, to_addr=inv.email, reply_to=user.email,
+               subject=f"Join {org.name} on Oneway", body_text=text,
+               body_html=mail_content.to_html(text, link), link_ref=f"join:{inv.public_id}")
 
 
 def revoke_invite(user: User, public_id: str) -> None:
@@ -234,7 +258,7 @@ def assignment_counts(user: User) -> dict[int, int]:
         .group_by(InterviewAssignment.user_id)).all())
 
 
-def make_reset_link(user: User, public_id: str) -> tuple[PasswordReset, str]:
+def make_reset_link(user: User, public_id: str, send_email: bool = False) -> tuple[PasswordReset, str]:
     """A once-only password reset link for an active colleague (not oneself: one changes one's own
     password knowing the current one); returns it with its token, which is never stored."""
     _require_owner(user, "make password reset links")
@@ -245,7 +269,7 @@ def make_reset_link(user: User, public_id: str) -> tuple[PasswordReset, str]:
     if not member.active:
         raise ServiceError(f"{member.name} has been removed from the team. Restore them under Removed "
                            "members first; then you can make a reset link.", 409)
-    return passwords.issue_reset(member, created_by=user)
+    return passwords.issue_reset(member, created_by=user, send_email=send_email)
 
 
 def assigned_reviewers(interview: Interview) -> list[User]:

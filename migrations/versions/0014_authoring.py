@@ -1,15 +1,15 @@
 """authoring: edit and reuse interviews, close and archive them, a question bank, answer snapshots
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 
-Interviews gain a default invite validity (`invite_days`, null: INVITE_DAYS), `closed_at`,
+Interviews gain `closed_at`,
 `archived_at`, `is_template` and `shuffle_questions`. Questions gain `edited_at` (a wording
 corrected after answers) and `pool` (alternatives, one drawn per candidate); candidates gain
 `question_plan` (what was drawn for them).
 Answers gain the prompt and limits each take was given (`prompt_text`, `given_limits`); existing
 answers get their question's current prompt, which no one could change before this revision.
-Candidates gain `opened_at` (first visit of the link). `interviews.apply_token_hash` (unique index)
+`interviews.apply_token_hash` (unique index)
 holds the open apply link's token hash. A new table holds each organisation's
 question bank. Submitted reviews gain their scores' sum, count, lowest and highest, and
 candidate_stats the time of the first review (the dashboard's figures; both filled from the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -27,7 +27,6 @@ depends_on = None
 def upgrade():
     # Plain ADD COLUMN (no batch): SQLite adds them in place, without rebuilding tables others point at.
     for table, column in [
-        ("interviews", sa.Column("invite_days", sa.Integer(), nullable=True)),
         ("interviews", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True)),
         ("interviews", sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True)),
         ("interviews", sa.Column("is_template", sa.Boolean(), server_default=sa.false(), nullable=False)),
@@ -38,7 +37,6 @@ def upgrade():
         ("candidates", sa.Column("question_plan", sa.JSON(), nullable=True)),
         ("answers", sa.Column("prompt_text", sa.Text(), nullable=True)),
         ("answers", sa.Column("given_limits", sa.JSON(), nullable=True)),
-        ("candidates", sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True)),
         ("reviews", sa.Column("score_sum", sa.Integer(), nullable=True)),
         ("reviews", sa.Column("score_count", sa.Integer(), nullable=True)),
         ("reviews", sa.Column("score_min", sa.Integer(), nullable=True)),
@@ -101,7 +99,6 @@ def downgrade():
         for column in ("score_max", "score_min", "score_count", "score_sum"):
             batch.drop_column(column)
     with op.batch_alter_table("candidates") as batch:
-        batch.drop_column("opened_at")
         batch.drop_column("question_plan")
     with op.batch_alter_table("answers") as batch:
         batch.drop_column("given_limits")
@@ -115,6 +112,5 @@ def downgrade():
         batch.drop_column("apply_token_hash")
         batch.drop_column("archived_at")
         batch.drop_column("closed_at")
-        batch.drop_column("invite_days")
     if sqlite:
         op.execute("PRAGMA foreign_keys=ON")
