@@ -25,7 +25,7 @@ def _candidate(app) -> CsrfClient:
     return cc
 
 
-def test_applying_gives_an_invite_of_that_interview_only(app, login_as):
+def test_applying_gives_an_invite_of_that_interview_only(app, login_as, mailbox, run_jobs):
     owner = make_user()
     iv, other = make_interview(owner), make_interview(owner)
     path = "/" + _link(login_as, owner, iv)
@@ -43,6 +43,11 @@ def test_applying_gives_an_invite_of_that_interview_only(app, login_as):
     assert made.token_hash == hash_token(invite)
     assert cc.get(f"/i/{invite}").status_code == 200
     assert db.session.execute(db.select(Candidate).filter_by(interview_id=other.id)).first() is None
+    # The same link by e-mail (a closed tab must not lose it), through the outbox and a real SMTP server.
+    run_jobs()
+    [msg] = mailbox.messages()
+    assert msg["To"] == "Grace Hopper <grace@example.com>"
+    assert f"/i/{invite}" in msg.get_body(("plain",)).get_content()
 
 
 def test_bad_fields_and_a_second_application_are_refused(app, login_as):

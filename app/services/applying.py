@@ -2,7 +2,7 @@
 and gets their own invite. Owners and recruiters turn it on (a new link, shown once: only its hash
 is kept) and off (at once: the link stops working). Each address may apply a few times an hour,
 each network a few more; an address that already has an invite to the interview gets none again.
-The invite link is shown on the page (e-mailed once outreach exists)."""
+The invite link is shown on the page, and e-mailed where e-mail is set up."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app import mail
 from app.extensions import db
 from app.models import Candidate, Interview, User
 from app.security import hash_token, looks_like_token, new_token
@@ -103,4 +104,6 @@ def apply(interview: Interview, form) -> tuple[Candidate, str]:
             "This address has an invite to this interview already: use the link you were given. Lost it? "
             "Write to %(contact)s.", contact=contact) if contact else _l(
             "This address has an invite to this interview already: use the link you were given."))}, 409)
-    return enrol(interview, values["name"], values["email"])
+    # The link is on the page they applied from; where e-mail is set up it is sent too, so a closed
+    # tab does not lose it (app.services.outbox).
+    return enrol(interview, values["name"], values["email"], send_email=mail.configured())
