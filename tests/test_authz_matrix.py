@@ -156,7 +156,8 @@ ROUTES = [
     ("authoring.edit", "GET", "/interviews/{iv}/edit", None, staff(200, reviewer=403)),
     # A change candidates notice, unconfirmed: the confirmation page, nothing saved.
     ("authoring.edit", "POST", "/interviews/{iv}/edit",
-     {"title": "T2", "interface_language": "en", "retention_days": "180", "accommodations": "review"},
+     {"title": "T2", "interface_language": "en", "retention_days": "180", "accommodations": "review",
+      "deadline_days": "14"},
      staff(200, reviewer=403)),
     ("authoring.edit_question", "GET", "/interviews/{iv}/questions/{q}/edit", None, staff(200, reviewer=403)),
     ("authoring.edit_question", "POST", "/interviews/{iv}/questions/{q}/edit", {"prompt": ""},
