@@ -7,7 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import flash_refusal, form_refusal
-from app.services import ServiceError, access, accommodations, anonymity, candidate_queue, interviews, team
+from app.services import (
+    ServiceError,
+    access,
+    accommodations,
+    anonymity,
+    candidate_queue,
+    interviews,
+    rights,
+    team,
+)
 
 bp = Blueprint("interviews", __name__)
 
@@ -20,7 +29,8 @@ def _staff_only():
 
 @bp.get("/")
 def index():
-    return render_template("interviews/index.html", interviews=interviews.list_interviews(current_user))
+    return render_template("interviews/index.html", interviews=interviews.list_interviews(current_user),
+                           requests=rights.pending(current_user))
 
 
 @bp.route("/interviews/new", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 OPERATOR = "Operator (command line)"
 RETENTION = "Automatic retention"
+CANDIDATE = "The candidate, through their own link"
 PER_PAGE = 50
 
 # What each action code says on the owners' page; {fields} come from the event's detail.
@@ -51,6 +52,13 @@ ACTIONS = {
     "interview.created": "Created the interview, keeping recordings {retention_days} days",
     "interview.review_mode_changed": "Changed what reviewers see: names {names}, {media}",
     "interview.scores_exported": "Downloaded every score of the interview (CSV)",
+    "candidate.deletion_requested": "Asked for everything about them to be deleted on {due}",
+    "candidate.deletion_cancelled": "Cancelled their request for deletion",
+    "candidate.withdrew": "Withdrew from the process",
+    "candidate.rereview_requested": "Asked for a person to review the rejection again",
+    "candidate.downloaded_own_data": "Downloaded their own data (ZIP)",
+    "fairness.report_exported": "Downloaded the adverse-impact report (CSV)",
+    "fairness.settings_changed": "Changed the fairness settings (deletion countdown {days} day(s))",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",

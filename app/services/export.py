@@ -42,7 +42,11 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def stream_zip(entries: Iterable[tuple[str, Iterable[bytes], bool]]) -> Iterator[bytes]:
+# One file of a ZIP: its name, its bytes in pieces, and whether to compress it.
+Entry = tuple[str, Iterable[bytes], bool]
+
+
+def stream_zip(entries: Iterable[Entry]) -> Iterator[bytes]:
     """Yield a ZIP file piece by piece from (name, byte chunks, compress) entries."""
     sink = _Sink()
     with zipfile.ZipFile(sink, "w") as zf:
@@ -71,8 +75,12 @@ def start_candidate_export(user: User, public_id: str) -> tuple[Candidate, bool]
     return candidate, scores
 
 
-def _text(s: str) -> list[bytes]:
+def text_entry(s: str) -> list[bytes]:
+    """A text file's bytes, for an Entry."""
     return [s.encode()]
+
+
+_text = text_entry
 
 
 def candidate_entries(candidate_id: int, include_scores: bool = True
