@@ -14,8 +14,11 @@ from app.models import Candidate, Organisation, SelfIdentification
 from app.security import hash_token, new_token
 from app.services.package import build_manifest
 from app.services.takes import current_answers
+from tests import test_authz_matrix as matrix
 from tests.factories import mark_completed
-from tests.test_authz_matrix import ACTORS, ROUTES, _fill, world  # noqa: F401 (a fixture)
+from tests.test_authz_matrix import ACTORS, ROUTES, _fill
+
+world = matrix.world  # the matrix's fixture: every actor signed in, every object made
 
 PLANTED = "zqplanted"
 # The report shows categories (never a person's): only owners reach it.
