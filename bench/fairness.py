@@ -17,9 +17,7 @@ grows with the media's size. One JSON object goes to stdout; progress to stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import secrets
 import sys
 import tempfile
@@ -31,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.review import log, measure  # noqa: E402
+from bench.review import finish, log, measure  # noqa: E402
 
 SEXES = ["female", "male", None]
 RACES = ["hispanic_latino", "white", "black", "pacific_islander", "asian", "american_indian", "two_or_more",
@@ -200,14 +198,8 @@ def run(args, work: Path, redis_port: int, s3_port: int) -> int:
         "candidate_zip": full, "candidate_zip_tenth_size": small,
         "candidate_zip_peak_mb": full["peak_python_alloc_mb"],
         "zip_peak_grows_with_size": full["peak_python_alloc_mb"] > 2 * small["peak_python_alloc_mb"] + 1,
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
-                    "loadavg_1m_at_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2)},
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    print(json.dumps(result, indent=2))
-    with app.app_context():
-        db.engine.dispose()
-    return 0
+    return finish(app, result, load_start)
 
 
 if __name__ == "__main__":

@@ -217,10 +217,17 @@ def run(args, url: str) -> int:
         queue_at_100_candidates_p50_ms=small_default["p50_ms"],
         queue_sorted_by_rating={k: by_rating[k] for k in ("p50_ms", "p95_ms", "cpu_p50_ms", "queries")},
         target_p95_ms=100, meets_target=default["p95_ms"] < 100 and by_rating["p95_ms"] < 100,
-        machine={"cores": os.cpu_count(), "python": platform.python_version(),
-                 "loadavg_1m_at_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2)},
-        date=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+    return finish(app, result, load_start)
+
+
+def finish(app, result: dict, load_start: float) -> int:
+    """Add the machine and the date to the figures, print them as JSON, and close the database."""
+    from app.extensions import db
+
+    result.update(machine={"cores": os.cpu_count(), "python": platform.python_version(),
+                           "loadavg_1m_at_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2)},
+                  date=datetime.now(UTC).isoformat(timespec="seconds"))
     print(json.dumps(result, indent=2))
     with app.app_context():
         db.engine.dispose()

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from app.models import utcnow
 from app.services import fairness
-from tests.factories import make_interview, make_user
+from tests.factories import make_candidate, make_interview, make_scores, make_user, mark_completed
 from tests.fairness_data import add_finished
 
 
@@ -113,3 +113,27 @@ def test_the_csv_is_safe_from_formulas_in_an_organisations_own_categories(app, l
     text = cc.get("/fairness/report.csv").get_data(as_text=True)
     assert "'=HYPERLINK" in text and "'+Other" in text
     assert "\n=" not in text and ",=" not in text and ",+" not in text
+
+
+def test_graders_consistency_from_submitted_reviews_only(app, login_as):
+    owner = make_user(role="owner")
+    org = owner.organisation
+    lenient, severe, drafting = (make_user(org=org, role="reviewer") for _ in range(3))
+    iv = make_interview(owner, questions=2)
+    first, _ = make_candidate(iv)
+    second, _ = make_candidate(iv)
+    for cand in (first, second):
+        mark_completed(cand)
+    make_scores(lenient, first, [5, 5])
+    make_scores(severe, first, [3, 3])
+    make_scores(lenient, second, [4, 4])
+    make_scores(severe, second, [2, 2])
+    make_scores(drafting, second, [1, 1], submit=None)  # a draft: nobody's opinion yet
+    rows = {r.name: r for r in fairness.graders(owner, fairness.parse_filter(owner, {}))}
+    assert set(rows) == {lenient.name, severe.name}
+    high = rows[lenient.name].figures
+    figures = (high.candidates, high.mean, high.team_mean, high.spread, high.team_spread)
+    assert figures == (2, 4.5, 2.5, 0.5, 0.5)
+    assert rows[lenient.name].leaning == "more lenient" and rows[severe.name].leaning == "more severe"
+    page = login_as(owner).get("/fairness/graders").get_data(as_text=True)
+    assert "+2.00" in page and "-2.00" in page and drafting.name not in page

@@ -19,10 +19,15 @@ branch_labels = None
 depends_on = None
 
 
-def _foreign_keys(on: bool) -> None:
-    # SQLite rebuilds a table to drop a column; rows point at candidates, so keys are off meanwhile.
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+# The columns added here, by table: plain columns (no key, constraint or index of their own once
+# ix_candidates_deletion_due_at is gone), so SQLite (3.35+) drops them in place. A batch rebuild would
+# drop and recreate organisations and candidates, which, with foreign keys enforced inside a
+# multi-step downgrade's transaction, fails on the rows that point at them.
+_COLUMNS = {
+    "organisations": ("share_outcome", "deletion_countdown_days", "self_id_scheme"),
+    "decisions": ("candidate_message",),
+    "candidates": ("deletion_due_at", "deletion_requested_at", "withdrawn_at"),
+}
 
 
 def upgrade():
@@ -52,36 +57,29 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rereview_requests")),
     )
     op.create_index(op.f("ix_rereview_requests_candidate_id"), "rereview_requests", ["candidate_id"])
-    with op.batch_alter_table("candidates") as batch:
-        batch.add_column(sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("deletion_requested_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("deletion_due_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_index(batch.f("ix_candidates_deletion_due_at"), ["deletion_due_at"])
-    with op.batch_alter_table("decisions") as batch:
-        batch.add_column(sa.Column("candidate_message", sa.Text(), nullable=True))
-    with op.batch_alter_table("organisations") as batch:
-        batch.add_column(sa.Column("self_id_scheme", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("deletion_countdown_days", sa.Integer(), server_default="7",
-                                   nullable=False))
-        batch.add_column(sa.Column("share_outcome", sa.Boolean(), server_default=sa.false(),
-                                   nullable=False))
+    # Added in place (ALTER TABLE ... ADD COLUMN), never by a batch rebuild: see _COLUMNS.
+    op.add_column("candidates", sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("candidates", sa.Column("deletion_requested_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("candidates", sa.Column("deletion_due_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index(op.f("ix_candidates_deletion_due_at"), "candidates", ["deletion_due_at"])
+    op.add_column("decisions", sa.Column("candidate_message", sa.Text(), nullable=True))
+    op.add_column("organisations", sa.Column("self_id_scheme", sa.JSON(), nullable=True))
+    op.add_column("organisations", sa.Column("deletion_countdown_days", sa.Integer(), server_default="7",
+                                             nullable=False))
+    op.add_column("organisations", sa.Column("share_outcome", sa.Boolean(), server_default=sa.false(),
+                                             nullable=False))
 
 
 def downgrade():
-    _foreign_keys(False)
-    with op.batch_alter_table("organisations") as batch:
-        batch.drop_column("share_outcome")
-        batch.drop_column("deletion_countdown_days")
-        batch.drop_column("self_id_scheme")
-    with op.batch_alter_table("decisions") as batch:
-        batch.drop_column("candidate_message")
-    with op.batch_alter_table("candidates") as batch:
-        batch.drop_index(batch.f("ix_candidates_deletion_due_at"))
-        batch.drop_column("deletion_due_at")
-        batch.drop_column("deletion_requested_at")
-        batch.drop_column("withdrawn_at")
+    op.drop_index(op.f("ix_candidates_deletion_due_at"), table_name="candidates")
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for table, columns in _COLUMNS.items():
+        for column in columns:
+            if sqlite:
+                op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+            else:
+                op.drop_column(table, column)
     op.drop_index(op.f("ix_rereview_requests_candidate_id"), table_name="rereview_requests")
     op.drop_table("rereview_requests")
     op.drop_index(op.f("ix_self_identifications_candidate_id"), table_name="self_identifications")
     op.drop_table("self_identifications")
-    _foreign_keys(True)
