@@ -130,11 +130,9 @@ def parse_filter(user: User, args: dict) -> Filter:
 
 def _breakdowns(org, people: list[tuple[str | None, str | None, bool]]) -> list[Breakdown]:
     sex_q, race_q = selfid.scheme(org)
-
-    def known(q, code):  # a code no longer offered by the scheme counts as unknown
-        return code if q.label_of(code) else None
-
-    rows = [(known(sex_q, s), known(race_q, r), hit) for s, r, hit in people]
+    # A code no longer offered by the scheme counts as unknown.
+    sexes, races = {c for c, _ in sex_q.options}, {c for c, _ in race_q.options}
+    rows = [(s if s in sexes else None, r if r in races else None, hit) for s, r, hit in people]
     return [
         Breakdown("sex", sex_q.label, impact.rates(((s,), h) for s, _, h in rows),
                   {(c,): text for c, text in sex_q.options}),
