@@ -161,3 +161,41 @@ def test_how_you_are_assessed_follows_the_interviews_settings(app, client):
     db.session.commit()
     page = client.get(f"/i/{token}").get_data(as_text=True)
     assert "read a transcript" in page and "without your name" in page
+
+
+def test_the_own_download_holds_scores_with_graders_unnamed_only_where_the_organisation_shares_them(
+        app, client, login_as):
+    import csv
+    import io
+    import json
+    import zipfile
+
+    owner, cand, token = _finished(questions=2)
+    grader = make_user(org=owner.organisation, role="reviewer")
+    grader.name = "Grace Hopper-Grader"
+    for q in cand.interview.questions:
+        make_media_answer(cand, q)
+    mark_completed(cand)
+    make_scores(grader, cand, [4, 2])
+    grading.decide(owner, cand, "reject", "internal note", "We chose others.")
+
+    def files():
+        body = client.get(f"/i/{token}/export.zip").get_data()
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:
+            return {n: zf.read(n).decode("utf-8", "replace") for n in zf.namelist()
+                    if not n.endswith(".mp4")}
+
+    hidden = files()
+    assert not any(n.startswith("outcome/") for n in hidden)
+    assert "Grace Hopper-Grader" not in "".join(hidden.values())
+    assert json.loads(hidden["your-details.json"])["message_from_the_company"] == "We chose others."
+    cand.interview.organisation.share_outcome = True
+    db.session.commit()
+    shared = files()
+    rows = list(csv.DictReader(io.StringIO(shared["outcome/scores.csv"])))
+    found = [(r["question"], r["grader"], r["score"]) for r in rows]
+    assert found == [("1", "Grader 1", "4"), ("2", "Grader 1", "2")]
+    assert json.loads(shared["outcome/decision.json"])["decision"] == "reject"
+    everything = "".join(shared.values())
+    assert "Grace Hopper-Grader" not in everything and "internal note" not in everything
+    assert "comment 4" not in everything  # graders' comments are written for the team

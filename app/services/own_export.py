@@ -102,16 +102,16 @@ def _prepared_entries(store, folder: str, a) -> Iterator[Entry]:
 
 
 def _outcome_entries(candidate: Candidate) -> Iterator[Entry]:
-    """Scores by question with graders as "Grader 1, 2…", and the current decision."""
+    """Scores by question with graders as "Grader 1, 2…" (not their comments, written for the
+    team), and the current decision; never the team's note on it."""
     summary = grading.summary(candidate)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["question", "grader", "score", "comment"])
+    writer.writerow(["question", "grader", "score"])
     for number, q in enumerate(candidate.interview.questions, 1):
         for n, g in enumerate(summary.graders + summary.guests, 1):
             if q.id in g.values:
-                writer.writerow([number, f"Grader {n}", f"{g.values[q.id]:.3g}",
-                                 grading.spreadsheet_text(g.comments.get(q.id, ""))])
+                writer.writerow([number, f"Grader {n}", f"{g.values[q.id]:.3g}"])
     yield "outcome/scores.csv", text_entry(out.getvalue()), True
     d = rights.latest_decision(candidate)
     decision = {"decision": d.value if d else None, "at": _iso(d.created_at) if d else None,
