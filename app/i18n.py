@@ -46,6 +46,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.utils import cached_property
 
+from app.media.words import gaps as word_gaps
 from app.states import CandidateStatus
 
 # The interface languages candidates can read (gettext names; the pseudo-locale is extra).
@@ -75,7 +76,7 @@ def init_app(app: Flask) -> None:
         page_lang=page_lang, page_dir=page_dir, language_choices=language_choices,
         js_catalogue=js_catalogue, current_time_zone=current_time_zone, language_switch=language_switch,
         role_label=role_label, language_name=language_name, interface_languages=LOCALES,
-        share_state=share_state)
+        share_state=share_state, word_gaps=word_gaps)
     app.jinja_env.filters.update(when=format_when, day=format_day, duration=format_duration,
                                  number=format_number, bytes=format_bytes, items=format_items)
 
@@ -297,18 +298,28 @@ def format_day(moment: datetime) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """A time limit, exact to the second: "2 min, 30 sec", "2分钟30秒"."""
+    """A time limit, exact to the second, in words: "2 minutes, 30 seconds", "2分钟30秒钟",
+    "دقيقتان و30 ثانية" (the long style: short units read tersely in running text, "30 ث")."""
     from flask_babel import get_locale
 
     loc = get_locale()
     minutes, rest = divmod(round(seconds), 60)
-    parts = [format_timedelta(timedelta(minutes=minutes), granularity="minute", format="short", locale=loc)
+    parts = [format_timedelta(timedelta(minutes=minutes), granularity="minute", format="long", locale=loc)
              ] if minutes else []
     if rest or not minutes:
-        parts.append(format_timedelta(timedelta(seconds=rest), format="short", locale=loc))
-    # Babel's list formatting repeats the last item of a pair in some locales (ar): the pair pattern.
-    joined = parts[0] if len(parts) == 1 else loc.list_patterns["unit-narrow"]["2"].format(*parts)
-    return _mark(joined)
+        parts.append(format_timedelta(timedelta(seconds=rest), format="long", locale=loc))
+    return _mark(parts[0] if len(parts) == 1 else _pair(loc).format(*parts))
+
+
+def _pair(loc: Locale) -> str:
+    """The locale's pattern for two units ("{0}, {1}", "{0}{1}", "{0} و{1}"): CLDR's unit list style
+    where the locale has one, else its running-text "and". (Babel's list formatting repeats the last
+    item of a pair in some locales (ar), and not every locale has every style: de has unit-short only.)"""
+    for style in ("unit", "unit-short", "unit-narrow", "standard"):
+        pattern = (loc.list_patterns.get(style) or {}).get("2")
+        if pattern:
+            return pattern
+    return "{0} {1}"
 
 
 def format_number(value: float) -> str:

@@ -6,6 +6,7 @@ import logging
 import tempfile
 from pathlib import Path
 
+from app.media.words import join as join_words
 from jobs import Steps, run_answer_stage
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -
     t.segments = shifted(t.segments, start)
     result = t.to_dict()
     result["segments"] = early.segments + result["segments"]
-    result["text"] = " ".join(s["text"] for s in result["segments"] if s["text"]).strip()
+    result["text"] = join_words(s["text"] for s in result["segments"])
     result["method"] = f"{t.method}, {start:.1f}s settled while recording"
     result["early_seconds"] = early.seconds
     return result

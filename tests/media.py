@@ -14,6 +14,11 @@ HEARD = ("favo", "program", "language", "python")
 LONG_SENTENCES = ("My favourite programming language is Python.",
                   "I have five years of experience building web applications.",
                   "I enjoy testing software every day.")
+# Mandarin for espeak-ng, in pinyin with tones (its Chinese-character dictionary in Debian reads many
+# characters as English letters): "I like studying Chinese. I work every day." Whisper "base" hears
+# "每天" (every day) in it; espeak's Mandarin is too robotic for much more.
+CHINESE_PINYIN = "wo3 xi3 huan1 xue2 xi2 zhong1 wen2. wo3 mei3 tian1 gong1 zuo4."
+CHINESE_WORD = "每天"
 
 
 def _run(args: list[str]) -> None:
@@ -65,6 +70,17 @@ def make_media(out: Path) -> dict[str, Path]:
     not_media.write_text("This is a text file with a video file's name.\n" * 50)
     return {"speech": speech, "y4m": y4m, "webm": webm, "mp4": mp4, "not_media": not_media,
             "silent": silent, "black": black, "long": long_webm}
+
+
+def chinese_webm(out: Path) -> Path:
+    """A short WebM answer spoken in Mandarin (espeak-ng), as the recorder would send it."""
+    raw = out / "chinese-raw.wav"
+    _run(["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "120", "-w", str(raw), CHINESE_PINYIN])
+    webm = out / "chinese.webm"
+    _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
+          "-i", str(raw), "-af", "apad=pad_dur=1", "-shortest", "-c:v", "libvpx", "-b:v", "200k",
+          "-deadline", "realtime", "-c:a", "libopus", "-b:a", "48k", str(webm)])
+    return webm
 
 
 def face_png(out: Path) -> Path:

@@ -7,6 +7,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from app.media.words import join as join_words
+
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -127,12 +129,12 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
 
         per_window, lang = transcribe_words(pipe, audio, language, batch_size=batch_size)
         segments = [
-            Segment(line[0].start, line[-1].end, " ".join(w.word for w in line),
+            Segment(line[0].start, line[-1].end, join_words(w.word for w in line),
                     [Word(w.word, w.start, w.end, w.probability) for w in line])
             for words in per_window for line in lines(words)
         ]
         method = "whisperx-batched-words"
-    text = " ".join(s.text for s in segments if s.text).strip()
+    text = join_words(s.text for s in segments)
     return Transcript(language=lang, text=text, segments=segments, model=model_name or model_dir.name,
                       method=method)
 

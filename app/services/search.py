@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.media.words import fold, join, word_at
 from app.models import Answer, Candidate, Interview, User
 from app.services import ServiceError, anonymity
 from app.states import AnswerStatus
@@ -58,16 +59,16 @@ def search(user: User, interview: Interview, query: str) -> list[Hit]:
     positions = {q.id: i + 1 for i, q in enumerate(interview.questions)}
     public = {q.id: q.public_id for q in interview.questions}
     labels = anonymity.labeller(user, interview)
-    needle = query.lower()
+    needle = fold(query)
     hits: list[Hit] = []
     for answer, candidate in _latest_ready(interview, query):
         for seg in (answer.transcript or {}).get("segments", []):
             text = seg.get("text", "")
-            at = text.lower().find(needle)
+            at = fold(text).find(needle)
             if at < 0:
                 continue
             hits.append(Hit(candidate, labels(candidate), positions[answer.question_id],
-                            public[answer.question_id], _moment(seg, needle),
+                            public[answer.question_id], _moment(seg, at),
                             text[max(0, at - 60):at], text[at:at + len(query)],
                             text[at + len(query):at + len(query) + 60]))
             if len(hits) >= MAX_HITS:
@@ -75,10 +76,18 @@ def search(user: User, interview: Interview, query: str) -> list[Hit]:
     return hits
 
 
-def _moment(segment: dict, needle: str) -> float:
-    """The start of the first word of the match, or of the segment when words are not timed."""
-    first = needle.split()[0]
-    for word in segment.get("words", []):
-        if first in word.get("word", "").lower() and "start" in word:
+def _moment(segment: dict, at: int) -> float:
+    """The start of the word said at character `at` of the segment's text (the match's first word, in
+    any script: a Chinese match may begin inside a run Whisper timed as one word), or of the segment
+    when its words are not timed."""
+    words = [w for w in segment.get("words", []) if w.get("word", "").strip()]
+    if words and join(w["word"] for w in words) == segment.get("text", ""):
+        i = word_at([w["word"] for w in words], at)
+        if i is not None and "start" in words[i]:
+            return float(words[i]["start"])
+    # Text not made from its words (an aligner's own): the first word that holds the match's first word.
+    first = segment.get("text", "")[at:].split()[:1]
+    for word in words:
+        if first and first[0].lower() in word["word"].lower() and "start" in word:
             return float(word["start"])
     return float(segment.get("start", 0.0))

@@ -273,9 +273,9 @@ async function resumeKeptTakes() {
       const receipt = await up.finish(take.durationMs);
       q.takes_used += 1;
       q.answer = { id: receipt.answer_id, bytes: receipt.bytes, sha256: receipt.sha256 };
-      notice = nt("Your answer to question %(number)s, kept in this browser, was sent and received: %(num)s byte, checksum %(checksum)s…",
-                  "Your answer to question %(number)s, kept in this browser, was sent and received: %(num)s bytes, checksum %(checksum)s…",
-                  receipt.bytes, { number: q.number, checksum: ltr(receipt.sha256.slice(0, 12)) });
+      notice = nt("Your answer to question %(number)s, kept in this browser, was sent and received: %(num)s byte, checksum %(checksum)s",
+                  "Your answer to question %(number)s, kept in this browser, was sent and received: %(num)s bytes, checksum %(checksum)s",
+                  receipt.bytes, { number: q.number, checksum: ltr(`${receipt.sha256.slice(0, 12)}…`) });
     } catch (err) {
       setError(t("An answer kept in this browser could not be sent: %(reason)s", { reason: err.message }));
     }
@@ -443,9 +443,9 @@ function showReceipt(answer, justRecorded = false) {
   const q = question();
   if (!justRecorded) hidePlayback();
   ui.receipt.hidden = false;
-  ui.receipt.textContent = nt("Answer received: %(num)s byte, checksum %(checksum)s…",
-                              "Answer received: %(num)s bytes, checksum %(checksum)s…",
-                              answer.bytes, { checksum: ltr(answer.sha256.slice(0, 12)) });
+  ui.receipt.textContent = nt("Answer received: %(num)s byte, checksum %(checksum)s",
+                              "Answer received: %(num)s bytes, checksum %(checksum)s",
+                              answer.bytes, { checksum: ltr(`${answer.sha256.slice(0, 12)}…`) });
   ui.status.textContent = justRecorded ? t("Your answer is saved. Watch it if you like, then keep it or record again.")
                                        : t("Your answer is saved.");
   const left = q.max_takes - q.takes_used;
