@@ -102,7 +102,8 @@ def test_a_deletion_request_counts_down_can_be_cancelled_and_then_erases_everyth
     gone = app.test_client().get(f"/i/{token}/data")
     assert gone.status_code == 404
     actions = set(db.session.execute(sa.select(AuditEvent.action)).scalars())
-    assert {"candidate.deletion_requested", "candidate.deletion_cancelled", "candidate.purged"} <= actions
+    assert {"candidate.deletion_requested", "candidate.deletion_cancelled",
+            "candidate.purged_on_request"} <= actions
 
 
 def test_withdrawing_keeps_the_data_and_stops_the_recording(app, csrf_client, login_as):

@@ -52,6 +52,8 @@ ACTIONS = {
     "interview.created": "Created the interview, keeping recordings {retention_days} days",
     "interview.review_mode_changed": "Changed what reviewers see: names {names}, {media}",
     "interview.scores_exported": "Downloaded every score of the interview (CSV)",
+    "candidate.purged_on_request": "Deleted everything about a candidate at the end of the countdown they "
+                                   "started ({answers} answer(s))",
     "candidate.deletion_requested": "Asked for everything about them to be deleted on {due}",
     "candidate.deletion_cancelled": "Cancelled their request for deletion",
     "candidate.withdrew": "Withdrew from the process",

@@ -95,6 +95,7 @@ def purge_candidate(candidate: Candidate, erased_by: User | None = None) -> Purg
     Safe to run twice, at once from two processes, and again after a crash half-way."""
     try:
         public_id, cid, org_id = candidate.public_id, candidate.id, candidate.org_id
+        asked = candidate.deletion_due_at is not None
     except ObjectDeletedError:  # purged by an earlier call or by another process
         return None
     store = current_storage()
@@ -108,7 +109,8 @@ def purge_candidate(candidate: Candidate, erased_by: User | None = None) -> Purg
     if erased_by is not None:
         audit.record("candidate.erased", ("candidate", public_id), actor=erased_by, answers=len(answer_ids))
     else:
-        audit.record("candidate.purged", ("candidate", public_id), label=audit.RETENTION, org_id=org_id,
+        action = "candidate.purged_on_request" if asked else "candidate.purged"
+        audit.record(action, ("candidate", public_id), label=audit.RETENTION, org_id=org_id,
                      answers=len(answer_ids))
     db.session.commit()
     # Answers begun between the sweep above and the delete, and whatever a running job wrote.
