@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         authoring,
         bank,
         candidate,
+        fairness,
         grading,
         health,
         insights,
@@ -68,8 +69,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         team,
     )
 
-    for bp in (apply.bp, auth.bp, authoring.bp, bank.bp, candidate.bp, grading.bp, health.bp, insights.bp,
-               interviews.bp, media.bp, outreach.bp, share.bp, share.staff, team.bp):
+    for bp in (apply.bp, auth.bp, authoring.bp, bank.bp, candidate.bp, fairness.bp, grading.bp, health.bp,
+               insights.bp, interviews.bp, media.bp, outreach.bp, share.bp, share.staff, team.bp):
         app.register_blueprint(bp)
 
     from app import errors

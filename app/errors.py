@@ -21,7 +21,8 @@ from app.services import ServiceError
 # The candidate's pages that are forms (their refusals get a page); the rest of /i/ is the recorder's
 # JSON API.
 _CANDIDATE_FORMS = {"candidate.consent", "candidate.accommodation", "candidate.language",
-                    "candidate.later_deadline"}
+                    "candidate.later_deadline", "candidate.about_you", "candidate.ask_deletion",
+                    "candidate.cancel_deletion", "candidate.withdraw", "candidate.ask_rereview"}
 # Lazy: each is translated into the language of the page that shows it (app.i18n).
 _TITLES = {404: _l("Not found"), 403: _l("Not allowed"), 409: _l("Not possible now"), 410: _l("Link expired"),
            429: _l("Too many tries")}

@@ -65,7 +65,8 @@ CANDIDATE_SOURCES = (
     "app/services/recording.py", "app/services/takes.py", "app/services/accommodations.py",
     "app/services/ratelimit.py", "app/services/preferences.py", "app/errors.py", "app/media/quality.py",
     "app/i18n.py", "app/templates/_language.html", "app/blueprints/apply.py", "app/services/applying.py",
-    "app/services/mail_content.py", "app/services/deadline_requests.py",
+    "app/services/mail_content.py", "app/services/deadline_requests.py", "app/services/selfid.py",
+    "app/services/rights.py", "app/services/own_export.py",
 )
 _TIME_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}$")
 

@@ -266,10 +266,17 @@ def run(args, url: str) -> int:
         dashboard_queries=dash["queries"], dashboard_queries_at_100_candidates=small_dash["queries"],
         dashboard_target_p95_ms=150, dashboard_meets_target=dash["p95_ms"] < 150,
         **landing,
-        machine={"cores": os.cpu_count(), "python": platform.python_version(),
-                 "loadavg_1m_at_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2)},
-        date=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+    return finish(app, result, load_start)
+
+
+def finish(app, result: dict, load_start: float) -> int:
+    """Add the machine and the date to the figures, print them as JSON, and close the database."""
+    from app.extensions import db
+
+    result.update(machine={"cores": os.cpu_count(), "python": platform.python_version(),
+                           "loadavg_1m_at_start": load_start, "loadavg_1m": round(os.getloadavg()[0], 2)},
+                  date=datetime.now(UTC).isoformat(timespec="seconds"))
     print(json.dumps(result, indent=2))
     with app.app_context():
         db.engine.dispose()

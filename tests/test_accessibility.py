@@ -165,7 +165,12 @@ def test_record_page_is_accessible(app, base, open_page, device):
 
 
 def test_done_data_and_error_pages_are_accessible(app, base, open_page):
-    _, token = _completed_candidate()
+    from app.models import User
+    from app.services import grading
+
+    candidate, token = _completed_candidate()
+    owner = db.session.get(User, candidate.interview.created_by_id)
+    grading.decide(owner, candidate, "reject", "", "Thank you; we chose others this time.")
     expired, expired_token = make_candidate()
     expired.expires_at = utcnow() - timedelta(days=1)
     db.session.commit()
@@ -176,6 +181,18 @@ def test_done_data_and_error_pages_are_accessible(app, base, open_page):
     page.get_by_role("link", name="What we store about you").click()
     page.wait_for_url("**/data")
     assert_accessible(page, "data page")
+    page.goto(f"{base}/i/{token}/about-you")
+    assert_accessible(page, "the voluntary self-identification form")
+    page.get_by_label("Female").check()
+    page.get_by_role("button", name="Save my answers").click()
+    page.wait_for_url("**/done?saved=about-you")
+    assert_accessible(page, "done page, answers saved")
+    page.goto(f"{base}/i/{token}/data")
+    page.get_by_label("I want everything about me deleted for good.").check()
+    page.get_by_role("button", name="Ask for deletion").click()
+    page.wait_for_url("**/data#choices")
+    assert page.locator("[data-field=deletion-countdown]").is_visible()
+    assert_accessible(page, "data page with a deletion counting down")
     _, undecided_token = make_candidate(consent=False)
     page.goto(f"{base}/i/{undecided_token}/decline")
     assert_accessible(page, "another way to apply")

@@ -52,6 +52,8 @@ SOON = (utcnow() + timedelta(days=30)).date().isoformat()  # a deadline the rout
 AUTHORS_ONLY = staff(200, reviewer=403, hidden=403, stranger=404)  # share pages: reviewers never
 AUTHORS_ONLY_POST = staff(302, reviewer=403, hidden=403, stranger=404)
 OWNERS_ONLY_POST = staff(302, recruiter=403, reviewer=403, hidden=403, stranger=404)
+# Owners only; another organisation's owner does not find interview A (404).
+FAIRNESS = staff(200, recruiter=403, reviewer=403, hidden=403, stranger=404)
 # (endpoint, method, path, form data, expected by actor)
 ROUTES = [
     ("static", "GET", "/static/css/app.css", None, everyone(200)),
@@ -104,6 +106,21 @@ ROUTES = [
     ("candidate.decline", "GET", "/i/{forged}/decline", None, everyone(404)),
     ("candidate.language", "POST", "/i/{forged}/language", {"locale": "en"}, everyone(404)),
     ("candidate.time_zone", "POST", "/i/{forged}/time-zone", {}, everyone(404)),
+    ("candidate.export_zip", "GET", "/i/{forged}/export.zip", None, everyone(404)),
+    ("candidate.about_you", "GET", "/i/{forged}/about-you", None, everyone(404)),
+    ("candidate.about_you", "POST", "/i/{forged}/about-you", {"sex": "female"}, everyone(404)),
+    ("candidate.ask_deletion", "POST", "/i/{forged}/deletion", {"confirm": "yes"}, everyone(404)),
+    ("candidate.cancel_deletion", "POST", "/i/{forged}/deletion/cancel", {}, everyone(404)),
+    ("candidate.withdraw", "POST", "/i/{forged}/withdraw", {"confirm": "yes"}, everyone(404)),
+    ("candidate.ask_rereview", "POST", "/i/{forged}/rereview", {"reason": "r"}, everyone(404)),
+    # Fairness: owners only; another organisation's owner sees their own organisation's figures.
+    ("fairness.report", "GET", "/fairness?interview={iv}", None, FAIRNESS),
+    ("fairness.report", "GET", "/fairness", None, staff(200, recruiter=403, reviewer=403, hidden=403,
+                                                          stranger=200)),
+    ("fairness.report_csv", "GET", "/fairness/report.csv?interview={iv}", None, FAIRNESS),
+    ("fairness.graders", "GET", "/fairness/graders?interview={iv}", None, FAIRNESS),
+    ("fairness.settings", "GET", "/fairness/settings", None,
+     staff(200, recruiter=403, reviewer=403, hidden=403, stranger=200)),
     ("team.join", "POST", "/join/{join}", {"name": "", "password": ""}, everyone(400)),
     ("auth.reset_password", "POST", "/reset/{reset}", {"password": "", "password_confirm": ""},
      everyone(400)),
@@ -186,6 +203,11 @@ ROUTES = [
     ("apply.form", "POST", "/apply/{forged}", {"name": "N", "email": "n@example.com"}, everyone(404)),
     ("insights.dashboard", "GET", "/interviews/{iv}/dashboard", None, staff(200, reviewer=403)),
     ("insights.compare", "GET", "/interviews/{iv}/compare?c={cand}&c={cand2}", None, staff(200)),
+    # No request is open: authors get the page back with why (302); reviewers may not answer one.
+    ("grading.rereview_answered", "POST", "/review/candidates/{cand}/rereview/answered", {},
+     staff(302, reviewer=403)),
+    ("fairness.save_settings", "POST", "/fairness/settings", {"deletion_countdown_days": "7"},
+     staff(302, recruiter=403, reviewer=403, hidden=403, stranger=302)),
     # Erasure: owners only. Unconfirmed, so the owner gets the page again (400) and nothing goes.
     ("grading.erase", "GET", "/review/candidates/{cand}/erase", None,
      staff(200, recruiter=403, reviewer=403)),

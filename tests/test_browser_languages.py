@@ -224,8 +224,16 @@ def test_every_candidate_page_in_the_pseudo_locale_is_marked_and_fits_360px(app,
     _record(page, 1.5)
     _check(page, "question 1, answer received")
 
-    for path in ("done", "data"):
+    for path in ("done", "data", "about-you"):
         page.goto(f"{base}/i/{done_token}/{path}")
         _check(page, f"{path} page")
+    page.locator("form[action$='/about-you'] button[type=submit]").click()
+    page.wait_for_url("**/done?saved=about-you")
+    _check(page, "done page, voluntary answers saved")
+    page.goto(f"{base}/i/{done_token}/data")
+    page.locator("#confirm-delete").check()
+    page.locator("form[action$='/deletion'] button[type=submit]").click()
+    page.locator("[data-field=deletion-countdown]").wait_for()
+    _check(page, "data page, deletion counting down")
     assert page.goto(f"{base}/i/{expired_token}").status == 410
     _check(page, "expired link")

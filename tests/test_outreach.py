@@ -178,7 +178,7 @@ def test_reminders_follow_the_current_deadline_once_per_slot(app, login_as, mail
     assert len(subjects) == 3 and sum(s.startswith("More time") for s in subjects) == 1
 
 
-def test_no_reminder_for_the_finished_or_the_never_emailed(app, login_as):
+def test_no_reminder_for_the_finished_the_withdrawn_the_leaving_or_the_never_emailed(app, login_as):
     from tests.factories import make_candidate, mark_completed
 
     owner, interview, _cc = _setup(login_as)
@@ -186,7 +186,16 @@ def test_no_reminder_for_the_finished_or_the_never_emailed(app, login_as):
     done.mail_status = "emailed"
     mark_completed(done)
     never, _ = make_candidate(interview, owner)  # invited without e-mail
+    withdrawn, _ = make_candidate(interview, owner)
+    leaving, _ = make_candidate(interview, owner)
+    withdrawn.mail_status = leaving.mail_status = "emailed"
+    withdrawn.withdrawn_at = leaving.deletion_requested_at = utcnow()  # (issue 19: their own choices)
+    db.session.commit()
+    app.config["BASE_URL"] = "https://oneway.example.com"  # links for reminders without an invitation
     assert reminders.add_due(never.expires_at - timedelta(hours=1)) == 0
+    withdrawn.withdrawn_at = None
+    db.session.commit()
+    assert reminders.add_due(never.expires_at - timedelta(hours=1)) == 1  # the same, still in the process
 
 
 def test_staff_notifications_respect_choices_and_anonymity(app, login_as, mailbox, run_jobs):

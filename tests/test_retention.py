@@ -10,7 +10,16 @@ import sqlalchemy as sa
 
 from app import i18n
 from app.extensions import db
-from app.models import Answer, Candidate, Interview, ShareLink, ShareView, utcnow
+from app.models import (
+    Answer,
+    Candidate,
+    Interview,
+    ReReviewRequest,
+    SelfIdentification,
+    ShareLink,
+    ShareView,
+    utcnow,
+)
 from app.services import grading, retention, sharing
 from app.storage import answer_key, current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_scores, make_user
@@ -45,11 +54,15 @@ def _age(candidate, days: float) -> None:
 
 
 def _graded_and_shared(owner, grader, candidates, answer):
-    """Scores, a review and a decision on the first candidate; a score link holding all of them,
-    with a guest's score and the views logged of the first candidate's page and answer."""
+    """Scores, a review and a decision on the first candidate, their voluntary self-identification
+    and a request for a new review; a score link holding all of them, with a guest's score and the
+    views logged of the first candidate's page and answer."""
     first = candidates[0]
     make_scores(grader, first, [4])
     grading.decide(owner, first, "advance", "strong answer")
+    db.session.add_all([SelfIdentification(candidate_id=first.id, sex="female", race="asian"),
+                        ReReviewRequest(candidate_id=first.id, reason="Please look again.")])
+    db.session.commit()
     link, token = sharing.create_link(owner, [c.public_id for c in candidates], "score")
     guest = sharing.register_guest(link, "Guest Grader")
     sharing.save_guest_score(link, guest, first, first.interview.questions[0].public_id, "5", "great")

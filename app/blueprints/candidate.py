@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.errors import form_refusal
-from app.services import accommodations, deadline_requests, outreach, preferences, recording, takes
+from app.services import (
+    accommodations,
+    deadline_requests,
+    outreach,
+    own_export,
+    preferences,
+    recording,
+    rights,
+    selfid,
+    takes,
+)
+from app.services.export import stream_zip
 from app.services.recording import Receipt
 from app.states import CandidateStatus
 
@@ -15,7 +36,7 @@ bp = Blueprint("candidate", __name__, url_prefix="/i/<token>")
 
 
 # The pages the language switcher may come back to (its `page` field); anything else: the landing page.
-_PAGES = ("landing", "record", "done", "data", "decline")
+_PAGES = ("landing", "record", "done", "data", "decline", "about_you")
 
 
 @bp.context_processor
@@ -142,6 +163,8 @@ def record(token: str):
         return redirect(url_for(".landing", token=token))
     if candidate.status == CandidateStatus.COMPLETED:
         return redirect(url_for(".done", token=token))
+    if candidate.withdrawn_at is not None:
+        return redirect(url_for(".data", token=token))
     return render_template("candidate/record.html", candidate=candidate, token=token,
                            state=_state(candidate))
 
@@ -201,12 +224,79 @@ def done(token: str):
                            state=_state(candidate))
 
 
-@bp.get("/data")
-def data(token: str):
-    """What is stored about this candidate, every take included, in plain words."""
-    candidate = recording.candidate_for_token(token, allow_expired=True)
+def _data_page(candidate, token: str, status: int = 200, document: bool = False, **extra):
     numbers = {q.id: i for i, q in enumerate(candidate.questions, 1)}
     every_take = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
     kept = {a.id for a in takes.current_answers(candidate).values()}
     return render_template("candidate/data.html", candidate=candidate, token=token,
-                           interview=candidate.interview, takes=every_take, numbers=numbers, kept=kept)
+                           interview=candidate.interview, takes=every_take, numbers=numbers, kept=kept,
+                           about_you=selfid.own_labels(candidate), rereview=rights.open_rereview(candidate),
+                           decision=rights.notice_of_decision(candidate), document=document,
+                           days_left=rights.days_left(candidate), **extra), status
+
+
+@bp.get("/data")
+def data(token: str):
+    """What is stored about this candidate, every take included, in plain words; and their choices."""
+    return _data_page(recording.candidate_for_token(token, allow_expired=True), token)
+
+
+@bp.get("/export.zip")
+def export_zip(token: str):
+    """Everything about this candidate, as a ZIP streamed as it is built."""
+    candidate = recording.candidate_for_token(token, allow_expired=True)
+    page, _status = _data_page(candidate, token, document=True)
+    rights.record_download(candidate)
+    body = stream_with_context(stream_zip(own_export.entries(candidate.id, page)))
+    resp = Response(body, mimetype="application/zip", direct_passthrough=True)
+    resp.headers["Content-Disposition"] = 'attachment; filename="my-interview-data.zip"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def _data_form(token: str, action) -> Response:
+    """Run one of the data page's forms: back to the page, or the page again with the refusal."""
+    candidate = recording.candidate_for_token(token, allow_expired=True)
+    with form_refusal() as refused:
+        action(candidate)
+    if refused:
+        return _data_page(candidate, token, refused.status, choice_error=refused.message)
+    return redirect(url_for(".data", token=token, _anchor="choices"))
+
+
+@bp.post("/deletion")
+def ask_deletion(token: str):
+    return _data_form(token, lambda c: rights.request_deletion(c, request.form.get("confirm") == "yes"))
+
+
+@bp.post("/deletion/cancel")
+def cancel_deletion(token: str):
+    return _data_form(token, rights.cancel_deletion)
+
+
+@bp.post("/withdraw")
+def withdraw(token: str):
+    return _data_form(token, lambda c: rights.withdraw(c, request.form.get("confirm") == "yes"))
+
+
+@bp.post("/rereview")
+def ask_rereview(token: str):
+    return _data_form(token, lambda c: rights.ask_rereview(c, request.form.get("reason", "")))
+
+
+@bp.route("/about-you", methods=["GET", "POST"])
+def about_you(token: str):
+    """The voluntary self-identification form, after finishing only; nothing is required."""
+    candidate = recording.candidate_for_token(token, allow_expired=True)
+    if not selfid.may_answer(candidate):
+        return redirect(url_for(".landing", token=token))
+    questions = selfid.scheme(candidate.interview.organisation)
+    if request.method == "GET":
+        return render_template("candidate/about_you.html", candidate=candidate, token=token,
+                               questions=questions, row=selfid.answers_of(candidate))
+    with form_refusal() as refused:
+        selfid.save(candidate, request.form)
+    if refused:
+        return render_template("candidate/about_you.html", candidate=candidate, token=token,
+                               questions=questions, row=None, error=refused.message), refused.status
+    return redirect(url_for(".done", token=token, saved="about-you"))

@@ -28,6 +28,7 @@ from app.services import (
     pipeline,
     reprocess,
     retention,
+    rights,
     scoring,
     search,
 )
@@ -78,7 +79,8 @@ def candidate(public_id: str):
                            previous=access.previous_candidate(cand), hide_identity=hidden,
                            label=f"Candidate {anonymity.number(cand)}" if hidden else cand.name,
                            mode=anonymity.media_mode(current_user, cand.interview),
-                           steps=pipeline.steps, sound_only=anonymity.sound_only)
+                           steps=pipeline.steps, sound_only=anonymity.sound_only,
+                           rereview=rights.open_rereview(cand) if current_user.can_author else None)
 
 
 @bp.post("/review/candidates/<public_id>/questions/<question_id>/score")
@@ -115,7 +117,8 @@ def reveal(public_id: str):
 def decide(public_id: str):
     cand = access.get_candidate(current_user, public_id)
     with flash_refusal():
-        d = grading.decide(current_user, cand, request.form.get("value", ""), request.form.get("note", ""))
+        d = grading.decide(current_user, cand, request.form.get("value", ""), request.form.get("note", ""),
+                           request.form.get("candidate_message", ""))
         flash(f"Decision recorded: {grading.DECISION_LABELS[d.value]}.", "info")
     return redirect(url_for(".candidate", public_id=public_id, _anchor="decision"))
 
@@ -135,6 +138,15 @@ def erase(public_id: str):
     flash(f"The candidate's data was deleted: {purged.answers} answer(s) and {purged.objects} stored "
           "file(s), with their scores, reviews and decisions.", "info")
     return redirect(url_for("interviews.show", public_id=interview_id))
+
+
+@bp.post("/review/candidates/<public_id>/rereview/answered")
+def rereview_answered(public_id: str):
+    """The candidate's request for a new review has been dealt with (a decision made again)."""
+    with flash_refusal():
+        rights.handle_rereview(current_user, public_id)
+        flash("The request for a new review is marked as answered.", "info")
+    return redirect(url_for(".candidate", public_id=public_id, _anchor="requests"))
 
 
 @bp.get("/review/candidates/<public_id>/export.zip")

@@ -15,6 +15,7 @@ from app.services import (
     authoring,
     candidate_queue,
     interviews,
+    rights,
     team,
 )
 from app.services.forms import errors_of
@@ -32,7 +33,8 @@ def _staff_only():
 def index():
     archived = request.args.get("archived") == "1"
     return render_template("interviews/index.html", archived=archived,
-                           interviews=interviews.list_interviews(current_user, archived=archived))
+                           interviews=interviews.list_interviews(current_user, archived=archived),
+                           requests=rights.pending(current_user))
 
 
 @bp.route("/interviews/new", methods=["GET", "POST"])

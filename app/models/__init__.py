@@ -15,6 +15,7 @@ from app.models.accounts import (
 from app.models.audit import AuditEvent
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
 from app.models.candidates import AccommodationStatus, Answer, AnswerChunk, AnswerStageRun, Candidate
+from app.models.fairness import ReReviewRequest, SelfIdentification
 from app.models.grading import CandidateStats, Decision, DecisionValue, Recommendation, Review, Score
 from app.models.interviews import (
     AccommodationPolicy,
@@ -41,7 +42,8 @@ __all__ = [
     "Candidate", "CandidateStats", "Decision", "DecisionValue",
     "GuestScore", "Interview", "InterviewAssignment", "MailKind", "Organisation", "OutboxMessage",
     "PasswordReset", "Question",
-    "QuestionKind", "Recommendation", "Review", "ReviewMedia", "Role", "Score", "ShareGuest",
+    "QuestionKind", "ReReviewRequest", "Recommendation", "Review", "ReviewMedia", "Role", "Score",
+    "SelfIdentification", "ShareGuest",
     "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",
     "UTCDateTime", "User", "new_public_id", "share_link_candidates", "utcnow",
 ]

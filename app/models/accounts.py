@@ -30,6 +30,12 @@ class Organisation(Timestamps, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
     name: Mapped[str] = mapped_column(sa.String(200))
+    # The voluntary self-identification form's categories (app.services.selfid); None: EEO-1's.
+    self_id_scheme: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Days between a candidate's own deletion request and the erasure (1 to 30).
+    deletion_countdown_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    # Whether a candidate's own download holds their scores and the decision.
+    share_outcome: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class User(UserMixin, Timestamps, db.Model):

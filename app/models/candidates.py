@@ -67,6 +67,11 @@ class Candidate(Timestamps, db.Model):
     deadline_request_days: Mapped[int | None] = mapped_column()
     deadline_request_note: Mapped[str | None] = mapped_column(sa.Text)
     deadline_request_status: Mapped[str | None] = mapped_column(sa.String(12))
+    # The candidate's own choices on their data page: to leave the process (their data stays), and
+    # to have everything deleted at deletion_due_at (a purge pass does it; they may cancel before).
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deletion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     interview: Mapped[Interview] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="candidate")

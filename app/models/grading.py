@@ -99,6 +99,8 @@ class Decision(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     value: Mapped[str] = mapped_column(sa.String(20))
     note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # A message for the candidate (shown on their page; sent by e-mail once outreach exists).
+    candidate_message: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship()

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 OPERATOR = "Operator (command line)"
 RETENTION = "Automatic retention"
+CANDIDATE = "The candidate, through their own link"
 PER_PAGE = 50
 
 # What each action code says on the owners' page; {fields} come from the event's detail.
@@ -59,6 +60,15 @@ ACTIONS = {
     "candidates.bulk_invited": "Invited {count} candidate(s) at once ({emailed} e-mailed)",
     "candidate.deadline_request_decided": "Answered a candidate's request for {days} more day(s): {decision}",
     "candidate.link_resent": "Made a new link for a candidate (old one stopped working; e-mailed: {emailed})",
+    "candidate.purged_on_request": "Deleted everything about a candidate at the end of the countdown they "
+                                   "started ({answers} answer(s))",
+    "candidate.deletion_requested": "Asked for everything about them to be deleted on {due}",
+    "candidate.deletion_cancelled": "Cancelled their request for deletion",
+    "candidate.withdrew": "Withdrew from the process",
+    "candidate.rereview_requested": "Asked for a person to review the rejection again",
+    "candidate.downloaded_own_data": "Downloaded their own data (ZIP)",
+    "fairness.report_exported": "Downloaded the adverse-impact report (CSV)",
+    "fairness.settings_changed": "Changed the fairness settings (deletion countdown {days} day(s))",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",

@@ -42,7 +42,11 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def stream_zip(entries: Iterable[tuple[str, Iterable[bytes], bool]]) -> Iterator[bytes]:
+# One file of a ZIP: its name, its bytes in pieces, and whether to compress it.
+Entry = tuple[str, Iterable[bytes], bool]
+
+
+def stream_zip(entries: Iterable[Entry]) -> Iterator[bytes]:
     """Yield a ZIP file piece by piece from (name, byte chunks, compress) entries."""
     sink = _Sink()
     with zipfile.ZipFile(sink, "w") as zf:
@@ -71,12 +75,13 @@ def start_candidate_export(user: User, public_id: str) -> tuple[Candidate, bool]
     return candidate, scores
 
 
-def _text(s: str) -> list[bytes]:
+def text_entry(s: str) -> list[bytes]:
+    """A text file's bytes, for an Entry."""
     return [s.encode()]
 
 
-def candidate_entries(candidate_id: int, include_scores: bool = True
-                      ) -> Iterator[tuple[str, Iterable[bytes], bool]]:
+
+def candidate_entries(candidate_id: int, include_scores: bool = True) -> Iterator[Entry]:
     """What goes into a candidate's export, in order; media streams straight from storage.
 
     Takes the candidate's id, not the row: the server sends this after the view has returned,
@@ -89,11 +94,11 @@ def candidate_entries(candidate_id: int, include_scores: bool = True
         return
     store = current_storage()
     answers = current_answers(candidate)
-    yield "manifest.json", _text(json.dumps(build_manifest(candidate, answers), indent=2)), True
+    yield "manifest.json", text_entry(json.dumps(build_manifest(candidate, answers), indent=2)), True
     if include_scores:
-        yield "scores.csv", _text(_scores_csv(candidate)), True
+        yield "scores.csv", text_entry(_scores_csv(candidate)), True
     else:
-        yield "scores.txt", _text("Other graders' scores stay hidden until you submit your own "
+        yield "scores.txt", text_entry("Other graders' scores stay hidden until you submit your own "
                                   "review of this candidate, or choose to see them without grading.\n"), True
     for q in candidate.questions:
         yield from _question_entries(store, q, answers.get(q.id))
@@ -115,14 +120,14 @@ def _scores_csv(candidate: Candidate) -> str:
     return out.getvalue()
 
 
-def _question_entries(store, q, a) -> Iterator[tuple[str, Iterable[bytes], bool]]:
+def _question_entries(store, q, a) -> Iterator[Entry]:
     """One question's folder: its prompt, and the answer's media, captions and transcripts."""
     folder = f"question-{q.position + 1:02d}"
-    yield f"{folder}/question.txt", _text(q.prompt + "\n"), True
+    yield f"{folder}/question.txt", text_entry(q.prompt + "\n"), True
     if a is None or a.status != AnswerStatus.READY:
         return
     if a.written_text is not None:
-        yield f"{folder}/answer.txt", _text(a.written_text + "\n"), True
+        yield f"{folder}/answer.txt", text_entry(a.written_text + "\n"), True
         return
     # Only what exists: a ZIP already streaming cannot turn into an error page any more.
     if a.mp4_key:
@@ -131,5 +136,5 @@ def _question_entries(store, q, a) -> Iterator[tuple[str, Iterable[bytes], bool]
     if a.captions_key:
         yield f"{folder}/captions.vtt", store.iter_object(a.captions_key), True
     t = a.transcript or {}
-    yield f"{folder}/transcript.txt", _text(t.get("text", "") + "\n"), True
-    yield f"{folder}/transcript.json", _text(json.dumps(t, indent=2)), True
+    yield f"{folder}/transcript.txt", text_entry(t.get("text", "") + "\n"), True
+    yield f"{folder}/transcript.json", text_entry(json.dumps(t, indent=2)), True

@@ -120,14 +120,20 @@ def reveal_without_grading(user: User, candidate: Candidate) -> Review:
     return review
 
 
-def decide(user: User, candidate: Candidate, value: str, note: str = "") -> Decision:
-    """Record advance, hold or reject, with who and when; owners and recruiters only."""
+def decide(user: User, candidate: Candidate, value: str, note: str = "", message: str = "") -> Decision:
+    """Record advance, hold or reject, with who and when; owners and recruiters only. A rejection may
+    carry a message for the candidate, shown on their data page (app.services.rights); the outreach
+    branch sends it by e-mail from here, through its outbox, once it exists."""
     if not user.can_author:
         raise ServiceError("Only owners and recruiters may advance, hold or reject candidates.", 403)
     if value not in list(DecisionValue):
         raise ServiceError("Choose advance, hold or reject.")
+    message = (message or "").strip()[:4000]
+    if message and value != DecisionValue.REJECT:
+        raise ServiceError("A message to the candidate goes with a rejection only; clear it to advance "
+                           "or hold.")
     decision = Decision(candidate_id=candidate.id, user_id=user.id, value=value,
-                        note=(note or "").strip()[:2000])
+                        note=(note or "").strip()[:2000], candidate_message=message or None)
     db.session.add(decision)
     db.session.flush()
     refresh_stats(candidate)

@@ -36,7 +36,7 @@ def on_completed(candidate: Candidate) -> None:
         return
     answers = takes.current_answers(candidate)
     receipts = [(n, answers[q.id].original_size, answers[q.id].original_sha256)
-                for n, q in enumerate(candidate.interview.questions, 1) if q.id in answers]
+                for n, q in enumerate(candidate.questions, 1) if q.id in answers]
     words = mail_content.confirmation(candidate, receipts)
     outreach.to_candidate(candidate, MailKind.CONFIRMATION, words, dedupe_key=f"confirmation:{candidate.id}")
     for user in _watchers(candidate.interview, "immediate"):

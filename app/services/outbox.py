@@ -189,6 +189,8 @@ def pointless(row: OutboxMessage) -> str | None:
         return "The candidate's data was deleted."
     if candidate.status not in UNFINISHED:
         return "The candidate finished before it went out."
+    if candidate.withdrawn_at is not None or candidate.deletion_requested_at is not None:
+        return "The candidate withdrew, or asked for their data to be deleted, before it went out."
     if candidate.expires_at <= utcnow():
         return "The deadline passed before it could go out."
     return None

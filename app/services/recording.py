@@ -36,7 +36,7 @@ DEMUXERS = {"webm": "matroska", "mp4": "mov", "m4a": "mov", "ogg": "ogg"}
 KIND_TYPES = {QuestionKind.VIDEO: ("video/",), QuestionKind.AUDIO: ("audio/", "video/"),
               QuestionKind.WRITTEN: ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
-NOTICE_VERSION = "2026-11"
+NOTICE_VERSION = "2026-12"
 # A recording of the wrong kind for the question (a video for a written question, say).
 _KIND_REFUSALS = {QuestionKind.VIDEO: _l("This question asks for a video answer."),
                   QuestionKind.AUDIO: _l("This question asks for an audio answer."),

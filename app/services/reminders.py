@@ -65,6 +65,7 @@ def add_due(now: datetime) -> int:
     candidates = db.session.execute(
         sa.select(Candidate).join(Interview, Interview.id == Candidate.interview_id)
         .where(Candidate.status.in_(UNFINISHED), Candidate.mail_status == "emailed",
+               Candidate.withdrawn_at.is_(None), Candidate.deletion_requested_at.is_(None),
                Candidate.expires_at > now, Candidate.expires_at <= now + LONGEST,
                Interview.reminder_hours != "")).scalars().all()
     wanted = {}

@@ -1,11 +1,12 @@
 """Retention and erasure: everything about a candidate goes on the date they were promised
-(Candidate.delete_by: invited + the interview's retention_days), or at once when an owner erases it
-on the candidate's request.
+(Candidate.delete_by: invited + the interview's retention_days), at the end of the countdown a
+candidate starts on their own data page (app.services.rights), or at once when an owner erases it.
 
 What goes: every stored object in the folder of each of the candidate's answers (original, chunks,
 MP4 or M4A, speech WAV, poster, captions, early passes' files) and of their candidate package; then, in
 one transaction, every row about them (answers, chunks, stage runs, scores, reviews, decisions,
-stats, guest scores, share-link membership and the views logged of them) and the candidate row
+stats, guest scores, share-link membership and the views logged of them, self-identification and
+requests for a new review) and the candidate row
 itself, with its name, email, invite token hash, consent and extra-time records. Nothing is kept
 but the audit log's events (app.services.audit), which name a candidate by public id only; the same
 transaction adds the one saying who deleted them. The pass also deletes audit events past
@@ -42,9 +43,11 @@ from app.models import (
     GuestScore,
     Interview,
     OutboxMessage,
+    ReReviewRequest,
     Review,
     Role,
     Score,
+    SelfIdentification,
     ShareView,
     User,
     share_link_candidates,
@@ -93,6 +96,7 @@ def purge_candidate(candidate: Candidate, erased_by: User | None = None) -> Purg
     Safe to run twice, at once from two processes, and again after a crash half-way."""
     try:
         public_id, cid, org_id = candidate.public_id, candidate.id, candidate.org_id
+        asked = candidate.deletion_due_at is not None
     except ObjectDeletedError:  # purged by an earlier call or by another process
         return None
     store = current_storage()
@@ -106,7 +110,8 @@ def purge_candidate(candidate: Candidate, erased_by: User | None = None) -> Purg
     if erased_by is not None:
         audit.record("candidate.erased", ("candidate", public_id), actor=erased_by, answers=len(answer_ids))
     else:
-        audit.record("candidate.purged", ("candidate", public_id), label=audit.RETENTION, org_id=org_id,
+        action = "candidate.purged_on_request" if asked else "candidate.purged"
+        audit.record(action, ("candidate", public_id), label=audit.RETENTION, org_id=org_id,
                      answers=len(answer_ids))
     db.session.commit()
     # Answers begun between the sweep above and the delete, and whatever a running job wrote.
@@ -153,7 +158,8 @@ def _delete_rows(candidate_id: int) -> tuple[list[str], int] | None:
         # Their e-mails (what was sent to them, and staff notifications naming them) go too.
         sa.delete(OutboxMessage).where(OutboxMessage.candidate_id == candidate_id),
     ] + [sa.delete(model).where(model.candidate_id == candidate_id)
-         for model in (GuestScore, Score, Review, Decision, CandidateStats)] + [
+         for model in (GuestScore, Score, Review, Decision, CandidateStats, SelfIdentification,
+                       ReReviewRequest)] + [
         sa.delete(Candidate).where(Candidate.id == candidate_id),
     ]
     rows = sum(db.session.execute(s, execution_options={"synchronize_session": False}).rowcount
@@ -208,13 +214,15 @@ def resweep() -> int:
 
 
 def due_candidates(now: datetime, limit: int | None = None) -> list[Candidate]:
-    """The candidates whose deletion date (Candidate.delete_by) is at or before `now`, oldest
-    first. Each interview's current retention_days counts, so lowering it brings the date forward."""
+    """The candidates whose deletion date (Candidate.delete_by, or the date their own request for
+    deletion falls due) is at or before `now`, oldest first. Each interview's current
+    retention_days counts, so lowering it brings the date forward."""
     now = now.astimezone(UTC)
     retentions = db.session.execute(sa.select(Interview.retention_days).distinct()).scalars().all()
     if not retentions:
         return []
-    due = sa.or_(*(sa.and_(Interview.retention_days == days,
+    due = sa.or_(Candidate.deletion_due_at <= now,
+                 *(sa.and_(Interview.retention_days == days,
                            Candidate.created_at <= now - timedelta(days=days)) for days in retentions))
     query = (sa.select(Candidate).join(Interview, Interview.id == Candidate.interview_id)
              .where(due).order_by(Candidate.created_at, Candidate.id).limit(limit))
