@@ -106,6 +106,10 @@ class Config:
     # anywhere; empty, only requests from this machine or its private network that came through
     # no proxy may read it (app.blueprints.health). /healthz itself is public and says ok or not.
     HEALTH_TOKEN = os.environ.get("HEALTH_TOKEN", "")
+    # The public API (/api/v1): calls per API key (a limits string, counted in Redis), and how long
+    # a signed media URL it hands out works.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
+    API_MEDIA_URL_SECONDS = int(os.environ.get("API_MEDIA_URL_SECONDS", "300"))
 
     # RQ: job timeouts (seconds) and how long results are kept.
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))

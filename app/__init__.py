@@ -49,10 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
-    from app.blueprints import auth, candidate, grading, health, interviews, media, share, team
+    from app.blueprints import auth, candidate, grading, health, integrations, interviews, media, share, team
 
     for bp in (auth.bp, candidate.bp, grading.bp, health.bp, interviews.bp, media.bp, share.bp, share.staff,
-               team.bp):
+               team.bp, integrations.bp):
         app.register_blueprint(bp)
 
     from app import errors
@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     app.shell_context_processor(_shell_context)
     errors.init_app(app)
+    from app.blueprints import api
+
+    api.init_app(app)  # after errors.init_app: it wraps the app's 404/405/500 for /api/v1 URLs
     return app
 
 

@@ -12,6 +12,7 @@ from app.models.accounts import (
     TeamInvite,
     User,
 )
+from app.models.api import ApiErasure, ApiIdempotency, ApiKey
 from app.models.audit import AuditEvent
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
 from app.models.candidates import AccommodationStatus, Answer, AnswerChunk, AnswerStageRun, Candidate
@@ -35,7 +36,8 @@ from app.models.sharing import (
 
 __all__ = [
     "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
-    "AnswerStageRun", "AuditEvent", "Candidate", "CandidateStats", "Decision", "DecisionValue",
+    "AnswerStageRun", "ApiErasure", "ApiIdempotency", "ApiKey", "AuditEvent", "Candidate",
+    "CandidateStats", "Decision", "DecisionValue",
     "GuestScore", "Interview", "InterviewAssignment", "Organisation", "PasswordReset", "Question",
     "QuestionKind", "Recommendation", "Review", "ReviewMedia", "Role", "Score", "ShareGuest",
     "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",

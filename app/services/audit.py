@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import AuditEvent, Candidate, Interview, Role, ShareLink, TeamInvite, User, utcnow
+from app.models import ApiKey, AuditEvent, Candidate, Interview, Role, ShareLink, TeamInvite, User, utcnow
 from app.services import ServiceError
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ ACTIONS = {
     "interview.created": "Created the interview, keeping recordings {retention_days} days",
     "interview.review_mode_changed": "Changed what reviewers see: names {names}, {media}",
     "interview.scores_exported": "Downloaded every score of the interview (CSV)",
+    "api_key.created": "Created the API key “{name}” ({scopes})",
+    "api_key.revoked": "Revoked the API key “{name}”",
+    "api.called": "Called the API: {method} {path} ({status})",
+    "candidate.deadline_moved": "Moved a candidate's deadline from {old} to {new} (UTC)",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",
@@ -140,7 +144,7 @@ def events_page(user: User, page: str | int = 1) -> Page:
 # Each kind's name for the page, looked up in the organisation only: (model, column shown).
 _NAMES = {"member": (User, User.name), "invite": (TeamInvite, TeamInvite.email),
           "candidate": (Candidate, Candidate.name), "share_link": (ShareLink, ShareLink.label),
-          "interview": (Interview, Interview.title)}
+          "interview": (Interview, Interview.title), "api_key": (ApiKey, ApiKey.name)}
 
 
 def _subject_names(org_id: int, events: list[AuditEvent]) -> dict[tuple[str, str], str]:
