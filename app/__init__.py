@@ -49,10 +49,21 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
-    from app.blueprints import auth, candidate, grading, health, integrations, interviews, media, share, team
+    from app.blueprints import (
+        auth,
+        candidate,
+        grading,
+        health,
+        integrations,
+        interviews,
+        media,
+        share,
+        team,
+        webhooks,
+    )
 
     for bp in (auth.bp, candidate.bp, grading.bp, health.bp, interviews.bp, media.bp, share.bp, share.staff,
-               team.bp, integrations.bp):
+               team.bp, integrations.bp, webhooks.bp):
         app.register_blueprint(bp)
 
     from app import errors

@@ -108,12 +108,12 @@ def _processing_commands(app: Flask) -> None:
     @click.argument("queues", nargs=-1)
     @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
     def worker(queues, burst):
-        """Run a background worker for QUEUES (default: media asr)."""
+        """Run a background worker for QUEUES (default: webhooks media asr)."""
         from flask import current_app
 
         from jobs.worker import work
 
-        work(list(queues) or ["media", "asr"], burst=burst, app=current_app._get_current_object())
+        work(list(queues) or ["webhooks", "media", "asr"], burst=burst, app=current_app._get_current_object())
 
     @app.cli.command("reconcile")
     def reconcile_cmd():

@@ -10,7 +10,8 @@ from rq import Queue, Retry
 
 MEDIA_QUEUE = "media"
 ASR_QUEUE = "asr"
-QUEUES = (MEDIA_QUEUE, ASR_QUEUE)
+WEBHOOK_QUEUE = "webhooks"  # short jobs, served apart from media so a transcode never holds one up
+QUEUES = (MEDIA_QUEUE, ASR_QUEUE, WEBHOOK_QUEUE)
 
 
 def redis_conn() -> Redis:

@@ -18,7 +18,7 @@ import pytest
 
 from app.extensions import db
 from app.models import utcnow
-from app.services import api_keys, sharing, team
+from app.services import api_keys, sharing, team, webhooks
 from app.storage import current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 from tests.helpers import CsrfClient
@@ -161,6 +161,17 @@ ROUTES = [
     ("integrations.create", "POST", "/team/api-keys", {"name": "K", "scopes": "read"},
      staff(200, recruiter=403, reviewer=403, hidden=403, stranger=200)),
     ("integrations.revoke", "POST", "/team/api-keys/{api_key}/revoke", {}, OWNERS_ONLY_POST),
+    # Webhooks: owners only, each organisation its own endpoints.
+    ("webhooks.index", "GET", "/team/webhooks", None, staff(200, recruiter=403, reviewer=403, hidden=403,
+                                                            stranger=200)),
+    ("webhooks.create", "POST", "/team/webhooks", {"url": "not a url", "events": "candidate.invited"},
+     staff(400, recruiter=403, reviewer=403, hidden=403, stranger=400)),
+    ("webhooks.show", "GET", "/team/webhooks/{hook}", None,
+     staff(200, recruiter=403, reviewer=403, hidden=403, stranger=404)),
+    ("webhooks.rotate", "POST", "/team/webhooks/{hook}/rotate", {}, OWNERS_ONLY_POST),
+    ("webhooks.active", "POST", "/team/webhooks/{hook}/active", {"active": "1"}, OWNERS_ONLY_POST),
+    ("webhooks.redeliver", "POST", "/team/webhooks/{hook}/messages/{forged}/redeliver", {},
+     staff(404, recruiter=403, reviewer=403, hidden=403, stranger=404)),  # no such message
     # The API: its document for anyone; every operation refuses a session cookie (401), whoever
     # holds it (tests/test_api.py runs them with keys); a forged signed media URL is 404.
     ("api-docs.openapi_json", "GET", "/api/v1/openapi.json", None, everyone(200)),
@@ -225,6 +236,7 @@ def world(app):
     invite, join_token = team.invite(owner, "joiner@example.com", "reviewer")
     _, reset_token = team.make_reset_link(owner, resettee.public_id)
     api_key, _ = api_keys.create(owner, "Matrix", "read")
+    hook = webhooks.create_endpoint(owner, "https://hooks.example.com/x", ["candidate.invited"])
     db.session.commit()
     forged = secrets.token_urlsafe(32)
     tokens = {"guest_view": view_token, "guest_score": score_token, "revoked": revoked_token,
@@ -233,7 +245,8 @@ def world(app):
               "answer": answer.public_id, "answer2": answer2.public_id, "link": link.public_id,
               "spare_link": spare.public_id, "invite": invite.public_id, "join": join_token,
               "forged": forged, "reset": reset_token, "rev_assigned": users["rev_assigned"].public_id,
-              "member": member.public_id, "api_key": api_key.public_id}
+              "member": member.public_id, "api_key": api_key.public_id,
+              "hook": hook.public_id}
     clients = {}
     for actor in ACTORS:
         cc = CsrfClient(app.test_client())

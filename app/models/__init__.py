@@ -33,6 +33,7 @@ from app.models.sharing import (
     ShareView,
     share_link_candidates,
 )
+from app.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
@@ -41,5 +42,6 @@ __all__ = [
     "GuestScore", "Interview", "InterviewAssignment", "Organisation", "PasswordReset", "Question",
     "QuestionKind", "Recommendation", "Review", "ReviewMedia", "Role", "Score", "ShareGuest",
     "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",
-    "UTCDateTime", "User", "new_public_id", "share_link_candidates", "utcnow",
+    "UTCDateTime", "User", "WebhookAttempt", "WebhookEndpoint", "WebhookMessage", "new_public_id",
+    "share_link_candidates", "utcnow",
 ]

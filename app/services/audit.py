@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 OPERATOR = "Operator (command line)"
 RETENTION = "Automatic retention"
+SYSTEM_WEBHOOKS = "Webhooks (automatic)"
 PER_PAGE = 50
 
 # What each action code says on the owners' page; {fields} come from the event's detail.
@@ -55,6 +56,7 @@ ACTIONS = {
     "api_key.revoked": "Revoked the API key “{name}”",
     "api.called": "Called the API: {method} {path} ({status})",
     "candidate.deadline_moved": "Moved a candidate's deadline from {old} to {new} (UTC)",
+    "webhook.disabled": "Disabled the webhook endpoint {url}: every delivery failed for {days} days",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",

@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     from app.blueprints.api.ats import ats_bp
     from app.blueprints.api.resources import candidates_bp, interviews_bp
     from app.extensions import csrf
+    from app.services import webhooks  # noqa: F401  (its session listeners write the events)
 
     for name, value in {"API_TITLE": "Oneway API", "API_VERSION": "1.0", "OPENAPI_VERSION": "3.1.0",
                         "OPENAPI_URL_PREFIX": "/api/v1", "OPENAPI_JSON_PATH": "openapi.json",
