@@ -116,10 +116,10 @@ class Config:
     # belongs to a worker that died; how often the workers' pass sends what is due.
     WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", False)
     WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
-    WEBHOOK_RETRY_SECONDS = os.environ.get("WEBHOOK_RETRY_SECONDS", "5,300,1800,7200,18000,36000,36000")
+    WEBHOOK_RETRY_SECONDS = os.environ.get("WEBHOOK_RETRY_SECONDS", "1,5,300,1800,7200,18000,36000,36000")
     WEBHOOK_DISABLE_AFTER_DAYS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_DAYS", "5"))
     WEBHOOK_LEASE_SECONDS = int(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
-    WEBHOOK_PASS_SECONDS = float(os.environ.get("WEBHOOK_PASS_SECONDS", "2"))
+    WEBHOOK_PASS_SECONDS = float(os.environ.get("WEBHOOK_PASS_SECONDS", "1"))
 
     # RQ: job timeouts (seconds) and how long results are kept.
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))

@@ -8,8 +8,17 @@ a third decided) over two interviews, makes an API key, and requests the candida
 Flask's test client (server time, no network): the first page, a page deep in by cursor, a page
 since a time, a page of one status, and the whole list walked 200 at a time. Each call goes
 through everything a real one does: the key's lookup, its limit in Redis, its audit row and its
-last use. One JSON object goes to stdout, with `list_candidates_p95_ms` (target under 100 ms);
-progress goes to stderr.
+last use.
+
+Then webhooks (--webhooks N, 0 to skip): an endpoint on a receiver on 127.0.0.1 that fails a
+random 20% of calls (HTTP 500) and dedupes by webhook-id, two `flask worker webhooks` processes, and
+N decisions made --rate a second, each committed with its decision.made event. It reports the time
+from each change's commit to the receiver's first 2xx answer for it (p50/p95, over all events and
+over those delivered at the first try), how many events never arrived (`lost`) and how many arrived
+under two webhook-ids (`duplicates_after_dedupe`); both must be 0.
+
+One JSON object goes to stdout, with `list_candidates_p95_ms` (target under 100 ms) and
+`webhook_latency_p95_ms` (target under 2,000 ms); progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -104,6 +113,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--candidates", type=int, default=5000)
     ap.add_argument("--rounds", type=int, default=60)
+    ap.add_argument("--webhooks", type=int, default=1000, help="events to deliver (0: skip)")
+    ap.add_argument("--rate", type=float, default=10.0, help="events made per second")
     args = ap.parse_args()
     from stack.services import free_port, start_redis, stop
 
@@ -158,8 +169,122 @@ def run(args, url: str, redis_url: str) -> int:
            "database": "sqlite", "python": platform.python_version(), "cpus": os.cpu_count(),
            "list_candidates_p95_ms": p95, "target_ms": 100, "meets_target": p95 < 100,
            "pages": results, "walk_all_by_200": walk(client, headers)}
+    if args.webhooks:
+        with app.app_context():
+            out |= webhook_figures(app, args, url, redis_url)
     print(json.dumps(out, indent=2))
     return 0
+
+
+RETRIES = "1,2,4,8,16,32"
+
+
+def _p(values: list[float], q: float) -> float | None:
+    values = sorted(values)
+    return round(values[max(0, int(len(values) * q) - 1)], 1) if values else None
+
+
+def webhook_figures(app, args, url: str, redis_url: str) -> dict:
+    """Deliver --webhooks decision.made events through two real workers to a receiver that fails 20%."""
+    import random
+    import subprocess
+
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Candidate, User
+    from app.services import grading, webhooks
+    from tests import webhook_receiver
+
+    rng = random.Random(7)
+    receiver, server = webhook_receiver.start()
+    receiver.script[:] = [500 if rng.random() < 0.2 else 200 for _ in range(args.webhooks * 3)]
+    arrived: dict[str, float] = {}  # the receiver's dedupe: first 2xx per webhook-id
+    owner = db.session.execute(sa.select(User)).scalars().first()
+    webhooks.create_endpoint(owner, receiver.url, ["decision.made"])
+    # The retries compressed (1, 2, 4... s rather than up to 10 h) so that every event's fate is
+    # known within the run: `lost` counts what the machinery loses, not what the schedule delays.
+    env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, WEBHOOK_ALLOW_PRIVATE="1",
+               WEBHOOK_PASS_SECONDS="0.5", WEBHOOK_RETRY_SECONDS=RETRIES, RECONCILE_SECONDS="3600",
+               PURGE_EXPIRED_SECONDS="0")
+    command = [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "webhooks"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    workers = [subprocess.Popen(command, env=env, cwd=ROOT, **quiet) for _ in range(2)]
+    try:
+        _until_listening(len(workers))
+        committed: dict[str, float] = {}
+        candidates = list(db.session.execute(sa.select(Candidate).limit(args.webhooks)).scalars())
+        log(f"webhooks: {len(candidates)} events at {args.rate}/s")
+        t0 = time.monotonic()
+        for i, candidate in enumerate(candidates):
+            time.sleep(max(0.0, t0 + i / args.rate - time.monotonic()))
+            grading.decide(owner, candidate, "hold")
+            committed[candidate.public_id] = time.time()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_arrivals(receiver, arrived)) < len(committed):
+            time.sleep(0.5)
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(30)
+        server.shutdown()
+    from app.models import WebhookMessage
+
+    db.session.rollback()
+    statuses = dict(db.session.execute(sa.select(WebhookMessage.status, sa.func.count())
+                                       .group_by(WebhookMessage.status)).all())
+    undelivered = db.session.execute(sa.select(WebhookMessage.public_id, WebhookMessage.status,
+                                               WebhookMessage.attempts, WebhookMessage.last_error)
+                                     .where(WebhookMessage.status != "delivered")).all()
+    for row in undelivered:
+        log(f"undelivered: {tuple(row)}")
+    return _webhook_summary(receiver, arrived, committed) | {
+        "webhook_message_statuses": statuses, "webhook_retry_seconds": RETRIES,
+        "webhook_rate_per_s": args.rate, "webhook_workers": len(workers)}
+
+
+def _until_listening(count: int, timeout: float = 120) -> None:
+    """Wait until `count` RQ workers listen (a worker process takes seconds to start)."""
+    from rq import Worker
+
+    from app.queue import redis_conn
+
+    deadline = time.monotonic() + timeout
+    while Worker.count(connection=redis_conn()) < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the webhook workers did not start")
+        time.sleep(0.2)
+    time.sleep(1)  # past their first registry clean-up
+
+
+def _arrivals(receiver, arrived: dict) -> dict[str, set]:
+    """Per event (candidate), the webhook-ids taken in with a 2xx; first arrival times in `arrived`."""
+    per_event: dict[str, set] = {}
+    for call in list(receiver.calls):
+        if call.headers["status"] < 300:
+            event = json.loads(call.body)["data"]["candidate_id"]
+            per_event.setdefault(event, set()).add(call.headers["webhook-id"])
+            arrived.setdefault(event, call.headers["received_at"])
+    return per_event
+
+
+def _webhook_summary(receiver, arrived: dict, committed: dict) -> dict:
+    per_event = _arrivals(receiver, arrived)
+    latencies = [(arrived[e] - committed[e]) * 1000 for e in committed if e in arrived]
+    failed_once = {json.loads(c.body)["data"]["candidate_id"] for c in receiver.calls
+                   if c.headers["status"] >= 300}
+    clean = [(arrived[e] - committed[e]) * 1000 for e in committed if e in arrived and e not in failed_once]
+    p95 = _p(latencies, 0.95)
+    return {"webhook_events": len(committed), "webhook_calls": len(receiver.calls),
+            "webhook_failed_calls": sum(c.headers["status"] >= 300 for c in receiver.calls),
+            "webhook_latency_p50_ms": _p(latencies, 0.5), "webhook_latency_p95_ms": p95,
+            "webhook_latency_first_try_p95_ms": _p(clean, 0.95),
+            "webhook_meets_target": p95 is not None and p95 < 2000,
+            "lost": len(committed) - len(per_event),
+            "duplicates_after_dedupe": sum(len(ids) - 1 for ids in per_event.values()),
+            "same_id_redelivered": sum(1 for c in receiver.calls if c.headers["status"] < 300)
+            - sum(len(ids) for ids in per_event.values())}
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ def start(receiver_script: list[int] | None = None):
                 time.sleep(receiver.delay)
             with lock:
                 status = receiver.script.pop(0) if receiver.script else 200
-                headers = {k.lower(): v for k, v in self.headers.items()} | {"status": status}
+                headers = {k.lower(): v for k, v in self.headers.items()} | {"status": status,
+                                                                             "received_at": time.time()}
                 receiver.calls.append(Call(headers, body))
             self.send_response(status)
             self.send_header("Content-Length", "0")

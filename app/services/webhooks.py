@@ -292,22 +292,14 @@ def _events_in(session: Session) -> list[tuple[int, str, dict]]:
 
 def _candidate_events(session: Session, candidate: Candidate) -> list:
     if candidate in session.new:
-        if candidate.public_id is None:
-            from app.models import new_public_id
+        from app.models import Interview, new_public_id
 
+        if candidate.public_id is None:  # its default comes at the insert; the event needs it now
             candidate.public_id = new_public_id()
-        interview = candidate.interview or (
-            session.get(type(candidate).interview.property.mapper.class_, candidate.interview_id)
-        )
-        return [
-            (
-                candidate.org_id,
-                "candidate.invited",
-                _candidate_data(
-                    candidate.public_id, interview.public_id if interview else None, status="invited"
-                ),
-            )
-        ]
+        interview = candidate.interview or session.get(Interview, candidate.interview_id)
+        data = _candidate_data(candidate.public_id, interview.public_id if interview else None,
+                               status="invited")
+        return [(candidate.org_id, "candidate.invited", data)]
     new = _status_added(candidate)
     if new in ("started", "completed"):
         return [
