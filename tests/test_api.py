@@ -56,7 +56,8 @@ def test_a_signed_in_cookie_does_not_authenticate_the_api(login_as, owner):
 
 def test_key_lists_and_reads_its_organisation_only(client, owner):
     mine = make_interview(owner)
-    other = make_interview(make_user(role="owner"))
+    other_owner = make_user(role="owner")
+    other = make_interview(other_owner)
     token = make_key(owner)
     listed = client.get("/api/v1/interviews", headers=auth(token)).get_json()["data"]
     assert [i["id"] for i in listed] == [mine.public_id]
@@ -74,6 +75,16 @@ def test_key_lists_and_reads_its_organisation_only(client, owner):
                        json={"candidates": [{"name": "X", "email": "x@example.com"}]}).status_code == 404
     listed = client.get("/api/v1/candidates", headers=auth(token)).get_json()["data"]
     assert theirs.public_id not in [c["id"] for c in listed]
+    answer = make_media_answer(theirs, other.questions[0])
+    for suffix in ("", "/transcript", "/captions", "/media"):
+        resp = client.get(f"/api/v1/answers/{answer.public_id}{suffix}", headers=auth(token))
+        assert resp.status_code == 404, suffix
+    assert client.put(f"/api/v1/candidates/{theirs.public_id}/deadline", headers=auth(token),
+                      json={"deadline": "2099-01-01T00:00:00Z"}).status_code == 404
+    their_key = make_key(other_owner)
+    erasure = client.delete(f"/api/v1/candidates/{theirs.public_id}", headers=auth(their_key)).get_json()
+    assert client.get(f"/api/v1/erasures/{erasure['id']}", headers=auth(token)).status_code == 404
+    assert client.get(f"/api/v1/erasures/{erasure['id']}", headers=auth(their_key)).status_code == 200
 
 
 def test_scopes_are_enforced_before_input_is_read(client, owner):

@@ -23,6 +23,8 @@ from app.services import ServiceError
 from app.services.api import candidate_views, get_interview
 from app.states import CandidateStatus
 
+IDEMPOTENCY_HOURS = 24
+
 
 def _request_hash(interview_public_id: str, people: list[dict]) -> str:
     body = json.dumps([interview_public_id, [[p["name"], p["email"].lower()] for p in people]],
@@ -60,6 +62,10 @@ def invite(key: ApiKey, interview_public_id: str, people: list[dict],
     made = [_new_candidate(interview, p["name"], p["email"]) for p in people]
     db.session.flush()
     if idempotency_key:
+        # A key is remembered for IDEMPOTENCY_HOURS; this key's older ones go as new ones come.
+        db.session.execute(sa.delete(ApiIdempotency).where(
+            ApiIdempotency.api_key_id == key.id,
+            ApiIdempotency.created_at < utcnow() - timedelta(hours=IDEMPOTENCY_HOURS)))
         db.session.add(ApiIdempotency(api_key_id=key.id, key=idempotency_key, request_hash=request_hash,
                                       status_code=201,
                                       body={"candidates": [c.public_id for c, _ in made]}))
@@ -79,7 +85,8 @@ def invite(key: ApiKey, interview_public_id: str, people: list[dict],
 
 def _earlier(key: ApiKey, idempotency_key: str) -> ApiIdempotency | None:
     return db.session.execute(sa.select(ApiIdempotency).where(
-        ApiIdempotency.api_key_id == key.id, ApiIdempotency.key == idempotency_key)).scalar_one_or_none()
+        ApiIdempotency.api_key_id == key.id, ApiIdempotency.key == idempotency_key,
+        ApiIdempotency.created_at >= utcnow() - timedelta(hours=IDEMPOTENCY_HOURS))).scalar_one_or_none()
 
 
 def _replay(key: ApiKey, earlier: ApiIdempotency, request_hash: str) -> list[dict]:
