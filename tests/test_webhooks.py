@@ -72,7 +72,10 @@ def test_failing_twice_then_succeeding_is_delivered_once_with_one_webhook_id(own
     grading.decide(owner, candidate, "advance")
     run_jobs()
     message = _messages("decision.made")[0]
-    assert message.status == "pending" and message.next_attempt_at > utcnow()  # backoff
+    first = db.session.execute(db.select(WebhookAttempt)).scalar_one()
+    # Pending again, its next try a backoff after the failed one (the first of WEBHOOK_RETRY_SECONDS)
+    assert message.status == "pending" and message.attempts == 1
+    assert message.next_attempt_at - first.created_at >= timedelta(seconds=0.9)
     for hours in (1, 2):  # the workers' pass, once each retry is due
         webhook_delivery.send_due(utcnow() + timedelta(hours=hours))
         run_jobs()

@@ -134,7 +134,9 @@ def _breached(limit: RequestLimit):
                    headers={"Retry-After": str(wait)})
 
 
-limiter = Limiter(_limit_key, on_breach=_breached, headers_enabled=False, key_prefix="oneway-api")
+# A moving window: a key's calls in any minute count, whatever clock minute they fall in.
+limiter = Limiter(_limit_key, on_breach=_breached, headers_enabled=False, key_prefix="oneway-api",
+                  strategy="moving-window")
 
 
 class OnewayApi(Api):
