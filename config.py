@@ -111,6 +111,20 @@ class Config:
     # anywhere; empty, only requests from this machine or its private network that came through
     # no proxy may read it (app.blueprints.health). /healthz itself is public and says ok or not.
     HEALTH_TOKEN = os.environ.get("HEALTH_TOKEN", "")
+    # The public API (/api/v1): calls per API key (a limits string, counted in Redis), and how long
+    # a signed media URL it hands out works.
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/minute")
+    API_MEDIA_URL_SECONDS = int(os.environ.get("API_MEDIA_URL_SECONDS", "300"))
+    # Webhooks: private, loopback and link-local addresses (and plain http) are refused unless this
+    # is on (development and tests); each call's timeout; the waits between attempts (seconds, about
+    # 27 h in all); an endpoint failing for this many days is disabled; a claim older than the lease
+    # belongs to a worker that died; how often the workers' pass sends what is due.
+    WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", False)
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+    WEBHOOK_RETRY_SECONDS = os.environ.get("WEBHOOK_RETRY_SECONDS", "1,5,300,1800,7200,18000,36000,36000")
+    WEBHOOK_DISABLE_AFTER_DAYS = int(os.environ.get("WEBHOOK_DISABLE_AFTER_DAYS", "5"))
+    WEBHOOK_LEASE_SECONDS = int(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
+    WEBHOOK_PASS_SECONDS = float(os.environ.get("WEBHOOK_PASS_SECONDS", "1"))
 
     # RQ: job timeouts (seconds) and how long results are kept.
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))
@@ -185,6 +199,7 @@ class DevConfig(Config):
     """The embedded stack started by `make run` on a developer's machine."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY", "") or "dev-only-not-secret"
+    WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", True)  # a receiver on this machine
     PSEUDO_LOCALE = _bool("PSEUDO_LOCALE", True)
     OFFER_INCOMPLETE_LOCALES = _bool("OFFER_INCOMPLETE_LOCALES", True)
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -62,15 +62,18 @@ def create_app(test_config: dict | None = None) -> Flask:
         grading,
         health,
         insights,
+        integrations,
         interviews,
         media,
         outreach,
         share,
         team,
+        webhooks,
     )
 
     for bp in (apply.bp, auth.bp, authoring.bp, bank.bp, candidate.bp, fairness.bp, grading.bp, health.bp,
-               insights.bp, interviews.bp, media.bp, outreach.bp, share.bp, share.staff, team.bp):
+               insights.bp, interviews.bp, media.bp, outreach.bp, share.bp, share.staff, team.bp,
+               integrations.bp, webhooks.bp):
         app.register_blueprint(bp)
 
     from app import errors
@@ -79,6 +82,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_cli(app)
     app.shell_context_processor(_shell_context)
     errors.init_app(app)
+    from app.blueprints import api
+
+    api.init_app(app)  # after errors.init_app: it wraps the app's 404/405/500 for /api/v1 URLs
     return app
 
 

@@ -11,7 +11,8 @@ from rq import Queue, Retry
 MAIL_QUEUE = "mail"  # the outbox (app.services.outbox): short jobs, served first
 MEDIA_QUEUE = "media"
 ASR_QUEUE = "asr"
-QUEUES = (MAIL_QUEUE, MEDIA_QUEUE, ASR_QUEUE)
+WEBHOOK_QUEUE = "webhooks"  # short jobs, served apart from media so a transcode never holds one up
+QUEUES = (MAIL_QUEUE, MEDIA_QUEUE, ASR_QUEUE, WEBHOOK_QUEUE)
 
 
 def redis_conn() -> Redis:

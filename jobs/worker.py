@@ -32,6 +32,10 @@ def work(queues: list[str], burst: bool = False, name: str | None = None, app=No
                          daemon=True).start()
         threading.Thread(target=_forget_erased, args=(app, conn, stop), name="spool-erasures",
                          daemon=True).start()
+        if "webhooks" in queues:
+            from jobs.webhooks import pass_loop
+
+            threading.Thread(target=pass_loop, args=(app, conn, stop), name="webhooks", daemon=True).start()
     try:
         return worker.work(burst=burst, with_scheduler=True)
     finally:

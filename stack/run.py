@@ -119,7 +119,8 @@ def main() -> int:
         _flask(env, "ensure-bucket")
         _flask(env, "seed-demo")
         children.append(subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "mail", "media", "asr"],
+            [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "mail", "webhooks", "media",
+             "asr"],
             env=env, cwd=ROOT, stdout=log("worker.log"), stderr=subprocess.STDOUT))
         if port_open(web_port):
             raise RuntimeError(f"port {web_port} is in use; set PORT to another one")

@@ -18,7 +18,7 @@ import pytest
 
 from app.extensions import db
 from app.models import utcnow
-from app.services import authoring, question_bank, sharing, team
+from app.services import api_keys, authoring, question_bank, sharing, team, webhooks
 from app.storage import current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 from tests.helpers import CsrfClient
@@ -235,6 +235,49 @@ ROUTES = [
     ("candidate.later_deadline", "POST", "/i/{forged}/later-deadline", {"days": "3"}, everyone(404)),
     ("outreach.notify_choice", "POST", "/account/notifications", {"notify": "digest"},
      everyone(302)),
+    # API keys: owners only; another organisation's owner manages their own organisation's keys.
+    ("integrations.index", "GET", "/team/api-keys", None,
+     staff(200, recruiter=403, reviewer=403, hidden=403, stranger=200)),
+    ("integrations.create", "POST", "/team/api-keys", {"name": "K", "scopes": "read"},
+     staff(200, recruiter=403, reviewer=403, hidden=403, stranger=200)),
+    ("integrations.revoke", "POST", "/team/api-keys/{api_key}/revoke", {}, OWNERS_ONLY_POST),
+    # Webhooks: owners only, each organisation its own endpoints.
+    ("webhooks.index", "GET", "/team/webhooks", None, staff(200, recruiter=403, reviewer=403, hidden=403,
+                                                            stranger=200)),
+    ("webhooks.create", "POST", "/team/webhooks", {"url": "not a url", "events": "candidate.invited"},
+     staff(400, recruiter=403, reviewer=403, hidden=403, stranger=400)),
+    ("webhooks.show", "GET", "/team/webhooks/{hook}", None,
+     staff(200, recruiter=403, reviewer=403, hidden=403, stranger=404)),
+    ("webhooks.rotate", "POST", "/team/webhooks/{hook}/rotate", {}, OWNERS_ONLY_POST),
+    ("webhooks.active", "POST", "/team/webhooks/{hook}/active", {"active": "1"}, OWNERS_ONLY_POST),
+    ("webhooks.redeliver", "POST", "/team/webhooks/{hook}/messages/{forged}/redeliver", {},
+     staff(404, recruiter=403, reviewer=403, hidden=403, stranger=404)),  # no such message
+    # The API: its document for anyone; every operation refuses a session cookie (401), whoever
+    # holds it (tests/test_api.py runs them with keys); a forged signed media URL is 404.
+    ("api-docs.openapi_json", "GET", "/api/v1/openapi.json", None, everyone(200)),
+    ("api_docs", "GET", "/api/v1/docs", None, everyone(200)),
+    ("api_media.media", "GET", "/api/v1/media/{forged}", None, everyone(404)),
+    *[(endpoint, method, path, {}, everyone(401)) for endpoint, method, path in (
+        ("api_interviews.list_interviews", "GET", "/api/v1/interviews"),
+        ("api_interviews.create_interview", "POST", "/api/v1/interviews"),
+        ("api_interviews.get_interview", "GET", "/api/v1/interviews/{iv}"),
+        ("api_interviews.invite", "POST", "/api/v1/interviews/{iv}/candidates"),
+        ("api_candidates.list_candidates", "GET", "/api/v1/candidates"),
+        ("api_candidates.get_candidate", "GET", "/api/v1/candidates/{cand}"),
+        ("api_candidates.set_deadline", "PUT", "/api/v1/candidates/{cand}/deadline"),
+        ("api_candidates.erase", "DELETE", "/api/v1/candidates/{cand}"),
+        ("api_candidates.get_erasure", "GET", "/api/v1/erasures/{forged}"),
+        ("api_answers.list_answers", "GET", "/api/v1/candidates/{cand}/answers"),
+        ("api_answers.get_answer", "GET", "/api/v1/answers/{answer}"),
+        ("api_answers.transcript", "GET", "/api/v1/answers/{answer}/transcript"),
+        ("api_answers.captions", "GET", "/api/v1/answers/{answer}/captions"),
+        ("api_answers.media_urls", "GET", "/api/v1/answers/{answer}/media"),
+        ("api_answers.reviews", "GET", "/api/v1/candidates/{cand}/reviews"),
+        ("api_answers.decisions", "GET", "/api/v1/candidates/{cand}/decisions"),
+        ("api_answers.decide", "POST", "/api/v1/candidates/{cand}/decisions"),
+        ("api_ats.list_tests", "GET", "/api/v1/ats/tests"),
+        ("api_ats.send_test", "POST", "/api/v1/ats/send_test"),
+        ("api_ats.test_status", "GET", "/api/v1/ats/test_status?partner_interview_id={cand}"))],
     ("auth.logout", "POST", "/logout", {}, everyone(302)),
 ]
 
@@ -276,6 +319,8 @@ def world(app):
                                            "max_takes": "1"})
     invite, join_token = team.invite(owner, "joiner@example.com", "reviewer")
     _, reset_token = team.make_reset_link(owner, resettee.public_id)
+    api_key, _ = api_keys.create(owner, "Matrix", "read")
+    hook = webhooks.create_endpoint(owner, "https://hooks.example.com/x", ["candidate.invited"])
     db.session.commit()
     forged = secrets.token_urlsafe(32)
     tokens = {"guest_view": view_token, "guest_score": score_token, "revoked": revoked_token,
@@ -286,7 +331,8 @@ def world(app):
               "spare_link": spare.public_id, "invite": invite.public_id, "join": join_token,
               "forged": forged, "reset": reset_token, "rev_assigned": users["rev_assigned"].public_id,
               "member": member.public_id, "template": template.public_id,
-              "bank": bank.public_id, "spare_bank": spare_bank.public_id}
+              "bank": bank.public_id, "spare_bank": spare_bank.public_id, "api_key": api_key.public_id,
+              "hook": hook.public_id}
     clients = {}
     for actor in ACTORS:
         cc = CsrfClient(app.test_client())
@@ -317,6 +363,8 @@ def test_every_route_answers_each_actor_as_it_should(world):
                 resp = cc.get(url)
             elif method == "PUT":
                 resp = cc.put(url, data=data)
+            elif method == "DELETE":
+                resp = cc.client.delete(url)
             else:
                 form = {k: _fill(v, values, actor, tokens, n) for k, v in (data or {}).items()}
                 resp = cc.post(url, data=form)

@@ -12,6 +12,7 @@ from app.models.accounts import (
     TeamInvite,
     User,
 )
+from app.models.api import ApiErasure, ApiIdempotency, ApiKey
 from app.models.audit import AuditEvent
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
 from app.models.candidates import AccommodationStatus, Answer, AnswerChunk, AnswerStageRun, Candidate
@@ -35,15 +36,17 @@ from app.models.sharing import (
     ShareView,
     share_link_candidates,
 )
+from app.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
-    "AnswerStageRun", "AuditEvent", "BankQuestion",
+    "AnswerStageRun", "ApiErasure", "ApiIdempotency", "ApiKey", "AuditEvent", "BankQuestion",
     "Candidate", "CandidateStats", "Decision", "DecisionValue",
     "GuestScore", "Interview", "InterviewAssignment", "MailKind", "Organisation", "OutboxMessage",
     "PasswordReset", "Question",
     "QuestionKind", "ReReviewRequest", "Recommendation", "Review", "ReviewMedia", "Role", "Score",
     "SelfIdentification", "ShareGuest",
     "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",
-    "UTCDateTime", "User", "new_public_id", "share_link_candidates", "utcnow",
+    "UTCDateTime", "User", "WebhookAttempt", "WebhookEndpoint", "WebhookMessage", "new_public_id",
+    "share_link_candidates", "utcnow",
 ]

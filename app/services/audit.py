@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import AuditEvent, Candidate, Interview, Role, ShareLink, TeamInvite, User, utcnow
+from app.models import ApiKey, AuditEvent, Candidate, Interview, Role, ShareLink, TeamInvite, User, utcnow
 from app.services import ServiceError
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 OPERATOR = "Operator (command line)"
 RETENTION = "Automatic retention"
 CANDIDATE = "The candidate, through their own link"
+SYSTEM_WEBHOOKS = "Webhooks (automatic)"
 PER_PAGE = 50
 
 # What each action code says on the owners' page; {fields} come from the event's detail.
@@ -69,6 +70,11 @@ ACTIONS = {
     "candidate.downloaded_own_data": "Downloaded their own data (ZIP)",
     "fairness.report_exported": "Downloaded the adverse-impact report (CSV)",
     "fairness.settings_changed": "Changed the fairness settings (deletion countdown {days} day(s))",
+    "api_key.created": "Created the API key “{name}” ({scopes})",
+    "api_key.revoked": "Revoked the API key “{name}”",
+    "api.called": "Called the API: {method} {path} ({status})",
+    "candidate.deadline_moved": "Moved a candidate's deadline from {old} to {new} (UTC)",
+    "webhook.disabled": "Disabled the webhook endpoint {url}: every delivery failed for {days} days",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",
@@ -158,7 +164,7 @@ def events_page(user: User, page: str | int = 1) -> Page:
 # Each kind's name for the page, looked up in the organisation only: (model, column shown).
 _NAMES = {"member": (User, User.name), "invite": (TeamInvite, TeamInvite.email),
           "candidate": (Candidate, Candidate.name), "share_link": (ShareLink, ShareLink.label),
-          "interview": (Interview, Interview.title)}
+          "interview": (Interview, Interview.title), "api_key": (ApiKey, ApiKey.name)}
 
 
 def _subject_names(org_id: int, events: list[AuditEvent]) -> dict[tuple[str, str], str]:

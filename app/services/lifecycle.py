@@ -35,6 +35,10 @@ def move_answer_where(answer_id: int, current: AnswerStatus, new: AnswerStatus,
         db.update(Answer).where(Answer.id == answer_id, Answer.status == current)
         .values(**_answer_values(new, reason))
     ).rowcount
+    if won:  # a bulk UPDATE passes no flush: its webhook event is written here, in its transaction
+        from app.services import webhooks
+
+        webhooks.answer_moved(answer_id, new)
     return bool(won)
 
 
