@@ -51,3 +51,11 @@ def test_hardening_only_owners_and_recruiters_process_an_answer_again(app, login
     event = _events(owner.org_id)[-1]
     assert (event.action, event.actor_id, event.actor_label, event.detail["answer"]) == (
         "answer.retried", None, "Operator (command line)", other.public_id)
+
+
+def test_public_ids_never_start_with_a_dash_which_command_lines_read_as_an_option():
+    from app.models.base import new_public_id
+
+    ids = [new_public_id() for _ in range(5000)]  # about 78 would start with "-" if nothing stopped it
+    assert not [i for i in ids if i.startswith("-")]
+    assert len(set(ids)) == len(ids) and {len(i) for i in ids} == {16}

@@ -14,7 +14,11 @@ def utcnow() -> datetime:
 
 
 def new_public_id() -> str:
-    return secrets.token_urlsafe(12)
+    """16 URL-safe characters, never starting with "-": operators paste ids into command lines
+    (`flask retry-answer ID`), where a leading dash reads as an option (1 id in 64 did)."""
+    while (public_id := secrets.token_urlsafe(12)).startswith("-"):
+        pass
+    return public_id
 
 
 class UTCDateTime(sa.types.TypeDecorator):
