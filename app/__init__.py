@@ -49,10 +49,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
-    from app.blueprints import auth, candidate, grading, health, interviews, media, share, team
+    from app.blueprints import ai, auth, candidate, grading, health, interviews, media, share, team
 
     for bp in (auth.bp, candidate.bp, grading.bp, health.bp, interviews.bp, media.bp, share.bp, share.staff,
-               team.bp):
+               team.bp, ai.bp):
         app.register_blueprint(bp)
 
     from app import errors

@@ -10,7 +10,8 @@ from rq import Queue, Retry
 
 MEDIA_QUEUE = "media"
 ASR_QUEUE = "asr"
-QUEUES = (MEDIA_QUEUE, ASR_QUEUE)
+AI_QUEUE = "ai"  # language model jobs (jobs/ai.py), kept apart so they never delay media
+QUEUES = (MEDIA_QUEUE, ASR_QUEUE, AI_QUEUE)
 
 
 def redis_conn() -> Redis:
@@ -28,7 +29,8 @@ def enqueue(path: str, *args, queue: str, job_id: str, timeout: int | None = Non
     cfg = current_app.config
     retries = cfg["JOB_RETRIES"] if retries is None else retries
     if timeout is None:
-        timeout = cfg["JOB_TIMEOUT_ASR"] if queue == ASR_QUEUE else cfg["JOB_TIMEOUT_MEDIA"]
+        timeout = {ASR_QUEUE: cfg["JOB_TIMEOUT_ASR"], AI_QUEUE: cfg["JOB_TIMEOUT_AI"]}.get(
+            queue, cfg["JOB_TIMEOUT_MEDIA"])
     q = Queue(queue, connection=redis_conn())
     return q.enqueue(
         path,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.errors import form_refusal
-from app.services import accommodations, preferences, recording, takes
+from app.services import accommodations, ai_evaluation, preferences, recording, takes
 from app.services.recording import Receipt
 from app.states import CandidateStatus
 
@@ -74,6 +74,7 @@ def consent(token: str):
                                interview=candidate.interview,
                                error=_("Please tick the box to say you agree, or contact the company for "
                                        "another way to apply.")), 400
+    ai_evaluation.choose_human_only(candidate, request.form.get("human_only") == "yes")
     recording.give_consent(candidate, request.form.get("time_zone"))
     return redirect(url_for(".record", token=token))
 
@@ -196,4 +197,5 @@ def data(token: str):
     every_take = sorted(candidate.answers, key=lambda a: (numbers.get(a.question_id, 0), a.take))
     kept = {a.id for a in takes.current_answers(candidate).values()}
     return render_template("candidate/data.html", candidate=candidate, token=token,
-                           interview=candidate.interview, takes=every_take, numbers=numbers, kept=kept)
+                           interview=candidate.interview, takes=every_take, numbers=numbers, kept=kept,
+                           ai=ai_evaluation.for_candidate(candidate))

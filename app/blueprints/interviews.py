@@ -7,7 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.errors import flash_refusal, form_refusal
-from app.services import ServiceError, access, accommodations, anonymity, candidate_queue, interviews, team
+from app.services import (
+    ServiceError,
+    access,
+    accommodations,
+    ai_evaluation,
+    anonymity,
+    candidate_queue,
+    interviews,
+    team,
+)
 
 bp = Blueprint("interviews", __name__)
 
@@ -50,7 +59,9 @@ def show(public_id: str):
                            sorts=candidate_queue.sorts(current_user, interview),
                            graded=candidate_queue.GRADED,
                            assignment=team.assignment_view(current_user, interview), query="",
-                           review_media=anonymity.REVIEW_MEDIA_LABELS)
+                           review_media=anonymity.REVIEW_MEDIA_LABELS,
+                           ai_agreement=(ai_evaluation.agreement(interview)
+                                         if interview.ai_evaluation else None))
 
 
 @bp.post("/interviews/<public_id>/questions")
@@ -109,7 +120,10 @@ def interface_language(public_id: str):
 def rubric(public_id: str, question_id: str):
     interview = interviews.get_interview(current_user, public_id)
     with flash_refusal():
-        interviews.set_rubric(current_user, interview, question_id, request.form.get("ideal_answer", ""),
-                              request.form.get("criteria", ""))
+        question = interviews.set_rubric(current_user, interview, question_id,
+                                         request.form.get("ideal_answer", ""),
+                                         request.form.get("criteria", ""))
+        # The AI's evaluations against the old rubric stay, as history; new ones are made.
+        ai_evaluation.reevaluate_question(question)
         flash("Rubric saved.", "info")
     return redirect(url_for(".show", public_id=public_id, _anchor="qs"))

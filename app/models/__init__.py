@@ -1,6 +1,6 @@
 """The tables, one module per part of the product. Integer keys inside; a random public_id in every
 URL, link and object key. Import them from here (`from app.models import Answer`). The modules import
-only each other, in layers (base; accounts; interviews; candidates; then grading, sharing and audit),
+only each other, in layers (base; accounts; interviews; candidates; then grading, sharing, audit and ai),
 never this package."""
 
 from app.models.accounts import (
@@ -12,6 +12,7 @@ from app.models.accounts import (
     TeamInvite,
     User,
 )
+from app.models.ai import AIDraft, AIEvaluation, AIStatus
 from app.models.audit import AuditEvent
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
 from app.models.candidates import AccommodationStatus, Answer, AnswerChunk, AnswerStageRun, Candidate
@@ -34,10 +35,42 @@ from app.models.sharing import (
 )
 
 __all__ = [
-    "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
-    "AnswerStageRun", "AuditEvent", "Candidate", "CandidateStats", "Decision", "DecisionValue",
-    "GuestScore", "Interview", "InterviewAssignment", "Organisation", "PasswordReset", "Question",
-    "QuestionKind", "Recommendation", "Review", "ReviewMedia", "Role", "Score", "ShareGuest",
-    "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",
-    "UTCDateTime", "User", "new_public_id", "share_link_candidates", "utcnow",
+    "AUTHOR_ROLES",
+    "AIDraft",
+    "AIEvaluation",
+    "AIStatus",
+    "AccommodationPolicy",
+    "AccommodationStatus",
+    "Answer",
+    "AnswerChunk",
+    "AnswerStageRun",
+    "AuditEvent",
+    "Candidate",
+    "CandidateStats",
+    "Decision",
+    "DecisionValue",
+    "GuestScore",
+    "Interview",
+    "InterviewAssignment",
+    "Organisation",
+    "PasswordReset",
+    "Question",
+    "QuestionKind",
+    "Recommendation",
+    "Review",
+    "ReviewMedia",
+    "Role",
+    "Score",
+    "ShareGuest",
+    "ShareLink",
+    "SharePermission",
+    "ShareView",
+    "SignInSession",
+    "TeamInvite",
+    "Timestamps",
+    "UTCDateTime",
+    "User",
+    "new_public_id",
+    "share_link_candidates",
+    "utcnow",
 ]

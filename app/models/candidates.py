@@ -52,6 +52,8 @@ class Candidate(Timestamps, db.Model):
     accommodation_status: Mapped[str | None] = mapped_column(sa.String(12))
     accommodation_requested: Mapped[float | None] = mapped_column(sa.Float)
     accommodation_note: Mapped[str | None] = mapped_column(sa.Text)
+    # They chose review by people only: nothing of theirs goes to a language model.
+    human_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     interview: Mapped[Interview] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="candidate")

@@ -60,6 +60,10 @@ class Interview(Timestamps, db.Model):
     retention_days: Mapped[int] = mapped_column(default=180, server_default="180")
     accommodations: Mapped[str] = mapped_column(sa.String(12), default=AccommodationPolicy.REVIEW,
                                                 server_default=AccommodationPolicy.REVIEW.value)
+    # AI assistance (issue 18), off until an owner turns it on: advisory evaluations of answers,
+    # shown to a grader after their own score unless ai_before_grading (with a warning).
+    ai_evaluation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    ai_before_grading: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(

@@ -51,6 +51,11 @@ ACTIONS = {
     "interview.created": "Created the interview, keeping recordings {retention_days} days",
     "interview.review_mode_changed": "Changed what reviewers see: names {names}, {media}",
     "interview.scores_exported": "Downloaded every score of the interview (CSV)",
+    "interview.ai_changed": "Changed AI assistance: evaluation {evaluation}, shown {shown}",
+    "ai.drafted": "Asked the AI to draft {what}",
+    "ai.draft_accepted": "Accepted an AI-drafted {what}{edited}",
+    "ai.reevaluated": "Asked for a new AI evaluation of the answer to question {question}",
+    "ai.evaluation_flagged": "Flagged the AI evaluation of the answer to question {question} as wrong",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import i18n
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
-from app.services import ServiceError, by_token, lifecycle, pipeline, preferences, takes
+from app.services import ServiceError, ai_evaluation, by_token, lifecycle, pipeline, preferences, takes
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
 from app.storage import StorageError, answer_key, chunk_key, current_storage
@@ -372,6 +372,7 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     lifecycle.move_answer(answer, AnswerStatus.READY)  # written answers need no processing
     answer.client_duration_ms = int(elapsed * 1000)
     db.session.commit()
+    ai_evaluation.after_ready(answer.id)
     return Receipt(answer.public_id, len(data), answer.original_sha256, 0)
 
 
