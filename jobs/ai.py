@@ -55,16 +55,18 @@ def _now():
 
 
 def _evaluate(app, row) -> None:
-    from app.ai import evaluation
+    from app.ai import AIError, evaluation
     from app.ai.backends import ask
     from app.extensions import db
     from app.models import AIStatus, Answer
+    from app.services.ai_evaluation import wanted
 
     answer = db.session.get(Answer, row.answer_id)
+    if not wanted(answer):  # turned off, or the candidate's choice, since it was queued
+        raise AIError("AI evaluation was no longer wanted for this answer when its turn came")
     question, text = answer.question, answer.transcript_text
     backend = _backend(app)
-    request = evaluation.build(backend.model, question.prompt, question.ideal_answer or "",
-                               question.criteria, text)
+    request = evaluation.for_answer(backend.model, answer)
     with_ideal = bool((question.ideal_answer or "").strip())
     outcome = ask(backend, request.messages, request.schema,
                   lambda raw: evaluation.validate(raw, text, with_ideal))

@@ -294,3 +294,17 @@ def test_a_job_description_too_short_is_refused(app):
     iv = make_interview(owner)
     with pytest.raises(Exception, match="job description"):
         ai_drafting.start_questions(owner, iv, "Short.", "5")
+
+
+def test_the_web_process_never_imports_a_language_model_runtime():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import os, sys; os.environ.setdefault('ONEWAY_ENV', 'testing'); from app import create_app; "
+            "import app.services.ai_evaluation, app.services.ai_drafting, app.blueprints.ai; create_app(); "
+            "print(sorted(m for m in ('llama_cpp', 'openai') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"

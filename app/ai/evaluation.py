@@ -107,6 +107,15 @@ def build(model: str, question: str, ideal_answer: str, criteria: list[str] | No
                    schema(found, bool(ideal_answer.strip())))
 
 
+def for_answer(model: str, answer) -> Request:
+    """The request for a stored answer: its question's text, ideal answer and criteria, and its
+    transcript. Nothing else of the answer or the candidate is read, so no name, e-mail, picture,
+    voice or profile can reach a model."""
+    question = answer.question
+    return build(model, question.prompt, question.ideal_answer or "", question.criteria,
+                 answer.transcript_text)
+
+
 @dataclass
 class Result:
     """A validated reply: scores 1-5 with reasons, verbatim quotes, a summary."""
