@@ -33,19 +33,7 @@ def evaluate(evaluation_id: int) -> None:
         try:
             _evaluate(app, row)
         except Exception as exc:  # recorded on the row and shown; review goes on without it
-            from app.ai import AIError
-
-            db.session.rollback()
-            row = db.session.get(AIEvaluation, evaluation_id)
-            if row is None:
-                return
-            row.status, row.finished_at = AIStatus.FAILED, _now()
-            row.failure_reason = (str(exc) if isinstance(exc, AIError)
-                                  else f"{type(exc).__name__}: {exc}")[:2000]
-            db.session.commit()
-            log.warning("ai evaluation %s failed: %s", evaluation_id, row.failure_reason)
-            if not isinstance(exc, AIError):
-                raise
+            _failed(AIEvaluation, evaluation_id, exc)
 
 
 def _now():
@@ -81,6 +69,65 @@ def _evaluate(app, row) -> None:
     db.session.commit()
     log.info("ai evaluation %s of answer %s: mean %.2f in %.1fs", row.id, answer.public_id, row.mean,
              outcome.seconds)
+    from app.services import ai_evaluation
+
+    due = ai_evaluation.summary_due(answer.candidate_id)
+    if due is not None:
+        ai_evaluation.enqueue_summary(due)
+
+
+def summarise(summary_id: int) -> None:
+    """The candidate's short summary, from the current evaluations of their answers."""
+    from app.extensions import db
+    from app.models import AIStatus, AISummary
+
+    with app_context() as app, lease(app.config["JOB_LEASE_SECONDS"]):
+        row = db.session.get(AISummary, summary_id)
+        if row is None or row.status != AIStatus.QUEUED or not row.current:
+            return
+        try:
+            _summarise(app, row)
+        except Exception as exc:  # recorded on the row and shown; the evaluations stand without it
+            _failed(AISummary, summary_id, exc)
+
+
+def _failed(model, row_id: int, exc: Exception) -> None:
+    """Record why a job's model work failed on its row; re-raise what is not the model's fault."""
+    from app.ai import AIError
+    from app.extensions import db
+    from app.models import AIStatus
+
+    db.session.rollback()
+    row = db.session.get(model, row_id)
+    if row is not None:
+        row.status, row.finished_at = AIStatus.FAILED, _now()
+        row.failure_reason = (str(exc) if isinstance(exc, AIError) else f"{type(exc).__name__}: {exc}")[:2000]
+        db.session.commit()
+        log.warning("%s %s failed: %s", model.__tablename__, row_id, row.failure_reason)
+    if not isinstance(exc, AIError):
+        raise exc
+
+
+def _summarise(app, row) -> None:
+    from app.ai import AIError, summary
+    from app.ai.backends import ask
+    from app.extensions import db
+    from app.models import AIEvaluation, AIStatus, Candidate
+
+    candidate = db.session.get(Candidate, row.candidate_id)
+    done = {e.question_id: e for e in db.session.execute(db.select(AIEvaluation).filter_by(
+        candidate_id=candidate.id, current=True, status=AIStatus.DONE)).scalars()}
+    items = [(q.prompt, done[q.id].result["summary"], done[q.id].result["scores"])
+             for q in candidate.interview.questions if q.id in done]
+    if not items:
+        raise AIError("no answer of this candidate has an AI evaluation to summarise")
+    backend = _backend(app)
+    request = summary.build(backend.model, items)
+    outcome = ask(backend, request.messages, request.schema, summary.validate, max_tokens=300)
+    row.text, row.model, row.prompt_version = outcome.value, backend.model, request.prompt_version
+    row.input_hash, row.seconds = request.input_hash, round(outcome.seconds, 2)
+    row.status, row.finished_at = AIStatus.DONE, _now()
+    db.session.commit()
 
 
 def draft(draft_id: int) -> None:
@@ -95,16 +142,7 @@ def draft(draft_id: int) -> None:
         try:
             _draft(app, row)
         except Exception as exc:  # recorded on the row and shown on the drafting page
-            from app.ai import AIError
-
-            db.session.rollback()
-            row = db.session.get(AIDraft, draft_id)
-            row.status, row.finished_at = AIStatus.FAILED, _now()
-            row.failure_reason = (str(exc) if isinstance(exc, AIError)
-                                  else f"{type(exc).__name__}: {exc}")[:2000]
-            db.session.commit()
-            if not isinstance(exc, AIError):
-                raise
+            _failed(AIDraft, draft_id, exc)
 
 
 def _draft(app, row) -> None:

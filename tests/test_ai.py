@@ -308,3 +308,32 @@ def test_the_web_process_never_imports_a_language_model_runtime():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_candidate_summary_is_due_once_every_evaluation_settled_and_shows_after_submitting(app, login_as):
+    from app.models import AISummary
+    from tests.factories import mark_completed
+
+    owner, iv, cand, _row = _evaluated(app)
+    second = make_ready_answer(cand, iv.questions[1], transcript={"text": TRANSCRIPT, "segments": []})
+    pending = AIEvaluation(answer_id=second.id, candidate_id=cand.id, question_id=iv.questions[1].id,
+                           status="queued")
+    db.session.add(pending)
+    db.session.commit()
+    assert ai_evaluation.summary_due(cand.id) is None  # not finished
+    mark_completed(cand)
+    assert ai_evaluation.summary_due(cand.id) is None  # an evaluation still queued
+    pending.status = "failed"
+    db.session.commit()
+    summary = ai_evaluation.summary_due(cand.id)
+    assert summary is not None and summary.status == "queued"
+    summary.status, summary.text, summary.model = "done", "Strong on delivery.", "m"
+    db.session.commit()
+    grader = make_user(org=owner.organisation, role="reviewer")
+    client = login_as(grader)
+    page = client.get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
+    assert "Strong on delivery." not in page
+    make_scores(grader, cand, [3, 3])
+    page = client.get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
+    assert "data-ai-candidate-summary" in page and "Strong on delivery." in page
+    assert db.session.execute(db.select(db.func.count(AISummary.id))).scalar() == 1

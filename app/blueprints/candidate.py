@@ -198,4 +198,6 @@ def data(token: str):
     kept = {a.id for a in takes.current_answers(candidate).values()}
     return render_template("candidate/data.html", candidate=candidate, token=token,
                            interview=candidate.interview, takes=every_take, numbers=numbers, kept=kept,
-                           ai=ai_evaluation.for_candidate(candidate))
+                           ai=ai_evaluation.for_candidate(candidate),
+                           ai_total=ai_evaluation.overall(candidate),
+                           ai_summary=ai_evaluation.current_summary(candidate))

@@ -77,6 +77,7 @@ def candidate(public_id: str):
     return render_template("grading/candidate.html", candidate=cand, items=items, my_review=mine,
                            ai=ai_evaluation.for_grader(current_user, cand, items, mine is not None),
                            ai_total=ai_evaluation.overall(cand) if mine else None,
+                           ai_summary=ai_evaluation.current_summary(cand) if mine else None,
                            summary=grading.summary(cand) if mine else None,
                            decisions=grading.decisions(cand), grading=grading,
                            previous=access.previous_candidate(cand), hide_identity=hidden,

@@ -12,7 +12,7 @@ from app.models.accounts import (
     TeamInvite,
     User,
 )
-from app.models.ai import AIDraft, AIEvaluation, AIStatus
+from app.models.ai import AIDraft, AIEvaluation, AIStatus, AISummary
 from app.models.audit import AuditEvent
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
 from app.models.candidates import AccommodationStatus, Answer, AnswerChunk, AnswerStageRun, Candidate
@@ -39,6 +39,7 @@ __all__ = [
     "AIDraft",
     "AIEvaluation",
     "AIStatus",
+    "AISummary",
     "AccommodationPolicy",
     "AccommodationStatus",
     "Answer",

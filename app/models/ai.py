@@ -74,3 +74,23 @@ class AIDraft(db.Model):
     seconds: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AISummary(db.Model):
+    """The AI's short advisory summary of a candidate, written from the current evaluations of their
+    answers (never from the recordings, and never with their name). A new one marks the older ones
+    not current."""
+
+    __tablename__ = "ai_summaries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(sa.ForeignKey("candidates.id"), index=True)
+    current: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    status: Mapped[str] = mapped_column(sa.String(12), default=AIStatus.QUEUED)
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    failure_reason: Mapped[str | None] = mapped_column(sa.Text)
+    model: Mapped[str | None] = mapped_column(sa.String(200))
+    prompt_version: Mapped[str | None] = mapped_column(sa.String(40))
+    seconds: Mapped[float | None] = mapped_column(sa.Float)
+    input_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

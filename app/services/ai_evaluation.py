@@ -14,7 +14,18 @@ from datetime import timedelta
 from flask import current_app
 
 from app.extensions import db
-from app.models import AIEvaluation, AIStatus, Answer, Candidate, Interview, Question, Score, User, utcnow
+from app.models import (
+    AIEvaluation,
+    AIStatus,
+    AISummary,
+    Answer,
+    Candidate,
+    Interview,
+    Question,
+    Score,
+    User,
+    utcnow,
+)
 from app.queue import AI_QUEUE, enqueue
 from app.services import ServiceError, audit
 from app.states import AnswerStatus
@@ -183,6 +194,38 @@ def for_grader(user: User, candidate: Candidate, items: list, submitted: bool) -
 def _any(candidate: Candidate) -> bool:
     return db.session.execute(db.select(AIEvaluation.id).filter_by(candidate_id=candidate.id)
                               .limit(1)).first() is not None
+
+
+def summary_due(candidate_id: int) -> AISummary | None:
+    """Once every kept answer the candidate gave that is evaluated has a finished evaluation, and
+    the candidate has finished: record a new summary (after the commit, queue it). None otherwise."""
+    from app.services.takes import current_answers
+    from app.states import CandidateStatus
+
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or candidate.status != CandidateStatus.COMPLETED:
+        return None
+    answers = [a for a in current_answers(candidate).values() if wanted(a)]
+    rows = [current(a.id) for a in answers]
+    if not rows or any(r is None or r.status == AIStatus.QUEUED for r in rows):
+        return None
+    if not any(r.status == AIStatus.DONE for r in rows):
+        return None
+    db.session.execute(db.update(AISummary).where(AISummary.candidate_id == candidate_id)
+                       .values(current=False))
+    row = AISummary(candidate_id=candidate_id, status=AIStatus.QUEUED)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def enqueue_summary(row: AISummary) -> None:
+    enqueue("jobs.ai.summarise", row.id, queue=AI_QUEUE, job_id=f"ai-summary-{row.id}")
+
+
+def current_summary(candidate: Candidate) -> AISummary | None:
+    return db.session.execute(db.select(AISummary).filter_by(candidate_id=candidate.id, current=True)
+                              .order_by(AISummary.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def overall(candidate: Candidate) -> tuple[float, int] | None:

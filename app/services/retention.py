@@ -34,6 +34,7 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 from app.extensions import db
 from app.models import (
     AIEvaluation,
+    AISummary,
     Answer,
     AnswerChunk,
     AnswerStageRun,
@@ -149,6 +150,7 @@ def _delete_rows(candidate_id: int) -> tuple[list[str], int] | None:
         sa.delete(AnswerStageRun).where(AnswerStageRun.answer_id.in_(ids)),
         sa.delete(AnswerChunk).where(AnswerChunk.answer_id.in_(ids)),
         sa.delete(AIEvaluation).where(AIEvaluation.candidate_id == candidate_id),
+        sa.delete(AISummary).where(AISummary.candidate_id == candidate_id),
         sa.delete(Answer).where(Answer.candidate_id == candidate_id),
         sa.delete(share_link_candidates).where(share_link_candidates.c.candidate_id == candidate_id),
     ] + [sa.delete(model).where(model.candidate_id == candidate_id)

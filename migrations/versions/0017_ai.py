@@ -3,10 +3,11 @@
 Revision ID: 0017
 Revises: 0012
 
-Two new tables (ai_evaluations, with history: `current` marks the latest per answer; ai_drafts) and
-three flags, all off for existing rows: interviews.ai_evaluation (an owner turns evaluation on),
-interviews.ai_before_grading (show it before a grader's own score), candidates.human_only (the
-candidate chose review by people only). The downgrade drops them and the evaluations and drafts.
+Three new tables (ai_evaluations, with history: `current` marks the latest per answer;
+ai_summaries, the same per candidate; ai_drafts) and three flags, all off for existing rows:
+interviews.ai_evaluation (an owner turns evaluation on), interviews.ai_before_grading (show it
+before a grader's own score), candidates.human_only (the candidate chose review by people only).
+The downgrade drops them, with the evaluations, summaries and drafts.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -83,6 +84,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_ai_evaluations_candidate_id'), ['candidate_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ai_evaluations_question_id'), ['question_id'], unique=False)
 
+    op.create_table('ai_summaries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('current', sa.Boolean(), server_default=sa.true(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('failure_reason', sa.Text(), nullable=True),
+    sa.Column('model', sa.String(length=200), nullable=True),
+    sa.Column('prompt_version', sa.String(length=40), nullable=True),
+    sa.Column('seconds', sa.Float(), nullable=True),
+    sa.Column('input_hash', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['candidate_id'], ['candidates.id'], name=op.f('fk_ai_summaries_candidate_id_candidates')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ai_summaries'))
+    )
+    with op.batch_alter_table('ai_summaries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ai_summaries_candidate_id'), ['candidate_id'], unique=False)
+
     with op.batch_alter_table('candidates', schema=None) as batch_op:
         batch_op.add_column(sa.Column('human_only', sa.Boolean(), server_default=sa.false(), nullable=False))
 
@@ -107,6 +127,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ai_evaluations_answer_id'))
 
     op.drop_table('ai_evaluations')
+    with op.batch_alter_table('ai_summaries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ai_summaries_candidate_id'))
+
+    op.drop_table('ai_summaries')
     with op.batch_alter_table('ai_drafts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ai_drafts_interview_id'))
 
