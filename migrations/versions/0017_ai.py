@@ -18,12 +18,6 @@ branch_labels = None
 depends_on = None
 
 
-def _foreign_keys(on: bool) -> None:
-    # SQLite rebuilds a table to drop a column; other rows point at candidates and interviews.
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-
-
 def upgrade():
     op.create_table('ai_drafts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -103,23 +97,18 @@ def upgrade():
     with op.batch_alter_table('ai_summaries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ai_summaries_candidate_id'), ['candidate_id'], unique=False)
 
-    with op.batch_alter_table('candidates', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('human_only', sa.Boolean(), server_default=sa.false(), nullable=False))
-
-    with op.batch_alter_table('interviews', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('ai_evaluation', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('ai_before_grading', sa.Boolean(), server_default=sa.false(), nullable=False))
-
+    # Plain ALTER TABLE on every database (SQLite adds and, since 3.35, drops a column in place), so
+    # no table that others point at is rebuilt.
+    op.add_column('candidates', sa.Column('human_only', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('interviews', sa.Column('ai_evaluation', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('interviews', sa.Column('ai_before_grading', sa.Boolean(), server_default=sa.false(),
+                                          nullable=False))
 
 
 def downgrade():
-    _foreign_keys(False)
-    with op.batch_alter_table('interviews', schema=None) as batch_op:
-        batch_op.drop_column('ai_before_grading')
-        batch_op.drop_column('ai_evaluation')
-
-    with op.batch_alter_table('candidates', schema=None) as batch_op:
-        batch_op.drop_column('human_only')
+    op.drop_column('interviews', 'ai_before_grading')
+    op.drop_column('interviews', 'ai_evaluation')
+    op.drop_column('candidates', 'human_only')
 
     with op.batch_alter_table('ai_evaluations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ai_evaluations_question_id'))
@@ -135,4 +124,3 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ai_drafts_interview_id'))
 
     op.drop_table('ai_drafts')
-    _foreign_keys(True)
