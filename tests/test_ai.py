@@ -337,3 +337,15 @@ def test_a_candidate_summary_is_due_once_every_evaluation_settled_and_shows_afte
     page = client.get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
     assert "data-ai-candidate-summary" in page and "Strong on delivery." in page
     assert db.session.execute(db.select(db.func.count(AISummary.id))).scalar() == 1
+
+
+def test_erasing_a_candidate_deletes_their_ai_evaluations_and_summaries(app):
+    from app.models import AISummary
+    from app.services import retention
+
+    owner, _iv, cand, _row = _evaluated(app)
+    db.session.add(AISummary(candidate_id=cand.id, status="done", text="Summary."))
+    db.session.commit()
+    retention.erase(owner, cand.public_id, True)
+    assert db.session.execute(db.select(AIEvaluation)).first() is None
+    assert db.session.execute(db.select(AISummary)).first() is None
