@@ -29,18 +29,41 @@ _loaded: dict[tuple, object] = {}
 _lock = threading.Lock()
 
 
+def _without_extra_buffers() -> None:
+    """Load models without llama.cpp's extra (AMX/repack) weight buffers, which crashed batched
+    prompt decoding on this project's machines (research/llm-local.md). Llama() takes no such
+    argument, so the defaults it starts from are changed, once per process."""
+    import llama_cpp.llama_cpp as lib
+
+    if getattr(lib.llama_model_default_params, "oneway", False):
+        return
+    original = lib.llama_model_default_params
+
+    def defaults():
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    defaults.oneway = True
+    lib.llama_model_default_params = defaults
+
+
+def load_llama(path: Path, threads: int, n_ctx: int = 4096):
+    """A llama-cpp model as every part of Oneway loads it (greedy, seeded, quiet)."""
+    from llama_cpp import Llama
+
+    _without_extra_buffers()
+    return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                 seed=SEED, verbose=False)
+
+
 def _llama(path: Path, threads: int, n_ctx: int):
-    """One llama-cpp model per process and settings. use_extra_bufts=False: the AMX/repack buffers
-    crashed batched prompt decoding on this project's machines (research/llm-local.md)."""
+    """One llama-cpp model per process and settings."""
     key = (str(path), threads, n_ctx)
     with _lock:
         if key not in _loaded:
-            from llama_cpp import Llama
-
             began = time.perf_counter()
-            _loaded[key] = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads,
-                                 n_threads_batch=threads, seed=SEED, verbose=False,
-                                 use_extra_bufts=False)
+            _loaded[key] = load_llama(path, threads, n_ctx)
             log.info("loaded %s in %.1fs", path.name, time.perf_counter() - began)
         return _loaded[key]
 

@@ -4,6 +4,7 @@ the hirer wrote. Drafts are suggestions: nothing is used until the hirer accepts
 from __future__ import annotations
 
 from app.ai import AIError, load_object
+from app.ai.evaluation import text
 from app.media.words import spaceless
 
 PROMPT_VERSION = "draft-1"
@@ -24,10 +25,8 @@ Write in the language of the question. Reply with JSON only."""
 def _question_item() -> dict:
     return {"type": "object", "additionalProperties": False,
             "required": ["prompt", "ideal_answer", "criteria"],
-            "properties": {"prompt": {"type": "string", "minLength": 10, "maxLength": 400},
-                           "ideal_answer": {"type": "string", "minLength": 10, "maxLength": 1200},
-                           "criteria": {"type": "array", "maxItems": 4,
-                                        "items": {"type": "string", "minLength": 2, "maxLength": 80}}}}
+            "properties": {"prompt": text(300), "ideal_answer": text(700),
+                           "criteria": {"type": "array", "maxItems": 4, "items": text(80)}}}
 
 
 def questions_schema(count: int) -> dict:
@@ -38,7 +37,7 @@ def questions_schema(count: int) -> dict:
 
 def ideal_schema() -> dict:
     return {"type": "object", "additionalProperties": False, "required": ["ideal_answer"],
-            "properties": {"ideal_answer": {"type": "string", "minLength": 10, "maxLength": 1200}}}
+            "properties": {"ideal_answer": text(700)}}
 
 
 def questions_messages(job_description: str, count: int) -> list[dict]:

@@ -19,6 +19,8 @@ PROMPT_VERSION = "eval-1"
 TEMPERATURE = 0.0
 MAX_SENTENCES = 60
 CRITERIA = ("match", "evidence", "clarity")
+REASON_MAX = 200
+SUMMARY_MAX = 360
 
 SYSTEM = """You help a hiring team review one written or transcribed interview answer. Judge only the \
 content of the answer against the question. You never decide about the candidate; a person does.
@@ -48,10 +50,17 @@ def sentences(transcript: str) -> list[str]:
     return found[:MAX_SENTENCES]
 
 
-def _scored(reason_max: int = 240) -> dict:
+def text(most: int) -> dict:
+    """A JSON string of 1 to `most` characters. The length is also a pattern, since llama-cpp's
+    grammar ignores maxLength, and a small model otherwise loops inside a string until its tokens
+    run out (it spelled "5.1.1.1..." for 600 characters)."""
+    return {"type": "string", "minLength": 1, "maxLength": most,
+            "pattern": f"^[^\"\\\\\\x00-\\x1f]{{1,{most}}}$"}
+
+
+def _scored() -> dict:
     return {"type": "object", "additionalProperties": False, "required": ["reason", "score"],
-            "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": reason_max},
-                           "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}}}
+            "properties": {"reason": text(REASON_MAX), "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}}}
 
 
 def schema(transcript_sentences: list[str], with_ideal: bool) -> dict:
@@ -61,7 +70,7 @@ def schema(transcript_sentences: list[str], with_ideal: bool) -> dict:
     props = {
         "quotes": {"type": "array", "minItems": 1, "maxItems": 3,
                    "items": {"type": "string", "enum": transcript_sentences}},
-        "summary": {"type": "string", "minLength": 1, "maxLength": 400},
+        "summary": text(SUMMARY_MAX),
     }
     props.update({name: _scored() for name in criteria})
     return {"type": "object", "additionalProperties": False,

@@ -4,7 +4,7 @@ the questions, each answer's summary and scores. Never the transcripts' speaker,
 from __future__ import annotations
 
 from app.ai import AIError, load_object
-from app.ai.evaluation import Request
+from app.ai.evaluation import Request, text
 
 PROMPT_VERSION = "summary-1"
 
@@ -22,7 +22,7 @@ def build(model: str, items: list[tuple[str, str, dict[str, int]]]) -> Request:
         lines.append(f"Question {i}: {question.strip()}\nEvaluation: {summary.strip()} ({marks})")
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n\n".join(lines)}]
     schema = {"type": "object", "additionalProperties": False, "required": ["summary"],
-              "properties": {"summary": {"type": "string", "minLength": 1, "maxLength": 600}}}
+              "properties": {"summary": text(500)}}
     return Request(model, messages, schema, prompt_version=PROMPT_VERSION)
 
 
