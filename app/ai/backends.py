@@ -81,6 +81,10 @@ class LocalBackend:
     def complete(self, messages: list[dict], schema: dict, max_tokens: int) -> str:
         llm = _llama(self.path, self.threads, self.n_ctx)
         with _lock:  # one llama context is not safe to share between threads
+            # Forget the previous prompt: reusing its cached prefix evaluates the rest in other
+            # batches, which changes the numbers slightly and so, at a near tie, the reply. The same
+            # input must give the same output.
+            llm.reset()
             reply = llm.create_chat_completion(
                 messages=messages, response_format={"type": "json_object", "schema": schema},
                 temperature=0.0, top_k=1, repeat_penalty=1.0, seed=SEED, max_tokens=max_tokens)
