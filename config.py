@@ -43,6 +43,14 @@ class Config:
     # WhisperX's voice-activity model on ONNX Runtime ("onnx": the same scores in less time)
     # or PyTorch ("torch", WhisperX as shipped). See app/media/vad.py and bench/README.md.
     WHISPER_VAD_RUNTIME = os.environ.get("WHISPER_VAD_RUNTIME", "onnx")
+    # AI assistance (app/ai): LLM_BASE_URL names any OpenAI-compatible server (with LLM_MODEL and
+    # LLM_API_KEY); unset, the `ai` worker runs LLM_MODEL itself with llama-cpp: a .gguf path or a
+    # shipped name (app/ai/model_files.py), on LLM_THREADS threads.
+    LLM_BASE_URL = os.environ.get("LLM_BASE_URL", "")
+    LLM_MODEL = os.environ.get("LLM_MODEL", "")
+    LLM_API_KEY = os.environ.get("LLM_API_KEY", "")
+    LLM_THREADS = int(os.environ.get("LLM_THREADS", "2"))
+    LLM_TIMEOUT = float(os.environ.get("LLM_TIMEOUT", "120"))
 
     # Password hashing; tests pass a cheap method.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -129,6 +137,7 @@ class Config:
     # RQ: job timeouts (seconds) and how long results are kept.
     JOB_TIMEOUT_MEDIA = int(os.environ.get("JOB_TIMEOUT_MEDIA", "1800"))
     JOB_TIMEOUT_ASR = int(os.environ.get("JOB_TIMEOUT_ASR", "3600"))
+    JOB_TIMEOUT_AI = int(os.environ.get("JOB_TIMEOUT_AI", "900"))
     FFMPEG_TIMEOUT = int(os.environ.get("FFMPEG_TIMEOUT", "1800"))
     X264_PRESET = os.environ.get("X264_PRESET", "veryfast")  # only when video must be re-encoded
     # A running job renews a lease in Redis; when its worker dies the lease lapses, and the
@@ -219,6 +228,7 @@ class TestConfig(DevConfig):
     # Every test signs in from one address; a failed sign-in's own tests set small limits.
     LOGIN_FAILURES_PER_ADDRESS = 10_000
     WHISPER_MODEL = os.environ.get("WHISPER_MODEL", "tiny.en")
+    LLM_MODEL = os.environ.get("LLM_MODEL", "smollm2-135m-instruct-q4_1")
 
 
 CONFIGS = {"production": Config, "development": DevConfig, "testing": TestConfig}

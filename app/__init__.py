@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
     from app.blueprints import (
+        ai,
         apply,
         auth,
         authoring,
@@ -73,7 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for bp in (apply.bp, auth.bp, authoring.bp, bank.bp, candidate.bp, fairness.bp, grading.bp, health.bp,
                insights.bp, interviews.bp, media.bp, outreach.bp, share.bp, share.staff, team.bp,
-               integrations.bp, webhooks.bp):
+               integrations.bp, webhooks.bp, ai.bp):
         app.register_blueprint(bp)
 
     from app import errors

@@ -12,7 +12,8 @@ MAIL_QUEUE = "mail"  # the outbox (app.services.outbox): short jobs, served firs
 MEDIA_QUEUE = "media"
 ASR_QUEUE = "asr"
 WEBHOOK_QUEUE = "webhooks"  # short jobs, served apart from media so a transcode never holds one up
-QUEUES = (MAIL_QUEUE, MEDIA_QUEUE, ASR_QUEUE, WEBHOOK_QUEUE)
+AI_QUEUE = "ai"  # language model jobs (jobs/ai.py), kept apart so they never delay media
+QUEUES = (MAIL_QUEUE, MEDIA_QUEUE, ASR_QUEUE, WEBHOOK_QUEUE, AI_QUEUE)
 
 
 def redis_conn() -> Redis:
@@ -30,7 +31,8 @@ def enqueue(path: str, *args, queue: str, job_id: str, timeout: int | None = Non
     cfg = current_app.config
     retries = cfg["JOB_RETRIES"] if retries is None else retries
     if timeout is None:
-        timeout = cfg["JOB_TIMEOUT_ASR"] if queue == ASR_QUEUE else cfg["JOB_TIMEOUT_MEDIA"]
+        timeout = {ASR_QUEUE: cfg["JOB_TIMEOUT_ASR"], AI_QUEUE: cfg["JOB_TIMEOUT_AI"]}.get(
+            queue, cfg["JOB_TIMEOUT_MEDIA"])
     q = Queue(queue, connection=redis_conn())
     return q.enqueue(
         path,

@@ -45,6 +45,7 @@ def work(queues: list[str], burst: bool = False, name: str | None = None, app=No
 def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
     """Every few seconds, one worker of the fleet (a Redis lock decides) looks for stuck answers."""
     from app.extensions import db
+    from app.services.ai_evaluation import reconcile as ai_reconcile
     from app.services.pipeline import reconcile
 
     interval = app.config["RECONCILE_SECONDS"]
@@ -58,6 +59,8 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
                           app.config["JOB_LEASE_SECONDS"])
                 if acted:
                     log.warning("reconciled answers: %s", ", ".join(acted))
+                if requeued := ai_reconcile():
+                    log.warning("queued %d AI evaluations again", requeued)
             except Exception:  # keep the loop alive whatever one pass hits; it is logged
                 log.exception("reconcile pass failed")
             finally:

@@ -122,6 +122,10 @@ def main() -> int:
             [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "mail", "webhooks", "media",
              "asr"],
             env=env, cwd=ROOT, stdout=log("worker.log"), stderr=subprocess.STDOUT))
+        # The language model (AI assistance) in a worker of its own, so it never delays media.
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "ai"],
+            env=env, cwd=ROOT, stdout=log("ai-worker.log"), stderr=subprocess.STDOUT))
         if port_open(web_port):
             raise RuntimeError(f"port {web_port} is in use; set PORT to another one")
         web = subprocess.Popen(web_command(web_port), env=env, cwd=ROOT)

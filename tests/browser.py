@@ -32,7 +32,7 @@ def live_server(app):
 
 
 @contextmanager
-def rq_worker(env: dict, log_path: Path, queues=("mail", "media", "asr")):
+def rq_worker(env: dict, log_path: Path, queues=("mail", "media", "asr", "ai")):
     """A real `rq worker` process (SimpleWorker: no fork, so the speech model loads once)."""
     rq = Path(sys.executable).parent / "rq"
     with open(log_path, "wb") as log:

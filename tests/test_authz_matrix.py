@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.models import utcnow
+from app.models import AIDraft, AIEvaluation, utcnow
 from app.services import api_keys, authoring, question_bank, sharing, team, webhooks
 from app.storage import current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
@@ -278,6 +278,21 @@ ROUTES = [
         ("api_ats.list_tests", "GET", "/api/v1/ats/tests"),
         ("api_ats.send_test", "POST", "/api/v1/ats/send_test"),
         ("api_ats.test_status", "GET", "/api/v1/ats/test_status?partner_interview_id={cand}"))],
+    # AI assistance: reviewers may read the interview's AI page; drafting is for authors, the
+    # settings for owners. The flag comes after each actor saved a score (the blind rule).
+    ("ai.index", "GET", "/interviews/{iv}/ai", None, staff(200)),
+    ("ai.options", "POST", "/interviews/{iv}/ai/options", {"evaluation": ""},
+     staff(302, recruiter=403, reviewer=403)),
+    ("ai.draft_questions", "POST", "/interviews/{iv}/ai/drafts", {"job_description": "too short"},
+     staff(302, reviewer=403)),
+    ("ai.draft_ideal", "POST", "/interviews/{iv}/questions/{q}/ai-ideal", {}, staff(302, reviewer=403)),
+    ("ai.draft", "GET", "/interviews/{iv}/ai/drafts/{draft}", None, staff(200, reviewer=403)),
+    ("ai.draft_item", "POST", "/interviews/{iv}/ai/drafts/{draft}/items/0", {"action": "discard"},
+     staff(302, reviewer=403)),
+    ("ai.flag", "POST", "/ai/candidates/{cand}/evaluations/{evaluation}/flag", {"note": "Misses the point."},
+     staff(302)),
+    ("ai.evaluate_again", "POST", "/ai/candidates/{cand}/questions/{q}/evaluate", {},
+     staff(302, reviewer=403)),
     ("auth.logout", "POST", "/logout", {}, everyone(302)),
 ]
 
@@ -304,6 +319,12 @@ def world(app):
     answer.audio_key = f"answers/{answer.public_id}/speech.wav"
     current_storage().put_bytes(answer.audio_key, b"RIFF....WAVE", "audio/wav")
     answer2 = make_media_answer(cand, iv.questions[1])
+    evaluation = AIEvaluation(answer_id=answer.id, candidate_id=cand.id, question_id=iv.questions[0].id,
+                              status="done", result={"summary": "S", "quotes": [], "scores": {}}, mean=3)
+    draft = AIDraft(interview_id=iv.id, user_id=owner.id, kind="questions", source="x", status="done",
+                    items=[{"prompt": "Tell us about a project.", "ideal_answer": "A project.",
+                            "criteria": [], "state": "pending"}])
+    db.session.add_all([evaluation, draft])
     db.session.commit()
     both = [cand.public_id, cand2.public_id]
     link, view_token = sharing.create_link(owner, both, "view")
@@ -332,7 +353,7 @@ def world(app):
               "forged": forged, "reset": reset_token, "rev_assigned": users["rev_assigned"].public_id,
               "member": member.public_id, "template": template.public_id,
               "bank": bank.public_id, "spare_bank": spare_bank.public_id, "api_key": api_key.public_id,
-              "hook": hook.public_id}
+              "hook": hook.public_id, "evaluation": evaluation.public_id, "draft": draft.public_id}
     clients = {}
     for actor in ACTORS:
         cc = CsrfClient(app.test_client())

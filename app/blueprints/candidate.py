@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from app.errors import form_refusal
 from app.services import (
     accommodations,
+    ai_evaluation,
     deadline_requests,
     outreach,
     own_export,
@@ -96,6 +97,7 @@ def consent(token: str):
                                interview=candidate.interview,
                                error=_("Please tick the box to say you agree, or contact the company for "
                                        "another way to apply.")), 400
+    ai_evaluation.choose_human_only(candidate, request.form.get("human_only") == "yes")
     recording.give_consent(candidate, request.form.get("time_zone"))
     return redirect(url_for(".record", token=token))
 
@@ -232,7 +234,9 @@ def _data_page(candidate, token: str, status: int = 200, document: bool = False,
                            interview=candidate.interview, takes=every_take, numbers=numbers, kept=kept,
                            about_you=selfid.own_labels(candidate), rereview=rights.open_rereview(candidate),
                            decision=rights.notice_of_decision(candidate), document=document,
-                           days_left=rights.days_left(candidate), **extra), status
+                           days_left=rights.days_left(candidate), ai=ai_evaluation.for_candidate(candidate),
+                           ai_total=ai_evaluation.overall(candidate),
+                           ai_summary=ai_evaluation.current_summary(candidate), **extra), status
 
 
 @bp.get("/data")

@@ -21,6 +21,7 @@ from app.errors import flash_refusal, form_refusal, wants_json
 from app.extensions import db
 from app.services import (
     access,
+    ai_evaluation,
     anonymity,
     candidate_queue,
     export,
@@ -71,9 +72,13 @@ def candidate(public_id: str):
     cand = access.get_candidate(current_user, public_id)
     mine = grading.my_review(current_user, cand)
     hidden = anonymity.hides_identity(current_user, cand.interview)
-    # Blind by default: the others' scores are loaded only once this grader has submitted.
-    return render_template("grading/candidate.html", candidate=cand,
-                           items=scoring.question_items(current_user, cand), my_review=mine,
+    items = scoring.question_items(current_user, cand)
+    # Blind by default: the others' scores (and the AI's view of an answer, until this grader has
+    # scored it) are loaded only once this grader has submitted.
+    return render_template("grading/candidate.html", candidate=cand, items=items, my_review=mine,
+                           ai=ai_evaluation.for_grader(current_user, cand, items, mine is not None),
+                           ai_total=ai_evaluation.overall(cand) if mine else None,
+                           ai_summary=ai_evaluation.current_summary(cand) if mine else None,
                            summary=grading.summary(cand) if mine else None,
                            decisions=grading.decisions(cand), grading=grading,
                            previous=access.previous_candidate(cand), hide_identity=hidden,

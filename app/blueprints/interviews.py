@@ -11,6 +11,7 @@ from app.errors import flash_refusal, form_refusal
 from app.services import (
     access,
     accommodations,
+    ai_evaluation,
     anonymity,
     authoring,
     candidate_queue,
@@ -65,7 +66,9 @@ def show(public_id: str):
                            answered=(interviews.answered_question_ids(interview) if current_user.can_author
                                      else set()),
                            status=authoring.status_of(interview), status_labels=authoring.STATUS_LABELS,
-                           mail_on=mail.configured())
+                           mail_on=mail.configured(),
+                           ai_agreement=(ai_evaluation.agreement(interview)
+                                         if interview.ai_evaluation else None))
 
 
 @bp.post("/interviews/<public_id>/questions")
@@ -123,7 +126,10 @@ def interface_language(public_id: str):
 def rubric(public_id: str, question_id: str):
     interview = interviews.get_interview(current_user, public_id)
     with flash_refusal():
-        interviews.set_rubric(current_user, interview, question_id, request.form.get("ideal_answer", ""),
-                              request.form.get("criteria", ""))
+        question = interviews.set_rubric(current_user, interview, question_id,
+                                         request.form.get("ideal_answer", ""),
+                                         request.form.get("criteria", ""))
+        # The AI's evaluations against the old rubric stay, as history; new ones are made.
+        ai_evaluation.reevaluate_question(question)
         flash("Rubric saved.", "info")
     return redirect(url_for(".show", public_id=public_id, _anchor="qs"))

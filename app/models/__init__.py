@@ -1,6 +1,6 @@
 """The tables, one module per part of the product. Integer keys inside; a random public_id in every
 URL, link and object key. Import them from here (`from app.models import Answer`). The modules import
-only each other, in layers (base; accounts; interviews; candidates; then grading, sharing and audit),
+only each other, in layers (base; accounts; interviews; candidates; then grading, sharing, audit and ai),
 never this package."""
 
 from app.models.accounts import (
@@ -12,6 +12,7 @@ from app.models.accounts import (
     TeamInvite,
     User,
 )
+from app.models.ai import AIDraft, AIEvaluation, AIStatus, AISummary
 from app.models.api import ApiErasure, ApiIdempotency, ApiKey
 from app.models.audit import AuditEvent
 from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
@@ -39,14 +40,54 @@ from app.models.sharing import (
 from app.models.webhooks import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 __all__ = [
-    "AUTHOR_ROLES", "AccommodationPolicy", "AccommodationStatus", "Answer", "AnswerChunk",
-    "AnswerStageRun", "ApiErasure", "ApiIdempotency", "ApiKey", "AuditEvent", "BankQuestion",
-    "Candidate", "CandidateStats", "Decision", "DecisionValue",
-    "GuestScore", "Interview", "InterviewAssignment", "MailKind", "Organisation", "OutboxMessage",
-    "PasswordReset", "Question",
-    "QuestionKind", "ReReviewRequest", "Recommendation", "Review", "ReviewMedia", "Role", "Score",
-    "SelfIdentification", "ShareGuest",
-    "ShareLink", "SharePermission", "ShareView", "SignInSession", "TeamInvite", "Timestamps",
-    "UTCDateTime", "User", "WebhookAttempt", "WebhookEndpoint", "WebhookMessage", "new_public_id",
-    "share_link_candidates", "utcnow",
+    "AUTHOR_ROLES",
+    "AIDraft",
+    "AIEvaluation",
+    "AIStatus",
+    "AISummary",
+    "AccommodationPolicy",
+    "AccommodationStatus",
+    "Answer",
+    "AnswerChunk",
+    "AnswerStageRun",
+    "ApiErasure",
+    "ApiIdempotency",
+    "ApiKey",
+    "AuditEvent",
+    "BankQuestion",
+    "Candidate",
+    "CandidateStats",
+    "Decision",
+    "DecisionValue",
+    "GuestScore",
+    "Interview",
+    "InterviewAssignment",
+    "MailKind",
+    "Organisation",
+    "OutboxMessage",
+    "PasswordReset",
+    "Question",
+    "QuestionKind",
+    "ReReviewRequest",
+    "Recommendation",
+    "Review",
+    "ReviewMedia",
+    "Role",
+    "Score",
+    "SelfIdentification",
+    "ShareGuest",
+    "ShareLink",
+    "SharePermission",
+    "ShareView",
+    "SignInSession",
+    "TeamInvite",
+    "Timestamps",
+    "UTCDateTime",
+    "User",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
+    "new_public_id",
+    "share_link_candidates",
+    "utcnow",
 ]

@@ -72,6 +72,8 @@ class Candidate(Timestamps, db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deletion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # They chose review by people only: nothing of theirs goes to a language model.
+    human_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     interview: Mapped[Interview] = relationship()
     answers: Mapped[list[Answer]] = relationship(back_populates="candidate")

@@ -82,6 +82,10 @@ class Interview(Timestamps, db.Model):
     # A candidate's request for a later deadline of up to this many days is granted at once (once);
     # longer ones, or 0 here, wait for an owner or recruiter.
     auto_extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    # AI assistance (issue 18), off until an owner turns it on: advisory evaluations of answers,
+    # shown to a grader after their own score unless ai_before_grading (with a warning).
+    ai_evaluation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    ai_before_grading: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation] = relationship()
     questions: Mapped[list[Question]] = relationship(

@@ -75,6 +75,11 @@ ACTIONS = {
     "api.called": "Called the API: {method} {path} ({status})",
     "candidate.deadline_moved": "Moved a candidate's deadline from {old} to {new} (UTC)",
     "webhook.disabled": "Disabled the webhook endpoint {url}: every delivery failed for {days} days",
+    "interview.ai_changed": "Changed AI assistance: evaluation {evaluation}, shown {shown}",
+    "ai.drafted": "Asked the AI to draft {what}",
+    "ai.draft_accepted": "Accepted an AI-drafted {what}{edited}",
+    "ai.reevaluated": "Asked for a new AI evaluation of the answer to question {question}",
+    "ai.evaluation_flagged": "Flagged the AI evaluation of the answer to question {question} as wrong",
 }
 
 _KINDS = {User: "member", TeamInvite: "invite", Candidate: "candidate", ShareLink: "share_link",

@@ -10,7 +10,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Answer, AnswerStageRun, Candidate, QuestionKind, utcnow
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue, redis_conn
-from app.services import lifecycle, takes
+from app.services import ai_evaluation, lifecycle, takes
 from app.states import ANSWER, AnswerStatus, CandidateStatus
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,7 @@ def maybe_ready(answer_id: int) -> bool:
     db.session.commit()
     if won:
         maybe_build_package(answer.candidate_id)
+        ai_evaluation.after_ready(answer_id)
     return bool(won)
 
 

@@ -18,7 +18,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from app import i18n
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
-from app.services import ServiceError, by_token, lifecycle, notifications, pipeline, pools, preferences, takes
+from app.services import (
+    ServiceError,
+    ai_evaluation,
+    by_token,
+    lifecycle,
+    notifications,
+    pipeline,
+    pools,
+    preferences,
+    takes,
+)
 from app.services.accommodations import limits
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
@@ -384,6 +394,7 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     lifecycle.move_answer(answer, AnswerStatus.READY)  # written answers need no processing
     answer.client_duration_ms = int(elapsed * 1000)
     db.session.commit()
+    ai_evaluation.after_ready(answer.id)
     return Receipt(answer.public_id, len(data), answer.original_sha256, 0)
 
 

@@ -34,6 +34,8 @@ from sqlalchemy.orm.exc import ObjectDeletedError
 
 from app.extensions import db
 from app.models import (
+    AIEvaluation,
+    AISummary,
     Answer,
     AnswerChunk,
     AnswerStageRun,
@@ -153,6 +155,8 @@ def _delete_rows(candidate_id: int) -> tuple[list[str], int] | None:
                                           ShareView.answer_id.in_(ids))),
         sa.delete(AnswerStageRun).where(AnswerStageRun.answer_id.in_(ids)),
         sa.delete(AnswerChunk).where(AnswerChunk.answer_id.in_(ids)),
+        sa.delete(AIEvaluation).where(AIEvaluation.candidate_id == candidate_id),
+        sa.delete(AISummary).where(AISummary.candidate_id == candidate_id),
         sa.delete(Answer).where(Answer.candidate_id == candidate_id),
         sa.delete(share_link_candidates).where(share_link_candidates.c.candidate_id == candidate_id),
         # Their e-mails (what was sent to them, and staff notifications naming them) go too.

@@ -238,3 +238,15 @@ if (root && sections.length && Number.isFinite(at) && window.location.search.inc
     else media.addEventListener("loadedmetadata", seek, { once: true });
   }
 }
+
+// An AI evaluation's quote: seek this answer's player to the moment it was said (the link's ?t=
+// does the same when the page is opened from it).
+document.addEventListener("click", (e) => {
+  const quote = e.target.closest("[data-ai-seek]");
+  const media = quote?.closest("section.answer")?.querySelector("video, audio");
+  if (!quote || !media) return;
+  e.preventDefault();
+  media.currentTime = Number(quote.dataset.aiSeek);
+  media.play().catch(() => {});
+  say(t("At %(seconds)s seconds", { seconds: Math.round(media.currentTime) }));
+});

