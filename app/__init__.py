@@ -52,6 +52,22 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     login_manager.user_loader(load_user)  # "<public_id>:<epoch>:<sign-in token>" (User.get_id)
 
+    _register_blueprints(app)
+
+    from app import errors
+    from app.cli import register_cli
+
+    register_cli(app)
+    app.shell_context_processor(_shell_context)
+    errors.init_app(app)
+    from app.blueprints import api
+
+    api.init_app(app)  # after errors.init_app: it wraps the app's 404/405/500 for /api/v1 URLs
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """One blueprint per area (app/blueprints/); the API's own (/api/v1) come with api.init_app."""
     from app.blueprints import (
         ai,
         apply,
@@ -76,17 +92,6 @@ def create_app(test_config: dict | None = None) -> Flask:
                insights.bp, interviews.bp, media.bp, outreach.bp, share.bp, share.staff, team.bp,
                integrations.bp, webhooks.bp, ai.bp):
         app.register_blueprint(bp)
-
-    from app import errors
-    from app.cli import register_cli
-
-    register_cli(app)
-    app.shell_context_processor(_shell_context)
-    errors.init_app(app)
-    from app.blueprints import api
-
-    api.init_app(app)  # after errors.init_app: it wraps the app's 404/405/500 for /api/v1 URLs
-    return app
 
 
 def _shell_context() -> dict:
