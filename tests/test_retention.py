@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from app import i18n
 from app.extensions import db
 from app.models import (
+    AIEvaluation,
+    AISummary,
     Answer,
     Candidate,
     Interview,
@@ -54,14 +56,18 @@ def _age(candidate, days: float) -> None:
 
 
 def _graded_and_shared(owner, grader, candidates, answer):
-    """Scores, a review and a decision on the first candidate, their voluntary self-identification
-    and a request for a new review; a score link holding all of them, with a guest's score and the
-    views logged of the first candidate's page and answer."""
+    """Scores, a review and a decision on the first candidate, their voluntary self-identification,
+    a request for a new review and an AI evaluation and summary; a score link holding all of them,
+    with a guest's score and the views logged of the first candidate's page and answer."""
     first = candidates[0]
     make_scores(grader, first, [4])
     grading.decide(owner, first, "advance", "strong answer")
     db.session.add_all([SelfIdentification(candidate_id=first.id, sex="female", race="asian"),
-                        ReReviewRequest(candidate_id=first.id, reason="Please look again.")])
+                        ReReviewRequest(candidate_id=first.id, reason="Please look again."),
+                        AIEvaluation(answer_id=answer.id, candidate_id=first.id,
+                                     question_id=answer.question_id, status="done",
+                                     result={"summary": "S", "quotes": [], "scores": {}}, mean=3),
+                        AISummary(candidate_id=first.id, status="done", text="An AI summary.")])
     db.session.commit()
     link, token = sharing.create_link(owner, [c.public_id for c in candidates], "score")
     guest = sharing.register_guest(link, "Guest Grader")

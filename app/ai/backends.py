@@ -4,6 +4,7 @@ vLLM, llama.cpp's server, a hosted API). Imported by jobs only: never by the web
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -53,8 +54,12 @@ def load_llama(path: Path, threads: int, n_ctx: int = 4096):
     from llama_cpp import Llama
 
     _without_extra_buffers()
-    return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                 seed=SEED, verbose=False)
+    model = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                  seed=SEED, verbose=False)
+    # Freed before the interpreter tears down llama_cpp's own module (else its __del__ at exit finds
+    # the library's functions gone and prints a TypeError traceback per model).
+    atexit.register(model.close)
+    return model
 
 
 def _llama(path: Path, threads: int, n_ctx: int):
