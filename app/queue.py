@@ -86,3 +86,20 @@ def requeue(path: str, *args, queue: str, job_id: str, at_front: bool = False):
         if jid == job_id:
             redis_conn().zrem(registry.key, f"{jid}:{eid}")
     return enqueue(path, *args, queue=queue, job_id=job_id, at_front=at_front)
+
+
+def enqueue_batch(path: str, jobs: list[tuple[str, tuple]], *, queue: str, timeout: int,
+                  failure_ttl: int) -> bool:
+    """Enqueue `path(*args)` for each (job id, args) in one round trip, for the outboxes' rows
+    (app.services.after_commit). False when Redis is away: the workers' pass sends those rows later."""
+    from redis.exceptions import RedisError
+
+    try:
+        Queue(queue, connection=redis_conn()).enqueue_many([
+            Queue.prepare_data(path, args, timeout=timeout, result_ttl=600, failure_ttl=failure_ttl,
+                               job_id=job_id)
+            for job_id, args in jobs
+        ])
+    except RedisError:
+        return False
+    return True

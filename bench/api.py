@@ -196,12 +196,12 @@ def webhook_figures(app, args, url: str, redis_url: str) -> dict:
 
     from app.extensions import db
     from app.models import Candidate, User, WebhookMessage
-    from app.services import webhooks
+    from app.services import webhook_endpoints
     from tests import webhook_receiver
 
     receiver, server = webhook_receiver.start()
     owner = db.session.execute(sa.select(User)).scalars().first()
-    webhooks.create_endpoint(owner, receiver.url, ["decision.made"])
+    webhook_endpoints.create_endpoint(owner, receiver.url, ["decision.made"])
     # The retries compressed (1, 2, 4... s rather than up to 10 h) so that every event's fate is
     # known within the run: `lost` counts what the machinery loses, not what the schedule delays.
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=redis_url, WEBHOOK_ALLOW_PRIVATE="1",

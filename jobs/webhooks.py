@@ -20,7 +20,7 @@ def deliver(message_id: int) -> None:
     from flask import current_app
 
     from app.models import utcnow
-    from app.services import ServiceError, webhook_delivery, webhooks
+    from app.services import ServiceError, webhook_delivery, webhook_endpoints
 
     with app_context():
         message = webhook_delivery.claim(message_id)
@@ -36,7 +36,7 @@ def deliver(message_id: int) -> None:
         try:
             if not current_app.config["WEBHOOK_ALLOW_PRIVATE"]:
                 parts = urlsplit(endpoint.url)
-                webhooks.refuse_private(parts.hostname, parts.port or 443)
+                webhook_endpoints.refuse_private(parts.hostname, parts.port or 443)
             resp = requests.post(
                 endpoint.url,
                 data=body,

@@ -18,7 +18,7 @@ import pytest
 
 from app.extensions import db
 from app.models import AIDraft, AIEvaluation, utcnow
-from app.services import api_keys, authoring, question_bank, sharing, team, webhooks
+from app.services import api_keys, authoring, question_bank, sharing, team, webhook_endpoints
 from app.storage import current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
 from tests.helpers import CsrfClient
@@ -341,7 +341,7 @@ def world(app):
     invite, join_token = team.invite(owner, "joiner@example.com", "reviewer")
     _, reset_token = team.make_reset_link(owner, resettee.public_id)
     api_key, _ = api_keys.create(owner, "Matrix", "read")
-    hook = webhooks.create_endpoint(owner, "https://hooks.example.com/x", ["candidate.invited"])
+    hook = webhook_endpoints.create_endpoint(owner, "https://hooks.example.com/x", ["candidate.invited"])
     db.session.commit()
     forged = secrets.token_urlsafe(32)
     tokens = {"guest_view": view_token, "guest_score": score_token, "revoked": revoked_token,

@@ -53,6 +53,23 @@ def test_an_invitation_is_an_outbox_row_sent_after_commit_as_text_and_html(app, 
     assert len(mailbox.messages()) == 1
 
 
+def test_a_list_invited_in_one_statement_is_sent_by_the_jobs_queued_at_its_commit(app, mailbox, run_jobs):
+    """Rows inserted by one statement (bulk invites) start their jobs at the commit, like add()'s:
+    run_jobs runs only queued jobs, not the outreach pass that would pick up forgotten rows later."""
+    from app.services import bulk_invites
+
+    with app.test_request_context(base_url="http://oneway.example"):
+        user = make_user()
+        interview = make_interview(user)
+        text = "\n".join(f"Person {i},person{i}@example.com" for i in range(3))
+        assert bulk_invites.create(user, interview, text) == (3, 0)
+    assert len(_rows(kind=MailKind.INVITATION)) == 3 and mailbox.messages() == []
+    run_jobs()
+    assert sorted(m["To"] for m in mailbox.messages()) == [
+        f"Person {i} <person{i}@example.com>" for i in range(3)
+    ]
+
+
 def test_names_and_titles_cannot_inject_headers(app, mailbox, run_jobs):
     _invite(app, name="Eve\r\nBcc: victim@example.com\r\nX-Evil: 1")
     run_jobs()

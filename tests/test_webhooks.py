@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.extensions import db
 from app.models import AuditEvent, Candidate, WebhookAttempt, WebhookMessage, utcnow
-from app.services import ServiceError, lifecycle, webhook_delivery, webhooks
+from app.services import ServiceError, lifecycle, webhook_delivery, webhook_endpoints
 from app.states import AnswerStatus
 from tests import webhook_receiver
 from tests.factories import make_candidate, make_interview, make_ready_answer, make_user
@@ -38,7 +38,9 @@ def _messages(event_type=None):
 
 
 def test_events_are_signed_and_a_standard_webhooks_receiver_verifies_them(owner, receiver, run_jobs):
-    endpoint = webhooks.create_endpoint(owner, receiver.url, ["candidate.invited", "candidate.started"])
+    endpoint = webhook_endpoints.create_endpoint(
+        owner, receiver.url, ["candidate.invited", "candidate.started"]
+    )
     candidate, _ = make_candidate(make_interview(owner), owner)  # invited, then consents: started
     run_jobs()
     assert [json.loads(c.body)["type"] for c in receiver.calls] == ["candidate.invited", "candidate.started"]
@@ -48,12 +50,12 @@ def test_events_are_signed_and_a_standard_webhooks_receiver_verifies_them(owner,
         assert payload["data"]["url"].endswith(f"/review/candidates/{candidate.public_id}")
         assert "Ada" not in call.body.decode() and "ada@" not in call.body.decode()
     with pytest.raises(Exception):  # noqa: B017 (the library's own verification error)
-        Webhook(webhooks.new_secret()).verify(receiver.calls[0].body, receiver.calls[0].headers)
+        Webhook(webhook_endpoints.new_secret()).verify(receiver.calls[0].body, receiver.calls[0].headers)
     assert {m.status for m in _messages()} == {"delivered"}
 
 
 def test_a_rolled_back_change_sends_nothing(owner, receiver):
-    webhooks.create_endpoint(owner, receiver.url, ["candidate.invited"])
+    webhook_endpoints.create_endpoint(owner, receiver.url, ["candidate.invited"])
     interview = make_interview(owner)
     db.session.add(Candidate(org_id=owner.org_id, interview_id=interview.id, name="N", email="n@example.com",
                              token_hash="x" * 64, expires_at=utcnow() + timedelta(days=1)))
@@ -65,7 +67,7 @@ def test_a_rolled_back_change_sends_nothing(owner, receiver):
 
 def test_failing_twice_then_succeeding_is_delivered_once_with_one_webhook_id(owner, receiver, run_jobs):
     receiver.script[:] = [500, 500]
-    webhooks.create_endpoint(owner, receiver.url, ["decision.made"])
+    webhook_endpoints.create_endpoint(owner, receiver.url, ["decision.made"])
     candidate, _ = make_candidate(make_interview(owner), owner)
     from app.services import grading
 
@@ -89,7 +91,7 @@ def test_failing_twice_then_succeeding_is_delivered_once_with_one_webhook_id(own
 
 
 def test_answer_ready_from_the_pipelines_bulk_update_is_an_event(owner, receiver):
-    webhooks.create_endpoint(owner, receiver.url, ["answer.ready", "answer.failed"])
+    webhook_endpoints.create_endpoint(owner, receiver.url, ["answer.ready", "answer.failed"])
     candidate, _ = make_candidate(make_interview(owner), owner)
     answer = make_ready_answer(candidate, candidate.interview.questions[0])
     answer.status = AnswerStatus.PROCESSING
@@ -101,9 +103,9 @@ def test_answer_ready_from_the_pipelines_bulk_update_is_an_event(owner, receiver
 
 
 def test_rotation_signs_with_both_secrets_for_a_while(owner, receiver, run_jobs):
-    endpoint = webhooks.create_endpoint(owner, receiver.url, ["candidate.invited"])
+    endpoint = webhook_endpoints.create_endpoint(owner, receiver.url, ["candidate.invited"])
     old = endpoint.secret
-    webhooks.rotate_secret(owner, endpoint.public_id)
+    webhook_endpoints.rotate_secret(owner, endpoint.public_id)
     make_candidate(make_interview(owner), owner, consent=False)
     run_jobs()
     call = receiver.calls[0]
@@ -114,7 +116,7 @@ def test_rotation_signs_with_both_secrets_for_a_while(owner, receiver, run_jobs)
 
 def test_an_endpoint_failing_for_days_is_disabled_and_the_owners_told(owner, receiver, run_jobs):
     receiver.script[:] = [503]
-    endpoint = webhooks.create_endpoint(owner, receiver.url, ["candidate.invited"])
+    endpoint = webhook_endpoints.create_endpoint(owner, receiver.url, ["candidate.invited"])
     endpoint.failing_since = utcnow() - timedelta(days=6)
     db.session.commit()
     make_candidate(make_interview(owner), owner, consent=False)
@@ -128,7 +130,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_the_owners_told(owner, rec
 
 
 def test_redelivery_from_the_delivery_log(owner, receiver, run_jobs, login_as):
-    endpoint = webhooks.create_endpoint(owner, receiver.url, ["candidate.invited"])
+    endpoint = webhook_endpoints.create_endpoint(owner, receiver.url, ["candidate.invited"])
     make_candidate(make_interview(owner), owner, consent=False)
     run_jobs()
     message = _messages()[0]
@@ -148,9 +150,9 @@ def test_ssrf_guard_refuses_private_addresses_unless_allowed(owner, other_app, r
                     "https://[::1]/x", "https://169.254.169.254/latest", "ftp://example.com/",
                     "https://user:pw@example.com/"):
             with pytest.raises(ServiceError):
-                webhooks.check_url(url)
+                webhook_endpoints.check_url(url)
     # Registered where it was allowed, then sent by an app where it is not: refused at delivery too.
-    webhooks.create_endpoint(owner, receiver.url, ["candidate.invited"])
+    webhook_endpoints.create_endpoint(owner, receiver.url, ["candidate.invited"])
     make_candidate(make_interview(owner), owner, consent=False)
     import jobs
 

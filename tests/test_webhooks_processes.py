@@ -15,7 +15,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.extensions import db
 from app.models import WebhookMessage
-from app.services import webhooks
+from app.services import webhook_endpoints
 from tests import webhook_receiver
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_candidate, make_interview, make_user
@@ -50,7 +50,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(app, servers, databases, bac
     env = worker_env(servers, databases[0][backend]) | {
         "WEBHOOK_LEASE_SECONDS": "3", "WEBHOOK_PASS_SECONDS": "0.5", "RECONCILE_SECONDS": "3600"}
     owner = make_user(role="owner")
-    endpoint = webhooks.create_endpoint(owner, receiver.url, ["candidate.invited"])
+    endpoint = webhook_endpoints.create_endpoint(owner, receiver.url, ["candidate.invited"])
     first = _worker(env, tmp_path / "worker-1.log")
     try:
         make_candidate(make_interview(owner), owner, consent=False)  # committed: its job is queued

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.errors import flash_refusal, form_refusal
-from app.services import webhooks
+from app.services import webhook_endpoints, webhooks
 
 bp = Blueprint("webhooks", __name__, url_prefix="/team/webhooks")
 
@@ -15,7 +15,7 @@ bp = Blueprint("webhooks", __name__, url_prefix="/team/webhooks")
 def _list(status: int = 200, error: str | None = None):
     return render_template(
         "webhooks/index.html",
-        endpoints=webhooks.endpoints_of(current_user),
+        endpoints=webhook_endpoints.endpoints_of(current_user),
         event_types=webhooks.EVENT_TYPES,
         error=error,
     ), status
@@ -31,7 +31,7 @@ def index():
 @login_required
 def create():
     with form_refusal() as refused:
-        endpoint = webhooks.create_endpoint(
+        endpoint = webhook_endpoints.create_endpoint(
             current_user,
             request.form.get("url", ""),
             request.form.getlist("events"),
@@ -45,10 +45,13 @@ def create():
 @bp.get("/<public_id>")
 @login_required
 def show(public_id: str):
-    endpoint = webhooks.get_endpoint(current_user, public_id)
-    messages = webhooks.messages_of(endpoint)
+    endpoint = webhook_endpoints.get_endpoint(current_user, public_id)
+    messages = webhook_endpoints.messages_of(endpoint)
     return render_template(
-        "webhooks/show.html", endpoint=endpoint, messages=messages, attempts=webhooks.last_attempts(messages)
+        "webhooks/show.html",
+        endpoint=endpoint,
+        messages=messages,
+        attempts=webhook_endpoints.last_attempts(messages),
     )
 
 
@@ -56,7 +59,7 @@ def show(public_id: str):
 @login_required
 def rotate(public_id: str):
     with flash_refusal():
-        webhooks.rotate_secret(current_user, public_id)
+        webhook_endpoints.rotate_secret(current_user, public_id)
         flash("A new secret signs from now on; the previous one also signs for 24 hours.", "info")
     return redirect(url_for(".show", public_id=public_id))
 
@@ -65,7 +68,7 @@ def rotate(public_id: str):
 @login_required
 def active(public_id: str):
     with flash_refusal():
-        webhooks.set_active(current_user, public_id, request.form.get("active") == "1")
+        webhook_endpoints.set_active(current_user, public_id, request.form.get("active") == "1")
     return redirect(url_for(".show", public_id=public_id))
 
 
@@ -73,6 +76,6 @@ def active(public_id: str):
 @login_required
 def redeliver(public_id: str, message_id: str):
     with flash_refusal():
-        webhooks.redeliver(current_user, public_id, message_id)
+        webhook_endpoints.redeliver(current_user, public_id, message_id)
         flash("Sent again, with the same webhook-id.", "info")
     return redirect(url_for(".show", public_id=public_id))

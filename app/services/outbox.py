@@ -19,14 +19,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from redis.exceptions import RedisError
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app import mail
 from app.extensions import db
 from app.models import Candidate, MailKind, OutboxMessage, new_public_id, utcnow
 from app.security import invite_token
+from app.services import after_commit
 from app.states import MAIL, UNFINISHED, MailStatus
 
 log = logging.getLogger(__name__)
@@ -66,44 +64,22 @@ def add_many(rows: list[dict]) -> None:
     if not rows:
         return
     ids = db.session.execute(sa.insert(OutboxMessage).returning(OutboxMessage.id), rows).scalars().all()
-    db.session.info.setdefault("outbox_ids", []).extend(ids)
+    after_commit.remember(db.session, OutboxMessage, ids)
 
 
 # -- after commit: send ---------------------------------------------------------------------------
 
-@event.listens_for(Session, "after_flush")
-def _remember_new(session, _flush_context) -> None:
-    ids = [o.id for o in session.new if isinstance(o, OutboxMessage)]
-    if ids:
-        session.info.setdefault("outbox_ids", []).extend(ids)
-
-
-@event.listens_for(Session, "after_commit")
-def _send_committed(session) -> None:
-    ids = session.info.pop("outbox_ids", None)
-    if ids:
-        dispatch(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session) -> None:
-    session.info.pop("outbox_ids", None)
-
-
 def dispatch(ids: list[int]) -> None:
     """Queue jobs that send these rows, BATCH a job. Redis away: the outreach pass sends them later."""
-    from rq import Queue
+    from app.queue import MAIL_QUEUE, enqueue_batch
 
-    from app.queue import MAIL_QUEUE, redis_conn
-
-    try:
-        q = Queue(MAIL_QUEUE, connection=redis_conn())
-        jobs = [Queue.prepare_data("jobs.mail.send", (ids[i:i + BATCH],), timeout=600, result_ttl=600,
-                                   failure_ttl=7 * 24 * 3600, job_id=f"mail-{ids[i]}-{uuid.uuid4().hex[:8]}")
-                for i in range(0, len(ids), BATCH)]
-        q.enqueue_many(jobs)
-    except RedisError:
+    batches = [ids[i:i + BATCH] for i in range(0, len(ids), BATCH)]
+    jobs = [(f"mail-{batch[0]}-{uuid.uuid4().hex[:8]}", (batch,)) for batch in batches]
+    if not enqueue_batch("jobs.mail.send", jobs, queue=MAIL_QUEUE, timeout=600, failure_ttl=7 * 24 * 3600):
         log.warning("could not queue %d e-mails now; the outreach pass sends them", len(ids))
+
+
+after_commit.dispatch_after_commit(OutboxMessage, dispatch)
 
 
 # -- the job's steps ------------------------------------------------------------------------------
