@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from app import (
         i18n,
+        locale_format,
         mail,
         models,  # noqa: F401  (register the tables with the metadata)
         storage,
@@ -45,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     storage.init_app(app)
     i18n.init_app(app)
+    locale_format.init_app(app)
     mail.init_app(app)
     init_security_headers(app)
 

@@ -34,14 +34,11 @@ import re
 import zoneinfo
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.support import NullTranslations, Translations
-from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, Domain, refresh
 from flask_babel import lazy_gettext as _l
@@ -49,6 +46,7 @@ from markupsafe import Markup
 from werkzeug.utils import cached_property
 
 from app.media.words import gaps as word_gaps
+from app.pseudo_locale import pseudo
 from app.states import CandidateStatus
 
 # The interface languages candidates can read (gettext names; the pseudo-locale is extra).
@@ -72,7 +70,8 @@ _TIME_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}
 
 
 def init_app(app: Flask) -> None:
-    """Flask-Babel with Oneway's selectors, and the template helpers every page uses."""
+    """Flask-Babel with Oneway's selectors, and the template helpers every page uses (the formatting
+    filters: app.locale_format)."""
     _Babel(app, locale_selector=_formatting_locale, timezone_selector=_time_zone)
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
     app.jinja_env.globals.update(
@@ -80,8 +79,6 @@ def init_app(app: Flask) -> None:
         js_catalogue=js_catalogue, current_time_zone=current_time_zone, language_switch=language_switch,
         role_label=role_label, language_name=language_name, interface_languages=LOCALES,
         share_state=share_state, word_gaps=word_gaps)
-    app.jinja_env.filters.update(when=format_when, day=format_day, duration=format_duration,
-                                 number=format_number, bytes=format_bytes, items=format_items)
 
 
 _ROLES = {"owner": _l("owner"), "recruiter": _l("recruiter"), "reviewer": _l("reviewer")}
@@ -310,89 +307,6 @@ def current_time_zone() -> str | None:
     return valid_time_zone(g.get("candidate_time_zone")) if on_candidate_page() else None
 
 
-# -- formatting -----------------------------------------------------------------------------------
-
-def _mark(text: str) -> str:
-    """Formatted text is locale data, not a message: in the pseudo-locale it is marked all the same,
-    so that a page in it shows nothing in plain English."""
-    return pseudo(text) if locale_code() == PSEUDO else text
-
-
-def format_when(moment: datetime) -> str:
-    """A moment as the candidate reads it: "14 March 2026, 18:05 (Central European Standard Time)"."""
-    from flask_babel import get_locale, get_timezone
-
-    loc, zone = get_locale(), get_timezone()
-    date = format_date(moment.astimezone(zone), "long", locale=loc)
-    time = format_time(moment, "short", tzinfo=zone, locale=loc)
-    joined = str(loc.datetime_formats["medium"]).replace("'", "").replace("{1}", date).replace("{0}", time)
-    name = format_datetime(moment, "z" if str(zone) == "UTC" else "zzzz", tzinfo=zone, locale=loc)
-    return _mark(f"{joined} ({name})")
-
-
-def format_day(moment: datetime) -> str:
-    """The date alone, in the candidate's time zone: "14 March 2026"."""
-    from flask_babel import get_locale, get_timezone
-
-    return _mark(format_date(moment.astimezone(get_timezone()), "long", locale=get_locale()))
-
-
-def format_duration(seconds: float) -> str:
-    """A time limit, exact to the second, in words: "2 minutes, 30 seconds", "2分钟30秒钟",
-    "دقيقتان و30 ثانية" (the long style: short units read tersely in running text, "30 ث")."""
-    from flask_babel import get_locale
-
-    loc = get_locale()
-    minutes, rest = divmod(round(seconds), 60)
-    parts = [format_timedelta(timedelta(minutes=minutes), granularity="minute", format="long", locale=loc)
-             ] if minutes else []
-    if rest or not minutes:
-        parts.append(format_timedelta(timedelta(seconds=rest), format="long", locale=loc))
-    return _mark(parts[0] if len(parts) == 1 else _pair(loc).format(*parts))
-
-
-def _pair(loc: Locale) -> str:
-    """The locale's pattern for two units ("{0}, {1}", "{0}{1}", "{0} و{1}"): CLDR's unit list style
-    where the locale has one, else its running-text "and". (Babel's list formatting repeats the last
-    item of a pair in some locales (ar), and not every locale has every style: de has unit-short only.)"""
-    for style in ("unit", "unit-short", "unit-narrow", "standard"):
-        pattern = (loc.list_patterns.get(style) or {}).get("2")
-        if pattern:
-            return pattern
-    return "{0} {1}"
-
-
-def format_number(value: float) -> str:
-    """A number with the locale's digits and grouping: 123,456 / 123.456 / 123 456."""
-    from flask_babel import format_decimal
-
-    return _mark(format_decimal(value))
-
-
-def format_items(items: list[str]) -> str:
-    """A list in running text: "a, b and c", "a、b和c"."""
-    from babel.lists import format_list
-    from flask_babel import get_locale
-
-    items = [str(i) for i in items]
-    if len(items) == 2:  # Babel's pair formatting repeats the last item in some locales (ar)
-        return get_locale().list_patterns["standard"]["2"].format(*items)
-    return format_list(items, locale=get_locale()) if items else ""
-
-
-_UNITS = ((1e9, "digital-gigabyte"), (1e6, "digital-megabyte"), (1e3, "digital-kilobyte"))
-
-
-def format_bytes(size: int) -> str:
-    """A size as people read it, in the locale's words: "1.2 MB", "1,2 Mo", "512 byte"."""
-    from flask_babel import get_locale
-
-    for step, unit in _UNITS:
-        if size >= step:
-            return _mark(format_unit(round(size / step, 1), unit, "short", locale=get_locale()))
-    return _mark(format_unit(size, "digital-byte", "short", locale=get_locale()))
-
-
 # -- catalogues -----------------------------------------------------------------------------------
 
 def catalogue_dir(code: str) -> Path:
@@ -436,30 +350,3 @@ class _Babel(Babel):
     @cached_property
     def domain_instance(self):
         return _CatalogueDomain()
-
-
-# -- the pseudo-locale ----------------------------------------------------------------------------
-
-_ACCENTED = dict(zip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                     "åƀçðéƒĝĥîĵķļɱñöƥʠŕšţûṽŵẋýžÅƁÇÐÉƑĜĤÎĴĶĻṀÑÖƤɊŔŠŢÛṼŴẊÝŽ", strict=True))
-# What must reach the page unchanged: placeholders, markup, entities.
-_KEEP = re.compile(r"%\([^)]+\)[sdifr]|%%|%[sd]|<[^>]*>|&[#\w]+;")
-_PADDING = "ļöŕéɱ îƥšûɱ ðöļöŕ šîţ åɱéţ çöñšéçţéţûŕ åðîƥîšçîñĝ éļîţ šéð ðö éîûšɱöð ţéɱƥöŕ"
-
-
-def pseudo(text: str) -> str:
-    """The pseudo-locale's version of a message: bracketed, every letter accented, 40% longer, its
-    placeholders and markup intact, so unwrapped text stands out and tight layouts overflow."""
-    out, visible, last = [], 0, 0
-    for m in _KEEP.finditer(text):
-        chunk = text[last:m.start()]
-        out.append("".join(_ACCENTED.get(c, c) for c in chunk))
-        visible += len(chunk)
-        out.append(m.group())
-        last = m.end()
-    chunk = text[last:]
-    out.append("".join(_ACCENTED.get(c, c) for c in chunk))
-    visible += len(chunk)
-    extra = round(visible * 0.4)
-    padding = (_PADDING * (extra // len(_PADDING) + 1))[:extra].strip()
-    return "[" + "".join(out) + (" " + padding if padding else "") + "]"

@@ -29,7 +29,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.i18n import CANDIDATE_SOURCES, DEFAULT, LOCALES, PSEUDO, TRANSLATIONS, pseudo  # noqa: E402
+from app.i18n import CANDIDATE_SOURCES, DEFAULT, LOCALES, PSEUDO, TRANSLATIONS  # noqa: E402
+from app.pseudo_locale import pseudo  # noqa: E402
 
 PYTHON_KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "lazy_ngettext": (1, 2),
                    "_ln": (1, 2)}

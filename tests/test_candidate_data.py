@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from app import i18n
+from app import locale_format
 from app.extensions import db
 from app.models import Answer, User, utcnow
 from app.services import interviews
@@ -30,7 +30,7 @@ def test_data_page_lists_details_consent_expiry_and_every_take(client, app, medi
     html = client.get(f"/i/{token}/data").get_data(as_text=True)
     assert "Ada Lovelace" in html and "ada@example.com" in html
     with app.test_request_context(f"/i/{token}/data"):  # dated as the page dates them: English, UTC
-        consented, expires = i18n.format_when(cand.consent_at), i18n.format_when(cand.expires_at)
+        consented, expires = (locale_format.format_when(m) for m in (cand.consent_at, cand.expires_at))
     assert f"You agreed on {consented}, to the privacy notice of" in html
     assert f"Works until {expires}" in html
     assert html.count("data-take=") == 3

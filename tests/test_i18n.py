@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from app import i18n
+from app import i18n, locale_format, pseudo_locale
 from app.extensions import db
 from app.models import Candidate, Interview
 from app.services import interviews
@@ -146,7 +146,7 @@ def test_interface_language_from_the_spoken_one(spoken, interface):
 
 def test_pseudo_keeps_placeholders_and_markup_and_grows_by_forty_percent():
     text = 'Write to <a href="mailto:%(email)s">%(email)s</a> about %(num)s takes.'
-    out = i18n.pseudo(text)
+    out = pseudo_locale.pseudo(text)
     assert out.startswith("[") and out.endswith("]")
     assert out.count("%(email)s") == 2 and '<a href="mailto:%(email)s">' in out and "%(num)s" in out
     assert not re.search(r"[A-Za-z]", re.sub(r"%\(\w+\)s|<[^>]*>", "", out))
@@ -163,6 +163,6 @@ def test_a_time_limit_of_minutes_and_seconds_reads_in_every_language(app, code):
     from flask_babel import force_locale
 
     with app.test_request_context(), force_locale(code):
-        both, minutes, seconds = (i18n.format_duration(s) for s in (90, 60, 30))
+        both, minutes, seconds = (locale_format.format_duration(s) for s in (90, 60, 30))
     assert minutes and seconds and minutes != seconds
     assert minutes in both and seconds in both and len(both) < len(minutes) + len(seconds) + 4, both

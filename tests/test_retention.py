@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app import i18n
+from app import locale_format
 from app.extensions import db
 from app.models import (
     AIEvaluation,
@@ -297,7 +297,7 @@ def test_candidate_pages_give_the_real_date_and_follow_a_lowered_retention(app):
 
     def day(moment) -> str:  # as the pages write a date: the page's language (English), UTC
         with app.test_request_context(f"/i/{token}"):
-            return i18n.format_day(moment)
+            return locale_format.format_day(moment)
 
     date = day(cand.created_at + timedelta(days=90))
     assert f"deleted by {date}" in shown(f"/i/{token}")

@@ -13,7 +13,8 @@ from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.i18n import format_day, format_when, page_dir, page_lang, speaking
+from app.i18n import page_dir, page_lang, speaking
+from app.locale_format import format_day, format_when
 from app.models import Candidate, Interview
 from app.services import ServiceError
 

@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import i18n
+from app import i18n, locale_format
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
 from app.services import (
@@ -373,7 +373,7 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
         raise ServiceError(_l("Write your answer before sending it."))
     if len(text) > 20000:
         raise ServiceError(_l("A written answer may be at most %(max)s characters.",
-                              max=i18n.format_number(20000)), 413)
+                              max=locale_format.format_number(20000)), 413)
     elapsed = (utcnow() - answer.created_at).total_seconds()
     late = -takes.written_time_left(candidate, answer.question, answer)
     if late > 0:

@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.i18n import format_bytes
+from app.locale_format import format_bytes
 from app.models import Answer, AnswerChunk, AnswerStageRun, Candidate, Question, utcnow
 from app.services import ServiceError
 from app.services.accommodations import allowed_seconds, limits
