@@ -3,6 +3,7 @@ idempotent invites, the cursor, decisions, signed media, erasure, and refusals a
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -304,6 +305,20 @@ def test_rate_limited_per_key_with_retry_after(other_app, owner):
     resp = client.get("/api/v1/interviews", headers=auth(token))
     assert resp.mimetype == "application/problem+json" and int(resp.headers["Retry-After"]) >= 1
     assert client.get("/api/v1/interviews", headers=auth(other)).status_code == 200
+
+
+def test_with_redis_away_calls_still_answer_and_are_still_limited(other_app, owner):
+    """The limiter's store is Redis; with Redis down each process limits in its own memory instead
+    of answering 500 to every call."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens here once the socket is closed
+    away = other_app(API_RATE_LIMIT="3/minute", REDIS_URL=f"redis://127.0.0.1:{closed}/0")
+    with away.app_context():
+        token = make_key(owner)
+    client = away.test_client()
+    codes = [client.get("/api/v1/interviews", headers=auth(token)).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
 
 
 def test_csrf_does_not_apply_to_key_calls(app, owner):

@@ -52,6 +52,9 @@ def init_app(app: Flask) -> None:
     for name, value in {"API_TITLE": "Oneway API", "API_VERSION": "1.0", "OPENAPI_VERSION": "3.1.0",
                         "OPENAPI_URL_PREFIX": "/api/v1", "OPENAPI_JSON_PATH": "openapi.json",
                         "RATELIMIT_STORAGE_URI": app.config["REDIS_URL"],
+                        # Redis away: each process limits keys in its own memory until it is back,
+                        # rather than failing every call with a 500.
+                        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
                         "API_SPEC_OPTIONS": {"info": {"description": DESCRIPTION},
                                              "security": [{"bearerAuth": []}]}}.items():
         app.config.setdefault(name, value)
