@@ -114,8 +114,11 @@ def test_rotation_signs_with_both_secrets_for_a_while(owner, receiver, run_jobs)
     Webhook(endpoint.secret).verify(call.body, call.headers)
 
 
-def test_an_endpoint_failing_for_days_is_disabled_and_the_owners_told(owner, receiver, run_jobs):
+def test_an_endpoint_failing_for_days_is_disabled_and_the_owners_told(owner, receiver, run_jobs, mailbox):
     receiver.script[:] = [503]
+    other_owner = make_user(role="owner", org=owner.organisation, email="second.owner@example.com")
+    make_user(role="recruiter", org=owner.organisation, email="recruiter@example.com")
+    make_user(role="owner", email="elsewhere@example.com")  # another organisation's owner
     endpoint = webhook_endpoints.create_endpoint(owner, receiver.url, ["candidate.invited"])
     endpoint.failing_since = utcnow() - timedelta(days=6)
     db.session.commit()
@@ -125,6 +128,11 @@ def test_an_endpoint_failing_for_days_is_disabled_and_the_owners_told(owner, rec
     assert not endpoint.active and "5 days" in endpoint.disabled_reason
     event = db.session.execute(db.select(AuditEvent).filter_by(action="webhook.disabled")).scalar_one()
     assert event.org_id == owner.org_id
+    run_jobs()  # the owners' e-mails, queued when the endpoint was disabled
+    told = {m["To"].addresses[0].addr_spec: m for m in mailbox.messages()}
+    assert set(told) == {owner.email, other_owner.email}  # its organisation's owners, no one else
+    text = told[owner.email].get_body(("plain",)).get_content()
+    assert endpoint.url in text and "HTTP 503" in text and f"/team/webhooks/{endpoint.public_id}" in text
     make_candidate(make_interview(owner), owner, consent=False)
     assert len(_messages()) == 1  # a disabled endpoint gets nothing new
 

@@ -25,6 +25,7 @@ class MailKind:
     DIGEST = "digest"  # to a member: the day's completed candidates
     TEAM_INVITE = "team_invite"  # to a colleague: a link to join the team
     PASSWORD_RESET = "password_reset"  # to a member: a link to set a new password
+    WEBHOOK_DISABLED = "webhook_disabled"  # to the owners: Oneway disabled a failing endpoint
 
     CANDIDATE_FACING = (INVITATION, RESEND, REMINDER, EXTENSION, CONFIRMATION)
 

@@ -12,7 +12,7 @@ from flask import current_app
 
 from app import mail
 from app.extensions import db
-from app.models import Candidate, Interview, MailKind, OutboxMessage, User
+from app.models import Candidate, Interview, MailKind, OutboxMessage, Role, User
 from app.services import ServiceError, anonymity, mail_content, outbox, outreach, takes
 from app.services.access import interview_visible
 from app.states import CandidateStatus
@@ -45,7 +45,7 @@ def on_completed(candidate: Candidate) -> None:
             f"{label} completed the interview “{candidate.interview.title}”.",
             f"Review: {_review_link(candidate)}",
             "You get one e-mail per completed interview; change this under Account in Oneway."])
-        _to_member(user, candidate.interview, f"{label} completed {candidate.interview.title}", text,
+        to_member(user, candidate.interview, f"{label} completed {candidate.interview.title}", text,
                    MailKind.NOTIFICATION, f"notification:{user.id}:{candidate.id}", candidate.id)
 
 
@@ -64,11 +64,31 @@ def _base() -> str:
         return ""
 
 
+def webhook_disabled(endpoint, reason: str) -> None:
+    """Each active owner of the organisation hears that Oneway disabled one of its webhook endpoints
+    (owners alone manage them), with the last failure and where to enable it again."""
+    if not mail.configured():
+        return
+    owners = db.session.execute(sa.select(User).where(
+        User.org_id == endpoint.org_id, User.active.is_(True), User.role == Role.OWNER)).scalars().all()
+    text = "\n\n".join([
+        f"Oneway disabled the webhook endpoint {endpoint.url}: {endpoint.disabled_reason}",
+        f"The last delivery failed with: {reason[:300]}",
+        "No events are sent to it while it is disabled. Once the receiver works again, enable it on its "
+        "page, where each failed message can also be sent again: "
+        f"{_base()}/team/webhooks/{endpoint.public_id}",
+    ])
+    since = endpoint.failing_since.isoformat() if endpoint.failing_since else ""
+    for user in owners:
+        to_member(user, None, "Oneway: a webhook endpoint was disabled", text, MailKind.WEBHOOK_DISABLED,
+                  f"webhook-disabled:{endpoint.id}:{user.id}:{since}")
+
+
 def _review_link(candidate: Candidate) -> str:
     return f"{_base()}/review/candidates/{candidate.public_id}"
 
 
-def _to_member(user: User, interview: Interview | None, subject: str, text: str, kind: str, key: str,
+def to_member(user: User, interview: Interview | None, subject: str, text: str, kind: str, key: str,
                candidate_id: int | None = None) -> OutboxMessage:
     return outbox.add(org_id=user.org_id, kind=kind, to_addr=user.email, to_name=user.name, subject=subject,
                       body_text=text, body_html=mail_content.to_html(text), user_id=user.id,
@@ -93,7 +113,7 @@ def add_digests(now: datetime) -> int:
         if lines:
             text = "\n".join([f"Completed interviews in the past day ({len(lines)}):", "", *lines, "",
                               "Change how often you hear from Oneway under Account."])
-            _to_member(user, None, f"Oneway: {len(lines)} completed interview(s) to review", text,
+            to_member(user, None, f"Oneway: {len(lines)} completed interview(s) to review", text,
                        MailKind.DIGEST, key)
             added += 1
     db.session.commit()

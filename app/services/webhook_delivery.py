@@ -16,7 +16,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import WebhookAttempt, WebhookEndpoint, WebhookMessage, utcnow
-from app.services import audit
+from app.services import audit, notifications
 from app.services.webhooks import SECRET_PREFIX, dispatch
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def record(message: WebhookMessage, status_code: int | None, duration_ms: int, e
     else:
         _retry_or_fail(message, error or f"HTTP {status_code}", now)
         endpoint.failing_since = endpoint.failing_since or now
-        _disable_if_dead(endpoint, now)
+        _disable_if_dead(endpoint, message.last_error or "", now)
     message.sending_at = None
     db.session.commit()
 
@@ -101,7 +101,7 @@ def _retry_or_fail(message: WebhookMessage, reason: str, now: datetime) -> None:
     message.status, message.next_attempt_at = "pending", now + timedelta(seconds=delays[message.attempts - 1])
 
 
-def _disable_if_dead(endpoint: WebhookEndpoint, now: datetime) -> None:
+def _disable_if_dead(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
     days = current_app.config["WEBHOOK_DISABLE_AFTER_DAYS"]
     if endpoint.active and days > 0 and endpoint.failing_since <= now - timedelta(days=days):
         endpoint.active = False
@@ -114,6 +114,7 @@ def _disable_if_dead(endpoint: WebhookEndpoint, now: datetime) -> None:
             url=endpoint.url[:200],
             days=days,
         )
+        notifications.webhook_disabled(endpoint, reason)
         log.warning("webhooks: endpoint %s disabled after %d days of failures", endpoint.public_id, days)
 
 
