@@ -4,6 +4,7 @@ rejection's message and a request for a new review; and the landing page's "How 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -200,3 +201,36 @@ def test_the_own_download_holds_scores_with_graders_unnamed_only_where_the_organ
     everything = "".join(shared.values())
     assert "Grace Hopper-Grader" not in everything and "internal note" not in everything
     assert "comment 4" not in everything  # graders' comments are written for the team
+
+
+def test_a_rejection_message_and_a_deletion_request_are_emailed_in_the_candidates_language(
+        app, csrf_client, login_as, mailbox, run_jobs):
+    owner, cand, token = _finished()
+    cand.locale = "fr"
+    mark_completed(cand)
+    db.session.commit()
+    browser = login_as(owner)
+    browser.post(f"/review/candidates/{cand.public_id}/decision", data={"value": "hold", "note": "maybe"})
+    browser.post(f"/review/candidates/{cand.public_id}/decision",
+                 data={"value": "reject", "note": "internal: weak on Q1",
+                       "candidate_message": "Merci ; nous avons choisi d'autres profils cette fois."})
+    run_jobs()
+    [told] = mailbox.messages()  # the hold and the note say nothing to the candidate
+    assert told["To"].addresses[0].addr_spec == cand.email
+    assert told["Subject"] == f"À propos de votre candidature pour {cand.interview.title}"
+    text = told.get_body(("plain",)).get_content()
+    assert "nous avons choisi d'autres profils" in text and "internal" not in text
+    link = re.search(r"https?://\S+/i/(\S+)/data", text)
+    assert link and link.group(1) == token  # the stored row held no working link; the sent one works
+    assert "autres profils cette fois" in csrf_client.get(f"/i/{token}/data").get_data(as_text=True)
+
+    csrf_client.refresh(f"/i/{token}/data")
+    assert csrf_client.post(f"/i/{token}/deletion", data={"confirm": "yes"}).status_code == 302
+    run_jobs()
+    deletion = mailbox.messages()[-1]
+    db.session.refresh(cand)
+    day = f"{cand.deletion_due_at.day} "
+    assert deletion["Subject"].strip().startswith("Vos données pour") and day in deletion["Subject"]
+    text = deletion.get_body(("plain",)).get_content()
+    assert f"/i/{token}/data" in text and "annuler" in text
+    assert len(mailbox.messages()) == 2

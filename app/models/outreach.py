@@ -21,13 +21,15 @@ class MailKind:
     REMINDER = "reminder"
     EXTENSION = "extension"  # the deadline moved
     CONFIRMATION = "confirmation"  # to the candidate: answers received, with receipts
+    DECISION = "decision"  # to the candidate: a rejection, with the team's message
+    DELETION = "deletion"  # to the candidate: their request to delete everything, and its date
     NOTIFICATION = "notification"  # to a member: a candidate completed
     DIGEST = "digest"  # to a member: the day's completed candidates
     TEAM_INVITE = "team_invite"  # to a colleague: a link to join the team
     PASSWORD_RESET = "password_reset"  # to a member: a link to set a new password
     WEBHOOK_DISABLED = "webhook_disabled"  # to the owners: Oneway disabled a failing endpoint
 
-    CANDIDATE_FACING = (INVITATION, RESEND, REMINDER, EXTENSION, CONFIRMATION)
+    CANDIDATE_FACING = (INVITATION, RESEND, REMINDER, EXTENSION, CONFIRMATION, DECISION, DELETION)
 
 
 class OutboxMessage(Timestamps, db.Model):

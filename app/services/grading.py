@@ -32,7 +32,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import ServiceError, audit
+from app.services import ServiceError, audit, rights
 
 RECOMMENDATION_LABELS = {Recommendation.STRONG_YES: "Strong yes", Recommendation.YES: "Yes",
                          Recommendation.NO: "No", Recommendation.STRONG_NO: "Strong no"}
@@ -122,8 +122,8 @@ def reveal_without_grading(user: User, candidate: Candidate) -> Review:
 
 def decide(user: User, candidate: Candidate, value: str, note: str = "", message: str = "") -> Decision:
     """Record advance, hold or reject, with who and when; owners and recruiters only. A rejection may
-    carry a message for the candidate, shown on their data page (app.services.rights); the outreach
-    branch sends it by e-mail from here, through its outbox, once it exists."""
+    carry a message for the candidate, shown on their data page and e-mailed to them
+    (app.services.rights)."""
     if not user.can_author:
         raise ServiceError("Only owners and recruiters may advance, hold or reject candidates.", 403)
     if value not in list(DecisionValue):
@@ -137,6 +137,8 @@ def decide(user: User, candidate: Candidate, value: str, note: str = "", message
     db.session.add(decision)
     db.session.flush()
     refresh_stats(candidate)
+    if decision.candidate_message:
+        rights.tell_of_rejection(candidate, decision)
     db.session.commit()
     return decision
 

@@ -219,3 +219,37 @@ def confirmation(candidate: Candidate, receipts: list[tuple[int, int | None, str
             + "\n".join(lines),
             _footer(candidate)])
         return _finish(subject, text, None, code)
+
+
+def decision(candidate: Candidate, message: str, link: str) -> Content:
+    """A rejection with the team's own words to the candidate, and where to read it again and ask that
+    a person looks once more (app.services.rights)."""
+    interview = candidate.interview
+    with speaking(*language_of(candidate)) as code:
+        subject = _("About your application for %(title)s", title=interview.title)
+        text = "\n\n".join([
+            _("Hello %(name)s,", name=candidate.name),
+            _("%(company)s has a message for you about your application for %(title)s:",
+              company=interview.organisation.name, title=interview.title),
+            message,
+            _("You can read it again on your page, and ask that a person looks at your application once "
+              "more: %(link)s", link=link),
+            _footer(candidate)])
+        return _finish(subject, text, link, code)
+
+
+def deletion_requested(candidate: Candidate, link: str) -> Content:
+    """The candidate asked that everything be deleted: when, and how to stop it before then."""
+    interview = candidate.interview
+    with speaking(*language_of(candidate)) as code:
+        subject = _("Your data for %(title)s will be deleted on %(date)s", title=interview.title,
+                    date=format_day(candidate.deletion_due_at))
+        text = "\n\n".join([
+            _("Hello %(name)s,", name=candidate.name),
+            _("You asked %(company)s to delete everything it keeps about you for %(title)s: your "
+              "recordings, transcripts, scores and notes. It will all be deleted on %(date)s.",
+              company=interview.organisation.name, title=interview.title,
+              date=format_day(candidate.deletion_due_at)),
+            _("Changed your mind, or did not ask for this? You can cancel until then: %(link)s",
+              link=link)])
+        return _finish(subject, text, link, code)

@@ -8,6 +8,7 @@ owner's button, which an owner may press at once. Every request is in the audit 
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,9 +16,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app import mail
 from app.extensions import db
-from app.models import Candidate, Decision, DecisionValue, ReReviewRequest, Role, User, utcnow
-from app.services import ServiceError, access, audit
+from app.models import Candidate, Decision, DecisionValue, MailKind, ReReviewRequest, Role, User, utcnow
+from app.services import ServiceError, access, audit, mail_content, outbox, outreach
 
 MAX_REASON = 2000
 
@@ -50,8 +52,31 @@ def request_deletion(candidate: Candidate, confirmed: bool, now: datetime | None
     days = candidate.interview.organisation.deletion_countdown_days
     candidate.deletion_requested_at, candidate.deletion_due_at = now, now + timedelta(days=days)
     _record("candidate.deletion_requested", candidate, due=candidate.deletion_due_at.date().isoformat())
+    _email(candidate, MailKind.DELETION, mail_content.deletion_requested,
+           f"deletion:{candidate.id}:{now.isoformat()}")
     db.session.commit()
     return candidate.deletion_due_at
+
+
+def _email(candidate: Candidate, kind: str, content, key: str) -> None:
+    """In the open transaction: an e-mail to the candidate carrying their data page's link (written
+    with the outbox's token slot, so no working link is stored), where e-mail is set up."""
+    if not mail.configured():
+        return
+    try:
+        link = mail_content.candidate_link(outbox.TOKEN_SLOT) + "/data"
+    except ServiceError:  # no BASE_URL outside a request: the page still shows it
+        log.warning("no e-mail to candidate %s: set BASE_URL so that e-mails can carry links", candidate.id)
+        return
+    outreach.to_candidate(candidate, kind, content(candidate, link), dedupe_key=key)
+
+
+def tell_of_rejection(candidate: Candidate, decision: Decision) -> None:
+    """A rejection that carries a message for the candidate is e-mailed to them too."""
+    def content(c: Candidate, link: str):
+        return mail_content.decision(c, decision.candidate_message, link)
+
+    _email(candidate, MailKind.DECISION, content, f"decision:{decision.id}")
 
 
 def cancel_deletion(candidate: Candidate) -> None:
@@ -112,6 +137,8 @@ def handle_rereview(user: User, public_id: str) -> None:
         raise ServiceError("There is no open request for a new review.", 409)
     req.handled_at = utcnow()
     db.session.commit()
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
