@@ -354,3 +354,43 @@ def test_flask_api_key_create_prints_a_working_key(app, owner):
     bad = app.test_cli_runner().invoke(args=["api-key", "create", "--org", owner.organisation.name,
                                              "--scopes", "read,fly", "--name", "x"])
     assert bad.exit_code != 0 and "fly" in bad.output
+
+
+def test_an_integration_subscribes_rotates_and_disables_its_webhook_endpoint(client, owner, other_app):
+    token = make_key(owner, scopes="read,webhooks")
+    made = client.post("/api/v1/webhooks", headers=auth(token),
+                       json={"url": "https://ats.example.com/oneway", "events": ["candidate.completed"],
+                             "description": "ATS"})
+    assert made.status_code == 201
+    body = made.get_json()
+    assert body["secret"].startswith("whsec_") and body["events"] == ["candidate.completed"]
+    assert body["active"]
+    endpoint_id = body["id"]
+    listed = client.get("/api/v1/webhooks", headers=auth(token)).get_json()["data"]
+    assert [e["id"] for e in listed] == [endpoint_id] and "secret" not in listed[0]  # shown once
+    assert "secret" not in client.get(f"/api/v1/webhooks/{endpoint_id}", headers=auth(token)).get_json()
+    rotated = client.post(f"/api/v1/webhooks/{endpoint_id}/rotate-secret", headers=auth(token)).get_json()
+    assert rotated["secret"] != body["secret"]
+    from app.models import WebhookEndpoint
+
+    row = db.session.execute(db.select(WebhookEndpoint).filter_by(public_id=endpoint_id)).scalar_one()
+    assert row.previous_secret == body["secret"] and row.created_by_id == owner.id  # acting for its owner
+    off = client.patch(f"/api/v1/webhooks/{endpoint_id}", headers=auth(token), json={"active": False})
+    assert off.status_code == 200 and not off.get_json()["active"]
+    assert off.get_json()["disabled_reason"] == "Disabled by API key “ATS”."
+    on = client.patch(f"/api/v1/webhooks/{endpoint_id}", headers=auth(token), json={"active": True})
+    assert on.get_json()["active"] and on.get_json()["disabled_reason"] is None
+    # The scope, other organisations, bad input and private addresses are refused as problems.
+    no_scope = client.get("/api/v1/webhooks", headers=auth(make_key(owner, scopes="read", name="R")))
+    assert no_scope.status_code == 403 and "webhooks" in no_scope.get_json()["detail"]
+    stranger = make_key(make_user(role="owner"), scopes="webhooks", name="S")
+    assert client.get(f"/api/v1/webhooks/{endpoint_id}", headers=auth(stranger)).status_code == 404
+    assert client.get("/api/v1/webhooks", headers=auth(stranger)).get_json()["data"] == []
+    bad = client.post("/api/v1/webhooks", headers=auth(token),
+                      json={"url": "https://ats.example.com/x", "events": ["candidate.hired"]})
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert "events" in bad.get_json()["errors"]
+    strict = other_app(WEBHOOK_ALLOW_PRIVATE=False)
+    private = strict.test_client().post("/api/v1/webhooks", headers=auth(token),
+                                        json={"url": "https://127.0.0.1/hook", "events": ["answer.ready"]})
+    assert private.status_code == 400 and "private" in private.get_json()["detail"]

@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.extensions import db
-from app.services import api_keys
+from app.services import api_keys, webhook_endpoints
 from tests.conftest import worker_env
 from tests.factories import make_candidate, make_interview, make_media_answer, make_scores, make_user
 from tests.server import gunicorn
@@ -42,10 +42,11 @@ def _world():
     hidden.anonymous = True
     db.session.commit()
     make_candidate(hidden, owner)
-    _key, token = api_keys.create(owner, "Schemathesis", "read,invite,decide,erase")
+    _key, token = api_keys.create(owner, "Schemathesis", ",".join(api_keys.SCOPES))
+    hook = webhook_endpoints.create_endpoint(owner, "https://hooks.example.com/x", ["candidate.invited"])
     return token, {"interview_id": interview.public_id, "candidate_id": candidate.public_id,
                    "answer_id": answer.public_id, "partner_interview_id": candidate.public_id,
-                   "partner_test_id": interview.public_id}
+                   "partner_test_id": interview.public_id, "endpoint_id": hook.public_id}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

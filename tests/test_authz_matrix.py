@@ -277,7 +277,12 @@ ROUTES = [
         ("api_answers.decide", "POST", "/api/v1/candidates/{cand}/decisions"),
         ("api_ats.list_tests", "GET", "/api/v1/ats/tests"),
         ("api_ats.send_test", "POST", "/api/v1/ats/send_test"),
-        ("api_ats.test_status", "GET", "/api/v1/ats/test_status?partner_interview_id={cand}"))],
+        ("api_ats.test_status", "GET", "/api/v1/ats/test_status?partner_interview_id={cand}"),
+        ("api_webhooks.list_endpoints", "GET", "/api/v1/webhooks"),
+        ("api_webhooks.create_endpoint", "POST", "/api/v1/webhooks"),
+        ("api_webhooks.get_endpoint", "GET", "/api/v1/webhooks/{hook}"),
+        ("api_webhooks.update_endpoint", "PATCH", "/api/v1/webhooks/{hook}"),
+        ("api_webhooks.rotate_secret", "POST", "/api/v1/webhooks/{hook}/rotate-secret"))],
     # AI assistance: reviewers may read the interview's AI page; drafting is for authors, the
     # settings for owners. The flag comes after each actor saved a score (the blind rule).
     ("ai.index", "GET", "/interviews/{iv}/ai", None, staff(200)),
@@ -386,6 +391,8 @@ def test_every_route_answers_each_actor_as_it_should(world):
                 resp = cc.put(url, data=data)
             elif method == "DELETE":
                 resp = cc.client.delete(url)
+            elif method == "PATCH":
+                resp = cc.client.patch(url, json=data)
             else:
                 form = {k: _fill(v, values, actor, tokens, n) for k, v in (data or {}).items()}
                 resp = cc.post(url, data=form)

@@ -24,6 +24,7 @@ SCOPES = {
     "invite": "Create interviews, invite candidates and move their deadlines",
     "decide": "Record advance, hold or reject decisions",
     "erase": "Delete everything about a candidate",
+    "webhooks": "Subscribe webhook endpoints, rotate their secrets, disable or enable them",
 }
 KEY_PREFIX = "ow_"
 _KEY_RE = re.compile(r"ow_[A-Za-z0-9_-]{43}")

@@ -8,6 +8,7 @@ import base64
 import ipaddress
 import secrets
 import socket
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -15,16 +16,28 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import Role, User, WebhookAttempt, WebhookEndpoint, WebhookMessage, utcnow
+from app.models import ApiKey, Role, User, WebhookAttempt, WebhookEndpoint, WebhookMessage, utcnow
 from app.services import ServiceError
 from app.services.webhooks import EVENT_TYPES, SECRET_PREFIX, dispatch
 
 ROTATION_GRACE = timedelta(hours=24)  # the previous secret still signs this long after a rotation
 
 
-def _require_owner(user: User) -> None:
-    if user.role != Role.OWNER:
+@dataclass(frozen=True)
+class _Manager:
+    org_id: int
+    user_id: int
+    name: str
+
+
+def _manager(who: User | ApiKey) -> _Manager:
+    """Who manages endpoints: an owner, or an API key with the webhooks scope (checked by the API
+    layer), acting for the owner who made it."""
+    if isinstance(who, ApiKey):
+        return _Manager(who.org_id, who.created_by_id, who.label)
+    if who.role != Role.OWNER:
         raise ServiceError("Only owners may manage webhooks.", 403)
+    return _Manager(who.org_id, who.id, who.name)
 
 
 def new_secret() -> str:
@@ -74,11 +87,11 @@ def parse_events(raw) -> str:
     return ",".join(e for e in EVENT_TYPES if e in chosen)
 
 
-def create_endpoint(user: User, url: str, events, description: str = "") -> WebhookEndpoint:
-    _require_owner(user)
+def create_endpoint(who: User | ApiKey, url: str, events, description: str = "") -> WebhookEndpoint:
+    manager = _manager(who)
     endpoint = WebhookEndpoint(
-        org_id=user.org_id,
-        created_by_id=user.id,
+        org_id=manager.org_id,
+        created_by_id=manager.user_id,
         url=check_url(url),
         event_types=parse_events(events),
         description=(description or "").strip()[:200],
@@ -89,22 +102,22 @@ def create_endpoint(user: User, url: str, events, description: str = "") -> Webh
     return endpoint
 
 
-def endpoints_of(user: User) -> list[WebhookEndpoint]:
-    _require_owner(user)
+def endpoints_of(who: User | ApiKey) -> list[WebhookEndpoint]:
+    org_id = _manager(who).org_id
     return list(
         db.session.execute(
             sa.select(WebhookEndpoint)
-            .where(WebhookEndpoint.org_id == user.org_id)
+            .where(WebhookEndpoint.org_id == org_id)
             .order_by(WebhookEndpoint.created_at.desc())
         ).scalars()
     )
 
 
-def get_endpoint(user: User, public_id: str) -> WebhookEndpoint:
-    _require_owner(user)
+def get_endpoint(who: User | ApiKey, public_id: str) -> WebhookEndpoint:
+    org_id = _manager(who).org_id
     endpoint = db.session.execute(
         sa.select(WebhookEndpoint).where(
-            WebhookEndpoint.public_id == public_id, WebhookEndpoint.org_id == user.org_id
+            WebhookEndpoint.public_id == public_id, WebhookEndpoint.org_id == org_id
         )
     ).scalar_one_or_none()
     if endpoint is None:
@@ -112,20 +125,20 @@ def get_endpoint(user: User, public_id: str) -> WebhookEndpoint:
     return endpoint
 
 
-def rotate_secret(user: User, public_id: str) -> WebhookEndpoint:
+def rotate_secret(who: User | ApiKey, public_id: str) -> WebhookEndpoint:
     """A new secret; the old one also signs for ROTATION_GRACE, so the receiver can switch."""
-    endpoint = get_endpoint(user, public_id)
+    endpoint = get_endpoint(who, public_id)
     endpoint.previous_secret, endpoint.previous_secret_until = endpoint.secret, utcnow() + ROTATION_GRACE
     endpoint.secret = new_secret()
     db.session.commit()
     return endpoint
 
 
-def set_active(user: User, public_id: str, active: bool) -> WebhookEndpoint:
+def set_active(who: User | ApiKey, public_id: str, active: bool) -> WebhookEndpoint:
     """Disable, or enable again (its failures forgotten)."""
-    endpoint = get_endpoint(user, public_id)
+    endpoint = get_endpoint(who, public_id)
     endpoint.active = active
-    endpoint.disabled_reason = None if active else f"Disabled by {user.name}."
+    endpoint.disabled_reason = None if active else f"Disabled by {_manager(who).name}."
     endpoint.failing_since = None
     db.session.commit()
     return endpoint

@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     from app.blueprints.api.answers import answers_bp, media_bp
     from app.blueprints.api.ats import ats_bp
     from app.blueprints.api.resources import candidates_bp, interviews_bp
+    from app.blueprints.api.webhook_endpoints import webhooks_bp
     from app.extensions import csrf
     from app.services import webhooks  # noqa: F401  (its session listeners write the events)
 
@@ -64,7 +65,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                        "description": "An API key: ow_ and 43 characters"})
     api.spec.components.schema("Problem", schema=Problem)
-    for bp in (interviews_bp, candidates_bp, answers_bp, ats_bp, media_bp):
+    for bp in (interviews_bp, candidates_bp, answers_bp, ats_bp, webhooks_bp, media_bp):
         csrf.exempt(bp)
         if not bp._got_registered_once:  # the module's blueprints serve every app made in a process
             # Flask looks for a handler by code before class, app-wide before a blueprint's class
@@ -73,7 +74,7 @@ def init_app(app: Flask) -> None:
                 bp.register_error_handler(code, http_problem)
             bp.register_error_handler(HTTPException, http_problem)
             bp.register_error_handler(ServiceError, service_problem)
-    for bp in (interviews_bp, candidates_bp, answers_bp, ats_bp):
+    for bp in (interviews_bp, candidates_bp, answers_bp, ats_bp, webhooks_bp):
         api.register_blueprint(bp)
     app.register_blueprint(media_bp)
     csrf.exempt(app.view_functions["api-docs.openapi_json"])
