@@ -5,58 +5,29 @@ from __future__ import annotations
 
 import logging
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from jobs import Steps, app_context, lease
+from jobs import Steps, run_media_stage
 
 log = logging.getLogger(__name__)
 
 
 def convert(media_id: int) -> None:
-    _run_step("convert", media_id, _convert, _after_convert)
+    _run("convert", media_id, _convert, _after_convert)
 
 
 def transcribe(media_id: int) -> None:
-    _run_step("transcribe", media_id, _transcribe, _after_transcribe)
+    _run("transcribe", media_id, _transcribe, _after_transcribe)
 
 
-def _run_step(step: str, media_id: int, fn: Callable, then: Callable) -> None:
-    """As jobs.run_answer_stage does for an answer: load the row (nothing to do if it is gone or
-    settled), run, commit; a problem with the media fails it at once with its reason, anything
-    else is re-raised for RQ to retry and fails it on the last attempt."""
-    from app.extensions import db
-    from app.media import MediaError
+def _run(step: str, media_id: int, fn, then) -> None:
+    """As an answer's stages run (jobs.run_media_stage): a problem with the media fails the prompt
+    at once with its reason, anything else is retried and fails it on the last attempt."""
     from app.models import PromptMedia
     from app.services import lifecycle
-    from app.states import AnswerStatus
-    from jobs import _last_attempt
 
-    with app_context() as app, lease(app.config["JOB_LEASE_SECONDS"]):
-        media = db.session.get(PromptMedia, media_id)
-        if media is None or media.status not in (AnswerStatus.UPLOADED, AnswerStatus.PROCESSING):
-            log.info("prompt %s: %s has nothing to do (gone or settled)", media_id, step)
-            return
-        if media.status == AnswerStatus.UPLOADED:
-            lifecycle.move_prompt_media(media, AnswerStatus.PROCESSING)
-            db.session.commit()
-        started = time.perf_counter()
-        try:
-            fn(media, app.config)
-        except Exception as exc:
-            if not isinstance(exc, MediaError):
-                log.exception("%s failed for prompt %s", step, media_id)
-            if isinstance(exc, MediaError) or _last_attempt():
-                _fail(media_id, str(exc) if isinstance(exc, MediaError) else
-                      f"{step.capitalize()} failed unexpectedly ({type(exc).__name__}). "
-                      "Record or upload it again.")
-            if not isinstance(exc, MediaError):
-                raise
-            return
-        db.session.commit()
-        log.info("%s done for prompt %s in %.2fs", step, media.public_id, time.perf_counter() - started)
-        then(media)
+    run_media_stage(step, PromptMedia, media_id, fn, then, move=lifecycle.move_prompt_media, fail=_fail,
+                    retry_note="Record or upload it again.")
 
 
 def _fail(media_id: int, reason: str) -> None:
@@ -74,9 +45,11 @@ def _fail(media_id: int, reason: str) -> None:
     log.warning("prompt %s failed: %s", media.public_id, reason)
 
 
-def _convert(media, cfg) -> None:
+def _convert(media) -> None:
     """The answers' probe and transcode (app.media), the prompt's own length limit, and the
     poster from the answers' poster chooser."""
+    from flask import current_app
+
     from app.media import MediaError
     from app.media.probe import play_length, probe
     from app.media.thumbnail import choose_poster
@@ -86,6 +59,7 @@ def _convert(media, cfg) -> None:
 
     if media.mp4_key:
         return
+    cfg = current_app.config
     store, step = current_storage(), Steps()
     container = demuxer(media)
     with tempfile.TemporaryDirectory(prefix="oneway-prompt-") as tmp:
@@ -121,15 +95,17 @@ def _convert(media, cfg) -> None:
     media.width, media.height = out.width, out.height
 
 
-def _after_convert(media) -> None:
+def _after_convert(media, _result: None) -> None:
     from app.queue import ASR_QUEUE, enqueue
 
     enqueue("jobs.prompt_media.transcribe", media.id, queue=ASR_QUEUE, job_id=f"prompt-transcribe-{media.id}",
             at_front=True)
 
 
-def _transcribe(media, cfg) -> None:
+def _transcribe(media) -> None:
     """The answers' transcription (the same model and settings), stored as WebVTT captions."""
+    from flask import current_app
+
     from app.captions import to_webvtt
     from app.media.speech_models import resolve_model
     from app.media.transcribe import transcribe
@@ -138,6 +114,7 @@ def _transcribe(media, cfg) -> None:
 
     if media.captions_key:
         return
+    cfg = current_app.config
     store = current_storage()
     if media.audio_key is None:
         result = {"language": None, "text": "", "segments": [], "method": "none",
@@ -155,7 +132,7 @@ def _transcribe(media, cfg) -> None:
     media.transcript = result
 
 
-def _after_transcribe(media) -> None:
+def _after_transcribe(media, _result: None) -> None:
     from app.extensions import db
     from app.services import lifecycle
     from app.states import AnswerStatus

@@ -247,3 +247,18 @@ def test_reviewers_may_watch_but_not_change_prompts(app, setup, media_dir):
     media.mp4_key, media.mp4_size = media.original_key, media.original_size  # as if converted
     db.session.commit()
     assert rc.get(f"/interviews/{iv.public_id}/prompt-media/{media_id}/video").status_code == 200
+
+
+def test_a_recorded_prompt_that_is_not_media_fails_with_its_reason_and_is_never_shown(app, setup, media_dir,
+                                                                                        run_jobs):
+    _owner, iv, cc = setup
+    slot = iv.questions[0].public_id
+    _record(cc, iv, slot, media_dir["not_media"].read_bytes())
+    run_jobs()
+    media = _rows()[0]
+    assert media.status == AnswerStatus.FAILED and "not a readable WebM file" in media.failure_reason
+    page = cc.get(f"/interviews/{iv.public_id}/questions/{slot}/edit").get_data(as_text=True)
+    assert 'data-prompt-status="failed"' in page and "not a readable WebM file" in page
+    _cand, token = make_candidate(iv)
+    assert app.test_client().get(f"/i/{token}/state").get_json()["questions"][0]["video"] is None
+    assert app.test_client().get(f"/i/{token}/prompts/{media.public_id}/video").status_code == 404
