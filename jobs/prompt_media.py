@@ -96,10 +96,9 @@ def _convert(media) -> None:
 
 
 def _after_convert(media, _result: None) -> None:
-    from app.queue import ASR_QUEUE, enqueue
+    from app.services.prompt_media import enqueue_step
 
-    enqueue("jobs.prompt_media.transcribe", media.id, queue=ASR_QUEUE, job_id=f"prompt-transcribe-{media.id}",
-            at_front=True)
+    enqueue_step("transcribe", media.id)
 
 
 def _transcribe(media) -> None:

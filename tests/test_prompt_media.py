@@ -262,3 +262,33 @@ def test_a_recorded_prompt_that_is_not_media_fails_with_its_reason_and_is_never_
     _cand, token = make_candidate(iv)
     assert app.test_client().get(f"/i/{token}/state").get_json()["questions"][0]["video"] is None
     assert app.test_client().get(f"/i/{token}/prompts/{media.public_id}/video").status_code == 404
+
+
+def test_a_prompt_whose_job_was_lost_is_queued_again_and_one_stuck_for_long_is_failed(app, setup):
+    from datetime import timedelta
+
+    from rq.job import Job
+
+    from app.models import utcnow
+    from app.queue import job_alive, redis_conn
+    from app.services import prompt_media
+
+    _owner, iv, _cc = setup
+    rows = [PromptMedia(org_id=iv.org_id, interview_id=iv.id, content_type="video/webm", status=status,
+                        original_key="prompts/nothing/original.webm", mp4_key=mp4)
+            for status, mp4 in ((AnswerStatus.UPLOADED, None), (AnswerStatus.PROCESSING, "prompts/x/p.mp4"),
+                                (AnswerStatus.PROCESSING, None))]
+    db.session.add_all(rows)
+    db.session.commit()
+    lost, half, stuck = rows
+    for media, age in ((lost, 60), (half, 60), (stuck, prompt_media.GIVE_UP_S + 60)):
+        media.updated_at = utcnow() - timedelta(seconds=age)
+    db.session.commit()
+    acted = prompt_media.reconcile(min_age_s=30)
+    assert sorted(acted) == sorted(m.public_id for m in rows)
+    assert job_alive(f"prompt-convert-{lost.id}") and job_alive(f"prompt-transcribe-{half.id}")
+    assert not job_alive(f"prompt-convert-{stuck.id}")
+    assert _rows()[2].status == AnswerStatus.FAILED and "interrupted" in _rows()[2].failure_reason
+    assert prompt_media.reconcile(min_age_s=30) == []  # their jobs are alive now
+    for job_id in (f"prompt-convert-{lost.id}", f"prompt-transcribe-{half.id}"):
+        Job.fetch(job_id, connection=redis_conn()).delete()  # rows of this test only

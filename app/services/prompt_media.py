@@ -11,14 +11,15 @@ import logging
 import mimetypes
 import re
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Candidate, Interview, PromptMedia, Question, User
-from app.queue import MEDIA_QUEUE, enqueue
+from app.models import Candidate, Interview, PromptMedia, Question, User, utcnow
+from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue, job_alive, requeue
 from app.services import ServiceError, authoring, interviews, lifecycle
 from app.states import AnswerStatus
 from app.storage import StorageError, current_storage, prompt_key
@@ -268,7 +269,7 @@ def _take_place(media: PromptMedia, key: str, size: int, sha256: str) -> None:
                                .filter(PromptMedia.id != media.id)).scalars().all()
     interviews.discard_prompt_media(list(older))
     db.session.commit()
-    enqueue("jobs.prompt_media.convert", media.id, queue=MEDIA_QUEUE, job_id=f"prompt-convert-{media.id}")
+    enqueue_step("convert", media.id)
 
 
 def remove(user: User, interview: Interview, slot: str) -> bool:
@@ -300,3 +301,47 @@ def for_staff(interview: Interview, media_public_id: str) -> PromptMedia:
     if media is None:
         raise ServiceError("Video not found.", 404)
     return media
+
+
+# The steps of a prompt's processing, by what it still lacks: each one's job, queue and job id.
+STEP_JOBS = {"convert": ("jobs.prompt_media.convert", MEDIA_QUEUE),
+             "transcribe": ("jobs.prompt_media.transcribe", ASR_QUEUE)}
+# A prompt still not processed this long after its last change is failed (a worker killed on it each
+# time): recording or uploading it again is the way on.
+GIVE_UP_S = 3600
+
+
+def _job_id(step: str, media_id: int) -> str:
+    return f"prompt-{step}-{media_id}"
+
+
+def enqueue_step(step: str, media_id: int, again: bool = False) -> None:
+    """Queue a prompt's step (after its row is committed); the first joins the back of its queue,
+    the next goes to the front, as an answer's stages do (app.services.pipeline)."""
+    path, queue = STEP_JOBS[step]
+    (requeue if again else enqueue)(path, media_id, queue=queue, job_id=_job_id(step, media_id),
+                                    at_front=step != "convert")
+
+
+def reconcile(min_age_s: int, lease_s: int = 30) -> list[str]:
+    """Queue again the step of each prompt that no live job will move on (a worker killed mid-job,
+    a lost enqueue), as pipeline.reconcile does for answers; fail one stuck for GIVE_UP_S. Returns
+    the public ids it acted on."""
+    now = utcnow()
+    stuck = db.session.execute(db.select(PromptMedia).filter(
+        PromptMedia.status.in_([AnswerStatus.UPLOADED, AnswerStatus.PROCESSING]),
+        PromptMedia.updated_at < now - timedelta(seconds=min_age_s))).scalars().all()
+    acted = []
+    for media in stuck:
+        step = "convert" if media.mp4_key is None else "transcribe"
+        if job_alive(_job_id(step, media.id), lease_s):
+            continue
+        acted.append(media.public_id)
+        if media.updated_at < now - timedelta(seconds=GIVE_UP_S):
+            lifecycle.move_prompt_media(media, AnswerStatus.FAILED, "Processing was interrupted too often; "
+                                        "record or upload it again.")
+            db.session.commit()
+            continue
+        enqueue_step(step, media.id, again=True)
+        log.warning("prompt %s: %s had no live job; queued again", media.public_id, step)
+    return acted
