@@ -94,6 +94,9 @@ def test_a_recorded_prompt_is_processed_and_played_to_that_interviews_candidates
     assert vtt.status_code == 200 and vtt.data.startswith(b"WEBVTT") and b"-->" in vtt.data
     record = client.get(f"/i/{token}/record").get_data(as_text=True)
     assert 'id="prompt-video"' in record and "Skip to the thinking time" in record
+    # The interview's page marks the question asked on video.
+    show = cc.get(f"/interviews/{iv.public_id}").get_data(as_text=True)
+    assert show.count('data-prompt-video="ready"') == 1
 
     # Another interview's candidate, of the same organisation, gets nothing of it.
     _other, other_token = make_candidate(make_interview(owner, questions=1))
