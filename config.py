@@ -85,6 +85,10 @@ class Config:
     # An open take nothing has reached for this long (never less than EXPIRY_GRACE_HOURS) is let
     # go by the hourly retention pass, and costs no take (app.services.takes).
     ABANDONED_TAKE_HOURS = int(os.environ.get("ABANDONED_TAKE_HOURS", "24"))
+    # A hiring manager's prompt video (a question asked on camera, or the welcome on the landing
+    # page): at most this long, and this large, recorded or uploaded.
+    PROMPT_MAX_SECONDS = int(os.environ.get("PROMPT_MAX_SECONDS", "300"))
+    PROMPT_MAX_BYTES = int(os.environ.get("PROMPT_MAX_BYTES", str(500 * 1024 * 1024)))
     INVITE_DAYS = int(os.environ.get("INVITE_DAYS", "14"))
     # A take begun before its link expired may still be uploaded this long after.
     EXPIRY_GRACE_HOURS = int(os.environ.get("EXPIRY_GRACE_HOURS", "24"))

@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         interviews,
         media,
         outreach,
+        prompts,
         share,
         team,
         webhooks,
@@ -92,7 +93,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (apply.bp, auth.bp, authoring.bp, bank.bp, candidate.bp, fairness.bp, grading.bp, health.bp,
                insights.bp, interviews.bp, media.bp, outreach.bp, share.bp, share.staff, team.bp,
-               integrations.bp, webhooks.bp, ai.bp):
+               integrations.bp, webhooks.bp, ai.bp, prompts.bp):
         app.register_blueprint(bp)
 
 

@@ -59,7 +59,8 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 CANDIDATE_SOURCES = (
     "app/templates/candidate/", "app/templates/base.html", "app/templates/error.html",
     "app/static/js/recorder.js", "app/static/js/uploader.js", "app/static/js/api.js",
-    "app/static/js/i18n.js", "app/static/js/timezone.js", "app/blueprints/candidate.py",
+    "app/static/js/i18n.js", "app/static/js/timezone.js", "app/static/js/promptvideo.js",
+    "app/blueprints/candidate.py",
     "app/services/recording.py", "app/services/takes.py", "app/services/accommodations.py",
     "app/services/ratelimit.py", "app/services/preferences.py", "app/errors.py", "app/media/quality.py",
     "app/i18n.py", "app/templates/_language.html", "app/blueprints/apply.py", "app/services/applying.py",

@@ -263,11 +263,22 @@ def candidate_prefix(candidate_public_id: str) -> str:
     return f"candidates/{candidate_public_id}/"
 
 
-_PREFIX_RE = re.compile(r"(answers|candidates)/[A-Za-z0-9_-]+/")
+def prompt_key(media_public_id: str, name: str) -> str:
+    """A hiring manager's prompt video (app.models.PromptMedia): its own folder, never an answer's."""
+    return f"prompts/{media_public_id}/{name}"
+
+
+def prompt_prefix(media_public_id: str) -> str:
+    return prompt_key(media_public_id, "")
+
+
+_PREFIX_RE = re.compile(r"(answers|candidates|prompts)/[A-Za-z0-9_-]+/")
 
 
 def check_prefix(prefix: str) -> None:
-    """Refuse any prefix but one answer's or one candidate's folder: a wrong one ("", "answers/",
-    "answers/ab" that would also match "answers/abc...") would delete other people's data."""
+    """Refuse any prefix but one answer's, candidate's or prompt's folder: a wrong one ("",
+    "answers/", "answers/ab" that would also match "answers/abc...") would delete other people's
+    data."""
     if not _PREFIX_RE.fullmatch(prefix or ""):
-        raise ValueError(f"refusing to delete under {prefix!r}: not one answer's or candidate's folder")
+        raise ValueError(f"refusing to delete under {prefix!r}: not one answer's, candidate's or "
+                         "prompt's folder")

@@ -104,34 +104,47 @@ def run_answer_stage(stage: str, answer_id: int, fn: Callable[[Any], Result],
     A problem with the media itself (MediaError) fails the answer at once; anything else is
     re-raised so RQ retries it, and fails the answer only when no retry is left.
     """
-    from app.extensions import db
-    from app.media import MediaError
     from app.models import Answer
     from app.services import lifecycle, pipeline
+
+    run_media_stage(stage, Answer, answer_id, fn, then, move=lifecycle.move_answer, fail=pipeline.fail,
+                    record=pipeline.record_stage, retry_note="It can be retried.")
+
+
+def run_media_stage(stage: str, model, row_id: int, fn: Callable[[Any], Result],
+                    then: Callable[[Any, Result], None], *, move: Callable, fail: Callable[[int, str], None],
+                    record: Callable | None = None, retry_note: str = "") -> None:
+    """run_answer_stage for any row that goes through the answer's lifecycle (an answer, a prompt
+    video): `move(row, status)` moves it, `fail(row_id, reason)` fails it, `record(row, stage,
+    seconds)` (if given) adds the stage's timing to what is committed."""
+    from app.extensions import db
+    from app.media import MediaError
     from app.states import AnswerStatus
 
+    noun = model.__tablename__.removesuffix("s")
     with app_context() as app, lease(app.config["JOB_LEASE_SECONDS"]):
-        answer = db.session.get(Answer, answer_id)
-        if answer is None or answer.status not in (AnswerStatus.UPLOADED, AnswerStatus.PROCESSING):
-            log.info("%s: answer %s gone or settled, nothing to do", stage, answer_id)
+        row = db.session.get(model, row_id)
+        if row is None or row.status not in (AnswerStatus.UPLOADED, AnswerStatus.PROCESSING):
+            log.info("%s: %s %s gone or settled, nothing to do", stage, noun, row_id)
             return
-        if answer.status == AnswerStatus.UPLOADED:
-            lifecycle.move_answer(answer, AnswerStatus.PROCESSING)
+        if row.status == AnswerStatus.UPLOADED:
+            move(row, AnswerStatus.PROCESSING)
             db.session.commit()
         started = time.perf_counter()
         try:
-            result = fn(answer)
+            result = fn(row)
         except MediaError as exc:
-            pipeline.fail(answer_id, str(exc))
+            fail(row_id, str(exc))
             return
         except Exception as exc:
-            log.exception("%s failed for answer %s", stage, answer_id)
+            log.exception("%s failed for %s %s", stage, noun, row_id)
             if _last_attempt():
-                pipeline.fail(answer_id, f"{stage.capitalize()} failed unexpectedly "
-                              f"({type(exc).__name__}: {exc}). It can be retried.")
+                fail(row_id, f"{stage.capitalize()} failed unexpectedly ({type(exc).__name__}: {exc}). "
+                     f"{retry_note}".strip())
             raise
         elapsed = time.perf_counter() - started
-        pipeline.record_stage(answer, stage, elapsed)
+        if record is not None:
+            record(row, stage, elapsed)
         db.session.commit()
-        log.info("%s done for answer %s in %.2fs", stage, answer.public_id, elapsed)
-        then(answer, result)
+        log.info("%s done for %s %s in %.2fs", stage, noun, row.public_id, elapsed)
+        then(row, result)

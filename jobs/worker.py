@@ -47,6 +47,7 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
     from app.extensions import db
     from app.services.ai_evaluation import reconcile as ai_reconcile
     from app.services.pipeline import reconcile
+    from app.services.prompt_media import reconcile as reconcile_prompts
 
     interval = app.config["RECONCILE_SECONDS"]
     while not stop.wait(interval):
@@ -59,6 +60,9 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
                           app.config["JOB_LEASE_SECONDS"])
                 if acted:
                     log.warning("reconciled answers: %s", ", ".join(acted))
+                if prompts := reconcile_prompts(app.config["RECONCILE_MIN_AGE_SECONDS"],
+                                                app.config["JOB_LEASE_SECONDS"]):
+                    log.warning("reconciled prompt videos: %s", ", ".join(prompts))
                 if requeued := ai_reconcile():
                     log.warning("queued %d AI evaluations again", requeued)
             except Exception:  # keep the loop alive whatever one pass hits; it is logged

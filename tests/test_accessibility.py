@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from app.extensions import db
-from app.models import utcnow
+from app.models import PromptMedia, new_public_id, utcnow
+from app.storage import current_storage
 from tests.browser import ROOT, chromium, live_server
 from tests.conftest import BACKENDS
 from tests.factories import make_candidate, make_interview, make_ready_answer, mark_completed
@@ -99,6 +101,39 @@ def _completed_candidate():
                           uploaded_at=utcnow())
     mark_completed(candidate)
     return candidate, token
+
+
+def _with_prompts(interview, mp4: Path) -> None:
+    """A welcome video and a video of the first question, ready (a real MP4, one caption cue)."""
+    for question_id in (None, interview.questions[0].id):
+        cue = {"start": 0.0, "end": 2.0, "text": "Why us?"}
+        media = PromptMedia(public_id=new_public_id(), org_id=interview.org_id, interview_id=interview.id,
+                            question_id=question_id, content_type="video/mp4", status="ready", width=640,
+                            height=480, transcript={"text": "Why us?", "language": "en", "segments": [cue]})
+        put = current_storage().put_file(f"prompts/{media.public_id}/prompt.mp4", mp4, "video/mp4")
+        media.mp4_key, media.mp4_size = put.key, put.size
+        db.session.add(media)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PIXEL_7], ids=["desktop", "pixel7"])
+def test_prompt_videos_on_the_landing_and_record_pages_are_accessible(app, base, open_page, device,
+                                                                      media_dir):
+    candidate, token = _think_candidate()
+    _with_prompts(candidate.interview, media_dir["mp4"])
+    page = open_page(device)
+    page.goto(f"{base}/i/{token}")
+    page.locator("[data-welcome-video] video").wait_for()
+    assert_accessible(page, "landing with a welcome video")
+    page.goto(f"{base}/i/{token}/record")
+    wait_for_camera(page)
+    page.get_by_role("button", name="Continue to a practice question").click()
+    page.get_by_role("button", name="Start recording now").click()
+    page.get_by_role("button", name="Stop recording").click()
+    page.get_by_role("button", name="Start the interview").click()
+    page.locator("#prompt-video").wait_for()
+    page.get_by_role("button", name="Skip to the thinking time").wait_for()
+    assert_accessible(page, "record page, the question's video playing")
 
 
 @pytest.mark.parametrize("device", [DESKTOP, PIXEL_7], ids=["desktop", "pixel7"])

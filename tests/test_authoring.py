@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Answer, AuditEvent, Candidate, Interview, Question, utcnow
-from app.services import ServiceError, recording
+from app.services import ServiceError, recording, sharing
 from tests.factories import make_candidate, make_interview, make_ready_answer, make_user
 
 
@@ -148,6 +148,10 @@ def test_an_answered_question_is_frozen_but_a_typo_fix_is_marked_edited(app, log
     html = cc.get(f"/review/candidates/{candidate.public_id}").get_data(as_text=True)
     assert "data-edited" in html and "This candidate was asked" in html and "projcet" in html
     assert answer.id
+    # So do guests through a share link.
+    _link, token = sharing.create_link(owner, [candidate.public_id], "view")
+    guest = app.test_client().get(f"/s/{token}/c/{candidate.public_id}").get_data(as_text=True)
+    assert "data-edited" in guest and "This candidate was asked" in guest and "projcet" in guest
 
 
 def test_a_take_keeps_the_limits_with_extra_time(app):

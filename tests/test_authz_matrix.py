@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.models import AIDraft, AIEvaluation, utcnow
+from app.models import AIDraft, AIEvaluation, PromptMedia, new_public_id, utcnow
 from app.services import api_keys, authoring, question_bank, sharing, team, webhook_endpoints
 from app.storage import current_storage
 from tests.factories import make_candidate, make_interview, make_media_answer, make_user
@@ -298,6 +298,22 @@ ROUTES = [
      staff(302)),
     ("ai.evaluate_again", "POST", "/ai/candidates/{cand}/questions/{q}/evaluate", {},
      staff(302, reviewer=403)),
+    # Prompt videos (issue 17): staff who see the interview watch them; only authors change them (a
+    # bad request from an author: no file 400, no type 415, a finished recording 409); candidates'
+    # routes answer only their own link.
+    ("prompts.video", "GET", "/interviews/{iv}/prompt-media/{prompt}/video", None, staff(200)),
+    ("prompts.poster", "GET", "/interviews/{iv}/prompt-media/{prompt}/poster.jpg", None, staff(200)),
+    ("prompts.captions", "GET", "/interviews/{iv}/prompt-media/{prompt}/captions.vtt", None, staff(200)),
+    ("prompts.upload", "POST", "/interviews/{iv}/prompts/{q}/upload", {}, staff(400, reviewer=403)),
+    ("prompts.start_recording", "POST", "/interviews/{iv}/prompts/{q}/recordings", {},
+     staff(415, reviewer=403)),
+    ("prompts.put_chunk", "PUT", "/interviews/{iv}/prompt-media/{prompt}/chunks/0", b"x",
+     staff(409, reviewer=403)),
+    ("prompts.finalize", "POST", "/interviews/{iv}/prompt-media/{prompt}/finalize", {},
+     staff(400, reviewer=403)),
+    ("prompts.remove", "POST", "/interviews/{iv}/prompts/welcome/delete", {}, staff(302, reviewer=403)),
+    ("candidate.prompt_video", "GET", "/i/{forged}/prompts/{prompt}/video", None, everyone(404)),
+    ("candidate.prompt_captions", "GET", "/i/{forged}/prompts/{prompt}/captions.vtt", None, everyone(404)),
     ("auth.logout", "POST", "/logout", {}, everyone(302)),
 ]
 
@@ -324,12 +340,20 @@ def world(app):
     answer.audio_key = f"answers/{answer.public_id}/speech.wav"
     current_storage().put_bytes(answer.audio_key, b"RIFF....WAVE", "audio/wav")
     answer2 = make_media_answer(cand, iv.questions[1])
+    prompt = PromptMedia(public_id=new_public_id(), org_id=org.id, interview_id=iv.id,
+                         question_id=iv.questions[0].id, content_type="video/webm", status="ready",
+                         chunk_hashes=[], transcript={"text": "Why us?", "segments": []})
+    for name, column, data, kind in (("prompt.mp4", "mp4", b"\x00mp4" * 8, "video/mp4"),
+                                     ("poster.jpg", "poster", b"\xff\xd8jpeg", "image/jpeg")):
+        put = current_storage().put_bytes(f"prompts/{prompt.public_id}/{name}", data, kind)
+        setattr(prompt, f"{column}_key", put.key)
+        setattr(prompt, f"{column}_size", put.size)
     evaluation = AIEvaluation(answer_id=answer.id, candidate_id=cand.id, question_id=iv.questions[0].id,
                               status="done", result={"summary": "S", "quotes": [], "scores": {}}, mean=3)
     draft = AIDraft(interview_id=iv.id, user_id=owner.id, kind="questions", source="x", status="done",
                     items=[{"prompt": "Tell us about a project.", "ideal_answer": "A project.",
                             "criteria": [], "state": "pending"}])
-    db.session.add_all([evaluation, draft])
+    db.session.add_all([evaluation, draft, prompt])
     db.session.commit()
     both = [cand.public_id, cand2.public_id]
     link, view_token = sharing.create_link(owner, both, "view")
@@ -358,7 +382,8 @@ def world(app):
               "forged": forged, "reset": reset_token, "rev_assigned": users["rev_assigned"].public_id,
               "member": member.public_id, "template": template.public_id,
               "bank": bank.public_id, "spare_bank": spare_bank.public_id, "api_key": api_key.public_id,
-              "hook": hook.public_id, "evaluation": evaluation.public_id, "draft": draft.public_id}
+              "hook": hook.public_id, "evaluation": evaluation.public_id, "draft": draft.public_id,
+              "prompt": prompt.public_id}
     clients = {}
     for actor in ACTORS:
         cc = CsrfClient(app.test_client())

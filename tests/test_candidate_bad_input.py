@@ -46,6 +46,8 @@ ROUTES = [
     ("candidate.cancel_deletion", "POST", "/i/{t}/deletion/cancel", "form"),
     ("candidate.withdraw", "POST", "/i/{t}/withdraw", "form"),
     ("candidate.ask_rereview", "POST", "/i/{t}/rereview", "form"),
+    ("candidate.prompt_video", "GET", "/i/{t}/prompts/{a}/video", "page"),
+    ("candidate.prompt_captions", "GET", "/i/{t}/prompts/{a}/captions.vtt", "page"),
 ]
 FORM_DATA = {"/consent": {"consent": "yes"}, "/accommodation": {"factor": "1.5", "note": ""},
              "/later-deadline": {"days": "3", "note": ""},

@@ -3,6 +3,9 @@ candidate's own pages; graders see the question each got, and scores stay per qu
 
 from __future__ import annotations
 
+import csv
+import io
+
 from app.extensions import db
 from app.models import Candidate, Interview
 from app.services import ServiceError, authoring, grading, recording, scoring
@@ -74,6 +77,30 @@ def test_graders_see_the_question_drawn_and_score_only_those(app, login_as):
     grading.submit_review(owner, candidate, "yes", "")  # every question it was given is scored
     summary = grading.summary(candidate)
     assert [s.question.id for s in summary.questions] == [q.id for q in given]
+
+
+def test_the_scores_csv_says_not_asked_for_the_pool_question_a_candidate_did_not_get(app, login_as):
+    owner = make_user()
+    iv = _pooled(owner)
+    scored, _ = make_candidate(iv, owner)
+    waiting, _ = make_candidate(iv, owner)  # no grader yet: one row, blank scores but for the pool
+    given = scored.questions
+    for q in given:
+        scoring.save_score(owner, scored, q.public_id, "4", "")
+    grading.submit_review(owner, scored, "yes", "")
+    rows = list(csv.DictReader(io.StringIO(
+        login_as(owner).get(f"/interviews/{iv.public_id}/scores.csv").get_data(as_text=True))))
+    columns = {q.id: f"q{i + 1}" for i, q in enumerate(iv.questions)}
+    for cand, grader in ((scored, owner.name), (waiting, "")):
+        row = next(r for r in rows if r["candidate_id"] == cand.public_id)
+        assert row["grader"] == grader
+        asked = {q.id for q in db.session.get(Candidate, cand.id).questions}
+        for qid, column in columns.items():
+            if qid not in asked:
+                assert row[column] == grading.NOT_ASKED
+            else:
+                assert row[column] == ("4" if cand is scored else "")
+    assert sum(list(r.values()).count(grading.NOT_ASKED) for r in rows) == 2
 
 
 def test_shuffled_order_is_each_candidates_own(app):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app.blueprints import prompts
 from app.errors import flash_refusal, form_refusal
 from app.services import applying, authoring, interviews
 from app.services.forms import errors_of
@@ -38,16 +39,18 @@ def edit(public_id: str):
     """The settings; a change that invited candidates notice is confirmed before it is saved."""
     interview = _interview(public_id)
     if request.method == "GET":
-        return render_template("authoring/edit.html", interview=interview, form=None, errors={}, impact=None)
+        return render_template("authoring/edit.html", interview=interview, form=None, errors={}, impact=None,
+                               prompt=prompts.section(interview))
     with form_refusal() as refused:
         impact = authoring.update_settings(current_user, interview, request.form,
                                            confirmed=request.form.get("confirmed") == "yes")
     if refused:
         return render_template("authoring/edit.html", interview=interview, form=request.form,
-                               errors=errors_of(refused), impact=None), refused.status
+                               errors=errors_of(refused), impact=None,
+                               prompt=prompts.section(interview)), refused.status
     if impact.needs_confirmation and request.form.get("confirmed") != "yes":
         return render_template("authoring/edit.html", interview=interview, form=request.form, errors={},
-                               impact=impact)
+                               impact=impact, prompt=prompts.section(interview))
     flash(_("Settings saved.") if impact.changes else _("Nothing was changed."), "info")
     return redirect(url_for("interviews.show", public_id=public_id))
 
@@ -59,13 +62,14 @@ def edit_question(public_id: str, question_id: str):
     answered = interviews.is_answered(question)
     if request.method == "GET":
         return render_template("authoring/question.html", interview=interview, question=question,
-                               answered=answered, form=None, errors={})
+                               answered=answered, form=None, errors={},
+                               prompt=prompts.section(interview, question, answered))
     with form_refusal() as refused:
         authoring.edit_question(current_user, interview, question_id, request.form)
     if refused:
         return render_template("authoring/question.html", interview=interview, question=question,
-                               answered=answered, form=request.form,
-                               errors=errors_of(refused)), refused.status
+                               answered=answered, form=request.form, errors=errors_of(refused),
+                               prompt=prompts.section(interview, question, answered)), refused.status
     flash(_("Question saved."), "info")
     return redirect(url_for("interviews.show", public_id=public_id, _anchor=f"q-{question_id}"))
 

@@ -16,6 +16,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.captions import to_webvtt
+from app.delivery import stream_object
 from app.errors import form_refusal
 from app.services import (
     accommodations,
@@ -24,6 +26,7 @@ from app.services import (
     outreach,
     own_export,
     preferences,
+    prompt_media,
     recording,
     rights,
     selfid,
@@ -61,6 +64,7 @@ def _json_body(message: str) -> dict:
 def _state(candidate) -> dict:
     answers = takes.current_answers(candidate)
     open_takes = takes.open_takes(candidate)
+    videos = prompt_media.for_interview(candidate.interview, ready_only=True)
     questions = []
     for i, q in enumerate(candidate.questions, 1):
         a = answers.get(q.id)
@@ -74,9 +78,20 @@ def _state(candidate) -> dict:
                        "take": a.take, "status": a.status,
                        "warnings": [_(w) for w in a.quality_flags]} if a else None,
             "open_takes": open_takes.get(q.id, {}),
+            # The hiring manager asking the question on video (played before the think time).
+            "video": _prompt(videos.get(q.id)),
         })
     return {"status": candidate.status, "language": candidate.interview.language,
             "questions": questions}
+
+
+def _prompt(media) -> dict | None:
+    """What the recorder needs to play a prompt video: its id (for its URLs under the link), whether
+    it has a picture, and the language of its captions."""
+    if media is None:
+        return None
+    return {"id": media.public_id, "picture": media.width is not None,
+            "lang": media.interview.language or (media.transcript or {}).get("language") or "en"}
 
 
 @bp.get("")
@@ -86,7 +101,26 @@ def landing(token: str):
         return redirect(url_for(".done", token=token))
     outreach.mark_opened(candidate)  # the candidate's status "opened", for the queue
     return render_template("candidate/landing.html", candidate=candidate, token=token,
-                           interview=candidate.interview)
+                           interview=candidate.interview, **_welcome(candidate))
+
+
+def _welcome(candidate) -> dict:
+    """The landing page's welcome video, when the interview has one ready."""
+    return {"welcome": _prompt(prompt_media.for_interview(candidate.interview, ready_only=True).get(None))}
+
+
+@bp.get("/prompts/<media_id>/video")
+def prompt_video(token: str, media_id: str):
+    """A prompt video of this candidate's own interview (app.services.prompt_media.for_candidate)."""
+    media = prompt_media.for_candidate(recording.candidate_for_token(token), media_id) or abort(404)
+    return stream_object(media.mp4_key, media.mp4_size, "video/mp4" if media.width else "audio/mp4")
+
+
+@bp.get("/prompts/<media_id>/captions.vtt")
+def prompt_captions(token: str, media_id: str):
+    media = prompt_media.for_candidate(recording.candidate_for_token(token), media_id) or abort(404)
+    body = to_webvtt((media.transcript or {}).get("segments", []))
+    return body, 200, {"Content-Type": "text/vtt; charset=utf-8", "Cache-Control": "private"}
 
 
 @bp.post("/consent")
@@ -94,7 +128,7 @@ def consent(token: str):
     candidate = recording.candidate_for_token(token)
     if request.form.get("consent") != "yes":
         return render_template("candidate/landing.html", candidate=candidate, token=token,
-                               interview=candidate.interview,
+                               interview=candidate.interview, **_welcome(candidate),
                                error=_("Please tick the box to say you agree, or contact the company for "
                                        "another way to apply.")), 400
     ai_evaluation.choose_human_only(candidate, request.form.get("human_only") == "yes")
@@ -135,7 +169,8 @@ def accommodation(token: str):
                                           request.form.get("note", ""))
     if refused:
         return render_template("candidate/landing.html", candidate=candidate, token=token,
-                               interview=candidate.interview, extra_error=refused.message), refused.status
+                               interview=candidate.interview, **_welcome(candidate),
+                               extra_error=refused.message), refused.status
     return redirect(url_for(".landing", token=token))
 
 
@@ -147,7 +182,8 @@ def later_deadline(token: str):
         deadline_requests.ask(candidate, request.form.get("days", ""), request.form.get("note", ""))
     if refused:
         return render_template("candidate/landing.html", candidate=candidate, token=token,
-                               interview=candidate.interview, deadline_error=refused.message), refused.status
+                               interview=candidate.interview, **_welcome(candidate),
+                               deadline_error=refused.message), refused.status
     return redirect(url_for(".landing", token=token, _anchor="later-deadline"))
 
 

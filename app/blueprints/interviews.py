@@ -16,6 +16,7 @@ from app.services import (
     authoring,
     candidate_queue,
     interviews,
+    prompt_media,
     rights,
     team,
 )
@@ -66,6 +67,7 @@ def show(public_id: str):
                            answered=(interviews.answered_question_ids(interview) if current_user.can_author
                                      else set()),
                            status=authoring.status_of(interview), status_labels=authoring.STATUS_LABELS,
+                           prompt_videos=prompt_media.for_interview(interview),
                            mail_on=mail.configured(),
                            ai_agreement=(ai_evaluation.agreement(interview)
                                          if interview.ai_evaluation else None))

@@ -1,7 +1,7 @@
 """The tables, one module per part of the product. Integer keys inside; a random public_id in every
 URL, link and object key. Import them from here (`from app.models import Answer`). The modules import
-only each other, in layers (base; accounts; interviews; candidates; then grading, sharing, audit and ai),
-never this package."""
+only each other, in layers (base; accounts; interviews; candidates; then grading, sharing, audit, ai and
+prompts), never this package."""
 
 from app.models.accounts import (
     AUTHOR_ROLES,
@@ -29,6 +29,7 @@ from app.models.interviews import (
     ReviewMedia,
 )
 from app.models.outreach import MailKind, OutboxMessage
+from app.models.prompts import PromptMedia
 from app.models.sharing import (
     GuestScore,
     ShareGuest,
@@ -66,6 +67,7 @@ __all__ = [
     "Organisation",
     "OutboxMessage",
     "PasswordReset",
+    "PromptMedia",
     "Question",
     "QuestionKind",
     "ReReviewRequest",

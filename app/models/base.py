@@ -38,6 +38,23 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
+class MediaOutputs:
+    """What processing makes of a recording, kept on its row: its length and picture size, the
+    MP4 (or M4A), the speech WAV, the poster, the captions and the transcript. Shared by a
+    candidate's answer and a hiring manager's prompt video, which go through the same media steps."""
+
+    duration_s: Mapped[float | None] = mapped_column(sa.Float)
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    mp4_key: Mapped[str | None] = mapped_column(sa.String(300))
+    mp4_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    audio_key: Mapped[str | None] = mapped_column(sa.String(300))
+    poster_key: Mapped[str | None] = mapped_column(sa.String(300))
+    poster_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    captions_key: Mapped[str | None] = mapped_column(sa.String(300))
+    transcript: Mapped[dict | None] = mapped_column(sa.JSON)
+
+
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.base import Timestamps, UTCDateTime, new_public_id, utcnow
+from app.models.base import MediaOutputs, Timestamps, UTCDateTime, new_public_id, utcnow
 from app.models.interviews import Interview, Question
 from app.states import UNFINISHED, AnswerStatus, CandidateStatus
 
@@ -128,7 +128,7 @@ class Candidate(Timestamps, db.Model):
             else_=sa.func.coalesce(cls.mail_status, CandidateStatus.INVITED.value))
 
 
-class Answer(Timestamps, db.Model):
+class Answer(MediaOutputs, Timestamps, db.Model):
     """One take of one question by one candidate, from first chunk to review-ready media."""
 
     __tablename__ = "answers"
@@ -154,16 +154,6 @@ class Answer(Timestamps, db.Model):
     received_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     client_duration_ms: Mapped[int | None] = mapped_column()
 
-    duration_s: Mapped[float | None] = mapped_column(sa.Float)
-    width: Mapped[int | None] = mapped_column()
-    height: Mapped[int | None] = mapped_column()
-    mp4_key: Mapped[str | None] = mapped_column(sa.String(300))
-    mp4_size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    audio_key: Mapped[str | None] = mapped_column(sa.String(300))
-    poster_key: Mapped[str | None] = mapped_column(sa.String(300))
-    poster_size: Mapped[int | None] = mapped_column(sa.BigInteger)
-    captions_key: Mapped[str | None] = mapped_column(sa.String(300))
-    transcript: Mapped[dict | None] = mapped_column(sa.JSON)
     # Technical checks for graders (never a score): one column per stage, so the two stages
     # that run side by side never overwrite each other's findings.
     quality_audio: Mapped[dict | None] = mapped_column(sa.JSON)

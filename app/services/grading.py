@@ -252,6 +252,10 @@ def summaries(candidates: list[Candidate], chunk: int = 500) -> dict[int, Summar
     return found
 
 
+# A scores CSV's cell for a question this candidate was not given (another draw of its pool).
+NOT_ASKED = "not asked"
+
+
 def spreadsheet_text(value) -> str:
     """Spreadsheet-safe text: a leading = + - @ would be run as a formula."""
     text = "" if value is None else str(value)
@@ -306,13 +310,18 @@ def scores_csv(interview_id: int) -> Iterator[str]:
                 d.value if d else "", spreadsheet_text(d.user.name) if d else "",
                 d.created_at.isoformat(timespec="seconds") if d else "",
                 f"{s.rating:.2f}" if s.rating is not None else ""]
+        # A pool's other questions were never put to this candidate: said so, so that a reader
+        # can tell them from a score not given (a blank cell).
+        asked = {q.id for q in c.questions} if interview.draws else None
         for g in s.graders + s.guests or [None]:
+            values = g.values if g is not None else {}
+            cells = [f"{values[q.id]:.3g}" if q.id in values else
+                     NOT_ASKED if asked is not None and q.id not in asked else "" for q in questions]
             if g is None:
-                writer.writerow(head + [""] * (5 + len(questions)))
+                writer.writerow([*head, "", "", "", "", *cells, ""])
                 continue
             writer.writerow([*head, spreadsheet_text(g.name), g.kind, g.recommendation or "",
-                             f"{g.rating:.2f}" if g.rating is not None else "",
-                             *[f"{g.values[q.id]:.3g}" if q.id in g.values else "" for q in questions],
+                             f"{g.rating:.2f}" if g.rating is not None else "", *cells,
                              spreadsheet_text(g.comment)])
         yield flush()
 

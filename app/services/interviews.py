@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -9,9 +10,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.i18n import interface_for_spoken
-from app.models import Answer, Candidate, Interview, Question, QuestionKind, User
+from app.models import Answer, Candidate, Interview, PromptMedia, Question, QuestionKind, User
 from app.services import ServiceError, audit, forms
 from app.services.access import interview_visible
+from app.storage import StorageError, current_storage, prompt_prefix
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -124,11 +128,26 @@ def delete_question(user: User, interview: Interview, question_public_id: str) -
         db.session.rollback()
         raise ServiceError(_l("Candidates have answered this question, so it can no longer be removed: "
                               "their answers and scores belong to it."), 409)
+    discard_prompt_media(list(db.session.execute(  # its video, if it has one
+        db.select(PromptMedia).filter_by(question_id=question.id)).scalars()))
     interview.questions.remove(question)
     for i, q in enumerate(interview.questions):
         q.position = i
     audit.record("interview.edited", interview, actor=user, change=f"removed question {question.public_id}")
     db.session.commit()
+
+
+def discard_prompt_media(rows: list[PromptMedia]) -> None:
+    """Delete prompt videos' objects, then their rows (the caller commits): objects first, so that
+    a failure leaves a row that can be removed again rather than objects nobody knows of."""
+    store = current_storage()
+    for media in rows:
+        try:
+            store.delete_prefix(prompt_prefix(media.public_id))
+        except StorageError:
+            log.exception("could not delete the objects of prompt %s", media.public_id)
+            raise ServiceError(_l("The video could not be removed just now; try again."), 503)
+        db.session.delete(media)
 
 
 def lock_question(question: Question) -> None:

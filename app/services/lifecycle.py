@@ -1,12 +1,13 @@
-"""Every status change of an answer or a candidate: checked against its lifecycle (app.states), then
-written with what that status records. Nothing else sets a status; callers commit."""
+"""Every status change of an answer, a prompt video or a candidate: checked against its lifecycle
+(app.states), then written with what that status records. Nothing else sets a status; callers
+commit."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from app.extensions import db
-from app.models import Answer, Candidate, utcnow
+from app.models import Answer, Candidate, PromptMedia, utcnow
 from app.states import ANSWER, CANDIDATE, AnswerStatus, CandidateStatus
 
 
@@ -52,3 +53,11 @@ def move_candidate(candidate: Candidate, new: CandidateStatus, at: datetime | No
         candidate.started_at = candidate.started_at or at
     elif new == CandidateStatus.COMPLETED:
         candidate.completed_at = at
+
+
+def move_prompt_media(media: PromptMedia, new: AnswerStatus, reason: str | None = None) -> None:
+    """Move a hiring manager's prompt video: it goes through an answer's lifecycle (recording,
+    uploaded, processing, ready or failed), and records what an answer's move records."""
+    ANSWER.check_move(media.status, new)
+    for name, value in _answer_values(new, reason).items():
+        setattr(media, name, value)

@@ -229,6 +229,9 @@ class SharedItem:
     question_id: str
     answer: Answer | None
     my_score: GuestScore | None
+    # The wording was corrected after candidates had answered (graders see the same mark); the
+    # answer keeps the words it was given.
+    edited: bool = False
 
 
 def shared_items(candidate: Candidate, guest: ShareGuest | None) -> list[SharedItem]:
@@ -238,8 +241,8 @@ def shared_items(candidate: Candidate, guest: ShareGuest | None) -> list[SharedI
     if guest is not None:
         mine = {s.question_id: s for s in db.session.execute(
             db.select(GuestScore).filter_by(guest_id=guest.id, candidate_id=candidate.id)).scalars()}
-    return [SharedItem(i + 1, q.prompt, q.public_id, answers.get(q.id), mine.get(q.id))
-            for i, q in enumerate(candidate.questions)]
+    return [SharedItem(i + 1, q.prompt, q.public_id, answers.get(q.id), mine.get(q.id),
+                       edited=q.edited_at is not None) for i, q in enumerate(candidate.questions)]
 
 
 def save_guest_score(link: ShareLink, guest: ShareGuest | None, candidate: Candidate,

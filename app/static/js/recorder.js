@@ -5,6 +5,8 @@
 import { request } from "./api.js";
 import { ChunkStore } from "./chunkstore.js";
 import { formatNumber, ltr, nt, t } from "./i18n.js";
+import { playPrompt } from "./promptvideo.js";
+import { declaredType, pickType, recorderOptions } from "./recordertypes.js";
 import { Uploader } from "./uploader.js";
 
 const root = document.getElementById("recorder");
@@ -18,14 +20,10 @@ const ui = {
   test: $("btn-test"), cont: $("btn-continue"), start: $("btn-start"), stop: $("btn-stop"),
   again: $("btn-practice-again"), begin: $("btn-begin"), next: $("btn-next"),
   retake: $("btn-retake"), finish: $("btn-finish"), camera: $("btn-camera"), send: $("btn-send"),
-  written: $("written"), text: $("written-text"),
+  written: $("written"), text: $("written-text"), promptVideo: $("prompt-video"), skip: $("btn-skip"),
 };
-const BUTTONS = [ui.test, ui.cont, ui.start, ui.stop, ui.send, ui.again, ui.begin, ui.next, ui.retake, ui.finish, ui.camera];
-const TYPES = [
-  "video/webm;codecs=h264,opus", "video/webm;codecs=vp9,opus", "video/webm;codecs=vp8,opus",
-  "video/webm", "video/mp4;codecs=avc1,mp4a.40.2", "video/mp4",
-];
-const AUDIO_TYPES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
+const BUTTONS = [ui.test, ui.cont, ui.skip, ui.start, ui.stop, ui.send, ui.again, ui.begin, ui.next, ui.retake,
+                 ui.finish, ui.camera];
 const TIMESLICE_MS = 1000;
 const PRACTICE = { prompt: t("Practice (not sent to anyone): what did you have for breakfast?"), think: 15, answer: 30 };
 const CHECKED = `oneway-checked:${base}`;
@@ -82,20 +80,6 @@ function countdown(seconds, label, onEnd) {
   };
   paint();
   ticker = setInterval(paint, 250);
-}
-
-function pickType(kind = "video") {
-  if (!window.MediaRecorder) return null;
-  return (kind === "audio" ? AUDIO_TYPES : TYPES).find((t) => MediaRecorder.isTypeSupported(t)) || "";
-}
-
-function recorderOptions(type) {
-  // A keyframe about every second, so every chunk starts near one. Chromium's H.264 encoder
-  // hangs with videoKeyFrameIntervalDuration, so it gets a frame count instead. Firefox (153
-  // ESR) ignores both: its VP8 has a keyframe about every 7.5 s, which the server copes with.
-  const h264 = /h264|avc1/.test(type || "");
-  return { mimeType: type, videoBitsPerSecond: 1_500_000, audioBitsPerSecond: 96_000,
-           ...(h264 ? { videoKeyFrameIntervalCount: 30 } : { videoKeyFrameIntervalDuration: 1000 }) };
 }
 
 // The candidate's API, under their own link.
@@ -243,7 +227,7 @@ async function resumeKeptTakes() {
       // A whole recording the server no longer holds (it lets go of a take that hears nothing
       // for a day, at no cost of a take): it is sent again from this browser as a new take.
       try {
-        const fresh = await api("POST", `/questions/${q.id}/takes`, { content_type: declaredType(q, take.type) });
+        const fresh = await api("POST", `/questions/${q.id}/takes`, { content_type: declaredType(q.kind, take.type) });
         url = `${base}/answers/${fresh.answer_id}`;
         held = 0;
       } catch (err) {
@@ -318,6 +302,21 @@ function present() {
   if (state.language) ui.prompt.lang = state.language;
   ui.prompt.focus();
   if (q.answer) return showReceipt(q.answer);
+  if (q.video) {
+    ui.status.textContent = t("Watch the question. Your thinking time starts when it ends.");
+    ui.preview.hidden = true;
+    show(ui.skip);
+    playPrompt(ui.promptVideo, ui.skip, base, q.video).then(() => {
+      ui.preview.hidden = false;
+      if (question() === q && !q.answer) think(q);
+    });
+    return;
+  }
+  think(q);
+}
+
+// The think countdown, then the recording (or the writing) starts by itself.
+function think(q) {
   const begin = q.kind === "written" ? startWriting : startRecording;
   ui.status.textContent = q.kind === "written"
     ? t("Take a moment to think. Writing starts when the time is up.")
@@ -362,11 +361,6 @@ async function startWriting() {
   countdown(q.answer_seconds, "answer", send);
 }
 
-// What a take declares it holds: the type the recorder was asked for, or the browser's default.
-function declaredType(q, type) {
-  return type || (q.kind === "audio" ? "audio/webm" : "video/webm");
-}
-
 async function startRecording() {
   clearInterval(ticker);
   setError("");
@@ -374,7 +368,7 @@ async function startRecording() {
   const type = pickType(q.kind);
   let take;
   try {
-    take = await api("POST", `/questions/${q.id}/takes`, { content_type: declaredType(q, type) });
+    take = await api("POST", `/questions/${q.id}/takes`, { content_type: declaredType(q.kind, type) });
   } catch (err) {
     return fail(err.message);
   }
