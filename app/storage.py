@@ -178,12 +178,10 @@ class S3Storage:
             resp.release_conn()
 
     def delete(self, *keys: str) -> None:
-        for key in keys:
-            try:
-                self.client.remove_object(self.bucket, key)
-            except (S3Error, InvalidResponseError) as exc:
-                if "NoSuchKey" not in str(exc):
-                    raise StorageError(f"could not delete {key!r}: {exc}") from exc
+        """Remove these objects: one DeleteObjects request per 1,000 keys (an answer's chunks go
+        in one request, not one each); a key that is not there is not an error."""
+        if keys:
+            self._remove(list(keys), f"{keys[0]!r} and {len(keys) - 1} more")
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every object whose key starts with `prefix` (a folder: "answers/<id>/"); return
@@ -192,17 +190,22 @@ class S3Storage:
         try:
             names = [o.object_name for o in
                      self.client.list_objects(self.bucket, prefix=prefix, recursive=True)]
-            if not names:
-                return 0
-            # One DeleteObjects request per 1,000 keys; what it could not remove comes back.
-            errors = list(self.client.remove_objects(self.bucket, (DeleteObject(n) for n in names)))
         except (S3Error, InvalidResponseError) as exc:
-            raise StorageError(f"could not delete under {prefix!r}: {exc}") from exc
+            raise StorageError(f"could not list {prefix!r} to delete it: {exc}") from exc
+        if names:
+            self._remove(names, f"under {prefix!r}")
+        return len(names)
+
+    def _remove(self, keys: list[str], what: str) -> None:
+        try:
+            # What DeleteObjects could not remove comes back, one error per key.
+            errors = list(self.client.remove_objects(self.bucket, (DeleteObject(k) for k in keys)))
+        except (S3Error, InvalidResponseError) as exc:
+            raise StorageError(f"could not delete {what}: {exc}") from exc
         failed = [e for e in errors if e.code != "NoSuchKey"]
         if failed:
-            raise StorageError(f"could not delete {len(failed)} object(s) under {prefix!r}: "
+            raise StorageError(f"could not delete {len(failed)} object(s) {what}: "
                                f"{failed[0].name}: {failed[0].message}")
-        return len(names)
 
     def size(self, key: str) -> int:
         """The object's size in bytes, from a HEAD request; StorageError if it is not there."""

@@ -154,8 +154,10 @@ def _check_within_limit(duration_s: float, answer) -> None:
 def _then(answer, early_video_keys: list[str]) -> None:
     from app.services import pipeline
     from app.storage import current_storage
+    from jobs.join import remove_chunks
 
     pipeline.after_transcode(answer)
+    remove_chunks(answer)  # left by a join whose worker died after it committed the original
     if early_video_keys:  # the MP4 holds them now; a retry encodes the whole recording again
         try:
             current_storage().delete(*early_video_keys)

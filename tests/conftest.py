@@ -54,24 +54,27 @@ def servers(tmp_path_factory):
     base = tmp_path_factory.mktemp("servers")
     redis_port, s3_port, smtp_port = free_port(), free_port(), free_port()
     redis = start_redis(redis_port, base / "redis", persist=False)
-    s3 = start_s3(s3_port, base / "s3", *S3_KEYS)
-    smtp = SmtpServer(smtp_port, base / "mail")
-    smtp.start()
-    yield {
-        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "S3_ENDPOINT": f"http://127.0.0.1:{s3_port}",
-        "S3_ACCESS_KEY": S3_KEYS[0],
-        "S3_SECRET_KEY": S3_KEYS[1],
-        "S3_BUCKET": "oneway-test",
-        "redis_port": redis_port,
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": smtp_port,
-        "MAIL_DEFAULT_SENDER": "Oneway Test <oneway@example.com>",
-        "MAIL_RETRY_SECONDS": "1",
-        "smtp": smtp,
-    }
-    smtp.stop()
-    stop(redis, s3)
+    with open(base / "s3.log", "ab") as s3_log:  # read by tests/test_s3_deletes.py
+        s3 = start_s3(s3_port, base / "s3", *S3_KEYS, log=s3_log)
+        smtp = SmtpServer(smtp_port, base / "mail")
+        smtp.start()
+        yield {
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "S3_ENDPOINT": f"http://127.0.0.1:{s3_port}",
+            "S3_ACCESS_KEY": S3_KEYS[0],
+            "S3_SECRET_KEY": S3_KEYS[1],
+            "S3_BUCKET": "oneway-test",
+            "redis_port": redis_port,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp_port,
+            "MAIL_DEFAULT_SENDER": "Oneway Test <oneway@example.com>",
+            "MAIL_RETRY_SECONDS": "1",
+            "smtp": smtp,
+            "s3_log": base / "s3.log",
+            "s3_dir": base / "s3",
+        }
+        smtp.stop()
+        stop(redis, s3)
 
 
 class SmtpServer:

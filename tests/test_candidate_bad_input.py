@@ -320,16 +320,31 @@ def test_malformed_finalize_is_refused_and_nothing_is_assembled(world, body, con
     assert world.stored() == before
 
 
-def test_a_checksum_that_does_not_match_leaves_no_joined_object(world):
+def test_a_checksum_that_does_not_match_fails_the_answer_visibly_and_keeps_every_chunk(world, app):
+    """Finalize only counts the chunks; the join job finds that they do not make the recording the
+    browser described: the answer fails with a reason staff can read, no joined object is left,
+    and every chunk stays as received."""
+    import jobs
+    import jobs.join
+
     assert world.cc.put(world.chunk_url(1), data=SECOND).status_code == 200
-    before = world.stored()
     resp = world.cc.post(world.finalize_url(), json={"chunks": 2, "sha256": "f" * 64})
-    assert resp.status_code == 422 and "checksum" in _error_text(resp, "api")
-    assert world.stored() == before
-    assert answer_key(world.answer, "original.webm") not in before[-1]
-    # The chunks are still there, so the right checksum can finish it.
-    good = hashlib.sha256(FIRST + SECOND).hexdigest()
-    assert world.cc.post(world.finalize_url(), json={"chunks": 2, "sha256": good}).status_code == 200
+    assert resp.status_code == 200 and resp.get_json()["bytes"] == len(FIRST + SECOND)
+    _count, chunks, _answers, _candidates, objects = world.stored()
+    row = db.session.execute(db.select(Answer).filter_by(public_id=world.answer)).scalar_one()
+    jobs.use_app(app)
+    try:
+        jobs.join.run(row.id)
+    finally:
+        jobs.use_app(None)
+    _count, chunks_after, answers, _candidates, objects_after = world.stored()
+    db.session.refresh(row)
+    assert row.status == "failed" and "f" * 64 in row.failure_reason
+    assert hashlib.sha256(FIRST + SECOND).hexdigest() in row.failure_reason
+    assert "nothing was deleted" in row.failure_reason
+    assert chunks_after == chunks == 2 and objects_after == objects
+    assert answer_key(world.answer, "original.webm") not in objects_after
+    assert answers[0].original_key is None
 
 
 @pytest.mark.parametrize("question,body,status", [

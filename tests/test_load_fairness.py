@@ -35,17 +35,20 @@ def test_answers_finish_in_the_order_they_were_completed(app, csrf_client, media
         done.append(_answer_id(receipt["answer_id"]))
     first, second, third = done
     # First stages queue in completion order (at the front, the newest would pass every older one).
-    assert _ids(MEDIA_QUEUE) == [f"transcode-{a}" for a in done]
+    assert _ids(MEDIA_QUEUE) == [f"join-{a}" for a in done]
     import jobs
 
     jobs.use_app(app)
     try:
         worker = SimpleWorker([Queue(q, connection=redis_conn()) for q in QUEUES], connection=redis_conn())
-        worker.work(burst=True, max_jobs=1)  # the oldest answer's transcode
+        worker.work(burst=True, max_jobs=1)  # the oldest answer's join
+        # Its next stage goes ahead of the newer answers' first ones.
+        assert _ids(MEDIA_QUEUE) == [f"transcode-{first}", f"join-{second}", f"join-{third}"]
+        worker.work(burst=True, max_jobs=1)  # ... its transcode
     finally:
         jobs.use_app(None)
-    # Its next stages go ahead of the newer answers' first ones: it finishes first.
-    assert _ids(MEDIA_QUEUE) == [f"thumbnail-{first}", f"transcode-{second}", f"transcode-{third}"]
+    # And so on, until it is finished: it finishes first.
+    assert _ids(MEDIA_QUEUE) == [f"thumbnail-{first}", f"join-{second}", f"join-{third}"]
     assert _ids(ASR_QUEUE) == [f"transcribe-{first}"]
 
 

@@ -57,7 +57,7 @@ def test_webm_answer_becomes_ready_with_mp4_poster_transcript_and_package(
     assert words and all(w["end"] >= w["start"] for w in words)
     vtt = store.get_bytes(answer.captions_key).decode()
     assert vtt.startswith("WEBVTT") and "-->" in vtt and "Python" in vtt
-    assert set(answer.stage_seconds) == {"transcode", "thumbnail", "transcribe"}
+    assert set(answer.stage_seconds) == {"join", "transcode", "thumbnail", "transcribe"}
     # The candidate package lists the answer with its media and transcript.
     run_jobs()
     cand = db.session.get(Candidate, cand.id)
@@ -281,6 +281,7 @@ def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, m
                                                              tmp_path, monkeypatch):
     """The transcode stage leaves its MP4 for the poster stage on the same machine; a poster
     stage elsewhere (here: the copy is gone) fetches it from storage instead."""
+    import jobs.join
     import jobs.transcode
     from jobs import spool
 
@@ -291,6 +292,7 @@ def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, m
                             media_dir["webm"].read_bytes())
     assert csrf_client.post(f"/i/{token}/finish", json={}).status_code == 200
     jobs.use_app(app)
+    jobs.join.run(_answer(receipt["answer_id"]).id)
     jobs.transcode.run(_answer(receipt["answer_id"]).id)
     kept = list(spool.spool_dir().glob("*.kept"))
     assert [p.name for p in kept] == [f"{receipt['answer_id']}-answer.mp4.kept"]
@@ -462,6 +464,7 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
 
     import jobs
     import jobs.early_video
+    import jobs.join
     import jobs.transcode
     from app.storage import chunk_key
     from jobs import spool
@@ -481,6 +484,7 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
                                     lambda seq: chunk_key(answer_id, seq)):
             pass
         _finish_recording(csrf_client, base, data, parts, len(parts))  # the candidate finishes
+        jobs.join.run(row_id)
         final = threading.Thread(target=jobs.transcode.run, args=(row_id,))
         final.start()
         final.join(1.5)

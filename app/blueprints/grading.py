@@ -23,6 +23,7 @@ from app.services import (
     access,
     ai_evaluation,
     anonymity,
+    backlog,
     candidate_queue,
     export,
     grading,
@@ -51,7 +52,7 @@ def queue(public_id: str):
     page = candidate_queue.queue(current_user, interview, filters)
     return render_template("grading/queue.html", interview=interview, page=page, filters=filters,
                            sorts=candidate_queue.sorts(current_user, interview),
-                           graded=candidate_queue.GRADED)
+                           graded=candidate_queue.GRADED, backlog=backlog.for_interview(interview.id))
 
 
 @bp.get("/interviews/<public_id>/next")
@@ -84,7 +85,7 @@ def candidate(public_id: str):
                            previous=access.previous_candidate(cand), hide_identity=hidden,
                            label=f"Candidate {anonymity.number(cand)}" if hidden else cand.name,
                            mode=anonymity.media_mode(current_user, cand.interview),
-                           steps=pipeline.steps, sound_only=anonymity.sound_only,
+                           steps=pipeline.steps, place=backlog.place, sound_only=anonymity.sound_only,
                            rereview=rights.open_rereview(cand) if current_user.can_author else None)
 
 
@@ -181,8 +182,10 @@ def retry(public_id: str):
 def answer_status(public_id: str):
     """Where an answer is in its processing; the grader's page asks while it waits."""
     answer = access.get_answer(current_user, public_id)
+    where = backlog.place(answer)
     return jsonify(status=answer.status, failure_reason=answer.failure_reason,
-                   steps=pipeline.steps(answer))
+                   steps=pipeline.steps(answer), place=where.place if where else None,
+                   minutes=where.minutes if where else None)
 
 
 @bp.get("/interviews/<public_id>/scores.csv")

@@ -14,6 +14,7 @@ from app.services import (
     ai_evaluation,
     anonymity,
     authoring,
+    backlog,
     candidate_queue,
     interviews,
     prompt_media,
@@ -70,7 +71,8 @@ def show(public_id: str):
                            prompt_videos=prompt_media.for_interview(interview),
                            mail_on=mail.configured(),
                            ai_agreement=(ai_evaluation.agreement(interview)
-                                         if interview.ai_evaluation else None))
+                                         if interview.ai_evaluation else None),
+                           backlog=backlog.for_interview(interview.id))
 
 
 @bp.post("/interviews/<public_id>/questions")

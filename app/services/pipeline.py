@@ -15,11 +15,12 @@ from app.states import ANSWER, AnswerStatus, CandidateStatus
 
 log = logging.getLogger(__name__)
 
-FIRST_STAGE = "transcode"
+FIRST_STAGE = "join"
 # The outputs an answer needs before graders can review it.
 OUTPUTS = ("mp4_key", "poster_key", "captions_key")
 # Each stage's job, by import path, and its queue; job ids are "<stage>-<answer id>".
 STAGE_JOBS = {
+    "join": ("jobs.join.run", MEDIA_QUEUE),
     "transcode": ("jobs.transcode.run", MEDIA_QUEUE),
     "thumbnail": ("jobs.thumbnail.run", MEDIA_QUEUE),
     "transcribe": ("jobs.transcribe.run", ASR_QUEUE),
@@ -30,12 +31,26 @@ def enqueue_stage(stage: str, answer_id: int, again: bool = False) -> None:
     from app.queue import requeue
 
     path, queue = STAGE_JOBS[stage]
+    if not again and _waiting_or_running(f"{stage}-{answer_id}"):
+        return  # a stage run twice (a join run again, say) queues its next stage once
     # Answers finish in the order they were completed: an answer's first stage joins the back of
     # the queue (at the front, the newest finalize would pass every older one, and under a backlog
     # the oldest answers would wait for ever); its later stages, and a retry, go to the front, so
     # one answer's stages run back to back and the answers already begun finish first.
     (requeue if again else enqueue)(path, answer_id, queue=queue, job_id=f"{stage}-{answer_id}",
                                     at_front=again or stage != FIRST_STAGE)
+
+
+def _waiting_or_running(job_id: str) -> bool:
+    """Whether this job is queued or running now: queued again, RQ would list it twice."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        status = Job.fetch(job_id, connection=redis_conn()).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED, JobStatus.STARTED)
 
 
 def start_early(answer: Answer) -> None:
@@ -115,7 +130,13 @@ def steps(answer: Answer) -> list[dict]:
 
 
 def start(answer: Answer) -> None:
-    """Enqueue the first stage; call after the answer's upload is committed."""
+    """Enqueue the first stage, which joins the chunks (jobs/join.py); call after the answer's
+    finalize is committed."""
+    enqueue_stage(FIRST_STAGE, answer.id)
+
+
+def after_join(answer: Answer) -> None:
+    """The original is whole and checked: convert it next."""
     enqueue_stage("transcode", answer.id)
 
 
@@ -176,7 +197,7 @@ def maybe_build_package(candidate_id: int) -> None:
 
 def retry(answer: Answer) -> None:
     """Send a failed (or ready) answer through the pipeline again."""
-    if answer.original_key is None:
+    if answer.original_key is None and not (answer.chunk_count and answer.original_sha256):
         raise ValueError("this answer was never uploaded whole; the candidate must record it again")
     lifecycle.move_answer(answer, AnswerStatus.UPLOADED)
     answer.recoveries = 0
@@ -196,10 +217,11 @@ def lacks_sound_only() -> db.ColumnElement[bool]:
 
 def pending_stages(answer: Answer) -> list[str]:
     """The stages whose outputs this answer still lacks."""
-    if answer.status == AnswerStatus.UPLOADED:
-        return ["transcode"]
-    if answer.status != AnswerStatus.PROCESSING:
+    if answer.status not in (AnswerStatus.UPLOADED, AnswerStatus.PROCESSING):
         return []
+    # An uploaded answer waits for its first stage, which also removes any chunks left behind.
+    if answer.status == AnswerStatus.UPLOADED or answer.original_key is None:
+        return [FIRST_STAGE]
     if answer.mp4_key is None:
         return ["transcode"]
     stages = []

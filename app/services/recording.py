@@ -32,7 +32,7 @@ from app.services import (
 from app.services.accommodations import limits
 from app.services.ratelimit import limit_guessing
 from app.states import AnswerStatus, CandidateStatus
-from app.storage import StorageError, answer_key, chunk_key, current_storage
+from app.storage import StorageError, chunk_key, current_storage
 
 log = logging.getLogger(__name__)
 
@@ -179,14 +179,20 @@ def _answer(candidate: Candidate, answer_public_id: str) -> Answer:
     return answer
 
 
-def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes) -> Receipt:
-    """Store chunk `seq` once; a replay of the same bytes is acknowledged again, in any state."""
+def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes,
+              sha256: str | None = None) -> Receipt:
+    """Store chunk `seq` once; a replay of the same bytes is acknowledged again, in any state.
+    `sha256`, the browser's checksum of the chunk, if it sent one: a chunk that differs from it is
+    refused before anything is stored, so every chunk held is the one the browser recorded."""
     answer = _answer(candidate, answer_public_id)
     if seq < 0:
         raise ServiceError(_l("A chunk's number cannot be negative."))
     if not data:
         raise ServiceError(_l("That chunk was empty."))
     digest = hashlib.sha256(data).hexdigest()
+    if sha256 is not None and sha256.strip().lower() != digest:
+        raise ServiceError(_l("Chunk %(seq)s arrived damaged (its checksum differs from the one your "
+                              "browser sent); it must be sent again.", seq=seq), 422)
     existing = db.session.execute(
         db.select(AnswerChunk).filter_by(answer_id=answer.id, seq=seq)
     ).scalar_one_or_none()
@@ -253,7 +259,10 @@ def _start_early_passes(answer: Answer) -> None:
 
 def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: str,
              duration_ms: int | None) -> Receipt:
-    """Join the chunks into one object, check it against what the browser sent, then process it."""
+    """Record the answer as sent, from what the database holds of its chunks, and queue the job that
+    joins them (jobs/join.py): each chunk was stored and checked as it arrived, so this request
+    only counts them, and answers in milliseconds however busy the machine is. The join checks
+    the whole recording against `sha256`, the browser's checksum, before any chunk is deleted."""
     answer = _answer(candidate, answer_public_id)
     sha256 = (sha256 or "").lower()
     if not _SHA_RE.match(sha256):
@@ -262,32 +271,58 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
         return _finished_already(answer, chunks, sha256)
     _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
-    takes.require_take_left(candidate, answer.question)  # before anything is written
-    if chunks < 1 or chunks != answer.chunk_count:
-        raise ServiceError(_l("The server holds %(held)s chunks of this recording, not %(sent)s; the "
-                              "missing ones must be sent first.", held=answer.chunk_count, sent=chunks), 409)
-    rows = list(db.session.execute(
-        db.select(AnswerChunk).filter_by(answer_id=answer.id).order_by(AnswerChunk.seq)
-    ).scalars())
-    if [r.seq for r in rows] != list(range(chunks)):
-        raise ServiceError(_l("Some chunks of this recording are missing."), 409)
-    store = current_storage()
-    key, size = _join(store, answer, [r.seq for r in rows], sha256)
-    if not _still_ours(candidate, answer, key):
+    # Under the candidate's lock (held until commit) a second finalize, a take kept meanwhile or
+    # the take let go cannot slip between the checks and the move.
+    takes.lock(candidate.id)
+    if not _still_recording(answer):
         return _finished_already(answer, chunks, sha256)
-    answer.original_key, answer.original_size, answer.original_sha256 = key, size, sha256
+    try:
+        takes.require_take_left(candidate, answer.question)
+        size = _held_whole(answer, chunks)
+    except ServiceError:
+        db.session.rollback()
+        raise
+    answer.original_size, answer.original_sha256 = size, sha256
     if duration_ms is not None and 0 < duration_ms < 24 * 3600 * 1000:
         answer.client_duration_ms = duration_ms
     answer.uploaded_at = utcnow()
     lifecycle.move_answer(answer, AnswerStatus.UPLOADED)
     db.session.commit()
-    # The joined object is safe in the store and in the database: the chunks may go.
-    try:
-        store.delete(*(chunk_key(answer.public_id, r.seq) for r in rows))
-    except StorageError:
-        log.warning("could not delete chunks of answer %s", answer.public_id, exc_info=True)
     pipeline.start(answer)
     return Receipt(answer.public_id, size, sha256, chunks)
+
+
+def _still_recording(answer: Answer) -> bool:
+    """Look again, under the lock, at the take: True while it is still being recorded; False when a
+    finalize sent twice finished it meanwhile (the caller answers as for a repeat); 404 when it
+    was let go meanwhile."""
+    status = db.session.execute(db.select(Answer.status).where(Answer.id == answer.id)
+                                ).scalar_one_or_none()
+    if status is None:
+        db.session.rollback()
+        raise ServiceError(_l("This recording was let go while it was being joined (nothing of it "
+                              "arrived for a day); record the answer again."), 404)
+    db.session.refresh(answer)
+    if status == AnswerStatus.RECORDING:
+        return True
+    db.session.rollback()
+    return False
+
+
+def _held_whole(answer: Answer, chunks: int) -> int:
+    """The recording's size, once the database holds chunks 0 to `chunks` - 1, each stored and
+    checked, and their sizes add up to what the take received; a 409 otherwise."""
+    if chunks < 1 or chunks != answer.chunk_count:
+        raise ServiceError(_l("The server holds %(held)s chunks of this recording, not %(sent)s; the "
+                              "missing ones must be sent first.", held=answer.chunk_count, sent=chunks), 409)
+    count, total, first, last = db.session.execute(
+        db.select(db.func.count(), db.func.sum(AnswerChunk.size), db.func.min(AnswerChunk.seq),
+                  db.func.max(AnswerChunk.seq)).where(AnswerChunk.answer_id == answer.id)
+    ).one()
+    # (answer, seq) is unique, so as many rows as chunks from 0 to chunks - 1 leave no gap.
+    if (count, first, last) != (chunks, 0, chunks - 1) or total != answer.received_bytes:
+        raise ServiceError(_l("Some chunks of this recording are missing."), 409)
+    return int(total)
 
 
 def _finished_already(answer: Answer, chunks: int, sha256: str) -> Receipt:
@@ -295,53 +330,6 @@ def _finished_already(answer: Answer, chunks: int, sha256: str) -> Receipt:
     if answer.original_sha256 == sha256 and answer.chunk_count == chunks:
         return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True)
     raise ServiceError(_l("This recording was already finished with different content."), 409)
-
-
-def _join(store, answer: Answer, seqs: list[int], sha256: str) -> tuple[str, int]:
-    """Stream the chunks into the original's object; its key and size, once its checksum is the
-    browser's (otherwise no object is left)."""
-    ext = CONTAINERS[answer.content_type.split(";")[0].strip().lower()]
-    key = answer_key(answer.public_id, f"original.{ext}")
-
-    def parts():
-        for seq in seqs:
-            yield store.get_bytes(chunk_key(answer.public_id, seq))
-
-    try:
-        result = store.put_stream(key, parts(), answer.content_type.split(";")[0])
-    except StorageError:
-        log.exception("assembling answer %s failed", answer.public_id)
-        raise ServiceError(_l("The recording could not be saved just now; try again."), 503)
-    if result.sha256 != sha256:
-        store.delete(key)
-        raise ServiceError(_l("The recording on the server does not match the one in your browser "
-                              "(checksum differs); it must be uploaded again."), 422)
-    return key, result.size
-
-
-def _still_ours(candidate: Candidate, answer: Answer, key: str) -> bool:
-    """Look again, under the candidate's lock (held until the caller commits), at what may have
-    changed while the chunks were joined: another take kept, or this one let go (both refused,
-    and the joined object deleted), or this one finished by a finalize sent twice (False: the
-    caller answers as for a repeat, and the object, the same bytes, stays)."""
-    takes.lock(candidate.id)
-    status = db.session.execute(db.select(Answer.status).where(Answer.id == answer.id)
-                                ).scalar_one_or_none()
-    if status == AnswerStatus.RECORDING:
-        try:
-            takes.require_take_left(candidate, answer.question)
-            return True
-        except ServiceError:
-            db.session.rollback()
-            current_storage().delete(key)
-            raise
-    db.session.rollback()
-    if status is None:
-        current_storage().delete(key)
-        raise ServiceError(_l("This recording was let go while it was being joined (nothing of it "
-                              "arrived for a day); record the answer again."), 404)
-    db.session.refresh(answer)
-    return False
 
 
 def abandon(candidate: Candidate, answer_public_id: str) -> None:

@@ -31,11 +31,12 @@ function encode(body) {
 // Send one request and resolve to the server's JSON ({} when it sent none). A non-2xx answer
 // rejects with an ApiError; a network failure rejects as fetch itself does (a TypeError), so a
 // caller may tell the two apart and try again. `failure(status)` words an answer that came
-// without the server's own message (a proxy's error page, say).
+// without the server's own message (a proxy's error page, say); `extra` adds headers.
 export async function request(method, url, body,
-                              failure = (status) => t("The server answered %(status)s.", { status: String(status) })) {
+                              failure = (status) => t("The server answered %(status)s.", { status: String(status) }),
+                              extra = {}) {
   const sent = encode(body);
-  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() };
+  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken(), ...extra };
   if (sent.type && method !== "GET") headers["Content-Type"] = sent.type;
   const resp = await fetch(url, { method, credentials: "same-origin", headers, body: sent.body });
   const data = await resp.json().catch(() => ({}));

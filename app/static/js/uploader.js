@@ -54,11 +54,14 @@ export class Uploader {
     if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
   }
 
+  // Each chunk goes with its SHA-256, which the server checks before it stores the chunk: what it
+  // holds is what was recorded, so finalizing only has to count the chunks.
   async drain() {
     while (this.acked < this.chunks.length && !this.failure) {
       const seq = this.acked;
       try {
-        await this.send("PUT", `${this.url}/chunks/${seq}`, this.chunks[seq]);
+        const sha256 = await hex(await this.chunks[seq].arrayBuffer());
+        await this.send("PUT", `${this.url}/chunks/${seq}`, this.chunks[seq], { "X-Chunk-SHA256": sha256 });
         this.acked = seq + 1;
       } catch (err) {
         this.failure = err;
@@ -66,15 +69,17 @@ export class Uploader {
     }
   }
 
-  // Retry network failures and server errors until they succeed; a refusal (4xx) is final.
-  async send(method, url, body) {
+  // Retry network failures and server errors until they succeed; a refusal (4xx) is final, except
+  // a chunk damaged on its way (422 to a chunk with its checksum), which is sent again a few times.
+  async send(method, url, body, headers = {}) {
     let delay = 500;
     for (let attempt = 1; ; attempt++) {
       await waitOnline();
       try {
-        return await request(method, url, body, refused);
+        return await request(method, url, body, refused, headers);
       } catch (err) {
-        if (final(err)) throw err;
+        const damaged = err instanceof ApiError && err.status === 422 && headers["X-Chunk-SHA256"];
+        if (final(err) && !(damaged && attempt < 4)) throw err;
         // A network failure or a server error: retried below.
       }
       this.onStatus(t("Connection problem; retrying (attempt %(attempt)s). Keep this page open.", { attempt }));

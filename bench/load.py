@@ -1,0 +1,354 @@
+"""Load benchmark (issue 22): many candidates at once, each sending a 60 s answer at the recorder's
+pace of one chunk a second, against `make run`'s parts (SQLite, redis-server, rclone S3, the SMTP
+catcher, one `flask worker mail webhooks media asr`, gunicorn as `make run` starts it) on free
+ports. The load generator is lean: one thread per candidate on 127.0.0.1, sending what the
+recorder sends (each chunk with its SHA-256, then finalize and finish).
+
+Each codec runs on a fresh stack, so one codec's backlog never delays the other's figures: VP8
+(Firefox's; re-encoded) and H.264 (Chromium's default; copied, not encoded). Everything lives in a
+temporary folder removed at the end, every process is stopped, and the run stops by itself within
+--limit-min minutes (30), with whatever was not ready by then reported as such.
+
+Prints ONE JSON object on stdout; logs go to stderr. See bench/README.md.
+
+    .venv/bin/python bench/load.py [--candidates 200] [--codecs vp8,h264] [--duration 60]
+        [--resolution 640x480] [--model base] [--limit-min 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import math
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["ONEWAY_ENV"] = "development"  # `make run`'s settings, read when the app is imported
+os.environ["FLASK_SKIP_DOTENV"] = "1"
+
+from bench._media import log, make_answer, process_cpu_s  # noqa: E402
+from stack.services import free_port, start_redis, start_s3, start_smtp, stop, wait_port, web_command  # noqa: E402
+from tests.server import Browser  # noqa: E402
+
+S3_KEYS = ("oneway-load-access", "oneway-load-secret-key")
+SECRET = "load-bench-secret-not-for-production"
+TARGETS = {"chunk_ack_p95_ms": 300, "upload_lag_p50_s": 2, "finalize_p95_ms": 1000, "lost": 0,
+           "share_of_cpu_limit": 0.8}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--candidates", type=int, default=200, help="candidates recording at once")
+    p.add_argument("--codecs", default="vp8,h264")
+    p.add_argument("--duration", type=float, default=60.0, help="seconds of each answer")
+    p.add_argument("--resolution", default="640x480")
+    p.add_argument("--model", default="base", help="WHISPER_MODEL: base (make run's) or tiny.en")
+    p.add_argument("--limit-min", type=float, default=30.0, help="the whole run stops within this")
+    p.add_argument("--seed", type=int, default=22)
+    return p.parse_args(argv)
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def _round(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+class Stack:
+    """One fresh stack in its own folder: servers, migrated database, worker, gunicorn."""
+
+    def __init__(self, folder: Path, model: str):
+        self.folder, self.model = folder, model
+        self.procs: list[subprocess.Popen] = []
+        self.worker = self.web = None
+        self.logs = contextlib.ExitStack()  # each server's log file, open while it runs
+
+    def start(self) -> None:
+        f = self.folder
+        (f / "logs").mkdir(parents=True, exist_ok=True)
+        redis_port, s3_port, smtp_port, web_port = free_port(), free_port(), free_port(), free_port()
+        self.procs.append(start_redis(redis_port, f / "redis", persist=False))
+        self.s3_log = f / "logs" / "s3.log"
+        self.procs.append(start_s3(s3_port, f / "s3", *S3_KEYS, log=self._log(self.s3_log)))
+        self.procs.append(start_smtp(smtp_port, f / "mail"))
+        self.database = f"sqlite:///{f / 'oneway.sqlite3'}"
+        self.env = {**os.environ, "ONEWAY_ENV": "development", "SECRET_KEY": SECRET,
+                    "DATABASE_URL": self.database, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+                    "S3_ENDPOINT": f"http://127.0.0.1:{s3_port}", "S3_ACCESS_KEY": S3_KEYS[0],
+                    "S3_SECRET_KEY": S3_KEYS[1], "S3_BUCKET": "oneway-load", "MAIL_SERVER": "127.0.0.1",
+                    "MAIL_PORT": str(smtp_port), "WHISPER_MODEL": self.model,
+                    "MODEL_CACHE_DIR": str(f / "models"), "BASE_URL": f"http://127.0.0.1:{web_port}",
+                    "PYTHONUNBUFFERED": "1", "PYANNOTE_METRICS_ENABLED": "false", "HF_HUB_OFFLINE": "1"}
+        for args in (("db", "upgrade"), ("ensure-bucket",)):
+            subprocess.run([sys.executable, "-m", "flask", "--app", "app:create_app", *args], env=self.env,
+                           cwd=ROOT, check=True, capture_output=True, timeout=300)
+        with open(f / "logs" / "worker.log", "ab") as out:
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "mail", "webhooks",
+                 "media", "asr"], env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        with open(f / "logs" / "web.log", "ab") as out:
+            self.web = subprocess.Popen(web_command(web_port), env=self.env, cwd=ROOT, stdout=out,
+                                        stderr=subprocess.STDOUT)
+        self.procs += [self.worker, self.web]
+        wait_port(web_port, self.web, timeout=120, what="gunicorn")
+        self.base = f"http://127.0.0.1:{web_port}"
+        from app import create_app
+
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": self.database, "SECRET_KEY": SECRET,
+                               **{k: self.env[k] for k in ("REDIS_URL", "S3_ENDPOINT", "S3_ACCESS_KEY",
+                                                           "S3_SECRET_KEY", "S3_BUCKET")}})
+        self.ctx = self.app.app_context()
+        self.ctx.push()
+
+    def _log(self, path: Path):
+        return self.logs.enter_context(open(path, "ab"))
+
+    def seed(self, candidates: int, duration: float) -> list[str]:
+        """One interview of one question; `candidates` invited, each having given consent."""
+        from tests.factories import make_candidate, make_interview, make_user
+
+        user = make_user()
+        interview = make_interview(user, questions=1, answer=max(120, int(duration * 2)), takes=1,
+                                   language="en")
+        return [make_candidate(interview, user)[1] for _ in range(candidates)]
+
+    def answers(self) -> list[dict]:
+        from app.extensions import db
+        from app.models import Answer
+
+        rows = db.session.execute(db.select(Answer.public_id, Answer.status, Answer.failure_reason,
+                                            Answer.ready_at, Answer.original_key, Answer.original_size,
+                                            Answer.original_sha256)).all()
+        db.session.rollback()  # hold no read lock on SQLite between polls
+        return [r._asdict() for r in rows]
+
+    def worker_cpu_s(self) -> float:
+        return process_cpu_s(self.worker.pid) or 0.0
+
+    def close(self) -> None:
+        if getattr(self, "ctx", None) is not None:
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+            self.ctx.pop()
+            self.ctx = None
+        stop(*reversed(self.procs))
+        self.logs.close()
+
+
+class Recorder(threading.Thread):
+    """One candidate's browser: the recording page, a take, a chunk a second as the recorder makes
+    them (sent one at a time, in order, each when the previous is acknowledged), finalize, finish."""
+
+    def __init__(self, base: str, token: str, chunks: list[bytes], content_type: str, start_at: float,
+                 chunk_s: float, deadline: float):
+        super().__init__(daemon=True)
+        self.base, self.token, self.chunks, self.content_type = base, token, chunks, content_type
+        self.start_at, self.chunk_s, self.deadline = start_at, chunk_s, deadline
+        self.acks_ms: list[float] = []
+        self.lag_s: float | None = None
+        self.finalize_ms: float | None = None
+        self.finalized_at: float | None = None
+        self.receipt: dict | None = None
+        self.error: str | None = None
+
+    def run(self) -> None:
+        try:
+            self._record()
+        except Exception as exc:  # reported in the figures ("errors"), never lost silently
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def _record(self) -> None:
+        browser = Browser(self.base)
+        time.sleep(max(0.0, self.start_at - time.monotonic()))
+        browser.open_page(f"/i/{self.token}/record")
+        question = self._question(browser)
+        status, _h, body = browser.send_json("POST", f"/i/{self.token}/questions/{question}/takes",
+                                             {"content_type": self.content_type})
+        if status != 201:
+            raise RuntimeError(f"take: {status} {body[:200]!r}")
+        url = f"/i/{self.token}/answers/{json.loads(body)['answer_id']}"
+        began = time.monotonic()  # the recording starts; chunk n exists from (n + 1) s on
+        for seq, chunk in enumerate(self.chunks):
+            time.sleep(max(0.0, began + (seq + 1) * self.chunk_s - time.monotonic()))
+            while True:
+                if time.monotonic() > self.deadline:
+                    raise RuntimeError(f"chunk {seq} not acknowledged before the run's end")
+                sent = time.monotonic()
+                status, _h, body = browser.request("PUT", f"{url}/chunks/{seq}", chunk, {
+                    "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
+                    "X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest()})
+                done = time.monotonic()
+                if status == 200:
+                    break
+                if 400 <= status < 500 and status not in (408, 429):
+                    raise RuntimeError(f"chunk {seq}: {status} {body[:200]!r}")
+                time.sleep(0.5)  # the recorder retries a server error
+            self.acks_ms.append((done - sent) * 1000)
+        self.lag_s = done - (began + len(self.chunks) * self.chunk_s)
+        whole = b"".join(self.chunks)
+        sent = time.monotonic()
+        status, _h, body = browser.send_json("POST", f"{url}/finalize", {
+            "chunks": len(self.chunks), "sha256": hashlib.sha256(whole).hexdigest(),
+            "duration_ms": int(len(self.chunks) * self.chunk_s * 1000)})
+        self.finalized_at = time.monotonic()
+        self.finalize_ms = (self.finalized_at - sent) * 1000
+        if status != 200:
+            raise RuntimeError(f"finalize: {status} {body[:200]!r}")
+        self.receipt = json.loads(body)
+        status, _h, body = browser.send_json("POST", f"/i/{self.token}/finish", {})
+        if status != 200:
+            raise RuntimeError(f"finish: {status} {body[:200]!r}")
+
+    def _question(self, browser: Browser) -> str:
+        status, _h, body = browser.request("GET", f"/i/{self.token}/state")
+        if status != 200:
+            raise RuntimeError(f"state: {status}")
+        return json.loads(body)["questions"][0]["id"]
+
+
+def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline: float) -> dict:
+    """One codec's phase on a fresh stack: the uploads, then processing until every answer is ready
+    or failed, or the phase's deadline."""
+    path, content_type = media
+    data = path.read_bytes()
+    n_chunks = max(1, round(args.duration))
+    size = math.ceil(len(data) / n_chunks)
+    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+    expected = (len(data), hashlib.sha256(data).hexdigest())
+    stack = Stack(folder, args.model)
+    try:
+        stack.start()
+        tokens = stack.seed(args.candidates, args.duration)
+        rng = random.Random(args.seed)
+        # Recorders are not in step: each candidate starts within the same second.
+        start = time.monotonic() + 2.0
+        people = [Recorder(stack.base, t, chunks, content_type, start + rng.random(), 1.0, deadline)
+                  for t in tokens]
+        cpu0, wall0 = stack.worker_cpu_s(), time.monotonic()
+        log(f"{codec}: {len(people)} candidates, {len(chunks)} chunks of {size} bytes each")
+        for p in people:
+            p.start()
+        for p in people:
+            p.join(max(1.0, deadline - time.monotonic()))
+        finals = sorted(p.finalized_at for p in people if p.finalized_at)
+        log(f"{codec}: uploads done ({len(finals)} finalized); waiting for processing")
+        rows = _wait_ready(stack, len(finals), deadline)
+        cpu_s = stack.worker_cpu_s() - cpu0
+        wall = time.monotonic() - wall0
+        s3_errors = [line for line in stack.s3_log.read_text(errors="replace").splitlines()
+                     if "ERROR" in line]
+        return _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors)
+    finally:
+        stack.close()
+
+
+def _wait_ready(stack: Stack, expected: int, deadline: float) -> list[dict]:
+    while True:
+        rows = stack.answers()
+        settled = [r for r in rows if r["status"] in ("ready", "failed")]
+        if len(settled) >= expected or time.monotonic() > deadline or stack.worker.poll() is not None:
+            return rows
+        time.sleep(2)
+
+
+def _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors) -> dict:
+    from app.storage import current_storage
+
+    acks = [ms for p in people for ms in p.acks_ms]
+    lags = [p.lag_s for p in people if p.lag_s is not None]
+    finalize = [p.finalize_ms for p in people if p.finalize_ms is not None]
+    ready = [r for r in rows if r["status"] == "ready"]
+    by_id = {r["public_id"]: r for r in rows}
+    store = current_storage()
+    lost = 0
+    for p in people:
+        row = by_id.get((p.receipt or {}).get("answer_id"))
+        kept = (row is not None and p.receipt and (p.receipt["bytes"], p.receipt["sha256"]) == expected
+                and (row["original_size"], row["original_sha256"]) == expected and row["status"] != "failed")
+        if kept and row["original_key"]:
+            kept = store.size(row["original_key"]) == expected[0]  # the joined original, checked by its job
+        lost += not kept
+    first_final = finals[0] if finals else None
+    # ready_at is the database's wall clock; the figures are on this process's monotonic clock.
+    offset = time.time() - time.monotonic()
+    ready_times = sorted(r["ready_at"].timestamp() - offset for r in ready if r["ready_at"])
+    span = (ready_times[-1] - first_final) if ready_times and first_final else None
+    per_answer = cpu_s / len(ready) if ready else None
+    cores = os.cpu_count() or 1
+    cpu_limit = cores * 60 / per_answer if per_answer else None
+    per_min = len(ready) / span * 60 if span else None
+    out = {
+        "candidates": len(people),
+        "chunk_ack_p50_ms": _round(_pct(acks, 0.5), 1), "chunk_ack_p95_ms": _round(_pct(acks, 0.95), 1),
+        "chunk_ack_max_ms": _round(max(acks) if acks else None, 1),
+        "upload_lag_p50_s": _round(_pct(lags, 0.5)), "upload_lag_p95_s": _round(_pct(lags, 0.95)),
+        "finalize_p50_ms": _round(_pct(finalize, 0.5), 1), "finalize_p95_ms": _round(_pct(finalize, 0.95), 1),
+        "lost": lost, "errors": [p.error for p in people if p.error][:5],
+        "ready": len(ready), "failed": sum(r["status"] == "failed" for r in rows),
+        "answers_per_min": _round(per_min, 2),
+        "cpu_s_per_answer": _round(per_answer, 1), "cores": cores,
+        "cpu_limit_answers_per_min": _round(cpu_limit, 2),
+        "share_of_cpu_limit": _round(per_min / cpu_limit if per_min and cpu_limit else None, 3),
+        "first_ready_after_first_finalize_s": _round(ready_times[0] - first_final, 1)
+        if ready_times and first_final else None,
+        "all_ready_s": _round(span, 1) if len(ready) == len(people) else None,
+        "worker_cpu_s": round(cpu_s, 1), "phase_wall_s": round(wall, 1),
+        "s3_log_errors": len(s3_errors), "s3_log_error_sample": s3_errors[:2],
+    }
+    log(json.dumps(out))
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    deadline = started + args.limit_min * 60 - 60  # a minute kept for stopping and cleaning up
+    tmp = Path(tempfile.mkdtemp(prefix="oneway-load-"))
+
+    def _stop(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, _stop)
+    # Whatever hangs, the run ends (and cleans up) by the limit.
+    signal.signal(signal.SIGALRM, _stop)
+    signal.alarm(max(1, int(args.limit_min * 60 - 30)))
+    codecs = [c for c in args.codecs.split(",") if c]
+    result: dict = {"candidates": args.candidates, "duration_s": args.duration, "resolution": args.resolution,
+                    "model": args.model, "load_average_before": os.getloadavg(), "targets": TARGETS}
+    try:
+        media = {c: make_answer(tmp / "media", args.duration, args.resolution, c) for c in codecs}
+        for i, codec in enumerate(codecs):
+            # Each codec gets an equal share of the time left.
+            share = (deadline - time.monotonic()) / (len(codecs) - i)
+            result[codec] = run_codec(args, codec, media[codec], tmp / codec, time.monotonic() + share)
+    except KeyboardInterrupt as exc:
+        result["stopped"] = str(exc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result["load_average_after"] = os.getloadavg()
+    result["wall_s"] = round(time.monotonic() - started, 1)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
