@@ -28,6 +28,8 @@ from tests.factories import make_candidate, make_interview
 from tests.helpers import split, upload_answer
 from tests.server import Browser, gunicorn
 
+pytestmark = pytest.mark.processes  # a real worker killed mid-join, and finalize through gunicorn
+
 # Any bytes will do: joining and checking never read what the recording holds.
 DATA = os.urandom(300_000)
 # H.264 in WebM (Chromium's): no video pass is queued while it is sent, so the media queue holds

@@ -67,7 +67,7 @@ def start_early_video(answer: Answer) -> None:
 def _start_pass(path: str, queue: str, prefix: str, answer: Answer, what: str) -> None:
     """Queue a pass over the chunks so far, unless it would only add to a backlog: an early pass
     saves time on an idle machine, and under load it is work the final stage does anyway. So none
-    is queued while more than EARLY_PASSES_MAX_WAITING jobs wait in its queue, and an answer has at
+    is queued while more than EARLY_PASSES_MAX_WAITING jobs wait for processing, and an answer has at
     most one pass of a kind waiting: a newer one takes the place of one not started yet. Only an
     optimisation: a failure to enqueue it must never fail the chunk's upload."""
     from redis.exceptions import RedisError
@@ -75,7 +75,7 @@ def _start_pass(path: str, queue: str, prefix: str, answer: Answer, what: str) -
     seq = answer.chunk_count - 1
     last = _LAST_PASS + f"{prefix}-{answer.id}"
     try:
-        if busy(queue):
+        if busy():
             log.info("early %s of answer %s skipped: its queue is busy", what, answer.public_id)
             return
         _drop_if_waiting(redis_conn().get(last))
@@ -88,11 +88,14 @@ def _start_pass(path: str, queue: str, prefix: str, answer: Answer, what: str) -
 _LAST_PASS = "oneway:early-pass:"
 
 
-def busy(queue: str) -> bool:
-    """Whether more jobs wait in the queue than EARLY_PASSES_MAX_WAITING."""
+def busy() -> bool:
+    """Whether more jobs wait in the media and transcription queues together than
+    EARLY_PASSES_MAX_WAITING: a backlog in either is work the CPU owes finished answers (one worker
+    serves both in make run), so an early transcription pass must not jump a waiting transcode."""
     from rq import Queue
 
-    return Queue(queue, connection=redis_conn()).count > current_app.config["EARLY_PASSES_MAX_WAITING"]
+    waiting = sum(Queue(q, connection=redis_conn()).count for q in (MEDIA_QUEUE, ASR_QUEUE))
+    return waiting > current_app.config["EARLY_PASSES_MAX_WAITING"]
 
 
 def _drop_if_waiting(job_id: bytes | None) -> None:
