@@ -108,12 +108,13 @@ def _processing_commands(app: Flask) -> None:
     @click.argument("queues", nargs=-1)
     @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
     def worker(queues, burst):
-        """Run a background worker for QUEUES (default: mail webhooks media asr)."""
+        """Run a background worker for QUEUES (default: mail webhooks asr media)."""
         from flask import current_app
 
+        from app.queue import ONE_WORKER_QUEUES
         from jobs.worker import work
 
-        work(list(queues) or ["mail", "webhooks", "media", "asr"], burst=burst,
+        work(list(queues) or list(ONE_WORKER_QUEUES), burst=burst,
              app=current_app._get_current_object())
 
     @app.cli.command("reconcile")

@@ -14,6 +14,11 @@ ASR_QUEUE = "asr"
 WEBHOOK_QUEUE = "webhooks"  # short jobs, served apart from media so a transcode never holds one up
 AI_QUEUE = "ai"  # language model jobs (jobs/ai.py), kept apart so they never delay media
 QUEUES = (MAIL_QUEUE, MEDIA_QUEUE, ASR_QUEUE, WEBHOOK_QUEUE, AI_QUEUE)
+# One worker serving everything but the language model (make run, the image's default) takes the
+# short outward jobs first, then transcription before media: an answer whose transcode is done is
+# transcribed before the next answer's join and transcode start, so answers finish one after another
+# in the order they were completed instead of every transcription waiting behind the whole media queue.
+ONE_WORKER_QUEUES = (MAIL_QUEUE, WEBHOOK_QUEUE, ASR_QUEUE, MEDIA_QUEUE)
 
 
 def redis_conn() -> Redis:

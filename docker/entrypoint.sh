@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Entrypoint of the Oneway image. One image, several roles, chosen by the first argument:
 #   web             migrate the database, then serve HTTP with gunicorn on 0.0.0.0:8000
-#   worker [QUEUE…] run a background worker for QUEUE… (default: $WORKER_QUEUES, else "mail webhooks media asr")
+#   worker [QUEUE…] run a background worker for QUEUE… (default: $WORKER_QUEUES, else "mail webhooks asr media", as app.queue.ONE_WORKER_QUEUES)
 #   migrate         migrate the database and create the S3 bucket, then exit (a one-shot job)
 #   anything else   run as given, e.g. `flask seed-demo` or `bash`
 set -euo pipefail
@@ -35,7 +35,7 @@ case "$role" in
     if [ "$#" -eq 0 ]; then
       # Word splitting is wanted here: WORKER_QUEUES="media asr" gives two queues.
       # shellcheck disable=SC2086
-      set -- ${WORKER_QUEUES:-mail webhooks media asr}
+      set -- ${WORKER_QUEUES:-mail webhooks asr media}
     fi
     exec flask --app app:create_app worker "$@"
     ;;

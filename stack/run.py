@@ -119,8 +119,8 @@ def main() -> int:
         _flask(env, "ensure-bucket")
         _flask(env, "seed-demo")
         children.append(subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "mail", "webhooks", "media",
-             "asr"],
+            # No queues named: the worker's default, app.queue.ONE_WORKER_QUEUES.
+            [sys.executable, "-m", "flask", "--app", "app:create_app", "worker"],
             env=env, cwd=ROOT, stdout=log("worker.log"), stderr=subprocess.STDOUT))
         # The language model (AI assistance) in a worker of its own, so it never delays media.
         children.append(subprocess.Popen(

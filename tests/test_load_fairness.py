@@ -62,10 +62,24 @@ def test_an_answer_has_at_most_one_early_pass_waiting_and_none_under_a_backlog(a
     row = _answer_id(answer)
     # Chunks 2, 5 and 8 each asked for a pass: the newest took the place of those not started.
     assert _ids(MEDIA_QUEUE) == [f"early-video-{row}-8"]
-    # A backlog: three answers' transcodes wait. The pass chunk 11 asks for is not queued.
+    # A backlog: three answers' transcodes wait. The pass chunk 11 asks for is not queued, and no
+    # early transcription pass either, though the transcription queue itself is empty: in make run
+    # one worker serves both, so it would delay those transcodes.
+    app.config.update(EARLY_TRANSCRIBE_CHUNKS=1, WHISPER_ALIGN_MODEL="")
     with app.app_context():
         for i in range(3):
             enqueue("jobs.transcode.run", 10_000 + i, queue=MEDIA_QUEUE, job_id=f"transcode-{10_000 + i}")
+    Queue(ASR_QUEUE, connection=redis_conn()).empty()
     for seq in range(9, 12):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=parts[seq]).status_code == 200
     assert [j for j in _ids(MEDIA_QUEUE) if j.startswith("early-video")] == [f"early-video-{row}-8"]
+    assert _ids(ASR_QUEUE) == []
+
+
+def test_one_worker_transcribes_a_finished_answer_before_the_next_answers_media():
+    """RQ takes from its queues in the order given: a worker for all of them (make run, the image's
+    default) lists transcription before media, after the short outward jobs."""
+    from app.queue import MAIL_QUEUE, ONE_WORKER_QUEUES, WEBHOOK_QUEUE
+
+    assert ONE_WORKER_QUEUES.index(ASR_QUEUE) < ONE_WORKER_QUEUES.index(MEDIA_QUEUE)
+    assert set(ONE_WORKER_QUEUES[:2]) == {MAIL_QUEUE, WEBHOOK_QUEUE}
