@@ -85,8 +85,12 @@ PROMPTS = {p.version: p for p in (
     Prompt("eval-1", SYSTEM_1, False, 200, 360, 3),
     Prompt("eval-2", SYSTEM_2, True, 200, 360, 3),
     Prompt("eval-3", SYSTEM_2, True, 110, 240, 2),
+    Prompt("eval-4", SYSTEM_1, False, 110, 240, 2),
 )}
-PROMPT_VERSION = "eval-1"
+# eval-4: eval-1's prompt with shorter reasons and summary and two quotes gave the same scores on
+# bench/ai.py's 12-answer subset with 20-30% fewer output tokens; eval-2's rubric did worse
+# (bench/README.md, "Prompt versions compared").
+PROMPT_VERSION = "eval-4"
 
 
 def sentences(transcript: str) -> list[str]:
