@@ -5,6 +5,7 @@ within each label, consistency across reruns and name_invariance.
     .venv/bin/python bench/ai.py                        # the embedded default, 2 threads
     .venv/bin/python bench/ai.py --model smollm2-135m-instruct-q4_1 --limit 6
     .venv/bin/python bench/ai.py --base-url http://127.0.0.1:11434/v1 --model qwen2.5:7b
+    .venv/bin/python bench/ai.py --subset 12 --prompt eval-1 --reruns 0   # 4 answers a label
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ def _answer(question: dict, text: str, name: str = "Candidate"):
     return SimpleNamespace(question=q, transcript_text=text, candidate=SimpleNamespace(name=name))
 
 
-def _run(backend, answer) -> dict:
-    request = evaluation.for_answer(backend.model, answer)
+def _run(backend, answer, version: str) -> dict:
+    request = evaluation.for_answer(backend.model, answer, version)
     began = time.perf_counter()
     raw = backend.complete(request.messages, request.schema, 700)
     seconds = time.perf_counter() - began
-    out = {"seconds": round(seconds, 2), "raw": raw, "hash": request.input_hash}
+    out = {"seconds": round(seconds, 2), "raw": raw, "hash": request.input_hash, **_tokens(backend, raw)}
     try:
         result = evaluation.validate(raw, answer.transcript_text, True)
     except AIError as exc:
@@ -57,6 +58,15 @@ def _run(backend, answer) -> dict:
     return out
 
 
+def _tokens(backend, raw: str) -> dict:
+    """The reply's length in the local model's tokens (what generation time grows with, whatever
+    the machine's load), else in characters."""
+    if isinstance(backend, backends.LocalBackend):
+        llm = backends._llama(backend.path, backend.threads, backend.n_ctx)
+        return {"reply_tokens": len(llm.tokenize(raw.encode(), add_bos=False, special=False))}
+    return {"reply_chars": len(raw)}
+
+
 def _length_bias(rows: list[dict]) -> dict:
     found = {}
     for label in RANK:
@@ -66,17 +76,31 @@ def _length_bias(rows: list[dict]) -> dict:
     return {"by_label": found, "mean": round(sum(values) / len(values), 3) if values else None}
 
 
-def _labelled(backend, data: dict, limit: int | None) -> list[dict]:
+def _chosen(data: dict, limit: int | None, subset: int | None) -> list[tuple[dict, dict]]:
+    """(question, answer) pairs to evaluate: all, the first `limit`, or a `subset` balanced by label
+    (one answer of each label per question, question by question; the second of each label on every
+    other question, so both answers of a label are drawn on)."""
+    pairs = [(q, a) for q in data["questions"] for a in q["answers"]]
+    if subset is None:
+        return pairs[:limit] if limit is not None else pairs
+    chosen = []
+    for n, question in enumerate(data["questions"]):
+        for label in RANK:
+            same = [a for a in question["answers"] if a["label"] == label]
+            chosen.append((question, same[n % len(same)]))
+    per_label = subset // len(RANK)
+    kept = {label: [p for p in chosen if p[1]["label"] == label][:per_label] for label in RANK}
+    return [p for p in chosen if p in kept[p[1]["label"]]]
+
+
+def _labelled(backend, pairs: list[tuple[dict, dict]], version: str) -> list[dict]:
     rows = []
-    for question in data["questions"]:
-        for item in question["answers"]:
-            if limit is not None and len(rows) >= limit:
-                return rows
-            out = _run(backend, _answer(question, item["text"]))
-            rows.append({**out, "question": question, "label": item["label"], "text": item["text"],
-                         "words": len(item["text"].split())})
-            print(f"{question['id']:>12} {item['label']:>6}: {out.get('mean', 'invalid')} "
-                  f"in {out['seconds']}s", file=sys.stderr, flush=True)
+    for question, item in pairs:
+        out = _run(backend, _answer(question, item["text"]), version)
+        rows.append({**out, "question": question, "label": item["label"], "text": item["text"],
+                     "words": len(item["text"].split())})
+        print(f"{question['id']:>12} {item['label']:>6}: {out.get('scores', 'invalid')} "
+              f"in {out['seconds']}s", file=sys.stderr, flush=True)
     return rows
 
 
@@ -96,15 +120,16 @@ def _figures(rows: list[dict]) -> dict:
                                        / max(1, sum(1 for r in valid if r["label"] == label)), 2)
                           for label in RANK},
         "mean_answer_s": round(sum(r["seconds"] for r in rows) / len(rows), 2) if rows else None,
+        "mean_reply_tokens": round(sum(r.get("reply_tokens", 0) for r in rows) / len(rows)) if rows else None,
     }
 
 
-def _invariance(backend, data: dict) -> dict:
+def _invariance(backend, data: dict, version: str) -> dict:
     """The same transcript under different candidate names: the same request, the same output."""
     question = data["questions"][0]
     text = question["answers"][0]["text"]
-    outs = [_run(backend, _answer(question, text, name)) for name in data["names"][:2]]
-    hashes = {evaluation.for_answer(backend.model, _answer(question, text, n)).input_hash
+    outs = [_run(backend, _answer(question, text, name), version) for name in data["names"][:2]]
+    hashes = {evaluation.for_answer(backend.model, _answer(question, text, n), version).input_hash
               for n in data["names"]}
     return {"name_invariance": len(hashes) == 1 and outs[0]["raw"] == outs[1]["raw"],
             "names_tried": len(data["names"])}
@@ -116,6 +141,11 @@ def main() -> None:
     parser.add_argument("--base-url", default=os.environ.get("LLM_BASE_URL", ""))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None, help="only the first N labelled answers")
+    parser.add_argument("--subset", type=int, default=None,
+                        help="N labelled answers balanced by label (N/3 strong, medium and weak)")
+    parser.add_argument("--prompt", default=evaluation.PROMPT_VERSION, choices=sorted(evaluation.PROMPTS),
+                        help="the prompt version to evaluate with")
+    parser.add_argument("--no-invariance", action="store_true", help="skip the name-invariance runs")
     parser.add_argument("--reruns", type=int, default=3, help="answers evaluated twice for consistency")
     parser.add_argument("--cache", default=os.environ.get("MODEL_CACHE_DIR", str(ROOT / "var" / "models")))
     args = parser.parse_args()
@@ -125,19 +155,27 @@ def main() -> None:
     data = json.loads((ROOT / "bench" / "data" / "ai_labelled.json").read_text())
     timing = data["timing_answer"]
     timed_q = next(q for q in data["questions"] if q["id"] == timing["question"])
+    load_before = os.getloadavg()
     began = time.perf_counter()
-    _run(backend, _answer(timed_q, "Warm-up: I load the model once."))
+    _run(backend, _answer(timed_q, "Warm-up: I load the model once."), args.prompt)
     load_s = time.perf_counter() - began
-    timed = _run(backend, _answer(timed_q, timing["text"]))
-    rows = _labelled(backend, data, args.limit)
-    again = [_run(backend, _answer(r["question"], r["text"])) for r in rows[:args.reruns]]
+    timed = _run(backend, _answer(timed_q, timing["text"]), args.prompt)
+    rows = _labelled(backend, _chosen(data, args.limit, args.subset), args.prompt)
+    again = [_run(backend, _answer(r["question"], r["text"]), args.prompt) for r in rows[:args.reruns]]
     same = sum(1 for a, r in zip(again, rows, strict=False) if a["raw"] == r["raw"])
+    invariance = {} if args.no_invariance else _invariance(backend, data, args.prompt)
     print(json.dumps({
-        "model": backend.model, "threads": args.threads, "prompt_version": evaluation.PROMPT_VERSION,
+        "model": backend.model, "threads": args.threads, "prompt_version": args.prompt,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "backend": type(backend).__name__, "load_and_warm_s": round(load_s, 2),
         "per_answer_s": timed["seconds"], "per_answer_words": len(timing["text"].split()),
+        "per_answer_reply_tokens": timed.get("reply_tokens"),
         **_figures(rows), "rerun_identical_share": round(same / len(again), 3) if again else None,
-        **_invariance(backend, data),
+        **invariance,
+        "answers_evaluated": [{"question": r["question"]["id"], "label": r["label"], "words": r["words"],
+                               "scores": r.get("scores"), "seconds": r["seconds"],
+                               "reply_tokens": r.get("reply_tokens")} for r in rows],
     }, indent=2))
 
 

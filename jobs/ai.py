@@ -30,10 +30,26 @@ def evaluate(evaluation_id: int) -> None:
         if row is None or row.status != AIStatus.QUEUED or not row.current:
             log.info("ai evaluation %s gone, settled or replaced: nothing to do", evaluation_id)
             return
+        candidate_id = row.candidate_id
         try:
             _evaluate(app, row)
         except Exception as exc:  # recorded on the row and shown; review goes on without it
-            _failed(AIEvaluation, evaluation_id, exc)
+            try:
+                _failed(AIEvaluation, evaluation_id, exc)
+            finally:  # a failed last evaluation settles the candidate's summary too
+                _summary_if_due(candidate_id)
+            return
+        _summary_if_due(candidate_id)
+
+
+def _summary_if_due(candidate_id: int) -> None:
+    """Once every evaluation of the candidate settled (done or failed), their summary is made from
+    those that succeeded; if none did, the summary is recorded as failed, saying why."""
+    from app.services import ai_evaluation
+
+    due = ai_evaluation.summary_due(candidate_id)
+    if due is not None:
+        ai_evaluation.enqueue_summary(due)
 
 
 def _now():
@@ -69,11 +85,6 @@ def _evaluate(app, row) -> None:
     db.session.commit()
     log.info("ai evaluation %s of answer %s: mean %.2f in %.1fs", row.id, answer.public_id, row.mean,
              outcome.seconds)
-    from app.services import ai_evaluation
-
-    due = ai_evaluation.summary_due(answer.candidate_id)
-    if due is not None:
-        ai_evaluation.enqueue_summary(due)
 
 
 def summarise(summary_id: int) -> None:
@@ -117,8 +128,10 @@ def _summarise(app, row) -> None:
     candidate = db.session.get(Candidate, row.candidate_id)
     done = {e.question_id: e for e in db.session.execute(db.select(AIEvaluation).filter_by(
         candidate_id=candidate.id, current=True, status=AIStatus.DONE)).scalars()}
+    # Only the evaluations that succeeded; those that failed are named beside the summary
+    # (ai_evaluation.left_out), never guessed at.
     items = [(q.prompt, done[q.id].result["summary"], done[q.id].result["scores"])
-             for q in candidate.interview.questions if q.id in done]
+             for q in candidate.questions if q.id in done]
     if not items:
         raise AIError("no answer of this candidate has an AI evaluation to summarise")
     backend = _backend(app)

@@ -132,3 +132,11 @@ def upright_phone_mp4(out: Path, speech: Path, size: str = "1280x720") -> Path:
           "-c:v", "libx264", "-preset", "ultrafast", "-g", "15", "-pix_fmt", "yuv420p",
           "-c:a", "aac", str(stored)])
     return turn(stored, out / f"phone-upright-{size}.mp4", -90)
+
+
+def pattern_mp4(out: Path, seconds: int) -> bytes:
+    """A test pattern with a tone, H.264/AAC with the index up front, as a review MP4 is."""
+    _run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10", "-f", "lavfi",
+          "-i", "sine=frequency=440", "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast",
+          "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(out)])
+    return out.read_bytes()

@@ -54,6 +54,29 @@ def test_the_prompt_holds_only_the_question_ideal_answer_criteria_and_transcript
     assert req.schema["required"] == ["quotes", "summary", "match", "evidence", "clarity"]
 
 
+@pytest.mark.parametrize("version", sorted(evaluation.PROMPTS))
+def test_every_prompt_version_sends_only_the_four_parts_and_records_its_version(version):
+    req = evaluation.build("m", "Tell us about a project.", "A concrete project with results.",
+                           ["Ownership"], TRANSCRIPT, version)
+    assert req.prompt_version == version
+    user = req.messages[1]["content"]
+    assert user.startswith("Question:\nTell us about a project.") and user.endswith(TRANSCRIPT)
+    limits = evaluation.PROMPTS[version]
+    assert req.schema["properties"]["quotes"]["maxItems"] == limits.max_quotes
+    assert req.schema["properties"]["match"]["properties"]["reason"]["maxLength"] == limits.reason_max
+
+
+def test_the_rubric_describes_each_level_and_anchors_match_to_the_ideal_answer():
+    rubric = [v for v, p in evaluation.PROMPTS.items() if p.rubric]
+    assert rubric
+    with_ideal = evaluation.build("m", "Q?", "Ideal.", None, TRANSCRIPT, rubric[0]).messages[1]["content"]
+    for level in ("5 = covers every point of the ideal answer", "3 = some concrete detail",
+                  "1 = does not answer the question asked"):
+        assert level in with_ideal
+    without = evaluation.build("m", "Q?", "", None, TRANSCRIPT, rubric[0]).messages[1]["content"]
+    assert "match:" not in without and "evidence:" in without
+
+
 def test_without_an_ideal_answer_only_evidence_and_clarity_are_asked_for():
     req = evaluation.build("m", "Q?", "", None, TRANSCRIPT)
     assert "match" not in req.schema["properties"]

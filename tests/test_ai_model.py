@@ -89,11 +89,16 @@ def test_the_same_input_gives_the_same_reply(model_path):
     assert evaluation.validate(first, TRANSCRIPT, with_ideal=False).quotes
 
 
-def test_a_server_that_does_not_answer_fails_the_evaluation_with_a_reason(app, run_jobs):
-    with socket.socket() as s:  # a port nothing listens on
+def _no_server(app) -> None:
+    """Point the app at an OpenAI-compatible address that nothing listens on."""
+    with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     app.config["LLM_BASE_URL"], app.config["LLM_MODEL"] = f"http://127.0.0.1:{port}/v1", "x"
+
+
+def test_a_server_that_does_not_answer_fails_the_evaluation_with_a_reason(app, run_jobs):
+    _no_server(app)
     _owner, iv = _ai_interview()
     cand, _ = make_candidate(iv)
     answer = make_ready_answer(cand, iv.questions[0], transcript={"text": TRANSCRIPT, "segments": []})
@@ -101,3 +106,56 @@ def test_a_server_that_does_not_answer_fails_the_evaluation_with_a_reason(app, r
     run_jobs()
     row = db.session.execute(db.select(AIEvaluation)).scalar_one()
     assert row.status == AIStatus.FAILED and "did not answer" in row.failure_reason
+
+
+def _settled(iv, cand, status: str, index: int, **fields) -> AIEvaluation:
+    """An answer to question `index` whose evaluation is already done or failed."""
+    answer = make_ready_answer(cand, iv.questions[index], transcript={"text": TRANSCRIPT, "segments": []})
+    row = AIEvaluation(answer_id=answer.id, candidate_id=cand.id, question_id=iv.questions[index].id,
+                       status=status, **fields)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_a_failed_last_evaluation_settles_the_candidates_summary(app, run_jobs):
+    from app.models import AISummary
+    from tests.factories import mark_completed
+
+    _no_server(app)
+    _owner, iv = _ai_interview()
+    cand, _ = make_candidate(iv)
+    _settled(iv, cand, "done", 0, mean=4.0, model="x", result={
+        "summary": "Led a migration.", "quotes": [], "scores": {"match": 4, "evidence": 4, "clarity": 4}})
+    mark_completed(cand)
+    last = make_ready_answer(cand, iv.questions[1], transcript={"text": TRANSCRIPT, "segments": []})
+    ai_evaluation.after_ready(last.id)
+    run_jobs()
+    failed = db.session.execute(db.select(AIEvaluation).filter_by(answer_id=last.id)).scalar_one()
+    assert failed.status == AIStatus.FAILED
+    # The summary was queued once the last evaluation settled, failing or not; here the server is
+    # away for it too, so it failed, and says why.
+    summary = db.session.execute(db.select(AISummary)).scalar_one()
+    assert summary.status == AIStatus.FAILED and "did not answer" in summary.failure_reason
+    assert ai_evaluation.left_out(cand) == [(2, failed.failure_reason)]
+
+
+def test_the_summary_is_written_from_the_evaluations_that_succeeded_only(app, run_jobs):
+    from app.ai import summary as summary_prompt
+    from tests.factories import mark_completed
+
+    _owner, iv = _ai_interview()
+    cand, _ = make_candidate(iv)
+    scores = {"match": 4, "evidence": 5, "clarity": 3}
+    _settled(iv, cand, "done", 0, mean=4.0, model=SMOLLM,
+             result={"summary": "Led a migration on time.", "quotes": [], "scores": scores})
+    _settled(iv, cand, "failed", 1, failure_reason="the model's reply was not JSON")
+    mark_completed(cand)
+    due = ai_evaluation.summary_due(cand.id)
+    ai_evaluation.enqueue_summary(due)
+    run_jobs()
+    db.session.refresh(due)
+    assert due.status == AIStatus.DONE, due.failure_reason
+    assert due.text and due.model == SMOLLM
+    only_done = summary_prompt.build(SMOLLM, [(iv.questions[0].prompt, "Led a migration on time.", scores)])
+    assert due.input_hash == only_done.input_hash

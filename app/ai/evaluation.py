@@ -15,14 +15,11 @@ from dataclasses import asdict, dataclass, field
 
 from app.ai import AIError, load_object
 
-PROMPT_VERSION = "eval-1"
 TEMPERATURE = 0.0
 MAX_SENTENCES = 60
 CRITERIA = ("match", "evidence", "clarity")
-REASON_MAX = 200
-SUMMARY_MAX = 360
 
-SYSTEM = """You help a hiring team review one written or transcribed interview answer. Judge only the \
+SYSTEM_1 = """You help a hiring team review one written or transcribed interview answer. Judge only the \
 content of the answer against the question. You never decide about the candidate; a person does.
 Score each criterion from 1 to 5:
 - match: how well the answer covers what the ideal answer contains. 5 = covers all of it as well \
@@ -34,6 +31,66 @@ as the ideal answer; 3 = covers about half; 1 = covers none of it.
 A long answer is not better because it is long. Ignore accent, grammar slips and filler words.
 Quote the transcript's sentences that best support your scores. Give a short reason for each score \
 and a two-to-three sentence summary of what the answer says. Reply with JSON only."""
+
+SYSTEM_2 = """You help a hiring team review one written or transcribed interview answer. Judge only the \
+content of the answer against the question and the rubric. You never decide about the candidate; a \
+person does. Be strict and exact: a 5 is kept for an answer as good as the ideal answer, and an \
+answer that sounds fine but stays vague or misses points of the ideal answer gets 2 or 3.
+A long answer is not better because it is long. Ignore accent, grammar slips and filler words.
+First quote the transcript's sentences that best support your scores and summarise what the answer \
+says in two or three sentences. Then, for each criterion, write the reason first (for match: which \
+points of the ideal answer the answer covers and which it misses), then the score the rubric gives. \
+Reply with JSON only."""
+
+
+def _rubric(ideal: str) -> str:
+    """Per-level descriptions for each criterion (prometheus-eval style), match anchored to the
+    question's own ideal answer."""
+    lines = ["Rubric (score 1 to 5; 2 and 4 lie between the levels described):"]
+    if ideal:
+        lines += [
+            "match: how much of the ideal answer the answer covers.",
+            "  5 = covers every point of the ideal answer, as concretely as it does.",
+            "  3 = covers some points of the ideal answer but misses several, or handles one badly.",
+            "  1 = covers none of its points, or does the opposite of what it describes.",
+        ]
+    lines += [
+        "evidence: support with specifics.",
+        "  5 = concrete steps, a real example from the candidate's own work, facts, numbers or a result.",
+        "  3 = some concrete detail, but mostly general statements or vague actions.",
+        "  1 = only opinions or claims about themselves, nothing concrete.",
+        "clarity: clear, concise, well structured.",
+        "  5 = answers the question directly, in a logical order, nothing off the point.",
+        "  3 = understandable, but partly off the point, or in no clear order.",
+        "  1 = does not answer the question asked, or is hard to follow.",
+    ]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One version of the evaluation prompt and the reply's limits. Every evaluation records the
+    version it was made with; the older versions stay here so that a stored one can be read
+    against the prompt that made it (and bench/ai.py can compare them)."""
+
+    version: str
+    system: str
+    rubric: bool  # per-level descriptions in the user message
+    reason_max: int
+    summary_max: int
+    max_quotes: int
+
+
+PROMPTS = {p.version: p for p in (
+    Prompt("eval-1", SYSTEM_1, False, 200, 360, 3),
+    Prompt("eval-2", SYSTEM_2, True, 200, 360, 3),
+    Prompt("eval-3", SYSTEM_2, True, 110, 240, 2),
+    Prompt("eval-4", SYSTEM_1, False, 110, 240, 2),
+)}
+# eval-4: eval-1's prompt with shorter reasons and summary and two quotes gave the same scores on
+# bench/ai.py's 12-answer subset with 20-30% fewer output tokens; eval-2's rubric did worse
+# (bench/README.md, "Prompt versions compared").
+PROMPT_VERSION = "eval-4"
 
 
 def sentences(transcript: str) -> list[str]:
@@ -58,27 +115,30 @@ def text(most: int) -> dict:
             "pattern": f"^[^\"\\\\\\x00-\\x1f]{{1,{most}}}$"}
 
 
-def _scored() -> dict:
+def _scored(reason_max: int) -> dict:
     return {"type": "object", "additionalProperties": False, "required": ["reason", "score"],
-            "properties": {"reason": text(REASON_MAX), "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}}}
+            "properties": {"reason": text(reason_max), "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}}}
 
 
-def schema(transcript_sentences: list[str], with_ideal: bool) -> dict:
+def schema(transcript_sentences: list[str], with_ideal: bool, version: str = PROMPT_VERSION) -> dict:
     """The reply's JSON schema: quotes first (chosen from the sentences), then the summary, then a
     reason before each score, so the model explains before it scores."""
+    prompt = PROMPTS[version]
     criteria = CRITERIA if with_ideal else CRITERIA[1:]
     props = {
-        "quotes": {"type": "array", "minItems": 1, "maxItems": 3,
+        "quotes": {"type": "array", "minItems": 1, "maxItems": prompt.max_quotes,
                    "items": {"type": "string", "enum": transcript_sentences}},
-        "summary": text(SUMMARY_MAX),
+        "summary": text(prompt.summary_max),
     }
-    props.update({name: _scored() for name in criteria})
+    props.update({name: _scored(prompt.reason_max) for name in criteria})
     return {"type": "object", "additionalProperties": False,
             "required": ["quotes", "summary", *criteria], "properties": props}
 
 
-def messages(question: str, ideal_answer: str, criteria: list[str] | None, transcript: str) -> list[dict]:
+def messages(question: str, ideal_answer: str, criteria: list[str] | None, transcript: str,
+             version: str = PROMPT_VERSION) -> list[dict]:
     """The chat messages; the only four things about an answer that reach a model."""
+    prompt = PROMPTS[version]
     parts = [f"Question:\n{question.strip()}"]
     if ideal_answer.strip():
         parts.append(f"Ideal answer (what scores 5 on match):\n{ideal_answer.strip()}")
@@ -86,8 +146,10 @@ def messages(question: str, ideal_answer: str, criteria: list[str] | None, trans
         parts.append("There is no ideal answer for this question: score only evidence and clarity.")
     if criteria:
         parts.append("The hiring team also looks for: " + "; ".join(criteria))
+    if prompt.rubric:
+        parts.append(_rubric(ideal_answer.strip()))
     parts.append(f"The candidate's answer (transcript):\n{transcript.strip()}")
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
+    return [{"role": "system", "content": prompt.system}, {"role": "user", "content": "\n\n".join(parts)}]
 
 
 @dataclass
@@ -107,22 +169,22 @@ class Request:
 
 
 def build(model: str, question: str, ideal_answer: str, criteria: list[str] | None,
-          transcript: str) -> Request:
+          transcript: str, version: str = PROMPT_VERSION) -> Request:
     """The request for one answer; refuses a transcript with nothing to quote."""
     found = sentences(transcript)
     if not found:
         raise AIError("The answer has no words to evaluate.")
-    return Request(model, messages(question, ideal_answer, criteria, transcript),
-                   schema(found, bool(ideal_answer.strip())))
+    return Request(model, messages(question, ideal_answer, criteria, transcript, version),
+                   schema(found, bool(ideal_answer.strip()), version), prompt_version=version)
 
 
-def for_answer(model: str, answer) -> Request:
+def for_answer(model: str, answer, version: str = PROMPT_VERSION) -> Request:
     """The request for a stored answer: its question's text, ideal answer and criteria, and its
     transcript. Nothing else of the answer or the candidate is read, so no name, e-mail, picture,
     voice or profile can reach a model."""
     question = answer.question
     return build(model, question.prompt, question.ideal_answer or "", question.criteria,
-                 answer.transcript_text)
+                 answer.transcript_text, version)
 
 
 @dataclass

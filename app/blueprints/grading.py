@@ -80,6 +80,7 @@ def candidate(public_id: str):
                            ai=ai_evaluation.for_grader(current_user, cand, items, mine is not None),
                            ai_total=ai_evaluation.overall(cand) if mine else None,
                            ai_summary=ai_evaluation.current_summary(cand) if mine else None,
+                           ai_left_out=ai_evaluation.left_out(cand) if mine else [],
                            summary=grading.summary(cand) if mine else None,
                            decisions=grading.decisions(cand), grading=grading,
                            previous=access.previous_candidate(cand), hide_identity=hidden,
@@ -158,8 +159,9 @@ def rereview_answered(public_id: str):
 @bp.get("/review/candidates/<public_id>/export.zip")
 def candidate_zip(public_id: str):
     """The candidate's whole file as a ZIP, streamed as it is built."""
-    cand, scores = export.start_candidate_export(current_user, public_id)
-    body = stream_with_context(export.stream_zip(export.candidate_entries(cand.id, include_scores=scores)))
+    cand, scores, ai_seen = export.start_candidate_export(current_user, public_id)
+    body = stream_with_context(export.stream_zip(export.candidate_entries(
+        cand.id, include_scores=scores, ai_questions=ai_seen)))
     resp = Response(body, mimetype="application/zip", direct_passthrough=True)
     resp.headers["Content-Disposition"] = f'attachment; filename="oneway-{cand.public_id}.zip"'
     resp.headers["Cache-Control"] = "private, no-store"

@@ -197,8 +197,10 @@ def _any(candidate: Candidate) -> bool:
 
 
 def summary_due(candidate_id: int) -> AISummary | None:
-    """Once every kept answer the candidate gave that is evaluated has a finished evaluation, and
-    the candidate has finished: record a new summary (after the commit, queue it). None otherwise."""
+    """Once every kept answer the candidate gave that is evaluated has a settled evaluation (done or
+    failed), and the candidate has finished: record a new summary, to be written from the done ones
+    (after the commit, queue it). If every one failed, the new summary is recorded as failed with
+    the reason, and None is returned, as it is while nothing is due."""
     from app.services.takes import current_answers
     from app.states import CandidateStatus
 
@@ -209,14 +211,25 @@ def summary_due(candidate_id: int) -> AISummary | None:
     rows = [current(a.id) for a in answers]
     if not rows or any(r is None or r.status == AIStatus.QUEUED for r in rows):
         return None
-    if not any(r.status == AIStatus.DONE for r in rows):
-        return None
     db.session.execute(db.update(AISummary).where(AISummary.candidate_id == candidate_id)
                        .values(current=False))
     row = AISummary(candidate_id=candidate_id, status=AIStatus.QUEUED)
+    if not any(r.status == AIStatus.DONE for r in rows):
+        row.status, row.finished_at = AIStatus.FAILED, utcnow()
+        row.failure_reason = "the AI could not evaluate any of the candidate's answers, so there is " \
+                             "nothing to summarise"
     db.session.add(row)
     db.session.commit()
-    return row
+    return row if row.status == AIStatus.QUEUED else None
+
+
+def left_out(candidate: Candidate) -> list[tuple[int, str]]:
+    """(question number, reason) for each answer whose current evaluation failed: the candidate's
+    summary is written without them, and says so."""
+    failed = {r.question_id: r.failure_reason or "" for r in db.session.execute(
+        db.select(AIEvaluation).filter_by(candidate_id=candidate.id, current=True,
+                                          status=AIStatus.FAILED)).scalars()}
+    return [(n, failed[q.id]) for n, q in enumerate(candidate.questions, 1) if q.id in failed]
 
 
 def enqueue_summary(row: AISummary) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from app.extensions import db
 from app.models import Candidate, User
-from app.services import ServiceError, access, audit, grading
+from app.services import ServiceError, access, ai_export, audit, grading
 from app.services.package import build_manifest
 from app.services.takes import current_answers
 from app.states import AnswerStatus
@@ -63,16 +63,18 @@ def stream_zip(entries: Iterable[Entry]) -> Iterator[bytes]:
     yield sink.take()
 
 
-def start_candidate_export(user: User, public_id: str) -> tuple[Candidate, bool]:
-    """The candidate whose ZIP this user may download, and whether the scores go in (the
-    blind rule holds here too); the download is recorded in the audit log before it starts."""
+def start_candidate_export(user: User, public_id: str) -> tuple[Candidate, bool, frozenset[int]]:
+    """The candidate whose ZIP this user may download, whether the scores go in, and the questions
+    whose AI evaluations go in (the blind rule holds here too); the download is recorded in the
+    audit log before it starts."""
     candidate = access.get_candidate(user, public_id)
     if not user.can_author:  # names and media whole: not for (possibly anonymised) reviewers
         raise ServiceError("Only owners and recruiters may download a candidate's whole review.", 403)
     scores = grading.my_review(user, candidate) is not None
+    ai_seen = ai_export.visible_questions(user, candidate, scores)
     audit.record("candidate.exported", candidate, actor=user, scores=scores)
     db.session.commit()
-    return candidate, scores
+    return candidate, scores, ai_seen
 
 
 def text_entry(s: str) -> list[bytes]:
@@ -81,14 +83,16 @@ def text_entry(s: str) -> list[bytes]:
 
 
 
-def candidate_entries(candidate_id: int, include_scores: bool = True) -> Iterator[Entry]:
+def candidate_entries(candidate_id: int, include_scores: bool = True,
+                      ai_questions: frozenset[int] = frozenset()) -> Iterator[Entry]:
     """What goes into a candidate's export, in order; media streams straight from storage.
 
     Takes the candidate's id, not the row: the server sends this after the view has returned,
     when the view's database session is gone, so every row is read here, in the stream's own.
     The scores are the page's, under the same blind rule: submitted reviews only (a draft is
     nobody's opinion yet) and guests' scores, and only for a viewer who has submitted or chosen
-    to see them (`include_scores`); otherwise the scores file says why."""
+    to see them (`include_scores`); otherwise the scores file says why. The AI's evaluations go in
+    for `ai_questions` only, its overall and summary with the scores (app.services.ai_export)."""
     candidate = db.session.get(Candidate, candidate_id)
     if candidate is None:  # erased between the view and the stream: nothing left to send
         return
@@ -100,6 +104,9 @@ def candidate_entries(candidate_id: int, include_scores: bool = True) -> Iterato
     else:
         yield "scores.txt", text_entry("Other graders' scores stay hidden until you submit your own "
                                   "review of this candidate, or choose to see them without grading.\n"), True
+    ai = ai_export.document(candidate, ai_questions, include_scores)
+    if ai is not None:
+        yield "ai-evaluations.json", text_entry(ai), True
     for q in candidate.questions:
         yield from _question_entries(store, q, answers.get(q.id))
 
