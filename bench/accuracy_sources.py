@@ -39,7 +39,7 @@ def _write(samples: np.ndarray, dst: Path) -> Path:
 def cut_like_early_passes(wav: Path, every_s: float, work: Path, decode) -> str:
     """The answer decoded the way the early passes split it: every `every_s` of recording, from
     where the last pass stopped up to the last pause, then the rest; `decode(path, prompt)`
-    gives a part's text."""
+    gives a part's text (`prompt`: the text of the parts before)."""
     from app.media.audio import last_pause
     from app.media.transcribe import load_wav
 
@@ -78,9 +78,20 @@ def sources(speech, work: Path, model_cache: Path, model: str, wer) -> dict:
         return " ".join(s.text.strip() for s in segments)
 
     def ours(decoding: str):
-        return lambda path, prompt=None: transcribe(path, model_dir, language="en",
-                                                    vad_cache=model_cache, decoding=decoding,
-                                                    prompt=prompt).text
+        return lambda path, _prompt=None: transcribe(path, model_dir, language="en",
+                                                     vad_cache=model_cache, decoding=decoding).text
+
+    def fw_clips(path: Path, prompt: str | None = None) -> str:
+        """Sequential over WhisperX's VAD windows, as ours, with the text before as a prompt."""
+        from app.media.batched import windows
+
+        audio = load_wav(path)
+        clips = [t for s in windows(pipe, audio) for t in (s["start"], s["end"])]
+        if not clips:
+            return ""
+        segments, _ = fw.transcribe(audio, language="en", beam_size=5, initial_prompt=prompt,
+                                    clip_timestamps=clips)
+        return " ".join(s.text.strip() for s in segments)
 
     def whisperx_text(path: Path) -> str:
         result = pipe.transcribe(load_wav(path), batch_size=8, language="en")
@@ -100,9 +111,8 @@ def sources(speech, work: Path, model_cache: Path, model: str, wer) -> dict:
         "ours_sequential_opus_extracted": (opus, ours("sequential")),
         "ours_sequential_opus_cut_every_20s": (
             opus, lambda p: cut_like_early_passes(p, 20, work, ours("sequential"))),
-        "ours_sequential_opus_cut_every_20s_no_prompt": (
-            opus, lambda p: cut_like_early_passes(p, 20, work,
-                                                  lambda q, _prompt: ours("sequential")(q))),
+        "sequential_opus_cut_every_20s_text_before_as_prompt": (
+            opus, lambda p: cut_like_early_passes(p, 20, work, fw_clips)),
         "ours_batched_opus_cut_every_90s": (
             opus, lambda p: cut_like_early_passes(p, 90, work, ours("batched"))),
     }

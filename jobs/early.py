@@ -50,7 +50,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     from app.services.recording import demuxer
     from app.storage import StorageError, chunk_key
     from jobs import spool
-    from jobs.transcribe import asr_settings, settled_text
+    from jobs.transcribe import asr_settings
 
     began = time.perf_counter()
     early = EarlyTranscript.load(store, answer.public_id) or EarlyTranscript()
@@ -79,8 +79,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
         if cut is not None and cut >= 2.0:  # too little to be worth a pass otherwise
             head = trim_wav(wav, Path(tmp) / "head.wav", cut)
             model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
-            part = transcribe(head, model_dir, language=language, prompt=settled_text(early),
-                              **asr_settings(cfg))
+            part = transcribe(head, model_dir, language=language, **asr_settings(cfg))
     early.upto_seq = upto_seq
     early.seconds = round(early.seconds + time.perf_counter() - began, 3)
     if part is not None:

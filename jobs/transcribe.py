@@ -59,11 +59,8 @@ def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -
     start = float(early.until_s) if early and early.segments else 0.0
     if start > 0:
         wav = trim_wav(wav, wav.with_name("rest.wav"), None, start_s=start)
-    # What was said before the cut carries on as the first window's context, as it would in
-    # one sequential pass, and the language found for it holds for the rest.
     t = transcribe(wav, model_dir, language=language or (early.language if early else None),
-                   align_model=cfg["WHISPER_ALIGN_MODEL"], prompt=settled_text(early),
-                   **asr_settings(cfg))
+                   align_model=cfg["WHISPER_ALIGN_MODEL"], **asr_settings(cfg))
     if start <= 0:
         return t.to_dict()
     t.segments = shifted(t.segments, start)
@@ -73,13 +70,6 @@ def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -
     result["method"] = f"{t.method}, {start:.1f}s settled while recording"
     result["early_seconds"] = early.seconds
     return result
-
-
-def settled_text(early) -> str | None:
-    """The text the early passes settled, as context for the next part of the answer."""
-    if early is None or not early.segments:
-        return None
-    return join_words(s["text"] for s in early.segments)
 
 
 def asr_settings(cfg) -> dict:

@@ -6,8 +6,12 @@ unlikely), and windows cut wherever the merged voice activity reaches 30 s. On r
 costs accuracy (bench/README.md, "Accuracy on real speech"). This decodes the way plain
 faster-whisper does: 30 s windows one after another, each moved on by the timestamps Whisper
 predicts, each conditioned on the text before it, beam search with the temperature fallback,
-and word times from the decoder's cross-attention. `prompt` carries the text of what came
-before (an earlier pass over the same answer) into the first window.
+and word times from the decoder's cross-attention.
+
+An answer transcribed in parts (the early passes) starts each part without the text of the
+part before as its prompt: measured, a prompt made Whisper put a part's speech in one long
+segment and then run on past its end, repeating earlier sentences (bench/README.md,
+"Accuracy on real speech").
 
 Only speech is decoded: the same voice-activity windows as the batched pass (WhisperX's VAD,
 app/media/batched.py windows) are given to faster-whisper as the clips to decode, one after
@@ -22,10 +26,9 @@ import numpy as np
 from app.media.batched import TimedWord
 
 BEAM_SIZE = 5
-PROMPT_CHARS = 400  # of the text before: Whisper keeps at most half its context for the prompt
 
 
-def transcribe_words(pipe, audio: np.ndarray, language: str | None, prompt: str | None = None,
+def transcribe_words(pipe, audio: np.ndarray, language: str | None,
                      beam_size: int = BEAM_SIZE) -> tuple[list[TimedWord], str]:
     """The timed words (seconds from the start of `audio`) and the language."""
     from app.media.batched import windows
@@ -39,16 +42,8 @@ def transcribe_words(pipe, audio: np.ndarray, language: str | None, prompt: str 
     clips = [round(t, 3) for s in spans for t in (s["start"], s["end"])]
     segments, info = model.transcribe(
         audio, language=language, beam_size=beam_size, word_timestamps=True,
-        condition_on_previous_text=True, initial_prompt=_tail(prompt), clip_timestamps=clips)
+        condition_on_previous_text=True, clip_timestamps=clips)
     words = [TimedWord(w.word.strip(), round(w.start, 3), round(w.end, 3), round(w.probability, 3))
              for s in segments for w in (s.words or []) if w.word.strip()]
     return words, info.language
 
-
-def _tail(text: str | None) -> str | None:
-    """The last PROMPT_CHARS of `text`, from a word's start."""
-    if not text:
-        return None
-    if len(text) > PROMPT_CHARS:
-        text = text[-PROMPT_CHARS:].split(" ", 1)[-1]
-    return text.strip() or None

@@ -53,6 +53,14 @@ def load_pipeline(model_dir: Path, language: str | None, threads: int | None,
     With `vad_cache`, its voice-activity model runs on ONNX Runtime (app/media/vad.py; on the
     CPU only: on a GPU the PyTorch model is already fast). `device` is "cpu" (int8) or "cuda"
     (float16)."""
+    if device not in COMPUTE_TYPES:
+        raise ValueError(f"unknown WHISPER_DEVICE {device!r}: one of {', '.join(COMPUTE_TYPES)}")
+    if device == "cuda":
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() < 1:
+            raise RuntimeError("WHISPER_DEVICE is cuda, but CTranslate2 finds no CUDA device "
+                               "(an NVIDIA GPU with its driver); use cpu on this machine")
     key = (str(model_dir), language, threads, str(vad_cache), device)
     with _lock:
         if key not in _pipelines:
@@ -60,7 +68,7 @@ def load_pipeline(model_dir: Path, language: str | None, threads: int | None,
 
             threads = threads or os.cpu_count() or 2
             pipe = whisperx.load_model(str(model_dir), device=device,
-                                       compute_type=COMPUTE_TYPES.get(device, "default"),
+                                       compute_type=COMPUTE_TYPES[device],
                                        language=language, threads=threads)
             if vad_cache is not None and device == "cpu":
                 from app.media.vad import accelerate
@@ -107,16 +115,15 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
                align_model: str | None = None, threads: int | None = None,
                model_name: str | None = None, batch_size: int = 8,
                vad_cache: Path | None = None, decoding: str = "sequential",
-               prompt: str | None = None, device: str = "cpu") -> Transcript:
+               device: str = "cpu") -> Transcript:
     """Transcribe a 16 kHz mono WAV into segments with word times.
 
     `decoding` "sequential" (the default) decodes as plain faster-whisper does, each window
-    conditioned on the text before it (`prompt`: the text of an earlier part of the answer),
-    beam search with the temperature fallback (app/media/sequential.py); "batched" is
-    WhisperX's batched pass over its voice-activity windows, faster but less accurate
-    (app/media/batched.py). Either way Whisper's own cross-attention times the words. With a
-    wav2vec2 alignment model (none can be downloaded here), WhisperX's batched pass is aligned
-    by it instead.
+    conditioned on the text before it, beam search with the temperature fallback
+    (app/media/sequential.py); "batched" is WhisperX's batched pass over its voice-activity
+    windows, faster (app/media/batched.py). Either way Whisper's own cross-attention times the
+    words. With a wav2vec2 alignment model (none can be downloaded here), WhisperX's batched
+    pass is aligned by it instead.
     """
     if decoding not in DECODINGS:
         raise ValueError(f"unknown decoding {decoding!r}: one of {', '.join(DECODINGS)}")
@@ -142,7 +149,7 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
         if decoding == "sequential":
             from app.media.sequential import transcribe_words
 
-            words, lang = transcribe_words(pipe, audio, language, prompt)
+            words, lang = transcribe_words(pipe, audio, language)
             per_window = [words]
             method = "faster-whisper-sequential"
         else:
