@@ -57,12 +57,26 @@ def cut_like_early_passes(wav: Path, every_s: float, work: Path, decode) -> str:
     return " ".join(x for x in texts if x)
 
 
+def _logs_to_stderr() -> None:
+    """WhisperX logs to stdout, where the benchmark's JSON goes."""
+    import logging
+    import sys
+
+    import whisperx  # noqa: F401  (sets up its logger)
+
+    for name in ("whisperx", *[n for n in logging.root.manager.loggerDict if n.startswith("whisperx")]):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+                handler.setStream(sys.stderr)
+
+
 def sources(speech, work: Path, model_cache: Path, model: str, wer) -> dict:
     from app.media.audio import extract_speech
     from app.media.speech_models import resolve_model
     from app.media.transcribe import load_pipeline, load_wav, transcribe
 
     work.mkdir(parents=True, exist_ok=True)
+    _logs_to_stderr()
     model_dir = resolve_model(model, model_cache)
     pipe = load_pipeline(model_dir, "en", None, model_cache)
     fw = pipe.model
