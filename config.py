@@ -46,9 +46,9 @@ class Config:
     # "cpu" (int8) or "cuda" (float16, for a worker with an NVIDIA GPU and CUDA's libraries).
     WHISPER_DEVICE = os.environ.get("WHISPER_DEVICE", "cpu")
     # "sequential": decoded as plain faster-whisper does (beam search, each window conditioned on
-    # the text before it, the temperature fallback), as accurate as the model allows; "batched":
-    # WhisperX's batched pass, faster on a CPU but less accurate on real speech (app/media/
-    # sequential.py, bench/README.md "Accuracy on real speech").
+    # the text before it, the temperature fallback); "batched": WhisperX's batched pass, about
+    # 20% less CPU, less accurate on a telephone conversation (issue 20), as accurate on read
+    # prompts (app/media/sequential.py, bench/README.md "Accuracy on real speech").
     WHISPER_DECODING = os.environ.get("WHISPER_DECODING", "sequential")
     # AI assistance (app/ai): LLM_BASE_URL names any OpenAI-compatible server (with LLM_MODEL and
     # LLM_API_KEY); unset, the `ai` worker runs LLM_MODEL itself with llama-cpp: a .gguf path or a
