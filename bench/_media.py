@@ -30,6 +30,7 @@ SENTENCES = (
 # What Chromium's MediaRecorder roughly spends on video (bits per second) at each height.
 VIDEO_BITRATE = {480: "1000k", 720: "2500k"}
 CONTENT_TYPES = {"h264": "video/webm;codecs=h264,opus", "vp8": "video/webm;codecs=vp8,opus"}
+AUDIO_BITRATE = "96k"  # the recorder's audioBitsPerSecond (app/static/js/recorder.js)
 
 
 def log(msg: str) -> None:
@@ -90,22 +91,30 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     def words(text: str) -> list[str]:
         return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
 
-    ref, hyp = words(reference), words(hypothesis)
+    ref = words(reference)
+    return round(edits(ref, words(hypothesis)) / max(1, len(ref)), 4)
+
+
+def edits(ref: list[str], hyp: list[str]) -> int:
+    """The fewest substitutions, insertions and deletions that turn `ref` into `hyp`."""
     prev = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         cur = [i] + [0] * len(hyp)
         for j, h in enumerate(hyp, 1):
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
         prev = cur
-    return round(prev[-1] / max(1, len(ref)), 4)
+    return prev[-1]
 
 
-def make_answer(work: Path, duration: float, resolution: str, codec: str) -> tuple[Path, str]:
-    """A recording shaped like Chromium's MediaRecorder output: live Matroska/WebM, Opus audio,
-    H.264 (written with the matroska muxer, as ffmpeg's webm muxer refuses H.264) or VP8."""
+def make_answer(work: Path, duration: float, resolution: str, codec: str,
+                speech: Path | None = None) -> tuple[Path, str]:
+    """A recording shaped like Chromium's MediaRecorder output: live Matroska/WebM, Opus audio
+    at the recorder's bitrate, H.264 (written with the matroska muxer, as ffmpeg's webm muxer
+    refuses H.264) or VP8. The sound is `speech` (a WAV) or else espeak-ng's."""
     width, height = (int(x) for x in resolution.split("x"))
-    speech = make_speech(work, duration)
-    out = work / f"answer-{duration:g}s-{resolution}-{codec}.webm"
+    name = f"answer-{duration:g}s-{resolution}-{codec}" + (f"-{speech.stem}" if speech else "")
+    speech = speech or make_speech(work, duration)
+    out = work / f"{name}.webm"
     rate = VIDEO_BITRATE.get(height, "2500k")
     if codec == "h264":
         vargs = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
@@ -119,7 +128,7 @@ def make_answer(work: Path, duration: float, resolution: str, codec: str) -> tup
         raise ValueError(f"unknown codec {codec!r} (h264 or vp8)")
     _run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
           f"testsrc2=size={width}x{height}:rate=30", "-i", str(speech), "-t", f"{duration:g}",
-          "-map", "0:v", "-map", "1:a", *vargs, "-c:a", "libopus", "-b:a", "64k",
+          "-map", "0:v", "-map", "1:a", *vargs, "-c:a", "libopus", "-b:a", AUDIO_BITRATE,
           "-f", "matroska", "-live", "1", str(out)])
     return out, CONTENT_TYPES[codec]
 
@@ -195,9 +204,11 @@ def process_cpu_s(pid: int) -> float | None:
 class BareWhisperX:
     """A separate process holding the WhisperX pipeline warm, as our worker holds its own."""
 
+    tool = "whisperx"
+
     def __init__(self, model_dir: Path, threads: int, language: str, env: dict):
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "whisperx", str(model_dir), str(threads), language],
+            [sys.executable, __file__, self.tool, str(model_dir), str(threads), language],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr, text=True, env=env)
 
     @property
@@ -221,6 +232,26 @@ class BareWhisperX:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class BareFasterWhisper(BareWhisperX):
+    """The same, holding plain faster-whisper: `transcribe(audio, beam_size=5)`, sequential."""
+
+    tool = "faster-whisper"
+
+
+def _faster_whisper_server(model_dir: str, threads: int, language: str) -> None:
+    from faster_whisper import WhisperModel, decode_audio
+
+    model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=threads)
+    for line in sys.stdin:
+        audio = decode_audio(line.rstrip("\n"))
+        started, cpu = time.perf_counter(), time.process_time()
+        segments, _info = model.transcribe(audio, beam_size=5, language=language or None)
+        text = " ".join(s.text.strip() for s in segments)
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print("RESULT " + json.dumps({"seconds": round(seconds, 3), "cpu_s": round(cpu, 3),
+                                      "text": text}), flush=True)
 
 
 def _whisperx_server(model_dir: str, threads: int, language: str) -> None:
@@ -284,3 +315,5 @@ class RssSampler:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["whisperx"]:
     _whisperx_server(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+elif __name__ == "__main__" and sys.argv[1:2] == ["faster-whisper"]:
+    _faster_whisper_server(sys.argv[2], int(sys.argv[3]), sys.argv[4])

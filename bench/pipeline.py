@@ -83,8 +83,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 class Bench:
     """The servers, the app (in this process, for uploads and polling) and the worker process."""
 
-    def __init__(self, tmp: Path, model: str, pace: float = 1.0):
+    def __init__(self, tmp: Path, model: str, pace: float = 1.0, settings: dict | None = None):
         self.tmp, self.model, self.pace = tmp, model, pace
+        self.extra = dict(settings or {})  # more settings (strings) for the app and the worker
         self.procs: list[subprocess.Popen] = []
         self.worker = self.sampler = self.bare = None
         self.idle_cpu_per_s = 0.0
@@ -99,6 +100,7 @@ class Bench:
             "S3_ENDPOINT": f"http://127.0.0.1:{s3_port}",
             "S3_ACCESS_KEY": S3_KEYS[0], "S3_SECRET_KEY": S3_KEYS[1], "S3_BUCKET": "oneway-bench",
             "WHISPER_MODEL": self.model, "MODEL_CACHE_DIR": str(self.tmp / "models"),
+            **self.extra,
         }
         database_url = f"sqlite:///{self.tmp / 'bench.sqlite3'}"
         from app import create_app
@@ -116,9 +118,9 @@ class Bench:
 
         upgrade(directory=str(ROOT / "migrations"))
         current_storage().ensure_bucket()
-        self.env = {**os.environ, **self.settings, "DATABASE_URL": database_url,
-                    "SECRET_KEY": SECRET, "ONEWAY_ENV": "testing", "PYTHONUNBUFFERED": "1",
-                    "PYANNOTE_METRICS_ENABLED": "false", "HF_HUB_OFFLINE": "1"}
+        self.env = {**os.environ, **{k: str(v) for k, v in self.settings.items()},
+                    "DATABASE_URL": database_url, "SECRET_KEY": SECRET, "ONEWAY_ENV": "testing",
+                    "PYTHONUNBUFFERED": "1", "PYANNOTE_METRICS_ENABLED": "false", "HF_HUB_OFFLINE": "1"}
         from app.media.speech_models import resolve_model
 
         # Resolve (for "base": join) the model once, before the worker needs it.

@@ -59,7 +59,10 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     chunks = arrived_chunks(answer, upto_seq)
     if chunks is None:
         return
-    language = answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
+    # Once a pass has found the language (none was set), the later passes keep it: each part
+    # of an answer detected on its own could come out in another language.
+    language = (answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
+                or (early.language if early.segments else None))
     with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
         try:
             with spool.recording_so_far(store, answer.public_id, chunks,

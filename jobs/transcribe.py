@@ -76,7 +76,8 @@ def asr_settings(cfg) -> dict:
     """The transcribe() settings every transcription job takes from the configuration."""
     onnx_vad = cfg["WHISPER_VAD_RUNTIME"] == "onnx"
     return {"threads": cfg["WHISPER_THREADS"], "model_name": cfg["WHISPER_MODEL"],
-            "vad_cache": Path(cfg["MODEL_CACHE_DIR"]) if onnx_vad else None}
+            "vad_cache": Path(cfg["MODEL_CACHE_DIR"]) if onnx_vad else None,
+            "decoding": cfg["WHISPER_DECODING"], "device": cfg["WHISPER_DEVICE"]}
 
 
 def _then(answer, _result: None) -> None:

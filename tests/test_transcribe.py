@@ -1,4 +1,5 @@
-"""Transcription on real speech with the shipped tiny.en model: WhisperX's batched pass with
+"""Transcription of speech with the shipped tiny.en model: decoded sequentially as plain
+faster-whisper does (app/media/sequential.py, the default), or by WhisperX's batched pass with
 word times from the same encoder output (app/media/batched.py)."""
 
 from __future__ import annotations
@@ -42,22 +43,9 @@ def model_dir(tmp_path_factory):
     return resolve_model("tiny.en", tmp_path_factory.mktemp("models"))
 
 
-def test_same_words_as_whisperx_with_times_where_they_are_spoken(speech, model_dir, tmp_path):
-    import whisperx
-
-    wav, starts, total = speech
-    ours = transcribe(wav, model_dir, language="en", threads=2, model_name="tiny.en",
-                      vad_cache=tmp_path)
-    # WhisperX as shipped: its VAD on PyTorch, where ours runs the same model on ONNX Runtime.
-    theirs = load_pipeline(model_dir, "en", 2).transcribe(whisperx.load_audio(str(wav)),
-                                                         batch_size=8, language="en")
-    assert _onnx_vad(load_pipeline(model_dir, "en", 2, tmp_path))
-    assert not _onnx_vad(load_pipeline(model_dir, "en", 2))
-    assert ours.method == "whisperx-batched-words"
-    # The text is WhisperX's own, word for word: only the timing is added.
-    assert _norm(ours.text) == _norm(" ".join(s["text"] for s in theirs["segments"]))
-    assert "python" in _norm(ours.text) and "testing software" in _norm(ours.text)
-    # One line per sentence, each starting where that sentence is heard (espeak's own timing).
+def _timed_where_spoken(ours, starts, total) -> None:
+    """One line per sentence, each starting where that sentence is heard (espeak's own
+    timing), with well-formed word times in order."""
     assert len(ours.segments) == len(LONG_SENTENCES)
     for seg, start in zip(ours.segments, starts, strict=True):
         assert abs(seg.start - start) < 0.6, (seg.start, start)
@@ -71,14 +59,64 @@ def test_same_words_as_whisperx_with_times_where_they_are_spoken(speech, model_d
     assert words[-1].word.endswith(".")
 
 
-def test_silence_gives_no_words(tmp_path, model_dir):
+def test_same_words_as_plain_faster_whisper_with_times_where_they_are_spoken(speech, model_dir):
+    from faster_whisper import WhisperModel
+
+    wav, starts, total = speech
+    ours = transcribe(wav, model_dir, language="en", threads=2, model_name="tiny.en")
+    assert ours.method == "faster-whisper-sequential"
+    segments, _ = WhisperModel(str(model_dir), device="cpu", compute_type="int8",
+                               cpu_threads=2).transcribe(str(wav), beam_size=5, language="en")
+    # Plain faster-whisper's text, word for word: only the lines and word times are ours.
+    assert _norm(ours.text) == _norm(" ".join(s.text for s in segments))
+    assert "python" in _norm(ours.text) and "testing software" in _norm(ours.text)
+    _timed_where_spoken(ours, starts, total)
+
+
+def test_same_words_as_whisperx_batched_with_times_where_they_are_spoken(speech, model_dir,
+                                                                           tmp_path):
+    import whisperx
+
+    wav, starts, total = speech
+    ours = transcribe(wav, model_dir, language="en", threads=2, model_name="tiny.en",
+                      vad_cache=tmp_path, decoding="batched")
+    # WhisperX as shipped: its VAD on PyTorch, where ours runs the same model on ONNX Runtime.
+    theirs = load_pipeline(model_dir, "en", 2).transcribe(whisperx.load_audio(str(wav)),
+                                                         batch_size=8, language="en")
+    assert _onnx_vad(load_pipeline(model_dir, "en", 2, tmp_path))
+    assert not _onnx_vad(load_pipeline(model_dir, "en", 2))
+    assert ours.method == "whisperx-batched-words"
+    # The text is WhisperX's own, word for word: only the timing is added.
+    assert _norm(ours.text) == _norm(" ".join(s["text"] for s in theirs["segments"]))
+    assert "python" in _norm(ours.text) and "testing software" in _norm(ours.text)
+    _timed_where_spoken(ours, starts, total)
+
+
+@pytest.mark.parametrize("decoding", ["sequential", "batched"])
+def test_silence_gives_no_words(tmp_path, model_dir, decoding):
     import subprocess
 
     wav = tmp_path / "quiet.wav"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
                     "-t", "4", "-c:a", "pcm_s16le", str(wav)], check=True)
-    t = transcribe(wav, model_dir, language="en", threads=2)
+    t = transcribe(wav, model_dir, language="en", threads=2, decoding=decoding)
     assert t.segments == [] and t.text == ""
+
+
+def test_a_gpu_worker_without_a_gpu_says_so(speech, model_dir):
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count():
+        pytest.skip("this machine has a CUDA device: bench/accuracy.py measures it there")
+    with pytest.raises(RuntimeError, match="finds no CUDA device"):
+        transcribe(speech[0], model_dir, language="en", device="cuda")
+    with pytest.raises(ValueError, match="unknown WHISPER_DEVICE"):
+        transcribe(speech[0], model_dir, language="en", device="tpu")
+
+
+def test_an_unknown_decoding_is_refused(speech, model_dir):
+    with pytest.raises(ValueError, match="unknown decoding"):
+        transcribe(speech[0], model_dir, language="en", decoding="fastest")
 
 
 def _w(word, start, end):

@@ -15,6 +15,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 _lock = threading.Lock()
 _pipelines: dict[tuple, object] = {}
 _aligners: dict[tuple, tuple] = {}
+COMPUTE_TYPES = {"cpu": "int8", "cuda": "float16"}
+DECODINGS = ("sequential", "batched")
 
 
 @dataclass
@@ -46,18 +48,29 @@ class Transcript:
 
 
 def load_pipeline(model_dir: Path, language: str | None, threads: int | None,
-                  vad_cache: Path | None = None):
+                  vad_cache: Path | None = None, device: str = "cpu"):
     """The WhisperX pipeline for this model, created once per process (never before a fork).
-    With `vad_cache`, its voice-activity model runs on ONNX Runtime (app/media/vad.py)."""
-    key = (str(model_dir), language, threads, str(vad_cache))
+    With `vad_cache`, its voice-activity model runs on ONNX Runtime (app/media/vad.py; on the
+    CPU only: on a GPU the PyTorch model is already fast). `device` is "cpu" (int8) or "cuda"
+    (float16)."""
+    if device not in COMPUTE_TYPES:
+        raise ValueError(f"unknown WHISPER_DEVICE {device!r}: one of {', '.join(COMPUTE_TYPES)}")
+    if device == "cuda":
+        import ctranslate2
+
+        if ctranslate2.get_cuda_device_count() < 1:
+            raise RuntimeError("WHISPER_DEVICE is cuda, but CTranslate2 finds no CUDA device "
+                               "(an NVIDIA GPU with its driver); use cpu on this machine")
+    key = (str(model_dir), language, threads, str(vad_cache), device)
     with _lock:
         if key not in _pipelines:
             import whisperx
 
             threads = threads or os.cpu_count() or 2
-            pipe = whisperx.load_model(str(model_dir), device="cpu", compute_type="int8",
+            pipe = whisperx.load_model(str(model_dir), device=device,
+                                       compute_type=COMPUTE_TYPES[device],
                                        language=language, threads=threads)
-            if vad_cache is not None:
+            if vad_cache is not None and device == "cpu":
                 from app.media.vad import accelerate
 
                 accelerate(pipe, Path(vad_cache), threads)
@@ -65,13 +78,13 @@ def load_pipeline(model_dir: Path, language: str | None, threads: int | None,
         return _pipelines[key]
 
 
-def _load_aligner(language: str, align_model: str):
-    key = (language, align_model)
+def _load_aligner(language: str, align_model: str, device: str = "cpu"):
+    key = (language, align_model, device)
     with _lock:
         if key not in _aligners:
             import whisperx
 
-            _aligners[key] = whisperx.load_align_model(language_code=language, device="cpu",
+            _aligners[key] = whisperx.load_align_model(language_code=language, device=device,
                                                       model_name=align_model)
         return _aligners[key]
 
@@ -101,22 +114,28 @@ def _r(x) -> float:
 def transcribe(wav: Path, model_dir: Path, language: str | None = None,
                align_model: str | None = None, threads: int | None = None,
                model_name: str | None = None, batch_size: int = 8,
-               vad_cache: Path | None = None) -> Transcript:
+               vad_cache: Path | None = None, decoding: str = "sequential",
+               device: str = "cpu") -> Transcript:
     """Transcribe a 16 kHz mono WAV into segments with word times.
 
-    With a wav2vec2 alignment model, WhisperX's batched pass is aligned by it; without one
-    (none can be downloaded here), the same batched pass also times the words from Whisper's
-    own cross-attention (app/media/batched.py).
+    `decoding` "sequential" (the default) decodes as plain faster-whisper does, each window
+    conditioned on the text before it, beam search with the temperature fallback
+    (app/media/sequential.py); "batched" is WhisperX's batched pass over its voice-activity
+    windows, faster (app/media/batched.py). Either way Whisper's own cross-attention times the
+    words. With a wav2vec2 alignment model (none can be downloaded here), WhisperX's batched
+    pass is aligned by it instead.
     """
-    pipe = load_pipeline(model_dir, language, threads, vad_cache)
+    if decoding not in DECODINGS:
+        raise ValueError(f"unknown decoding {decoding!r}: one of {', '.join(DECODINGS)}")
+    pipe = load_pipeline(model_dir, language, threads, vad_cache, device)
     audio = load_wav(wav)
     if align_model:
         result = pipe.transcribe(audio, batch_size=batch_size, language=language)
         lang = result["language"]
         import whisperx
 
-        model_a, metadata = _load_aligner(lang, align_model)
-        aligned = whisperx.align(result["segments"], model_a, metadata, audio, "cpu")
+        model_a, metadata = _load_aligner(lang, align_model, device)
+        aligned = whisperx.align(result["segments"], model_a, metadata, audio, device)
         segments = [
             Segment(_r(s["start"]), _r(s["end"]), s["text"].strip(),
                     [Word(w["word"], _r(w["start"]), _r(w["end"]), w.get("score"))
@@ -125,15 +144,24 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
         ]
         method = "whisperx-align"
     else:
-        from app.media.batched import lines, transcribe_words
+        from app.media.batched import lines
 
-        per_window, lang = transcribe_words(pipe, audio, language, batch_size=batch_size)
+        if decoding == "sequential":
+            from app.media.sequential import transcribe_words
+
+            words, lang = transcribe_words(pipe, audio, language)
+            per_window = [words]
+            method = "faster-whisper-sequential"
+        else:
+            from app.media.batched import transcribe_words
+
+            per_window, lang = transcribe_words(pipe, audio, language, batch_size=batch_size)
+            method = "whisperx-batched-words"
         segments = [
             Segment(line[0].start, line[-1].end, join_words(w.word for w in line),
                     [Word(w.word, w.start, w.end, w.probability) for w in line])
             for words in per_window for line in lines(words)
         ]
-        method = "whisperx-batched-words"
     text = join_words(s.text for s in segments)
     return Transcript(language=lang, text=text, segments=segments, model=model_name or model_dir.name,
                       method=method)
