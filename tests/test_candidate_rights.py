@@ -80,6 +80,8 @@ def test_a_deletion_request_counts_down_can_be_cancelled_and_then_erases_everyth
     # The owner is told, in the list of requests and on the candidate's page, with the button.
     home = login_as(owner).get("/").get_data(as_text=True)
     assert 'data-request="deletion"' in home
+    queue = login_as(owner).get(f"/interviews/{cand.interview.public_id}/queue").get_data(as_text=True)
+    assert "data-deletion-asked" in queue
     staff_page = login_as(owner).get(f"/review/candidates/{public_id}").get_data(as_text=True)
     assert f"/review/candidates/{public_id}/erase" in staff_page and "unless they cancel" in staff_page
     # Cancelled: nothing is due; asked again: due again.
@@ -120,6 +122,12 @@ def test_withdrawing_keeps_the_data_and_stops_the_recording(app, csrf_client, lo
     assert "You withdrew" in csrf_client.get(f"/i/{token}/data").get_data(as_text=True)
     page = login_as(owner).get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
     assert 'data-request="withdrawn"' in page
+    # The queue says so beside the candidate's status, to graders too, and only for that candidate.
+    other, _ = make_candidate(iv)
+    reviewer = login_as(make_user(org=owner.organisation, role="reviewer"))
+    html = reviewer.get(f"/interviews/{iv.public_id}/queue").get_data(as_text=True)
+    rows = {row.split('"')[0]: row for row in html.split('<tr data-candidate="')[1:]}
+    assert "data-withdrawn" in rows[cand.public_id] and "data-withdrawn" not in rows[other.public_id]
 
 
 def test_a_rejection_message_is_shown_and_a_new_review_reaches_the_owner(app, csrf_client, login_as):
