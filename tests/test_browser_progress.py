@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from app.extensions import db
-from app.models import Answer
+from app.models import Answer, utcnow
 from app.services import pipeline
 from app.states import AnswerStatus
 from app.storage import current_storage
@@ -34,6 +34,7 @@ def _processing(candidate, question, mp4: bytes) -> Answer:
     answer = make_media_answer(candidate, question, data=mp4)
     answer.status, answer.transcript, answer.captions_key, answer.ready_at = \
         AnswerStatus.PROCESSING, None, None, None
+    answer.uploaded_at = answer.uploaded_at or utcnow()  # sent: it has a place among those waiting
     db.session.commit()
     return answer
 
@@ -48,7 +49,7 @@ def test_status_of_an_answer_is_for_its_own_organisation_only(app, login_as, mp4
     assert body == {"status": "processing", "failure_reason": None, "steps": [
         {"name": "Checked and converted", "done": True},
         {"name": "Poster and picture checks", "done": False},
-        {"name": "Transcript and captions", "done": False}]}
+        {"name": "Transcript and captions", "done": False}], "place": 1, "minutes": 1}
     assert client.get("/review/answers/nonexistent/status").status_code == 404
     other = login_as(make_user(role="owner"))  # another organisation
     assert other.get(f"/review/answers/{answer.public_id}/status").status_code == 404
