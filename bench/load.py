@@ -1,6 +1,6 @@
 """Load benchmark (issue 22): many candidates at once, each sending a 60 s answer at the recorder's
 pace of one chunk a second, against `make run`'s parts (SQLite, redis-server, rclone S3, the SMTP
-catcher, one `flask worker mail webhooks media asr`, gunicorn as `make run` starts it) on free
+catcher, make run's one `flask worker` (mail, webhooks, asr, media), gunicorn as `make run` starts it) on free
 ports. The load generator is lean: one thread per candidate on 127.0.0.1, sending what the
 recorder sends (each chunk with its SHA-256, then finalize and finish).
 
@@ -101,8 +101,9 @@ class Stack:
                            cwd=ROOT, check=True, capture_output=True, timeout=300)
         with open(f / "logs" / "worker.log", "ab") as out:
             self.worker = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "mail", "webhooks",
-                 "media", "asr"], env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+                # make run's worker: no queues named, so the default order (app.queue.ONE_WORKER_QUEUES)
+                [sys.executable, "-m", "flask", "--app", "app:create_app", "worker"], env=self.env, cwd=ROOT,
+                stdout=out, stderr=subprocess.STDOUT)
         with open(f / "logs" / "web.log", "ab") as out:
             self.web = subprocess.Popen(web_command(web_port), env=self.env, cwd=ROOT, stdout=out,
                                         stderr=subprocess.STDOUT)
