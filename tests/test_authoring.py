@@ -3,6 +3,7 @@ answered (but a typo fix), order, removal, copies, templates, closing and archiv
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -332,3 +333,13 @@ def test_the_new_interview_form_names_every_bad_field_and_creates_nothing(app, l
     for field in ("title", "retention_days", "contact_email", "think_seconds"):
         assert f'id="f-{field}-error"' in html, field
     assert db.session.execute(db.select(Interview)).first() is None
+
+
+def test_a_new_interviews_spoken_language_starts_set_so_transcription_does_not_guess(app, login_as):
+    """Detection on a short or accented answer can pick the wrong language (issue 20): the form starts
+    with the author's browser's language, else English; clearing it still means detect."""
+    cc = login_as(make_user())
+    french = cc.client.get("/interviews/new", headers={"Accept-Language": "fr-CA,fr;q=0.9,en;q=0.5"})
+    assert re.search(r'name="language"[^>]*value="fr"', french.get_data(as_text=True))
+    plain = cc.client.get("/interviews/new", headers={"Accept-Language": "*"})
+    assert re.search(r'name="language"[^>]*value="en"', plain.get_data(as_text=True))

@@ -40,10 +40,21 @@ def index():
                            requests=rights.pending(current_user))
 
 
+def _spoken_guess() -> str:
+    """The spoken language a new interview's form starts with: the author's browser's first language,
+    else English. A set language keeps Whisper from detecting the wrong one on a short or accented
+    answer; the author may change it, or clear it to detect per answer."""
+    for asked, _quality in request.accept_languages:
+        code = asked.split("-")[0].lower()
+        if len(code) == 2 and code.isalpha():
+            return code
+    return "en"
+
+
 @bp.route("/interviews/new", methods=["GET", "POST"])
 def new():
     if request.method == "GET":
-        return render_template("interviews/new.html", form={}, errors={},
+        return render_template("interviews/new.html", form={"language": _spoken_guess()}, errors={},
                                templates=authoring.list_templates(current_user))
     with form_refusal() as refused:
         interview = interviews.create_from_form(current_user, request.form)
