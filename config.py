@@ -45,11 +45,12 @@ class Config:
     WHISPER_VAD_RUNTIME = os.environ.get("WHISPER_VAD_RUNTIME", "onnx")
     # "cpu" (int8) or "cuda" (float16, for a worker with an NVIDIA GPU and CUDA's libraries).
     WHISPER_DEVICE = os.environ.get("WHISPER_DEVICE", "cpu")
-    # "sequential": decoded as plain faster-whisper does (beam search, each window conditioned on
-    # the text before it, the temperature fallback); "batched": WhisperX's batched pass, about
-    # 20% less CPU, less accurate on a telephone conversation (issue 20), as accurate on read
-    # prompts (app/media/sequential.py, bench/README.md "Accuracy on real speech").
-    WHISPER_DECODING = os.environ.get("WHISPER_DECODING", "sequential")
+    # "batched": WhisperX's batched pass; "sequential": decoded as plain faster-whisper does (beam
+    # search, each window conditioned on the text before it, the temperature fallback), about 25%
+    # more CPU. Through the worker on real read speech, batched gave the lower word error rate
+    # (bench/README.md "Figures behind the defaults"); sequential did better on the telephone
+    # conversation of issue 20, so it stays a choice (app/media/sequential.py).
+    WHISPER_DECODING = os.environ.get("WHISPER_DECODING", "batched")
     # AI assistance (app/ai): LLM_BASE_URL names any OpenAI-compatible server (with LLM_MODEL and
     # LLM_API_KEY); unset, the `ai` worker runs LLM_MODEL itself with llama-cpp: a .gguf path or a
     # shipped name (app/ai/model_files.py), on LLM_THREADS threads.
@@ -165,11 +166,11 @@ class Config:
     AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "730"))
     JOB_RETRIES = int(os.environ.get("JOB_RETRIES", "2"))  # for errors other than bad media
     # Transcribe what has arrived every N chunks (about N seconds) while the candidate records;
-    # 0 turns it off. Sequential decoding (WHISPER_DECODING) takes one window at a time whatever
-    # the pass's length, so short passes cost little more in all and leave only the last 20-40 s
-    # to decode after the last chunk; with "batched", 90 gives each pass three or four windows
-    # to batch (the figures: bench/README.md, "Figures behind the defaults").
-    EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "20"))
+    # 0 turns it off. Each cut costs accuracy now and then (a part decoded without the text before
+    # it): with passes every 20 chunks one answer in 13-16 lost 0.15-0.22 of its words, which a
+    # 60 s answer never risks at 90; 20 makes it ready about 3 s sooner (bench/README.md, "Figures
+    # behind the defaults").
+    EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "90"))
     # Look every N chunks (about N seconds) while the candidate records for video to encode in a
     # part, for a recording that needs it (VP8 from Firefox); 0 turns it off. A part is made
     # once at least EARLY_VIDEO_MIN_PART_SECONDS can be cut off at a keyframe: each part costs
