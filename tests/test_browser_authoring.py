@@ -38,6 +38,10 @@ def test_questions_are_reordered_and_edited_with_the_keyboard_alone(app, backend
         page.keyboard.press("Enter")
         page.wait_for_url(f"**moved={first}**")
         # Focus comes back on the moved question's button, now question 2's, so Enter moves it again.
+        # The page's script moves it once the page is loaded, which can be just after the URL
+        # changes: wait for it (a timeout fails the test if it never comes).
+        page.wait_for_function("() => document.activeElement.getAttribute('aria-label') === "
+                               "'Move question 2 down'")
         assert _focused(page) == "Move question 2 down"
         page.keyboard.press("Enter")
         page.wait_for_function("() => document.activeElement.getAttribute('aria-label') === "
