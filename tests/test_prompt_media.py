@@ -10,7 +10,7 @@ import hashlib
 import pytest
 
 from app.extensions import db
-from app.models import Candidate, PromptMedia
+from app.models import Candidate, Interview, PromptMedia
 from app.services import authoring, interviews
 from app.states import AnswerStatus
 from app.storage import current_storage
@@ -295,3 +295,37 @@ def test_a_prompt_whose_job_was_lost_is_queued_again_and_one_stuck_for_long_is_f
     assert prompt_media.reconcile(min_age_s=30) == []  # their jobs are alive now
     for job_id in (f"prompt-convert-{lost.id}", f"prompt-transcribe-{half.id}"):
         Job.fetch(job_id, connection=redis_conn()).delete()  # rows of this test only
+
+
+def test_a_copy_and_a_template_carry_the_prompt_videos_as_objects_of_their_own(app, setup, media_dir,
+                                                                              run_jobs):
+    owner, iv, cc = setup
+    _upload(cc, iv, "welcome", media_dir["mp4"].read_bytes(), "hello.mp4", "video/mp4")
+    _upload(cc, iv, iv.questions[1].public_id, media_dir["mp4"].read_bytes(), "q2.mp4", "video/mp4")
+    run_jobs()
+    source = {m.question_id: m for m in _rows()}
+    assert all(m.status == AnswerStatus.READY for m in source.values())
+    resp = cc.post(f"/interviews/{iv.public_id}/duplicate", data={})
+    assert resp.status_code == 302
+    copy = db.session.execute(db.select(Interview).where(Interview.id != iv.id)).scalar_one()
+    copied = {m.question_id: m for m in _rows() if m.interview_id == copy.id}
+    # The welcome, and the second question's video on the copy's second question; none for the first.
+    assert set(copied) == {None, copy.questions[1].id}
+    pairs = ((source[None], copied[None]), (source[iv.questions[1].id], copied[copy.questions[1].id]))
+    for old, new in pairs:
+        assert new.public_id != old.public_id and new.org_id == owner.org_id
+        assert new.status == AnswerStatus.READY
+        assert new.mp4_key.startswith(f"prompts/{new.public_id}/") and new.transcript == old.transcript
+        assert current_storage().get_bytes(new.mp4_key) == current_storage().get_bytes(old.mp4_key)
+    # A candidate of the copy is played the copy's own video, which outlives the source's removal.
+    cc.post(f"/interviews/{iv.public_id}/prompts/welcome/delete", data={})
+    assert not any(k.startswith(f"prompts/{source[None].public_id}/") for k in _objects())
+    _cand, token = make_candidate(copy, consent=False)
+    page = app.test_client().get(f"/i/{token}").get_data(as_text=True)
+    assert f"/i/{token}/prompts/{copied[None].public_id}/video" in page
+    video = app.test_client().get(f"/i/{token}/prompts/{copied[None].public_id}/video")
+    assert video.status_code == 200 and len(video.get_data()) == copied[None].mp4_size
+    # Saving as a template copies them too.
+    assert cc.post(f"/interviews/{iv.public_id}/template", data={}).status_code == 302
+    template = db.session.execute(db.select(Interview).where(Interview.is_template.is_(True))).scalar_one()
+    assert {m.question_id for m in _rows() if m.interview_id == template.id} == {template.questions[1].id}

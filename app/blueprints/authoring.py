@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints import prompts
 from app.errors import flash_refusal, form_refusal
-from app.services import applying, authoring, interviews
+from app.services import applying, authoring, interviews, prompt_media
 from app.services.forms import errors_of
 
 bp = Blueprint("authoring", __name__)
@@ -100,15 +100,16 @@ def reorder(public_id: str):
 @bp.post("/interviews/<public_id>/duplicate")
 def duplicate(public_id: str):
     interview = _interview(public_id)
-    copy = authoring.duplicate(current_user, interview, title=_("Copy of %(title)s", title=interview.title))
-    flash(_("Interview copied with its questions and rubrics, without candidates."), "info")
+    copy = prompt_media.duplicate(current_user, interview,
+                                  title=_("Copy of %(title)s", title=interview.title))
+    flash(_("Interview copied with its questions, their videos and rubrics, without candidates."), "info")
     return redirect(url_for(".edit", public_id=copy.public_id))
 
 
 @bp.post("/interviews/<public_id>/template")
 def save_as_template(public_id: str):
     interview = _interview(public_id)
-    authoring.duplicate(current_user, interview, template=True)
+    prompt_media.duplicate(current_user, interview, template=True)
     flash(_("Saved as a template."), "info")
     return redirect(url_for(".templates"))
 
@@ -148,6 +149,6 @@ def use_template(public_id: str):
     template = _interview(public_id)
     if not template.is_template:
         return redirect(url_for("interviews.show", public_id=public_id))
-    interview = authoring.duplicate(current_user, template)
+    interview = prompt_media.duplicate(current_user, template)
     flash(_("Interview created from the template; check its settings."), "info")
     return redirect(url_for(".edit", public_id=interview.public_id))

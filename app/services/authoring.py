@@ -210,9 +210,10 @@ _COPIED = ("intro", "language", "interface_language", "anonymous", "review_media
 
 
 def duplicate(user: User, interview: Interview, template: bool = False,
-              title: str | None = None) -> Interview:
+              title: str | None = None, commit: bool = True) -> Interview:
     """A copy of the interview with its settings, questions and rubrics: no candidates, reviewers or
-    scores. template=True makes it a template (listed apart, takes no candidates)."""
+    scores. template=True makes it a template (listed apart, takes no candidates). Views call
+    app.services.prompt_media.duplicate, which copies the prompt videos too (commit=False)."""
     require_author(user)
     copy = Interview(org_id=user.org_id, created_by_id=user.id, is_template=template,
                      title=(title or interview.title)[:200],
@@ -220,7 +221,8 @@ def duplicate(user: User, interview: Interview, template: bool = False,
     copy.questions = [copy_question(q, i) for i, q in enumerate(interview.questions)]
     db.session.add(copy)
     audit.record("interview.copied", copy, actor=user, source=interview.public_id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return copy
 
 

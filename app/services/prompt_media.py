@@ -6,6 +6,7 @@ of interviews they may see."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import mimetypes
@@ -18,11 +19,11 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
-from app.models import Candidate, Interview, PromptMedia, Question, User, utcnow
+from app.models import Candidate, Interview, PromptMedia, Question, User, new_public_id, utcnow
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue, job_alive, requeue
 from app.services import ServiceError, authoring, interviews, lifecycle
 from app.states import AnswerStatus
-from app.storage import StorageError, current_storage, prompt_key
+from app.storage import StorageError, current_storage, prompt_key, prompt_prefix
 
 log = logging.getLogger(__name__)
 
@@ -345,3 +346,51 @@ def reconcile(min_age_s: int, lease_s: int = 30) -> list[str]:
         enqueue_step(step, media.id, again=True)
         log.warning("prompt %s: %s had no live job; queued again", media.public_id, step)
     return acted
+
+
+_OBJECT_KEYS = ("original_key", "mp4_key", "audio_key", "poster_key", "captions_key")
+_COPIED = ("content_type", "received_bytes", "original_size", "original_sha256", "ready_at", "duration_s",
+           "width", "height", "mp4_size", "poster_size", "transcript")
+
+
+def duplicate(user: User, interview: Interview, template: bool = False,
+              title: str | None = None) -> Interview:
+    """authoring.duplicate (a copy, a template, or an interview from a template), with the ready
+    prompt videos copied too: the welcome and each question's. Nothing is saved unless all of it is."""
+    copy = authoring.duplicate(user, interview, template=template, title=title, commit=False)
+    db.session.flush()
+    try:
+        _copy_ready(interview, copy, dict(zip((q.id for q in interview.questions), copy.questions,
+                                              strict=True)), user)
+    except ServiceError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return copy
+
+
+def _copy_ready(source: Interview, target: Interview, questions: dict[int, Question], user: User) -> None:
+    """Rows of their own for the source's ready prompt videos, in the target's organisation, their
+    objects copied on the server under the new rows' folders. A copy that fails takes back the
+    objects it copied."""
+    store, copied = current_storage(), []
+    try:
+        for media in for_interview(source, ready_only=True).values():
+            clone = PromptMedia(public_id=new_public_id(), org_id=target.org_id, interview_id=target.id,
+                                question_id=questions[media.question_id].id if media.question_id else None,
+                                created_by_id=user.id, status=media.status,
+                                **{name: getattr(media, name) for name in _COPIED})
+            old, new = prompt_prefix(media.public_id), prompt_prefix(clone.public_id)
+            for name in _OBJECT_KEYS:
+                key = getattr(media, name)
+                if key:
+                    store.copy(key, new + key.removeprefix(old))
+                    copied.append(new + key.removeprefix(old))
+                    setattr(clone, name, new + key.removeprefix(old))
+            db.session.add(clone)
+    except StorageError:
+        log.exception("could not copy the prompt videos of interview %s", source.public_id)
+        with contextlib.suppress(StorageError):
+            store.delete(*copied)
+        raise ServiceError(_l("The interview's videos could not be copied just now; try again."),
+                           503) from None
