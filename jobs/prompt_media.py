@@ -31,18 +31,10 @@ def _run(step: str, media_id: int, fn, then) -> None:
 
 
 def _fail(media_id: int, reason: str) -> None:
-    from app.extensions import db
     from app.models import PromptMedia
-    from app.services import lifecycle
-    from app.states import ANSWER, AnswerStatus
+    from app.services import lifecycle, pipeline
 
-    db.session.rollback()
-    media = db.session.get(PromptMedia, media_id)
-    if media is None or not ANSWER.can_move(media.status, AnswerStatus.FAILED):
-        return
-    lifecycle.move_prompt_media(media, AnswerStatus.FAILED, reason[:2000])
-    db.session.commit()
-    log.warning("prompt %s failed: %s", media.public_id, reason)
+    pipeline.fail_media(PromptMedia, media_id, reason, lifecycle.move_prompt_media)
 
 
 def _convert(media) -> None:

@@ -152,13 +152,18 @@ def after_transcode(answer: Answer) -> None:
 
 def fail(answer_id: int, reason: str) -> None:
     """Record a failure a person can read; a no-op if the answer is gone or already settled."""
+    fail_media(Answer, answer_id, reason, lifecycle.move_answer)
+
+
+def fail_media(model, row_id: int, reason: str, move) -> None:
+    """fail() for any row on the answer's lifecycle (an answer, a prompt video): `move` records it."""
     db.session.rollback()
-    answer = db.session.get(Answer, answer_id)
-    if answer is None or not ANSWER.can_move(answer.status, AnswerStatus.FAILED):
+    row = db.session.get(model, row_id)
+    if row is None or not ANSWER.can_move(row.status, AnswerStatus.FAILED):
         return
-    lifecycle.move_answer(answer, AnswerStatus.FAILED, reason[:2000])
+    move(row, AnswerStatus.FAILED, reason[:2000])
     db.session.commit()
-    log.warning("answer %s failed: %s", answer.public_id, reason)
+    log.warning("%s %s failed: %s", model.__name__, row.public_id, reason)
 
 
 def record_stage(answer: Answer | int, name: str, seconds: float) -> None:
