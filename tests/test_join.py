@@ -198,7 +198,8 @@ def test_finalize_through_gunicorn_counts_the_chunks_and_queues_the_join(app, se
                 "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
                 "X-Chunk-SHA256": sha256})[0]
 
-        assert put(0, parts[0][:-1] + b"?", hashlib.sha256(parts[0]).hexdigest()) == 422
+        damaged = parts[0][:-1] + bytes([parts[0][-1] ^ 0xFF])  # always differs from the sent byte
+        assert put(0, damaged, hashlib.sha256(parts[0]).hexdigest()) == 422
         for seq, part in enumerate(parts):
             assert put(seq, part, hashlib.sha256(part).hexdigest()) == 200
         sha = hashlib.sha256(DATA).hexdigest()
