@@ -59,6 +59,9 @@ class Config:
     LLM_API_KEY = os.environ.get("LLM_API_KEY", "")
     LLM_THREADS = int(os.environ.get("LLM_THREADS", "2"))
     LLM_TIMEOUT = float(os.environ.get("LLM_TIMEOUT", "120"))
+    # The evaluation prompt (app/ai/evaluation.py PROMPTS); empty means the measured default. A
+    # weighted version (eval-5, eval-6) ranks by the model's odds, for a larger model's server.
+    AI_PROMPT_VERSION = os.environ.get("AI_PROMPT_VERSION", "")
 
     # Password hashing; tests pass a cheap method.
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")

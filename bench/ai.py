@@ -43,7 +43,7 @@ def _run(backend, answer, version: str) -> dict:
     seconds = time.perf_counter() - began
     out = {"seconds": round(seconds, 2), "raw": raw, "hash": request.input_hash, **_tokens(backend, raw)}
     try:
-        result = evaluation.validate(raw, answer.transcript_text, True)
+        result = evaluation.validate(raw, answer.transcript_text, True, version)
     except AIError as exc:
         out.update(valid=False, error=str(exc))
         try:
@@ -51,7 +51,8 @@ def _run(backend, answer, version: str) -> dict:
         except ValueError:
             quotes = []
     else:
-        out.update(valid=True, mean=result.mean, scores=result.scores)
+        out.update(valid=True, mean=result.mean, scores=result.scores, expected=result.expected,
+                   whole_mean=sum(result.scores.values()) / len(result.scores))
         quotes = result.quotes
     out["quotes"] = len(quotes)
     out["verbatim"] = sum(1 for q in quotes if isinstance(q, str) and q in answer.transcript_text)
@@ -114,6 +115,11 @@ def _figures(rows: list[dict]) -> dict:
         "schema_valid_share": round(len(valid) / len(rows), 3) if rows else None,
         "quote_verbatim_share": round(sum(r["verbatim"] for r in rows) / quotes, 3) if quotes else None,
         "spearman": spearman([RANK[r["label"]] for r in valid], [r["mean"] for r in valid]),
+        # The same replies ranked by the digits written (what an unweighted version scores).
+        "spearman_whole_scores": spearman([RANK[r["label"]] for r in valid],
+                                          [r["whole_mean"] for r in valid]),
+        "weighted_share": (round(sum(1 for r in valid if r.get("expected")) / len(valid), 3)
+                           if valid else None),
         "spearman_by_criterion": per_criterion,
         "length_bias": _length_bias(rows),
         "mean_by_label": {label: round(sum(r["mean"] for r in valid if r["label"] == label)
@@ -174,7 +180,8 @@ def main() -> None:
         **_figures(rows), "rerun_identical_share": round(same / len(again), 3) if again else None,
         **invariance,
         "answers_evaluated": [{"question": r["question"]["id"], "label": r["label"], "words": r["words"],
-                               "scores": r.get("scores"), "seconds": r["seconds"],
+                               "scores": r.get("scores"), "expected": r.get("expected"),
+                               "seconds": r["seconds"],
                                "reply_tokens": r.get("reply_tokens")} for r in rows],
     }, indent=2))
 

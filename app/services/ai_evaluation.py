@@ -113,8 +113,11 @@ def _stale(row: AIEvaluation, answer: Answer, question: Question) -> bool:
     if row.status == AIStatus.QUEUED:
         return False  # its job reads the question when it runs
     try:
+        # Against the prompt version it was made with: a newer prompt alone does not make it stale.
+        version = (row.prompt_version if row.prompt_version in evaluation.PROMPTS
+                   else evaluation.PROMPT_VERSION)
         request = evaluation.build(row.model or model_name(), question.prompt, question.ideal_answer or "",
-                                   question.criteria, answer.transcript_text)
+                                   question.criteria, answer.transcript_text, version)
     except AIError:
         return False
     return request.input_hash != row.input_hash
@@ -163,8 +166,13 @@ class Shown:
     """One answer's evaluation as a grader's page shows it."""
 
     row: AIEvaluation
-    criteria: list[tuple[str, int, str]]  # (label, score, reason)
+    criteria: list[tuple[str, int, str, float | None]]  # (label, score, reason, expected score or None)
     quotes: list[dict]  # {"text", "start"}
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the mean is of expected scores (the model's odds), not of the digits shown."""
+        return any(c[3] is not None for c in self.criteria)
 
     @property
     def without_ideal(self) -> bool:
@@ -176,8 +184,9 @@ def shown(row: AIEvaluation | None) -> Shown | None:
         return None
     result = row.result or {}
     scores, reasons = result.get("scores", {}), result.get("reasons", {})
-    criteria = [(CRITERION_LABELS[k], scores[k], reasons.get(k, "")) for k in CRITERION_LABELS
-                if k in scores]
+    expected = result.get("expected", {})
+    criteria = [(CRITERION_LABELS[k], scores[k], reasons.get(k, ""), expected.get(k))
+                for k in CRITERION_LABELS if k in scores]
     return Shown(row, criteria, result.get("quotes", []))
 
 
