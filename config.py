@@ -186,6 +186,9 @@ class Config:
     # Under a backlog early passes are skipped: none is queued while more jobs than this wait in
     # its queue (app/services/pipeline.py); the final stages do the work anyway.
     EARLY_PASSES_MAX_WAITING = int(os.environ.get("EARLY_PASSES_MAX_WAITING", "2"))
+    # The `flask worker` process's CPU niceness (and its ffmpeg's): on a shared machine the web
+    # app's uploads go first (jobs/worker.py yield_cpu). 0 keeps the shell's priority.
+    WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
     # An early pass waits this long after its chunk arrived, in case that chunk was the last.
     EARLY_GRACE_SECONDS = float(os.environ.get("EARLY_GRACE_SECONDS", "3"))
     # E-mail (app/mail.py, Flask-Mailman over SMTP). No MAIL_SERVER: nothing is e-mailed, and invites

@@ -112,8 +112,9 @@ def _processing_commands(app: Flask) -> None:
         from flask import current_app
 
         from app.queue import ONE_WORKER_QUEUES
-        from jobs.worker import work
+        from jobs.worker import work, yield_cpu
 
+        yield_cpu(current_app.config["WORKER_NICE"])
         work(list(queues) or list(ONE_WORKER_QUEUES), burst=burst,
              app=current_app._get_current_object())
 

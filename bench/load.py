@@ -257,9 +257,26 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
         wall = time.monotonic() - wall0
         s3_errors = [line for line in stack.s3_log.read_text(errors="replace").splitlines()
                      if "ERROR" in line]
-        return _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors)
+        out = _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors)
+        out["web_tracebacks"] = _tracebacks(folder / "logs" / "web.log")
+        return out
     finally:
         stack.close()
+
+
+def _tracebacks(path: Path, most: int = 3) -> dict:
+    """How many tracebacks the web app logged, and the first few (the folder is removed at the
+    end, so a 500 seen by a candidate must be explained here)."""
+    blocks, current = [], None
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("Traceback (most recent call last)"):
+            current = [line]
+            blocks.append(current)
+        elif current is not None:
+            current.append(line)
+            if not line.startswith((" ", "\t")):  # the exception's own line ends the block
+                current = None
+    return {"count": len(blocks), "first": ["\n".join(b[-12:]) for b in blocks[:most]]}
 
 
 def _wait_ready(stack: Stack, expected: int, deadline: float) -> list[dict]:

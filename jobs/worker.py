@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 
@@ -14,6 +15,16 @@ from rq import Queue, SimpleWorker
 from jobs import get_app, use_app
 
 log = logging.getLogger("jobs.worker")
+
+
+def yield_cpu(nice: int) -> None:
+    """Run this worker at a lower CPU priority (its ffmpeg and model threads inherit it), so that
+    on a machine it shares with the web app, chunk uploads and pages are served first: under a
+    backlog processing may lag, uploads must not (issue 22). Where each worker has cores of its
+    own (docker compose, Kubernetes) this changes nothing. WORKER_NICE=0 leaves it as it is."""
+    current = os.nice(0)
+    if nice > current:
+        os.nice(nice - current)
 
 
 def work(queues: list[str], burst: bool = False, name: str | None = None, app=None) -> bool:

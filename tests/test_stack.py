@@ -22,6 +22,13 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.processes
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
 def _alive(pid: int) -> bool:
     try:
         state = next(ln for ln in Path(f"/proc/{pid}/status").read_text().splitlines()
@@ -86,6 +93,12 @@ def test_the_embedded_stack_starts_answers_and_stops_whole_on_sigterm(tmp_path):
             children = _descendants(proc.pid)
             # redis-server, rclone, the SMTP server, the worker, gunicorn and its two workers at least
             assert len(children) >= 7, children
+            # The workers yield the CPU to the web app (WORKER_NICE): uploads first under load.
+            nice = {_cmdline(p): os.getpriority(os.PRIO_PROCESS, p) for p in children if _alive(p)}
+            workers = {c: n for c, n in nice.items() if c.endswith(("worker", "worker ai"))}
+            web = {c: n for c, n in nice.items() if "gunicorn" in c}
+            assert len(workers) == 2 and set(workers.values()) == {10}, nice
+            assert web and set(web.values()) == {0}, nice
 
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(60) == 0
