@@ -3,6 +3,7 @@ upload helpers."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 
@@ -87,3 +88,24 @@ def upload_answer(cc: CsrfClient, token: str, question_id: str, data: bytes,
                       "duration_ms": duration_ms})
     assert r.status_code == 200, r.get_data(as_text=True)
     return r.get_json()
+
+
+@contextlib.contextmanager
+def redis_away(app):
+    """The app's Redis connection pointed at a closed port for the block: every enqueue fails as
+    it does when redis-server is down or unreachable."""
+    import socket
+
+    from redis import Redis
+
+    from app.queue import redis_conn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    working = redis_conn()
+    app.extensions["oneway_redis"] = Redis(port=closed, socket_connect_timeout=1)
+    try:
+        yield
+    finally:
+        app.extensions["oneway_redis"] = working

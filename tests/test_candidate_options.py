@@ -9,13 +9,35 @@ from app.models import Answer, Candidate, Question
 from app.services.recording import NOTICE_VERSION
 from app.states import AnswerStatus
 from tests.factories import make_candidate, make_interview, make_user
-from tests.helpers import upload_answer
+from tests.helpers import redis_away, upload_answer
 
 
 def _kinds(interview, *kinds):
     for q, kind in zip(interview.questions, kinds, strict=True):
         q.kind = kind
     db.session.commit()
+
+
+def test_a_written_answer_and_the_finish_while_redis_is_away_are_kept_and_queued_later(csrf_client, app):
+    """Both are committed before anything is queued: Redis failing then is no 500, and the workers'
+    pass queues the AI evaluation left waiting."""
+    from app.models import AIEvaluation
+    from app.services import ai_evaluation
+
+    interview = make_interview(questions=1, takes=1)
+    interview.ai_evaluation = True
+    _kinds(interview, "written")
+    _cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    qid = interview.questions[0].public_id
+    take = csrf_client.post(f"/i/{token}/questions/{qid}/takes", json={"content_type": "text/plain"})
+    answer_id = take.get_json()["answer_id"]
+    with redis_away(app):
+        ok = csrf_client.post(f"/i/{token}/answers/{answer_id}/written", json={"text": "I like Python."})
+        assert ok.status_code == 200, ok.get_data(as_text=True)
+        assert csrf_client.post(f"/i/{token}/finish", json={}).status_code == 200
+    row = db.session.execute(db.select(AIEvaluation)).scalar_one()
+    assert row.status == "queued" and ai_evaluation.reconcile(min_age_s=0) == 1
 
 
 def test_written_answer_is_ready_at_once_and_counts_a_take(csrf_client, app):

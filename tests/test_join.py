@@ -25,7 +25,7 @@ from app.states import AnswerStatus
 from app.storage import answer_key, chunk_key, current_storage
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_candidate, make_interview
-from tests.helpers import split, upload_answer
+from tests.helpers import redis_away, split, upload_answer
 from tests.server import Browser, gunicorn
 
 pytestmark = pytest.mark.processes  # a real worker killed mid-join, and finalize through gunicorn
@@ -213,3 +213,27 @@ def test_finalize_through_gunicorn_counts_the_chunks_and_queues_the_join(app, se
     answer = _answer(receipt["answer_id"])
     assert answer.status == AnswerStatus.UPLOADED and answer.original_key is None
     assert _media_jobs() == [f"join-{answer.id}"] and all(_chunks_stored(answer))
+
+
+def test_a_finalize_while_redis_is_away_still_gives_the_receipt_and_the_reconcile_pass_queues_the_join(
+        csrf_client, app):
+    """The answer is committed before its join is queued: Redis failing then is no 500 (the browser
+    would send it again, a candidate would read that it failed); the workers' pass queues it."""
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    question = cand.interview.questions[0].public_id
+    resp = csrf_client.post(f"/i/{token}/questions/{question}/takes", json={"content_type": KIND})
+    answer_id = resp.get_json()["answer_id"]
+    for seq, part in enumerate(split(DATA, 64 * 1024)):
+        assert csrf_client.put(f"/i/{token}/answers/{answer_id}/chunks/{seq}", data=part).status_code == 200
+    with redis_away(app):
+        resp = csrf_client.post(f"/i/{token}/answers/{answer_id}/finalize",
+                                json={"chunks": len(split(DATA, 64 * 1024)),
+                                      "sha256": hashlib.sha256(DATA).hexdigest()})
+    assert resp.status_code == 200 and resp.get_json()["sha256"] == hashlib.sha256(DATA).hexdigest()
+    answer = _answer(answer_id)
+    assert answer.status == AnswerStatus.UPLOADED and f"join-{answer.id}" not in _media_jobs()
+    assert answer_id in pipeline.reconcile(0, 3, 30)
+    assert f"join-{answer.id}" in _media_jobs()
+    _join(app, answer.id)
+    assert current_storage().get_bytes(_answer(answer_id).original_key) == DATA

@@ -288,7 +288,10 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     answer.uploaded_at = utcnow()
     lifecycle.move_answer(answer, AnswerStatus.UPLOADED)
     db.session.commit()
-    pipeline.start(answer)
+    try:
+        pipeline.start(answer)
+    except RedisError:  # the answer is safe and recorded as sent: the reconcile pass queues its join
+        log.warning("answer %s: join not queued now (Redis did not answer)", answer.public_id)
     return Receipt(answer.public_id, size, sha256, chunks)
 
 
@@ -382,7 +385,10 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     lifecycle.move_answer(answer, AnswerStatus.READY)  # written answers need no processing
     answer.client_duration_ms = int(elapsed * 1000)
     db.session.commit()
-    ai_evaluation.after_ready(answer.id)
+    try:
+        ai_evaluation.after_ready(answer.id)
+    except RedisError:  # the answer is kept; the workers' pass queues an evaluation left queued
+        log.warning("answer %s: AI evaluation not queued now (Redis did not answer)", answer.public_id)
     return Receipt(answer.public_id, len(data), answer.original_sha256, 0)
 
 
@@ -401,4 +407,7 @@ def finish(candidate: Candidate) -> None:
     lifecycle.move_candidate(candidate, CandidateStatus.COMPLETED)
     notifications.on_completed(candidate)  # e-mail, sent once this commits
     db.session.commit()
-    pipeline.maybe_build_package(candidate.id)
+    try:
+        pipeline.maybe_build_package(candidate.id)
+    except RedisError:  # the interview is complete all the same; only its manifest waits
+        log.warning("candidate %s: package not queued now (Redis did not answer)", candidate.public_id)
