@@ -39,7 +39,7 @@ def _answer(question: dict, text: str, name: str = "Candidate"):
 def _run(backend, answer, version: str) -> dict:
     request = evaluation.for_answer(backend.model, answer, version)
     began = time.perf_counter()
-    raw = backend.complete(request.messages, request.schema, 700)
+    raw = backend.complete(request.messages, request.schema, 700, evaluation.PROMPTS[version].weighted)
     seconds = time.perf_counter() - began
     out = {"seconds": round(seconds, 2), "raw": raw, "hash": request.input_hash, **_tokens(backend, raw)}
     try:

@@ -74,7 +74,8 @@ def _evaluate(app, row) -> None:
                                     app.config.get("AI_PROMPT_VERSION") or evaluation.PROMPT_VERSION)
     with_ideal = bool((question.ideal_answer or "").strip())
     outcome = ask(backend, request.messages, request.schema,
-                  lambda raw: evaluation.validate(raw, text, with_ideal, request.prompt_version))
+                  lambda raw: evaluation.validate(raw, text, with_ideal, request.prompt_version),
+                  odds=evaluation.PROMPTS[request.prompt_version].weighted)
     result = outcome.value
     quotes = [{"text": q, "start": evaluation.locate(answer.transcript or {}, q)
                if answer.written_text is None else None} for q in result.quotes]

@@ -1,8 +1,9 @@
 """A small OpenAI-compatible chat completions server for the tests: it serves a real GGUF model
 with llama-cpp, honouring response_format json_schema and logprobs/top_logprobs as OpenAI, vLLM and
 llama.cpp's server do (the log-probabilities are the model's own, before the schema narrows the
-choice). Run: python -m tests.llm_server PORT MODEL_PATH [--no-logprobs]. Not part of Oneway: a
-stand-in for Ollama or vLLM; --no-logprobs plays a server that ignores the request for them."""
+choice). Run: python -m tests.llm_server PORT MODEL_PATH [--no-logprobs | --refuse-logprobs]. Not part of
+Oneway: a stand-in for Ollama or vLLM; --no-logprobs plays a server that ignores the request for
+them, --refuse-logprobs one that answers it with a 400."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class _Steps:
         return logits
 
 
-def serve(port: int, model_path: str, logprobs: bool = True) -> None:
+def serve(port: int, model_path: str, logprobs: bool = True, refuse_logprobs: bool = False) -> None:
     from pathlib import Path
 
     from llama_cpp import LogitsProcessorList
@@ -71,6 +72,10 @@ def serve(port: int, model_path: str, logprobs: bool = True) -> None:
                 self._send(404, {"error": {"message": "not found"}})
                 return
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            if refuse_logprobs and body.get("logprobs"):  # as some hosted reasoning models do
+                self._send(400, {"error": {"message": "logprobs is not supported with this model",
+                                           "type": "invalid_request_error", "param": "logprobs"}})
+                return
             fmt = body.get("response_format") or {}
             schema = ((fmt.get("json_schema") or {}).get("schema")
                       if fmt.get("type") == "json_schema" else None)
@@ -91,4 +96,5 @@ def serve(port: int, model_path: str, logprobs: bool = True) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), sys.argv[2], "--no-logprobs" not in sys.argv[3:])
+    flags = sys.argv[3:]
+    serve(int(sys.argv[1]), sys.argv[2], "--no-logprobs" not in flags, "--refuse-logprobs" in flags)

@@ -127,7 +127,8 @@ def test_each_score_comes_with_the_models_odds_at_the_step_that_wrote_it(model_p
     local = backends.LocalBackend(model_path, SMOLLM, threads=1)
     request = evaluation.build(SMOLLM, "Tell us about a project.", "A project with results.", None,
                                TRANSCRIPT, "eval-6")
-    reply = local.complete(request.messages, request.schema, 500)
+    reply = local.complete(request.messages, request.schema, 500, odds=True)
+    assert local.complete(request.messages, request.schema, 500).score_odds == {}  # only when asked
     result = evaluation.validate(reply, TRANSCRIPT, with_ideal=True, version="eval-6")
     assert set(reply.score_odds) == set(result.scores) == {"match", "evidence", "clarity"}
     for name, odds in reply.score_odds.items():

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from app.ai import backends, evaluation
+from app.ai import AIError, backends, evaluation
 from app.ai.model_files import SMOLLM, resolve_gguf
 from tests.conftest import ROOT
 from tests.test_ai import TRANSCRIPT
@@ -61,7 +61,7 @@ def test_an_openai_compatible_server_gets_the_same_prompt_and_schema(model_path)
         request = evaluation.build("smollm2", "Tell us about a project.", "A project with results.", None,
                                    TRANSCRIPT, "eval-6")
         outcome = backends.ask(remote, request.messages, request.schema,
-                               lambda raw: evaluation.validate(raw, TRANSCRIPT, True, "eval-6"))
+                               lambda raw: evaluation.validate(raw, TRANSCRIPT, True, "eval-6"), odds=True)
         assert all(q in TRANSCRIPT for q in outcome.value.quotes)
         assert set(json.loads(outcome.raw)) == {"quotes", "summary", "match", "evidence", "clarity"}
         # The server's token log-probabilities give each score's odds, as the embedded model's do:
@@ -78,6 +78,18 @@ def test_a_server_without_logprobs_gives_whole_scores(model_path):
     with _Server(model_path, "--no-logprobs") as remote:
         request = evaluation.build("smollm2", "Tell us about a project.", "", None, TRANSCRIPT, "eval-6")
         outcome = backends.ask(remote, request.messages, request.schema,
-                               lambda raw: evaluation.validate(raw, TRANSCRIPT, False, "eval-6"))
+                               lambda raw: evaluation.validate(raw, TRANSCRIPT, False, "eval-6"), odds=True)
         assert outcome.raw.score_odds == {} and outcome.value.expected == {}
         assert outcome.value.mean == sum(outcome.value.scores.values()) / 2
+
+
+def test_only_a_weighted_version_asks_for_logprobs_which_some_servers_refuse(model_path):
+    with _Server(model_path, "--refuse-logprobs") as remote:
+        request = evaluation.build("smollm2", "Tell us about a project.", "", None, TRANSCRIPT)
+        outcome = backends.ask(remote, request.messages, request.schema,
+                               lambda raw: evaluation.validate(raw, TRANSCRIPT, False))
+        assert outcome.value.quotes and outcome.value.expected == {}  # the default asks for none
+        weighted = evaluation.build("smollm2", "Tell us about a project.", "", None, TRANSCRIPT, "eval-6")
+        with pytest.raises(AIError, match="logprobs is not supported"):
+            backends.ask(remote, weighted.messages, weighted.schema,
+                         lambda raw: evaluation.validate(raw, TRANSCRIPT, False, "eval-6"), odds=True)

@@ -62,7 +62,9 @@ def _normalised(logits: dict[int, float]) -> dict[int, float]:
 class Backend(Protocol):
     model: str
 
-    def complete(self, messages: list[dict], schema: dict, max_tokens: int) -> Reply: ...
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int, odds: bool = False) -> Reply:
+        """The reply to `messages` in `schema`'s shape; with `odds`, each score's odds as well
+        (asked for only then: some servers refuse requests for log-probabilities)."""
 
 
 _loaded: dict[tuple, object] = {}
@@ -122,7 +124,7 @@ class LocalBackend:
     threads: int = 2
     n_ctx: int = 4096
 
-    def complete(self, messages: list[dict], schema: dict, max_tokens: int) -> Reply:
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int, odds: bool = False) -> Reply:
         from llama_cpp import LogitsProcessorList
 
         llm = _llama(self.path, self.threads, self.n_ctx)
@@ -131,12 +133,12 @@ class LocalBackend:
             # batches, which changes the numbers slightly and so, at a near tie, the reply. The same
             # input must give the same output.
             llm.reset()
-            watch = _ScoreWatch(llm)
+            watch = _ScoreWatch(llm) if odds else None
             reply = llm.create_chat_completion(
                 messages=messages, response_format={"type": "json_object", "schema": schema},
                 temperature=0.0, top_k=1, repeat_penalty=1.0, seed=SEED, max_tokens=max_tokens,
-                logits_processor=LogitsProcessorList([watch]))
-        return Reply(reply["choices"][0]["message"]["content"] or "", watch.found)
+                logits_processor=LogitsProcessorList([watch]) if watch else None)
+        return Reply(reply["choices"][0]["message"]["content"] or "", watch.found if watch else None)
 
 
 class _ScoreWatch:
@@ -178,7 +180,7 @@ class OpenAIBackend:
     api_key: str = ""
     timeout: float = 120.0
 
-    def complete(self, messages: list[dict], schema: dict, max_tokens: int) -> Reply:
+    def complete(self, messages: list[dict], schema: dict, max_tokens: int, odds: bool = False) -> Reply:
         import openai
 
         client = openai.OpenAI(base_url=self.base_url, api_key=self.api_key or "none",
@@ -186,7 +188,7 @@ class OpenAIBackend:
         try:
             reply = client.chat.completions.create(
                 model=self.model, messages=messages, temperature=0.0, seed=SEED, max_tokens=max_tokens,
-                logprobs=True, top_logprobs=TOP_LOGPROBS,
+                **({"logprobs": True, "top_logprobs": TOP_LOGPROBS} if odds else {}),
                 response_format={"type": "json_schema",
                                  "json_schema": {"name": "reply", "schema": schema, "strict": True}})
         except openai.OpenAIError as exc:
@@ -249,14 +251,14 @@ class Outcome:
 
 
 def ask(backend: Backend, messages: list[dict], schema: dict, check: Callable[[str], T],
-        max_tokens: int = 700, attempts: int = 2) -> Outcome:
+        max_tokens: int = 700, attempts: int = 2, odds: bool = False) -> Outcome:
     """Ask, check the reply; once more (with room for a longer reply: at temperature 0 the same
     request gives the same reply) if it fails the check; then AIError with the last reason."""
     began = time.perf_counter()
     reason = "no reply"
     for attempt in range(1, attempts + 1):
         try:
-            raw = backend.complete(messages, schema, max_tokens * attempt)
+            raw = backend.complete(messages, schema, max_tokens * attempt, odds)
             return Outcome(check(raw), time.perf_counter() - began, attempt, raw)
         except AIError as exc:
             reason = str(exc)
