@@ -47,7 +47,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     from app.media.audio import extract_speech, last_pause, trim_wav
     from app.media.speech_models import resolve_model
     from app.media.transcribe import shifted, transcribe
-    from app.services.recording import demuxer
+    from app.services.take_types import demuxer
     from app.storage import StorageError, chunk_key
     from jobs import spool
     from jobs.transcribe import asr_settings

@@ -90,7 +90,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 
 def _pass(answer, upto_seq: int, store, cfg) -> None:
     """One pass: encode the next part of what has arrived of the recording, if one is due."""
-    from app.services.recording import demuxer
+    from app.services.take_types import demuxer
     from app.storage import StorageError, chunk_key
     from jobs import spool
 

@@ -42,7 +42,7 @@ def _join(answer) -> None:
 
 
 def _extension(kind: str) -> str:
-    from app.services.recording import CONTAINERS
+    from app.services.take_types import CONTAINERS
 
     return CONTAINERS[kind]
 

@@ -34,7 +34,7 @@ def _transcode(answer) -> list[str]:
     from app.media import MediaError
     from app.media.quality import check_audio
     from app.media.transcode import transcode
-    from app.services.recording import demuxer
+    from app.services.take_types import demuxer
     from app.storage import answer_key, current_storage
     from jobs import spool
 

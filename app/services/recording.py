@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import i18n, locale_format
 from app.extensions import db
-from app.models import Answer, AnswerChunk, Candidate, Question, QuestionKind, utcnow
+from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
 from app.services import (
     ServiceError,
     ai_evaluation,
@@ -27,6 +27,7 @@ from app.services import (
     pipeline,
     pools,
     preferences,
+    take_types,
     takes,
 )
 from app.services.accommodations import limits
@@ -36,28 +37,9 @@ from app.storage import StorageError, chunk_key, current_storage
 
 log = logging.getLogger(__name__)
 
-# What a browser's MediaRecorder produces: WebM on Chromium and Firefox, MP4 on Safari, and Ogg
-# as the recorder's last resort for sound; by the original's file extension.
-CONTAINERS = {"video/webm": "webm", "audio/webm": "webm", "video/mp4": "mp4", "audio/mp4": "m4a",
-              "audio/ogg": "ogg"}
-# The ffmpeg demuxer that alone may read each (app.media.probe.input_args).
-DEMUXERS = {"webm": "matroska", "mp4": "mov", "m4a": "mov", "ogg": "ogg"}
-# What each kind of question accepts: a camera recording, a sound recording, or typed text.
-KIND_TYPES = {QuestionKind.VIDEO: ("video/",), QuestionKind.AUDIO: ("audio/", "video/"),
-              QuestionKind.WRITTEN: ("text/plain",)}
 # The privacy notice the landing page shows; consent records which version was agreed to.
 NOTICE_VERSION = "2026-12"
-# A recording of the wrong kind for the question (a video for a written question, say).
-_KIND_REFUSALS = {QuestionKind.VIDEO: _l("This question asks for a video answer."),
-                  QuestionKind.AUDIO: _l("This question asks for an audio answer."),
-                  QuestionKind.WRITTEN: _l("This question asks for a written answer.")}
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-def demuxer(content_type: str) -> str | None:
-    """How a take of this declared type is read: the demuxer of its container; None for a type
-    that is not a recording (which media code then refuses)."""
-    return DEMUXERS.get(CONTAINERS.get((content_type or "").split(";")[0].strip().lower(), ""))
 
 
 @dataclass(frozen=True)
@@ -142,12 +124,7 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
     """Open a new take for a question while takes remain (app.services.takes)."""
     _require_recording_allowed(candidate)
     question = _question(candidate, question_public_id)
-    base_type = (content_type or "").split(";")[0].strip().lower()
-    if base_type not in CONTAINERS and base_type != "text/plain":
-        raise ServiceError(_l("Recordings of type “%(type)s” are not accepted; use a current Chrome, Edge, "
-                              "Firefox or Safari.", type=(content_type or "?")[:100]), 415)
-    if not base_type.startswith(KIND_TYPES.get(question.kind, KIND_TYPES[QuestionKind.VIDEO])):
-        raise ServiceError(_KIND_REFUSALS.get(question.kind, _KIND_REFUSALS[QuestionKind.VIDEO]), 409)
+    base_type = take_types.require_accepted(question, content_type)
     takes.lock(candidate.id)
     try:
         takes.require_may_start(candidate, question, written=base_type == takes.WRITTEN)
