@@ -155,6 +155,12 @@ class Config:
     JOB_TIMEOUT_AI = int(os.environ.get("JOB_TIMEOUT_AI", "900"))
     FFMPEG_TIMEOUT = int(os.environ.get("FFMPEG_TIMEOUT", "1800"))
     X264_PRESET = os.environ.get("X264_PRESET", "veryfast")  # only when video must be re-encoded
+    # Under a backlog (more than X264_BACKLOG_AFTER other answers waiting to be processed) a whole
+    # recording is encoded with this cheaper preset instead: a larger file for the same picture,
+    # in less than half veryfast's CPU time, so a queue of answers is worked off sooner
+    # (bench/README.md, "A cheaper encode under a backlog"). Empty: always X264_PRESET.
+    X264_BACKLOG_PRESET = os.environ.get("X264_BACKLOG_PRESET", "ultrafast")
+    X264_BACKLOG_AFTER = int(os.environ.get("X264_BACKLOG_AFTER", "3"))
     # A running job renews a lease in Redis; when its worker dies the lease lapses, and the
     # reconciler (in every worker) queues the stage again.
     JOB_LEASE_SECONDS = int(os.environ.get("JOB_LEASE_SECONDS", "30"))

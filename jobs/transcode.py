@@ -33,7 +33,8 @@ def _transcode(answer) -> list[str]:
 
     from app.media import MediaError
     from app.media.quality import check_audio
-    from app.media.transcode import transcode
+    from app.media.transcode import needs_reencode, transcode
+    from app.services import pipeline
     from app.services.take_types import demuxer
     from app.storage import answer_key, current_storage
     from jobs import spool
@@ -58,8 +59,12 @@ def _transcode(answer) -> list[str]:
         with step("encode"):
             out = _from_parts(store, answer, src, Path(tmp), info, container, early, cfg)
             if out is None:
-                out = transcode(src, Path(tmp), info, timeout=cfg["FFMPEG_TIMEOUT"],
-                                preset=cfg["X264_PRESET"], container=container)
+                preset = pipeline.encode_preset(answer) if needs_reencode(info) else cfg["X264_PRESET"]
+                out = transcode(src, Path(tmp), info, timeout=cfg["FFMPEG_TIMEOUT"], preset=preset,
+                                container=container)
+                if preset != cfg["X264_PRESET"]:
+                    log.info("answer %s encoded with the %s preset: other answers are waiting",
+                             answer.public_id, preset)
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)

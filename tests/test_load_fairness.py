@@ -10,6 +10,7 @@ from rq import Queue, SimpleWorker
 from app.extensions import db
 from app.models import Answer
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, QUEUES, enqueue, redis_conn
+from app.states import AnswerStatus
 from tests.factories import make_candidate, make_interview
 from tests.helpers import split, upload_answer
 from tests.test_pipeline import _record
@@ -83,3 +84,56 @@ def test_one_worker_transcribes_a_finished_answer_before_the_next_answers_media(
 
     assert ONE_WORKER_QUEUES.index(ASR_QUEUE) < ONE_WORKER_QUEUES.index(MEDIA_QUEUE)
     assert set(ONE_WORKER_QUEUES[:2]) == {MAIL_QUEUE, WEBHOOK_QUEUE}
+
+
+def _x264_settings(mp4: bytes) -> str:
+    """The settings libx264 writes into the stream it makes (its SEI: "x264 - core ... options: ...")."""
+    start = mp4.index(b"x264 - core")
+    return mp4[start:mp4.index(b"\x00", start)].decode("ascii", "replace")
+
+
+def test_under_a_backlog_a_whole_recording_is_encoded_with_the_cheaper_preset(app, csrf_client, media_dir):
+    import jobs
+    from app.queue import ONE_WORKER_QUEUES
+    from app.storage import current_storage
+
+    app.config.update(X264_PRESET="veryfast", X264_BACKLOG_PRESET="ultrafast", X264_BACKLOG_AFTER=1,
+                      EARLY_VIDEO_CHUNKS=0)
+    sent = []
+    for _ in range(3):  # three Firefox (VP8) answers wait together
+        cand, token = make_candidate(make_interview(questions=1))
+        csrf_client.refresh(f"/i/{token}")
+        receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                                media_dir["webm"].read_bytes())
+        sent.append(receipt["answer_id"])
+    # One worker for every queue, as make run's: an answer's stages run back to back, oldest first.
+    # While the first is encoded two others wait, then one, then none.
+    jobs.use_app(app)
+    try:
+        SimpleWorker([Queue(q, connection=redis_conn()) for q in ONE_WORKER_QUEUES],
+                     connection=redis_conn()).work(burst=True, with_scheduler=False)
+    finally:
+        jobs.use_app(None)
+    settings = []
+    for public_id in sent:
+        answer = db.session.execute(db.select(Answer).filter_by(public_id=public_id)).scalar_one()
+        assert answer.status == AnswerStatus.READY, answer.failure_reason
+        settings.append(_x264_settings(current_storage().get_bytes(answer.mp4_key)))
+    # ultrafast turns off CABAC and B-frames; veryfast keeps both.
+    assert ["cabac=0" in s and "bframes=0" in s for s in settings] == [True, False, False], settings
+    assert all("cabac=1" in s for s in settings[1:])
+
+
+def test_no_backlog_preset_means_the_one_preset(app, csrf_client, media_dir, run_jobs):
+    from app.services import pipeline
+
+    app.config.update(X264_PRESET="veryfast", X264_BACKLOG_PRESET="", X264_BACKLOG_AFTER=0)
+    for _ in range(2):
+        cand, token = make_candidate(make_interview(questions=1))
+        csrf_client.refresh(f"/i/{token}")
+        receipt = upload_answer(csrf_client, token, cand.interview.questions[0].public_id,
+                                media_dir["webm"].read_bytes())
+    answer = db.session.execute(db.select(Answer).filter_by(public_id=receipt["answer_id"])).scalar_one()
+    assert pipeline.encode_preset(answer) == "veryfast"
+    app.config.update(X264_BACKLOG_PRESET="ultrafast")
+    assert pipeline.encode_preset(answer) == "ultrafast"  # the other answer waits

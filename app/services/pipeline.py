@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Answer, AnswerStageRun, Candidate, QuestionKind, utcnow
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue, redis_conn
 from app.services import ai_evaluation, lifecycle, takes
+from app.services.backlog import WAITING
 from app.states import ANSWER, AnswerStatus, CandidateStatus
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,23 @@ def busy() -> bool:
 
     waiting = sum(Queue(q, connection=redis_conn()).count for q in (MEDIA_QUEUE, ASR_QUEUE))
     return waiting > current_app.config["EARLY_PASSES_MAX_WAITING"]
+
+
+def encode_preset(answer: Answer) -> str:
+    """The x264 preset for encoding this answer's whole recording now: X264_PRESET, or, while more
+    than X264_BACKLOG_AFTER other answers wait for processing, X264_BACKLOG_PRESET. Under a
+    backlog each answer's encode is most of the wait of every answer behind it, and the cheaper
+    preset spends less than half the CPU for a larger file of the same picture. The waiting are
+    counted from the answers' statuses (app.services.backlog), any organisation's: they share
+    the workers."""
+    cfg = current_app.config
+    cheap = cfg["X264_BACKLOG_PRESET"]
+    if not cheap or cheap == cfg["X264_PRESET"]:
+        return cfg["X264_PRESET"]
+    others = db.session.execute(
+        db.select(db.func.count()).select_from(Answer)
+        .where(Answer.status.in_(WAITING), Answer.id != answer.id)).scalar_one()
+    return cheap if others > cfg["X264_BACKLOG_AFTER"] else cfg["X264_PRESET"]
 
 
 def _drop_if_waiting(job_id: bytes | None) -> None:
