@@ -94,11 +94,16 @@ def _copy_log(source, log) -> None:
         return
 
 
-def web_command(port: int, host: str = "127.0.0.1", workers: int = 2, threads: int = 4,
+def web_command(port: int, host: str = "127.0.0.1", workers: int = 4, threads: int = 4,
                 *extra: str) -> list[str]:
     """The gunicorn command that serves the app, as `make run` starts it; the tests start the
     same one, so what they check is what users run. The settings the production image uses too
-    (worker class, logs with secret tokens masked) come from app.gunicorn_conf."""
+    (worker class, logs with secret tokens masked) come from app.gunicorn_conf.
+
+    Four processes of four threads: with 200 candidates uploading at once on 2 cores, each process
+    holds its interpreter lock 60% of the time, so more processes take more chunks a second,
+    where more threads in each only wait longer for the lock (bench/README.md, "Chunk uploads
+    under load")."""
     return [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "--bind", f"{host}:{port}",
             "--workers", str(workers), "--threads", str(threads), *extra, "app:create_app()"]
 

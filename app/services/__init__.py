@@ -28,11 +28,13 @@ class ServiceError(Exception):
         return str(self._message)
 
 
-def by_token(model: type[M], token: str) -> M | None:
+def by_token(model: type[M], token: str, *options) -> M | None:
     """The row of `model` whose token_hash is this link token's SHA-256 (an invite, a share link, a
     team invite, a password reset); None for an unknown token, and for text that cannot be one of
-    ours (app.security.looks_like_token: never hashed nor looked up)."""
+    ours (app.security.looks_like_token: never hashed nor looked up). `options`: loader options
+    (what to read in the same query)."""
     if not looks_like_token(token):
         return None
-    return db.session.execute(db.select(model).filter_by(token_hash=hash_token(token))).scalar_one_or_none()
+    return db.session.execute(
+        db.select(model).filter_by(token_hash=hash_token(token)).options(*options)).scalar_one_or_none()
 

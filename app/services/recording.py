@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import i18n, locale_format
@@ -55,7 +56,8 @@ class Receipt:
 def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
     """The candidate this link belongs to; a forged link is 404, an expired one 410 (unless the
     caller lets an expired link through: reading one's own data, finishing an open take)."""
-    candidate = by_token(Candidate, token)
+    # With the interview in the same query: every candidate page reads its language.
+    candidate = by_token(Candidate, token, joinedload(Candidate.interview))
     if candidate is None:
         # Erased candidates leave no trace (app.services.retention), so this also says why a link
         # that once worked no longer does.
@@ -146,9 +148,9 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
     return answer
 
 
-def _answer(candidate: Candidate, answer_public_id: str) -> Answer:
+def _answer(candidate: Candidate, answer_public_id: str, *options) -> Answer:
     answer = db.session.execute(
-        db.select(Answer).filter_by(public_id=answer_public_id, candidate_id=candidate.id)
+        db.select(Answer).filter_by(public_id=answer_public_id, candidate_id=candidate.id).options(*options)
     ).scalar_one_or_none()
     if answer is None:
         raise ServiceError(_l("That recording is not part of your interview, or it was let go (cut off, "
@@ -161,7 +163,10 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     """Store chunk `seq` once; a replay of the same bytes is acknowledged again, in any state.
     `sha256`, the browser's checksum of the chunk, if it sent one: a chunk that differs from it is
     refused before anything is stored, so every chunk held is the one the browser recorded."""
-    answer = _answer(candidate, answer_public_id)
+    # Each chunk's request is one of hundreds a second at a recruitment day's peak (issue 22): it
+    # reads the answer with its question (the take's size cap) in one query, looks for an earlier
+    # copy only of a chunk it already holds, and commits without reading back what it wrote.
+    answer = _answer(candidate, answer_public_id, joinedload(Answer.question))
     if seq < 0:
         raise ServiceError(_l("A chunk's number cannot be negative."))
     if not data:
@@ -170,9 +175,9 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     if sha256 is not None and sha256.strip().lower() != digest:
         raise ServiceError(_l("Chunk %(seq)s arrived damaged (its checksum differs from the one your "
                               "browser sent); it must be sent again.", seq=seq), 422)
-    existing = db.session.execute(
+    existing = db.session.execute(  # chunks are held in order: none at or past chunk_count
         db.select(AnswerChunk).filter_by(answer_id=answer.id, seq=seq)
-    ).scalar_one_or_none()
+    ).scalar_one_or_none() if seq < answer.chunk_count else None
     if existing is not None:
         if existing.sha256 != digest:
             raise ServiceError(_l("Chunk %(seq)s was already received with different content.", seq=seq),
@@ -188,12 +193,24 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     answer.chunk_count = seq + 1
     answer.received_bytes += len(data)
     try:
-        db.session.commit()
+        _commit_keeping_loaded()
     except (IntegrityError, StaleDataError):  # the same chunk raced in twice (the first one won),
         db.session.rollback()  # or the take was let go meanwhile (then this is a 404)
         return put_chunk(candidate, answer_public_id, seq, data)
     _start_early_passes(answer)
     return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds: the request goes on to read only what it
+    has just written (the answer's chunk count, for the receipt and the early passes), which
+    would otherwise cost a query to read back."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _require_next_chunk(candidate: Candidate, answer: Answer, seq: int, size: int) -> None:
