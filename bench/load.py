@@ -276,7 +276,8 @@ def _tracebacks(path: Path, most: int = 3) -> dict:
             current.append(line)
             if not line.startswith((" ", "\t")):  # the exception's own line ends the block
                 current = None
-    return {"count": len(blocks), "first": ["\n".join(b[-12:]) for b in blocks[:most]]}
+    # Whole, up to 60 lines: the app's frames (which request, which call) are what explains one.
+    return {"count": len(blocks), "first": ["\n".join(b[-60:]) for b in blocks[:most]]}
 
 
 def _wait_ready(stack: Stack, expected: int, deadline: float) -> list[dict]:
