@@ -33,8 +33,6 @@ def _transcode(answer) -> list[str]:
 
     from app.media import MediaError
     from app.media.quality import check_audio
-    from app.media.transcode import needs_reencode, transcode
-    from app.services import pipeline
     from app.services.take_types import demuxer
     from app.storage import answer_key, current_storage
     from jobs import spool
@@ -57,14 +55,8 @@ def _transcode(answer) -> list[str]:
         with step("wait for a pass"), one_pass_at_a_time(VIDEO_PASS, answer.id, wait=PASS_WAIT_S):
             early = EarlyVideo.load(store, answer.public_id)
         with step("encode"):
-            out = _from_parts(store, answer, src, Path(tmp), info, container, early, cfg)
-            if out is None:
-                preset = pipeline.encode_preset(answer) if needs_reencode(info) else cfg["X264_PRESET"]
-                out = transcode(src, Path(tmp), info, timeout=cfg["FFMPEG_TIMEOUT"], preset=preset,
-                                container=container)
-                if preset != cfg["X264_PRESET"]:
-                    log.info("answer %s encoded with the %s preset: other answers are waiting",
-                             answer.public_id, preset)
+            out = (_from_parts(store, answer, src, Path(tmp), info, container, early, cfg)
+                   or _whole(answer, src, Path(tmp), info, container, cfg))
         if out.duration_s <= 0.1:
             raise MediaError("The recording holds no playable audio or video (it may be truncated).")
         _check_not_truncated(out.duration_s, answer.client_duration_ms)
@@ -87,6 +79,18 @@ def _transcode(answer) -> list[str]:
     answer.duration_s = round(out.duration_s, 3)
     answer.width, answer.height = out.width, out.height
     return early.stored_keys(answer.public_id) if early else []
+
+
+def _whole(answer, src: Path, tmp: Path, info, container: str, cfg):
+    """The whole recording encoded at once; under a backlog with the cheaper preset
+    (app.services.pipeline.encode_preset)."""
+    from app.media.transcode import needs_reencode, transcode
+    from app.services import pipeline
+
+    preset = pipeline.encode_preset(answer) if needs_reencode(info) else cfg["X264_PRESET"]
+    if preset != cfg["X264_PRESET"]:
+        log.info("answer %s encoded with the %s preset: other answers are waiting", answer.public_id, preset)
+    return transcode(src, tmp, info, timeout=cfg["FFMPEG_TIMEOUT"], preset=preset, container=container)
 
 
 def _probe(src: Path, container: str | None, answer, cfg):

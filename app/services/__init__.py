@@ -38,3 +38,13 @@ def by_token(model: type[M], token: str, *options) -> M | None:
     return db.session.execute(
         db.select(model).filter_by(token_hash=hash_token(token)).options(*options)).scalar_one_or_none()
 
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session holds, for a hot path that goes on to read only
+    what it has just written: otherwise the first read after the commit queries it back."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

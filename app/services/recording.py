@@ -23,6 +23,7 @@ from app.services import (
     ServiceError,
     ai_evaluation,
     by_token,
+    commit_keeping_loaded,
     lifecycle,
     notifications,
     pipeline,
@@ -193,24 +194,12 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     answer.chunk_count = seq + 1
     answer.received_bytes += len(data)
     try:
-        _commit_keeping_loaded()
+        commit_keeping_loaded()  # the receipt and the early passes read only what it wrote
     except (IntegrityError, StaleDataError):  # the same chunk raced in twice (the first one won),
         db.session.rollback()  # or the take was let go meanwhile (then this is a 404)
         return put_chunk(candidate, answer_public_id, seq, data)
     _start_early_passes(answer)
     return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what the session holds: the request goes on to read only what it
-    has just written (the answer's chunk count, for the receipt and the early passes), which
-    would otherwise cost a query to read back."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def _require_next_chunk(candidate: Candidate, answer: Answer, seq: int, size: int) -> None:
