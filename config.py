@@ -158,7 +158,7 @@ class Config:
     # Under a backlog (more than X264_BACKLOG_AFTER other answers waiting to be processed) a whole
     # recording is encoded with this cheaper preset instead: a larger file for the same picture,
     # in less than half veryfast's CPU time, so a queue of answers is worked off sooner
-    # (bench/README.md, "A cheaper encode under a backlog"). Empty: always X264_PRESET.
+    # (bench/README.md, "... a cheaper encode under a backlog"). Empty: always X264_PRESET.
     X264_BACKLOG_PRESET = os.environ.get("X264_BACKLOG_PRESET", "ultrafast")
     X264_BACKLOG_AFTER = int(os.environ.get("X264_BACKLOG_AFTER", "3"))
     # A running job renews a lease in Redis; when its worker dies the lease lapses, and the
