@@ -34,7 +34,7 @@ class PutResult:
 
 
 class Storage(Protocol):
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> PutResult: ...
+    def put_bytes(self, key: str, data: bytes, content_type: str, sha256: str | None = None) -> PutResult: ...
     def put_file(self, key: str, path: Path, content_type: str) -> PutResult: ...
     def put_stream(self, key: str, parts: Iterable[bytes], content_type: str) -> PutResult: ...
     def get_bytes(self, key: str) -> bytes: ...
@@ -103,10 +103,11 @@ class S3Storage:
 
         self._call(src, self.client.copy_object, self.bucket, dst, CopySource(self.bucket, src))
 
-    def put_bytes(self, key: str, data: bytes, content_type: str) -> PutResult:
+    def put_bytes(self, key: str, data: bytes, content_type: str, sha256: str | None = None) -> PutResult:
+        """`sha256`: the data's digest, where the caller has it already (a chunk's upload)."""
         self._call(key, self.client.put_object, self.bucket, key, io.BytesIO(data), len(data),
                    content_type=content_type)
-        return PutResult(key, len(data), hashlib.sha256(data).hexdigest())
+        return PutResult(key, len(data), sha256 or hashlib.sha256(data).hexdigest())
 
     def put_file(self, key: str, path: Path, content_type: str) -> PutResult:
         hasher = hashlib.sha256()

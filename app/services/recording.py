@@ -164,9 +164,8 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     """Store chunk `seq` once; a replay of the same bytes is acknowledged again, in any state.
     `sha256`, the browser's checksum of the chunk, if it sent one: a chunk that differs from it is
     refused before anything is stored, so every chunk held is the one the browser recorded."""
-    # Each chunk's request is one of hundreds a second at a recruitment day's peak (issue 22): it
-    # reads the answer with its question (the take's size cap) in one query, looks for an earlier
-    # copy only of a chunk it already holds, and commits without reading back what it wrote.
+    # Hundreds a second at a recruitment day's peak (issue 22): the answer comes with its question
+    # (the size cap) in one query, and the commit is not read back.
     answer = _answer(candidate, answer_public_id, joinedload(Answer.question))
     if seq < 0:
         raise ServiceError(_l("A chunk's number cannot be negative."))
@@ -186,7 +185,8 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
         return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
     _require_next_chunk(candidate, answer, seq, len(data))
     try:
-        current_storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream")
+        current_storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream",
+                                    digest)
     except StorageError:
         log.exception("chunk upload failed for answer %s", answer.public_id)
         raise ServiceError(_l("The recording could not be saved just now; it will be retried."), 503)
@@ -271,10 +271,8 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     answer.uploaded_at = utcnow()
     lifecycle.move_answer(answer, AnswerStatus.UPLOADED)
     db.session.commit()
-    try:
-        pipeline.start(answer)
-    except RedisError:  # the answer is safe and recorded as sent: the reconcile pass queues its join
-        log.warning("answer %s: join not queued now (Redis did not answer)", answer.public_id)
+    # The answer is safe and recorded as sent: the reconcile pass queues a join left unqueued.
+    _queue_after_commit(pipeline.start, answer, f"answer {answer.public_id}: join")
     return Receipt(answer.public_id, size, sha256, chunks)
 
 
@@ -368,11 +366,18 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     lifecycle.move_answer(answer, AnswerStatus.READY)  # written answers need no processing
     answer.client_duration_ms = int(elapsed * 1000)
     db.session.commit()
-    try:
-        ai_evaluation.after_ready(answer.id)
-    except RedisError:  # the answer is kept; the workers' pass queues an evaluation left queued
-        log.warning("answer %s: AI evaluation not queued now (Redis did not answer)", answer.public_id)
+    # The answer is kept; the workers' pass queues an evaluation left queued.
+    _queue_after_commit(ai_evaluation.after_ready, answer.id, f"answer {answer.public_id}: evaluation")
     return Receipt(answer.public_id, len(data), answer.original_sha256, 0)
+
+
+def _queue_after_commit(start, arg, what: str) -> None:
+    """Queue the work that follows a commit; when Redis does not answer, the candidate still gets
+    their answer (what they sent is committed), and the work waits for the workers' passes."""
+    try:
+        start(arg)
+    except RedisError:
+        log.warning("%s not queued now (Redis did not answer)", what)
 
 
 def finish(candidate: Candidate) -> None:
@@ -390,7 +395,6 @@ def finish(candidate: Candidate) -> None:
     lifecycle.move_candidate(candidate, CandidateStatus.COMPLETED)
     notifications.on_completed(candidate)  # e-mail, sent once this commits
     db.session.commit()
-    try:
-        pipeline.maybe_build_package(candidate.id)
-    except RedisError:  # the interview is complete all the same; only its manifest waits
-        log.warning("candidate %s: package not queued now (Redis did not answer)", candidate.public_id)
+    # The interview is complete all the same; only its manifest waits.
+    _queue_after_commit(pipeline.maybe_build_package, candidate.id,
+                        f"candidate {candidate.public_id}: package")
