@@ -174,11 +174,12 @@ class Config:
     # keeps them for ever.
     AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "730"))
     JOB_RETRIES = int(os.environ.get("JOB_RETRIES", "2"))  # for errors other than bad media
-    # Transcribe what has arrived every N chunks (about N seconds) while the candidate records;
-    # 0 turns it off. Each cut costs accuracy now and then (a part decoded without the text before
-    # it): with passes every 20 chunks one answer in 13-16 lost 0.15-0.22 of its words, which a
-    # 60 s answer never risks at 90; 20 makes it ready about 3 s sooner (bench/README.md, "Figures
-    # behind the defaults").
+    # Transcribe what has arrived every N chunks (about N seconds: the recorder sends a piece a
+    # second, and joins pieces into one chunk only while a chunk takes over a second to be
+    # acknowledged) while the candidate records; 0 turns it off. Each cut costs accuracy now and
+    # then (a part decoded without the text before it): with passes every 20 chunks one answer in
+    # 13-16 lost 0.15-0.22 of its words, which a 60 s answer never risks at 90; 20 makes it ready
+    # about 3 s sooner (bench/README.md, "Figures behind the defaults").
     EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "90"))
     # Look every N chunks (about N seconds) while the candidate records for video to encode in a
     # part, for a recording that needs it (VP8 from Firefox); 0 turns it off. A part is made

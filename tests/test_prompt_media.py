@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from flask import current_app
 
 from app.extensions import db
 from app.models import Candidate, Interview, PromptMedia
@@ -49,6 +50,8 @@ def _record(cc: CsrfClient, iv, slot: str, data: bytes, content_type: str = "vid
                    json={"content_type": content_type})
     assert resp.status_code == 201, resp.get_data(as_text=True)
     media_id = resp.get_json()["media_id"]
+    # The most one chunk may carry: the recorder joins its pieces up to it.
+    assert resp.get_json()["max_chunk_bytes"] == current_app.config["MAX_CONTENT_LENGTH"]
     base = f"/interviews/{iv.public_id}/prompt-media/{media_id}"
     chunks = split(data, 64 * 1024)
     for seq, chunk in enumerate(chunks):

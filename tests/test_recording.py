@@ -175,3 +175,30 @@ def test_finish_needs_every_answer(csrf_client, app, media_dir):
     assert cand.status == "completed"
     done = csrf_client.get(f"/i/{token}/done").get_data(as_text=True)
     assert done.count("data-receipt") == 2
+
+
+def test_the_take_names_the_largest_chunk_and_chunks_of_any_size_up_to_it_are_kept(csrf_client, app):
+    """The recorder joins the pieces made while a chunk is on its way (app/static/js/uploader.js),
+    up to the limit the take names: chunks of one piece, of several, and of exactly the limit are
+    kept in order; one byte more is refused clearly, and the take goes on."""
+    limit = 64 * 1024
+    app.config["MAX_CONTENT_LENGTH"], plain = limit, app.config["MAX_CONTENT_LENGTH"]
+    try:
+        cand, token = make_candidate()
+        csrf_client.refresh(f"/i/{token}")
+        resp = _take(csrf_client, token, cand.interview.questions[0].public_id)
+        assert resp.status_code == 201 and resp.get_json()["max_chunk_bytes"] == limit
+        base = f"/i/{token}/answers/{resp.get_json()['answer_id']}"
+        piece = bytes(range(256)) * 40  # 10 kB, about a second of the recorder's audio and video
+        chunks = [piece, piece * 3, piece * 2, (piece * 7)[:limit]]
+        for seq, chunk in enumerate(chunks):
+            assert csrf_client.put(f"{base}/chunks/{seq}", data=chunk).status_code == 200
+        over = csrf_client.put(f"{base}/chunks/4", data=b"x" * (limit + 1))
+        assert over.status_code == 413 and "larger than allowed" in over.get_json()["error"]
+        assert csrf_client.put(f"{base}/chunks/4", data=piece).status_code == 200
+        data = b"".join(chunks) + piece
+        sha256 = hashlib.sha256(data).hexdigest()
+        done = csrf_client.post(f"{base}/finalize", json={"chunks": 5, "sha256": sha256})
+        assert done.status_code == 200 and done.get_json()["bytes"] == len(data)
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = plain

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     redirect,
     render_template,
@@ -217,7 +218,9 @@ def start_take(token: str, question_id: str):
     candidate = recording.candidate_for_token(token)
     body = request.get_json(silent=True) or {}
     answer = recording.start_take(candidate, question_id, str(body.get("content_type", "")))
-    return jsonify(answer_id=answer.public_id, take=answer.take), 201
+    # The most one chunk may carry: the recorder joins pieces up to it (app/static/js/uploader.js).
+    return jsonify(answer_id=answer.public_id, take=answer.take,
+                   max_chunk_bytes=current_app.config["MAX_CONTENT_LENGTH"]), 201
 
 
 @bp.put("/answers/<answer_id>/chunks/<int(signed=True):seq>")

@@ -87,7 +87,7 @@ def start_recording(public_id: str, slot: str):
     interview = _interview(public_id)
     body = request.get_json(silent=True) or {}
     media = prompts.start_recording(current_user, interview, slot, str(body.get("content_type", "")))
-    return jsonify(media_id=media.public_id), 201
+    return jsonify(media_id=media.public_id, max_chunk_bytes=current_app.config["MAX_CONTENT_LENGTH"]), 201
 
 
 @bp.put("/interviews/<public_id>/prompt-media/<media_id>/chunks/<int(signed=True):seq>")

@@ -43,7 +43,8 @@ function setUp(root) {
     ui.preview.srcObject = stream;
     ui.preview.hidden = kind !== "video";
     const uploader = new Uploader(`${root.dataset.mediaBase}/${media.media_id}`,
-                                  (s) => { ui.status.textContent = s; }, null, media.media_id);
+                                  (s) => { ui.status.textContent = s; }, null, media.media_id,
+                                  media.max_chunk_bytes);
     const recorder = new MediaRecorder(stream, kind === "audio" ? { mimeType: type, audioBitsPerSecond: 96_000 }
                                                                 : recorderOptions(type));
     recorder.ondataavailable = (e) => { if (e.data && e.data.size) uploader.push(e.data); };

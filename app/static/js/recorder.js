@@ -378,7 +378,7 @@ async function startRecording() {
   const recorder = new MediaRecorder(source, q.kind === "audio" ? { mimeType: type, audioBitsPerSecond: 96_000 }
                                                                  : recorderOptions(type));
   const uploader = new Uploader(`${base}/answers/${take.answer_id}`, (s) => { ui.status.textContent = s; },
-                                store, take.answer_id);
+                                store, take.answer_id, take.max_chunk_bytes);
   const started = performance.now();
   recorder.ondataavailable = (e) => { if (e.data && e.data.size) uploader.push(e.data); };
   const stopped = new Promise((resolve) => { recorder.onstop = resolve; });

@@ -1,10 +1,20 @@
 // Uploads a recording's chunks in order while it is being recorded, each acknowledged by the
 // server; failed chunks are retried with backoff and wait for the network to come back. Every
 // chunk is also kept in the ChunkStore (IndexedDB) until the server confirms the whole answer.
+//
+// The recorder makes a piece a second. While a chunk is on its way, the pieces made meanwhile
+// become one chunk, sent when the server has acknowledged the one before: a busy server (hundreds
+// of candidates at once, issue 22) or a slow network gets fewer, larger requests instead of a
+// queue that falls further behind the recording. The server joins chunks in order, so the
+// recording is the same bytes however they were cut.
 import { ApiError, request } from "./api.js";
 import { t } from "./i18n.js";
 
 const MAX_BACKOFF_MS = 10_000;
+// Pieces are joined into a waiting chunk up to this size (about 25 s of video at the recorder's
+// highest bitrate), or the server's limit for one request (MAX_CHUNK_BYTES, 16 MiB by default,
+// sent with the take) if that is lower.
+const MAX_JOINED_BYTES = 8 * 1024 * 1024;
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
 
@@ -26,14 +36,16 @@ function final(err) {
 function refused(status) { return t("The server refused the upload (%(status)s).", { status: String(status) }); }
 
 export class Uploader {
-  constructor(url, onStatus, store, answerId) {
+  constructor(url, onStatus, store, answerId, maxChunkBytes = MAX_JOINED_BYTES) {
     this.url = url;
+    this.maxJoined = Math.min(MAX_JOINED_BYTES, maxChunkBytes || MAX_JOINED_BYTES);
     this.onStatus = onStatus || (() => {});
     this.store = store;
     this.answerId = answerId;
     this.chunks = [];
     this.saved = [];
     this.acked = 0;
+    this.sending = -1;  // the chunk on its way (or being retried): never changed again
     this.running = null;
     this.failure = null;
   }
@@ -48,20 +60,34 @@ export class Uploader {
   }
 
   push(blob) {
-    const seq = this.chunks.length;
-    this.chunks.push(blob);
-    if (this.store) this.saved.push(this.store.putChunk(this.answerId, seq, blob).catch(() => {}));
+    const last = this.chunks.length - 1;
+    let seq = last + 1;
+    if (last > this.sending && last >= this.acked && this.chunks[last].size + blob.size <= this.maxJoined) {
+      seq = last;  // not sent yet: this piece joins it
+      this.chunks[last] = new Blob([this.chunks[last], blob]);
+    } else {
+      this.chunks.push(blob);
+    }
+    // IndexedDB runs writes to one store in the order they were made, so the joined chunk
+    // replaces the shorter one.
+    this.saved[seq] = this.store ? this.store.putChunk(this.answerId, seq, this.chunks[seq]).catch(() => {})
+                                 : Promise.resolve();
     if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
   }
 
   // Each chunk goes with its SHA-256, which the server checks before it stores the chunk: what it
   // holds is what was recorded, so finalizing only has to count the chunks.
+  // A chunk is sent only once this browser has kept it: after a reload, what the server holds is
+  // always what the ChunkStore holds, joined pieces included.
   async drain() {
     while (this.acked < this.chunks.length && !this.failure) {
       const seq = this.acked;
+      this.sending = seq;  // from here on no piece joins it
+      const chunk = this.chunks[seq];
       try {
-        const sha256 = await hex(await this.chunks[seq].arrayBuffer());
-        await this.send("PUT", `${this.url}/chunks/${seq}`, this.chunks[seq], { "X-Chunk-SHA256": sha256 });
+        await this.saved[seq];
+        const sha256 = await hex(await chunk.arrayBuffer());
+        await this.send("PUT", `${this.url}/chunks/${seq}`, chunk, { "X-Chunk-SHA256": sha256 });
         this.acked = seq + 1;
       } catch (err) {
         this.failure = err;
