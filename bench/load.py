@@ -1,5 +1,6 @@
-"""Load benchmark (issue 22): many candidates at once, each sending a 60 s answer at the recorder's
-pace of one chunk a second, against `make run`'s parts (SQLite, redis-server, rclone S3, the SMTP
+"""Load benchmark (issue 22): many candidates at once, each recording a 60 s answer at the recorder's
+pace of a piece a second (sent as the recorder sends them: pieces made while a chunk is on its way
+go together as the next chunk), against `make run`'s parts (SQLite, redis-server, rclone S3, the SMTP
 catcher, make run's one `flask worker` (mail, webhooks, asr, media), gunicorn as `make run` starts it) on free
 ports. The load generator is lean: one thread per candidate on 127.0.0.1, sending what the
 recorder sends (each chunk with its SHA-256, then finalize and finish).
@@ -12,7 +13,7 @@ temporary folder removed at the end, every process is stopped, and the run stops
 Prints ONE JSON object on stdout; logs go to stderr. See bench/README.md.
 
     .venv/bin/python bench/load.py [--candidates 200] [--codecs vp8,h264] [--duration 60]
-        [--resolution 640x480] [--model base] [--limit-min 30]
+        [--resolution 640x480] [--model base] [--limit-min 30] [--one-piece-a-chunk]
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from tests.server import Browser  # noqa: E402
 
 S3_KEYS = ("oneway-load-access", "oneway-load-secret-key")
 SECRET = "load-bench-secret-not-for-production"
+MAX_JOINED_BYTES = 8 * 1024 * 1024  # app/static/js/uploader.js
 TARGETS = {"chunk_ack_p95_ms": 300, "upload_lag_p50_s": 2, "finalize_p95_ms": 1000, "lost": 0,
            "share_of_cpu_limit": 0.8}
 
@@ -57,6 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model", default="base", help="WHISPER_MODEL: base (make run's) or tiny.en")
     p.add_argument("--limit-min", type=float, default=30.0, help="the whole run stops within this")
     p.add_argument("--seed", type=int, default=22)
+    p.add_argument("--one-piece-a-chunk", action="store_true",
+                   help="send each second's piece as its own chunk (the recorder before 2026-12-07)")
     return p.parse_args(argv)
 
 
@@ -140,6 +144,20 @@ class Stack:
         db.session.rollback()  # hold no read lock on SQLite between polls
         return [r._asdict() for r in rows]
 
+    def stage_seconds(self) -> dict:
+        """Each processing stage's median and total wall seconds over the answers (the one worker
+        runs one stage at a time, so the totals are where its time went)."""
+        from app.extensions import db
+        from app.models import AnswerStageRun
+
+        rows = db.session.execute(db.select(AnswerStageRun.stage, AnswerStageRun.seconds)).all()
+        db.session.rollback()
+        by_stage: dict[str, list[float]] = {}
+        for stage, seconds in rows:
+            by_stage.setdefault(stage, []).append(seconds)
+        return {stage: {"p50": _round(_pct(v, 0.5), 2), "total": round(sum(v), 1), "runs": len(v)}
+                for stage, v in sorted(by_stage.items())}
+
     def worker_cpu_s(self) -> float:
         return process_cpu_s(self.worker.pid) or 0.0
 
@@ -156,15 +174,20 @@ class Stack:
 
 
 class Recorder(threading.Thread):
-    """One candidate's browser: the recording page, a take, a chunk a second as the recorder makes
-    them (sent one at a time, in order, each when the previous is acknowledged), finalize, finish."""
+    """One candidate's browser: the recording page, a take, a piece a second as the recorder makes
+    them, sent in order, each request when the previous is acknowledged, then finalize and finish.
+    Like app/static/js/uploader.js, the pieces made while a request is on its way go together as
+    the next chunk (up to its MAX_JOINED_BYTES); `one_piece_a_chunk` sends each piece on its own,
+    as the uploader did before (for comparison)."""
 
-    def __init__(self, base: str, token: str, chunks: list[bytes], content_type: str, start_at: float,
-                 chunk_s: float, deadline: float):
+    def __init__(self, base: str, token: str, pieces: list[bytes], content_type: str, start_at: float,
+                 piece_s: float, deadline: float, one_piece_a_chunk: bool = False):
         super().__init__(daemon=True)
-        self.base, self.token, self.chunks, self.content_type = base, token, chunks, content_type
-        self.start_at, self.chunk_s, self.deadline = start_at, chunk_s, deadline
+        self.base, self.token, self.pieces, self.content_type = base, token, pieces, content_type
+        self.start_at, self.piece_s, self.deadline = start_at, piece_s, deadline
+        self.one_piece_a_chunk = one_piece_a_chunk
         self.acks_ms: list[float] = []
+        self.pieces_a_chunk: list[int] = []
         self.lag_s: float | None = None
         self.finalize_ms: float | None = None
         self.finalized_at: float | None = None
@@ -186,30 +209,25 @@ class Recorder(threading.Thread):
                                              {"content_type": self.content_type})
         if status != 201:
             raise RuntimeError(f"take: {status} {body[:200]!r}")
-        url = f"/i/{self.token}/answers/{json.loads(body)['answer_id']}"
-        began = time.monotonic()  # the recording starts; chunk n exists from (n + 1) s on
-        for seq, chunk in enumerate(self.chunks):
-            time.sleep(max(0.0, began + (seq + 1) * self.chunk_s - time.monotonic()))
-            while True:
-                if time.monotonic() > self.deadline:
-                    raise RuntimeError(f"chunk {seq} not acknowledged before the run's end")
-                sent = time.monotonic()
-                status, _h, body = browser.request("PUT", f"{url}/chunks/{seq}", chunk, {
-                    "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
-                    "X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest()})
-                done = time.monotonic()
-                if status == 200:
-                    break
-                if 400 <= status < 500 and status not in (408, 429):
-                    raise RuntimeError(f"chunk {seq}: {status} {body[:200]!r}")
-                time.sleep(0.5)  # the recorder retries a server error
-            self.acks_ms.append((done - sent) * 1000)
-        self.lag_s = done - (began + len(self.chunks) * self.chunk_s)
-        whole = b"".join(self.chunks)
+        take = json.loads(body)
+        url = f"/i/{self.token}/answers/{take['answer_id']}"
+        self.max_joined = min(MAX_JOINED_BYTES, take.get("max_chunk_bytes") or MAX_JOINED_BYTES)
+        began = time.monotonic()  # the recording starts; piece n exists from (n + 1) s on
+        made = 0  # pieces sent so far
+        while made < len(self.pieces):
+            time.sleep(max(0.0, began + (made + 1) * self.piece_s - time.monotonic()))
+            ready = min(len(self.pieces), int((time.monotonic() - began) / self.piece_s))
+            joined = self._joined(made, max(ready, made + 1))
+            self._put(browser, url, len(self.acks_ms), b"".join(self.pieces[made:made + joined]))
+            self.pieces_a_chunk.append(joined)
+            made += joined
+        done = time.monotonic()
+        self.lag_s = done - (began + len(self.pieces) * self.piece_s)
+        whole = b"".join(self.pieces)
         sent = time.monotonic()
         status, _h, body = browser.send_json("POST", f"{url}/finalize", {
-            "chunks": len(self.chunks), "sha256": hashlib.sha256(whole).hexdigest(),
-            "duration_ms": int(len(self.chunks) * self.chunk_s * 1000)})
+            "chunks": len(self.acks_ms), "sha256": hashlib.sha256(whole).hexdigest(),
+            "duration_ms": int(len(self.pieces) * self.piece_s * 1000)})
         self.finalized_at = time.monotonic()
         self.finalize_ms = (self.finalized_at - sent) * 1000
         if status != 200:
@@ -218,6 +236,32 @@ class Recorder(threading.Thread):
         status, _h, body = browser.send_json("POST", f"/i/{self.token}/finish", {})
         if status != 200:
             raise RuntimeError(f"finish: {status} {body[:200]!r}")
+
+    def _joined(self, first: int, ready: int) -> int:
+        """How many of the pieces ready from `first` on go in the next chunk."""
+        if self.one_piece_a_chunk:
+            return 1
+        take, size = 1, len(self.pieces[first])
+        while first + take < ready and size + len(self.pieces[first + take]) <= self.max_joined:
+            size += len(self.pieces[first + take])
+            take += 1
+        return take
+
+    def _put(self, browser: Browser, url: str, seq: int, chunk: bytes) -> None:
+        while True:
+            if time.monotonic() > self.deadline:
+                raise RuntimeError(f"chunk {seq} not acknowledged before the run's end")
+            sent = time.monotonic()
+            status, _h, body = browser.request("PUT", f"{url}/chunks/{seq}", chunk, {
+                "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
+                "X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest()})
+            done = time.monotonic()
+            if status == 200:
+                self.acks_ms.append((done - sent) * 1000)
+                return
+            if 400 <= status < 500 and status not in (408, 429):
+                raise RuntimeError(f"chunk {seq}: {status} {body[:200]!r}")
+            time.sleep(0.5)  # the recorder retries a server error
 
     def _question(self, browser: Browser) -> str:
         status, _h, body = browser.request("GET", f"/i/{self.token}/state")
@@ -231,9 +275,9 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
     or failed, or the phase's deadline."""
     path, content_type = media
     data = path.read_bytes()
-    n_chunks = max(1, round(args.duration))
-    size = math.ceil(len(data) / n_chunks)
-    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+    n_pieces = max(1, round(args.duration))
+    size = math.ceil(len(data) / n_pieces)
+    pieces = [data[i:i + size] for i in range(0, len(data), size)]
     expected = (len(data), hashlib.sha256(data).hexdigest())
     stack = Stack(folder, args.model)
     try:
@@ -242,10 +286,10 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
         rng = random.Random(args.seed)
         # Recorders are not in step: each candidate starts within the same second.
         start = time.monotonic() + 2.0
-        people = [Recorder(stack.base, t, chunks, content_type, start + rng.random(), 1.0, deadline)
-                  for t in tokens]
+        people = [Recorder(stack.base, t, pieces, content_type, start + rng.random(), 1.0, deadline,
+                           args.one_piece_a_chunk) for t in tokens]
         cpu0, wall0 = stack.worker_cpu_s(), time.monotonic()
-        log(f"{codec}: {len(people)} candidates, {len(chunks)} chunks of {size} bytes each")
+        log(f"{codec}: {len(people)} candidates, {len(pieces)} pieces of {size} bytes each")
         for p in people:
             p.start()
         for p in people:
@@ -258,6 +302,7 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
         s3_errors = [line for line in stack.s3_log.read_text(errors="replace").splitlines()
                      if "ERROR" in line]
         out = _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors)
+        out["stage_wall_s"] = stack.stage_seconds()
         out["web_tracebacks"] = _tracebacks(folder / "logs" / "web.log")
         return out
     finally:
@@ -293,6 +338,7 @@ def _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors) -> d
     from app.storage import current_storage
 
     acks = [ms for p in people for ms in p.acks_ms]
+    joined = [n for p in people for n in p.pieces_a_chunk]
     lags = [p.lag_s for p in people if p.lag_s is not None]
     finalize = [p.finalize_ms for p in people if p.finalize_ms is not None]
     ready = [r for r in rows if r["status"] == "ready"]
@@ -319,6 +365,9 @@ def _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors) -> d
         "candidates": len(people),
         "chunk_ack_p50_ms": _round(_pct(acks, 0.5), 1), "chunk_ack_p95_ms": _round(_pct(acks, 0.95), 1),
         "chunk_ack_max_ms": _round(max(acks) if acks else None, 1),
+        # A request carries the pieces (a second each) made while the one before was on its way.
+        "chunks_sent": len(joined), "pieces_a_chunk_max": max(joined) if joined else None,
+        "pieces_a_chunk_mean": _round(sum(joined) / len(joined) if joined else None, 2),
         "upload_lag_p50_s": _round(_pct(lags, 0.5)), "upload_lag_p95_s": _round(_pct(lags, 0.95)),
         "finalize_p50_ms": _round(_pct(finalize, 0.5), 1), "finalize_p95_ms": _round(_pct(finalize, 0.95), 1),
         "lost": lost, "errors": [p.error for p in people if p.error][:5],
@@ -352,7 +401,8 @@ def main(argv=None) -> int:
     signal.alarm(max(1, int(args.limit_min * 60 - 30)))
     codecs = [c for c in args.codecs.split(",") if c]
     result: dict = {"candidates": args.candidates, "duration_s": args.duration, "resolution": args.resolution,
-                    "model": args.model, "load_average_before": os.getloadavg(), "targets": TARGETS}
+                    "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
+                    "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:
         media = {c: make_answer(tmp / "media", args.duration, args.resolution, c) for c in codecs}
         for i, codec in enumerate(codecs):
