@@ -59,6 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--model", default="base", help="WHISPER_MODEL: base (make run's) or tiny.en")
     p.add_argument("--limit-min", type=float, default=30.0, help="the whole run stops within this")
     p.add_argument("--seed", type=int, default=22)
+    p.add_argument("--postgres", metavar="ADMIN_URL", default=None,
+                   help="a PostgreSQL server to hold the data instead of SQLite, as in production: a fresh "
+                        "database per codec is made and dropped (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
     p.add_argument("--one-piece-a-chunk", action="store_true",
                    help="send each second's piece as its own chunk (the recorder before 2026-12-07)")
     return p.parse_args(argv)
@@ -78,8 +81,9 @@ def _round(x: float | None, digits: int = 3) -> float | None:
 class Stack:
     """One fresh stack in its own folder: servers, migrated database, worker, gunicorn."""
 
-    def __init__(self, folder: Path, model: str):
-        self.folder, self.model = folder, model
+    def __init__(self, folder: Path, model: str, postgres: str | None = None, worker: bool = True):
+        self.folder, self.model, self.postgres, self.with_worker = folder, model, postgres, worker
+        self.pg_name: str | None = None
         self.procs: list[subprocess.Popen] = []
         self.worker = self.web = None
         self.logs = contextlib.ExitStack()  # each server's log file, open while it runs
@@ -90,9 +94,14 @@ class Stack:
         redis_port, s3_port, smtp_port, web_port = free_port(), free_port(), free_port(), free_port()
         self.procs.append(start_redis(redis_port, f / "redis", persist=False))
         self.s3_log = f / "logs" / "s3.log"
-        self.procs.append(start_s3(s3_port, f / "s3", *S3_KEYS, log=self._log(self.s3_log)))
+        self.s3 = start_s3(s3_port, f / "s3", *S3_KEYS, log=self._log(self.s3_log))
+        self.procs.append(self.s3)
         self.procs.append(start_smtp(smtp_port, f / "mail"))
         self.database = f"sqlite:///{f / 'oneway.sqlite3'}"
+        if self.postgres:
+            self.pg_name = f"oneway_load_{os.getpid()}_{f.name}"
+            self._admin(f'CREATE DATABASE "{self.pg_name}"')
+            self.database = self.postgres.rsplit("/", 1)[0] + f"/{self.pg_name}"
         self.env = {**os.environ, "ONEWAY_ENV": "development", "SECRET_KEY": SECRET,
                     "DATABASE_URL": self.database, "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
                     "S3_ENDPOINT": f"http://127.0.0.1:{s3_port}", "S3_ACCESS_KEY": S3_KEYS[0],
@@ -103,15 +112,17 @@ class Stack:
         for args in (("db", "upgrade"), ("ensure-bucket",)):
             subprocess.run([sys.executable, "-m", "flask", "--app", "app:create_app", *args], env=self.env,
                            cwd=ROOT, check=True, capture_output=True, timeout=300)
-        with open(f / "logs" / "worker.log", "ab") as out:
-            self.worker = subprocess.Popen(
-                # make run's worker: no queues named, so the default order (app.queue.ONE_WORKER_QUEUES)
-                [sys.executable, "-m", "flask", "--app", "app:create_app", "worker"], env=self.env, cwd=ROOT,
-                stdout=out, stderr=subprocess.STDOUT)
+        if self.with_worker:
+            with open(f / "logs" / "worker.log", "ab") as out:
+                self.worker = subprocess.Popen(
+                    # make run's worker: no queues named, so the default order (app.queue.ONE_WORKER_QUEUES)
+                    [sys.executable, "-m", "flask", "--app", "app:create_app", "worker"], env=self.env,
+                    cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            self.procs.append(self.worker)
         with open(f / "logs" / "web.log", "ab") as out:
             self.web = subprocess.Popen(web_command(web_port), env=self.env, cwd=ROOT, stdout=out,
                                         stderr=subprocess.STDOUT)
-        self.procs += [self.worker, self.web]
+        self.procs.append(self.web)
         wait_port(web_port, self.web, timeout=120, what="gunicorn")
         self.base = f"http://127.0.0.1:{web_port}"
         from app import create_app
@@ -171,6 +182,18 @@ class Stack:
             self.ctx = None
         stop(*reversed(self.procs))
         self.logs.close()
+        if self.pg_name:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+    def _admin(self, sql: str) -> None:
+        import sqlalchemy as sa
+
+        admin = sa.create_engine(self.postgres, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(sql))
+        finally:
+            admin.dispose()
 
 
 class Recorder(threading.Thread):
@@ -279,7 +302,7 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
     size = math.ceil(len(data) / n_pieces)
     pieces = [data[i:i + size] for i in range(0, len(data), size)]
     expected = (len(data), hashlib.sha256(data).hexdigest())
-    stack = Stack(folder, args.model)
+    stack = Stack(folder, args.model, args.postgres)
     try:
         stack.start()
         tokens = stack.seed(args.candidates, args.duration)
@@ -402,6 +425,7 @@ def main(argv=None) -> int:
     codecs = [c for c in args.codecs.split(",") if c]
     result: dict = {"candidates": args.candidates, "duration_s": args.duration, "resolution": args.resolution,
                     "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
+                    "database": "postgresql" if args.postgres else "sqlite",
                     "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:
         media = {c: make_answer(tmp / "media", args.duration, args.resolution, c) for c in codecs}

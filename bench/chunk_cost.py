@@ -1,0 +1,137 @@
+"""What one chunk PUT costs the web tier (issue 22): the CPU seconds gunicorn (all its processes)
+and the S3 server spend on the same bytes sent as chunks of one piece (a second of the
+recorder's video, 146 kB) and of several pieces joined, as the recorder joins them while a chunk
+is on its way (app/static/js/uploader.js). A cost a request and a cost a byte come out of it.
+
+The stack is bench/load.py's (`make run`'s parts on free ports) without the worker, so nothing
+else takes the CPU; a few candidates send their chunks back to back, unpaced. Each size is run
+`--rounds` times, alternating, on fresh takes. Prints ONE JSON object on stdout; logs go to
+stderr; everything is removed at the end.
+
+    .venv/bin/python bench/chunk_cost.py [--pieces 1,10] [--candidates 8] [--seconds 60] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._media import log, process_cpu_s  # noqa: E402
+from bench.load import Stack  # noqa: E402  (sets make run's settings before the app is imported)
+from tests.server import Browser  # noqa: E402
+
+PIECE_BYTES = 146_000  # a second of bench/load.py's 640x480 VP8
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds of a process and every process below it (gunicorn's master and its workers)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(name))
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += process_cpu_s(pid) or 0.0
+        todo += children.get(pid, [])
+    return total
+
+
+def _send(stack: Stack, token: str, chunk: bytes, count: int, errors: list) -> None:
+    """One candidate: a take, then `count` chunks back to back."""
+    try:
+        browser = Browser(stack.base)
+        browser.open_page(f"/i/{token}/record")
+        _s, _h, body = browser.request("GET", f"/i/{token}/state")
+        question = json.loads(body)["questions"][0]["id"]
+        status, _h, body = browser.send_json("POST", f"/i/{token}/questions/{question}/takes",
+                                             {"content_type": "video/webm"})
+        if status != 201:
+            raise RuntimeError(f"take: {status} {body[:200]!r}")
+        url = f"/i/{token}/answers/{json.loads(body)['answer_id']}"
+        sha256 = hashlib.sha256(chunk).hexdigest()
+        for seq in range(count):
+            status, _h, body = browser.request("PUT", f"{url}/chunks/{seq}", chunk, {
+                "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
+                "X-Chunk-SHA256": sha256})
+            if status != 200:
+                raise RuntimeError(f"chunk {seq}: {status} {body[:200]!r}")
+    except Exception as exc:  # reported in the figures, never hidden
+        errors.append(f"{type(exc).__name__}: {exc}")
+
+
+def measure(stack: Stack, pieces: int, candidates: int, seconds: int) -> dict:
+    tokens = stack.seed(candidates, seconds)
+    chunk = os.urandom(PIECE_BYTES) * pieces
+    count = max(1, seconds // pieces)
+    errors: list[str] = []
+    web0, s30, began = tree_cpu_s(stack.web.pid), process_cpu_s(stack.s3.pid) or 0.0, time.monotonic()
+    threads = [threading.Thread(target=_send, args=(stack, t, chunk, count, errors)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - began
+    web, s3 = tree_cpu_s(stack.web.pid) - web0, (process_cpu_s(stack.s3.pid) or 0.0) - s30
+    requests = count * candidates
+    return {"pieces_a_chunk": pieces, "chunk_bytes": len(chunk), "requests": requests,
+            "wall_s": round(wall, 2), "web_cpu_s": round(web, 2), "s3_cpu_s": round(s3, 2),
+            "web_cpu_ms_a_request": round(web / requests * 1000, 2),
+            "web_cpu_ms_a_piece": round(web / (requests * pieces) * 1000, 2),
+            "s3_cpu_ms_a_piece": round(s3 / (requests * pieces) * 1000, 2), "errors": errors[:3]}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--pieces", default="1,10", help="pieces a chunk, one size per value")
+    p.add_argument("--candidates", type=int, default=8)
+    p.add_argument("--seconds", type=int, default=60, help="pieces each candidate sends in all")
+    p.add_argument("--rounds", type=int, default=2)
+    args = p.parse_args(argv)
+    sizes = [int(x) for x in args.pieces.split(",") if x]
+    folder = Path(tempfile.mkdtemp(prefix="oneway-chunk-cost-"))
+    stack = Stack(folder, "tiny.en", worker=False)
+    runs = []
+    try:
+        stack.start()
+        for _ in range(args.rounds):
+            for pieces in sizes:
+                runs.append(measure(stack, pieces, args.candidates, args.seconds))
+                log(json.dumps(runs[-1]))
+    finally:
+        stack.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    out = {"cores": os.cpu_count(), "load_average": os.getloadavg(), "piece_bytes": PIECE_BYTES,
+           "candidates": args.candidates, "runs": runs}
+    # A request's fixed cost and a piece's, from the first two sizes' medians (cost = a + b * pieces).
+    if len(sizes) >= 2:
+        def median(pieces):
+            return statistics.median(r["web_cpu_ms_a_request"] for r in runs if r["pieces_a_chunk"] == pieces)
+        (k1, c1), (k2, c2) = [(k, median(k)) for k in sizes[:2]]
+        per_piece = (c2 - c1) / (k2 - k1)
+        out["web_cpu_ms_a_piece_bytes"] = round(per_piece, 2)
+        out["web_cpu_ms_a_request_fixed"] = round(c1 - per_piece * k1, 2)
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
