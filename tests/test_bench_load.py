@@ -1,5 +1,5 @@
-"""bench/load.py keeps working: a small run through the whole stack prints the promised figures for
-each codec, loses nothing, and leaves no data and no process behind."""
+"""bench/load.py and bench/chunk_cost.py keep working: a small run of each through the stack prints
+the promised figures, loses nothing, and leaves no data and no process behind."""
 
 from __future__ import annotations
 
@@ -19,17 +19,33 @@ FIGURES = ("candidates", "chunk_ack_p95_ms", "upload_lag_p50_s", "finalize_p95_m
            "cpu_limit_answers_per_min", "first_ready_after_first_finalize_s", "all_ready_s")
 
 
-def test_load_bench_prints_its_figures_and_leaves_nothing_behind(tmp_path):
-    before = set(Path(tempfile.gettempdir()).glob("oneway-load-*"))
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), "--candidates", "2",
-                          "--duration", "4", "--model", "tiny.en", "--limit-min", "8"],
+def _bench(tmp_path, script: str, leftovers: str, *args: str) -> dict:
+    """Run a bench script; its one JSON object, once it has removed everything it made."""
+    before = set(Path(tempfile.gettempdir()).glob(leftovers))
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args],
                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
+    assert set(Path(tempfile.gettempdir()).glob(leftovers)) == before
     figures = json.loads(out.stdout)
     assert "stopped" not in figures, out.stderr[-3000:]
+    return figures
+
+
+def test_load_bench_prints_its_figures_and_leaves_nothing_behind(tmp_path):
+    figures = _bench(tmp_path, "load.py", "oneway-load-*", "--candidates", "2", "--duration", "4",
+                     "--model", "tiny.en", "--limit-min", "8")
     for codec in ("vp8", "h264"):
         assert set(FIGURES) <= set(figures[codec]), codec
         run = figures[codec]
         assert run["candidates"] == 2 and run["lost"] == 0 and run["ready"] == 2, (codec, run)
         assert run["all_ready_s"] is not None and run["s3_log_errors"] == 0, (codec, run)
-    assert set(Path(tempfile.gettempdir()).glob("oneway-load-*")) == before
+
+
+def test_chunk_cost_bench_prints_a_requests_cost_and_a_pieces(tmp_path):
+    figures = _bench(tmp_path, "chunk_cost.py", "oneway-chunk-cost-*", "--pieces", "1,3", "--candidates", "2",
+                     "--seconds", "6", "--rounds", "1")
+    runs = figures["runs"]
+    assert [(r["pieces_a_chunk"], r["requests"]) for r in runs] == [(1, 12), (3, 4)]
+    assert all(not r["errors"] and r["web_cpu_s"] > 0 for r in runs), runs
+    assert runs[1]["chunk_bytes"] == 3 * runs[0]["chunk_bytes"]
+    assert {"web_cpu_ms_a_request_fixed", "web_cpu_ms_a_piece_bytes"} <= set(figures)
