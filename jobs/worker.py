@@ -57,7 +57,7 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
     """Every few seconds, one worker of the fleet (a Redis lock decides) looks for stuck answers."""
     from app.extensions import db
     from app.services.ai_evaluation import reconcile as ai_reconcile
-    from app.services.pipeline import reconcile
+    from app.services.pipeline import reconcile, reconcile_packages
     from app.services.prompt_media import reconcile as reconcile_prompts
 
     interval = app.config["RECONCILE_SECONDS"]
@@ -74,6 +74,9 @@ def _reconcile_loop(app, conn: Redis, stop: threading.Event) -> None:
                 if prompts := reconcile_prompts(app.config["RECONCILE_MIN_AGE_SECONDS"],
                                                 app.config["JOB_LEASE_SECONDS"]):
                     log.warning("reconciled prompt videos: %s", ", ".join(prompts))
+                if packages := reconcile_packages(app.config["RECONCILE_MIN_AGE_SECONDS"],
+                                                  app.config["JOB_LEASE_SECONDS"]):
+                    log.warning("queued candidate packages again: %s", ", ".join(packages))
                 if requeued := ai_reconcile():
                     log.warning("queued %d AI evaluations again", requeued)
             except Exception:  # keep the loop alive whatever one pass hits; it is logged

@@ -40,6 +40,48 @@ def test_a_written_answer_and_the_finish_while_redis_is_away_are_kept_and_queued
     assert row.status == "queued" and ai_evaluation.reconcile(min_age_s=0) == 1
 
 
+def test_a_package_whose_job_was_lost_at_the_finish_is_queued_by_the_workers_pass(csrf_client, app):
+    """The finish while Redis is away commits the interview as complete but cannot queue its
+    package; the workers' pass queues it once (not again while it waits), and it is built."""
+    from rq import Queue
+
+    import jobs
+    import jobs.package
+    from app.queue import MEDIA_QUEUE, redis_conn
+    from app.services import pipeline
+
+    interview = make_interview(questions=1, takes=1)
+    _kinds(interview, "written")
+    cand, token = make_candidate(interview)
+    other, _token = make_candidate(interview)  # completed, but its answer failed: no package
+    csrf_client.refresh(f"/i/{token}")
+    qid = interview.questions[0].public_id
+    take = csrf_client.post(f"/i/{token}/questions/{qid}/takes", json={"content_type": "text/plain"})
+    answer_id = take.get_json()["answer_id"]
+    written = csrf_client.post(f"/i/{token}/answers/{answer_id}/written", json={"text": "Hello."})
+    assert written.status_code == 200
+    with redis_away(app):
+        assert csrf_client.post(f"/i/{token}/finish", json={}).status_code == 200
+    db.session.add(Answer(candidate_id=other.id, question_id=interview.questions[0].id, take=1,
+                          status=AnswerStatus.FAILED, content_type="video/webm"))
+    other.status, other.completed_at = "completed", cand.completed_at
+    db.session.commit()
+    media = Queue(MEDIA_QUEUE, connection=redis_conn())
+    assert not [j for j in media.job_ids if j.startswith("package-")]
+    assert pipeline.reconcile_packages(min_age_s=0) == [cand.public_id]
+    assert pipeline.reconcile_packages(min_age_s=0) == []  # queued: not twice
+    packages = [j for j in media.job_ids if j.startswith("package-")]
+    assert packages == [f"package-{cand.id}-{cand.answers[0].id}"]
+    jobs.use_app(app)
+    try:
+        jobs.package.run(cand.id)
+    finally:
+        jobs.use_app(None)
+    db.session.expire_all()
+    assert db.session.get(Candidate, cand.id).package_key
+    assert pipeline.reconcile_packages(min_age_s=0) == []
+
+
 def test_written_answer_is_ready_at_once_and_counts_a_take(csrf_client, app):
     interview = make_interview(questions=1, takes=1)
     _kinds(interview, "written")

@@ -216,9 +216,47 @@ def maybe_build_package(candidate_id: int) -> None:
     if candidate is None or candidate.status != CandidateStatus.COMPLETED:
         return
     answers = takes.current_answers(candidate)
-    if all(a.status == AnswerStatus.READY for a in answers.values()) and answers:
-        enqueue("jobs.package.run", candidate.id, queue=MEDIA_QUEUE,
-                job_id=f"package-{candidate.id}-{max(a.id for a in answers.values())}")
+    if _all_ready(answers):
+        enqueue("jobs.package.run", candidate.id, queue=MEDIA_QUEUE, job_id=_package_job(candidate, answers))
+
+
+def _all_ready(answers: dict[int, Answer]) -> bool:
+    return bool(answers) and all(a.status == AnswerStatus.READY for a in answers.values())
+
+
+def _package_job(candidate: Candidate, answers: dict[int, Answer]) -> str:
+    """One package job for one set of kept answers."""
+    return f"package-{candidate.id}-{max(a.id for a in answers.values())}"
+
+
+def reconcile_packages(min_age_s: int, lease_s: int = 30, within_days: int = 14) -> list[str]:
+    """Queue the package of completed candidates whose kept answers are all ready but who have
+    none, when no live job will build it: its enqueue was lost (Redis away at the finish, or when
+    the last answer became ready). Only candidates who completed within `within_days` are looked
+    at, so one whose answer failed for good is not read again on every pass for ever. Returns
+    their public ids."""
+    from datetime import timedelta
+
+    from app.queue import job_alive
+
+    now = utcnow()
+    cutoff = now - timedelta(seconds=min_age_s)
+    candidates = db.session.execute(db.select(Candidate).where(
+        Candidate.status == CandidateStatus.COMPLETED, Candidate.package_key.is_(None),
+        Candidate.completed_at >= now - timedelta(days=within_days), Candidate.updated_at < cutoff,
+    )).scalars().all()
+    acted = []
+    for candidate in candidates:
+        answers = takes.current_answers(candidate)
+        # The last answer's own enqueue may be on its way for min_age_s after it became ready.
+        if not _all_ready(answers) or any(a.ready_at and a.ready_at >= cutoff for a in answers.values()):
+            continue
+        job_id = _package_job(candidate, answers)
+        if job_alive(job_id, lease_s):
+            continue
+        enqueue("jobs.package.run", candidate.id, queue=MEDIA_QUEUE, job_id=job_id)
+        acted.append(candidate.public_id)
+    return acted
 
 
 def retry(answer: Answer) -> None:
