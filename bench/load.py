@@ -13,7 +13,8 @@ temporary folder removed at the end, every process is stopped, and the run stops
 Prints ONE JSON object on stdout; logs go to stderr. See bench/README.md.
 
     .venv/bin/python bench/load.py [--candidates 200] [--codecs vp8,h264] [--duration 60]
-        [--resolution 640x480] [--model base] [--limit-min 30] [--one-piece-a-chunk]
+        [--resolution 640x480] [--model base] [--limit-min 30] [--one-piece-a-chunk] [--web 4x4]
+        [--postgres ADMIN_URL]
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--postgres", metavar="ADMIN_URL", default=None,
                    help="a PostgreSQL server to hold the data instead of SQLite, as in production: a fresh "
                         "database per codec is made and dropped (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
+    p.add_argument("--web", default="4x4", metavar="PROCESSESxTHREADS",
+                   help="gunicorn's processes and threads: make run's 4x4, or the production image's 2x8")
     p.add_argument("--one-piece-a-chunk", action="store_true",
                    help="send each second's piece as its own chunk (the recorder before 2026-12-07)")
     return p.parse_args(argv)
@@ -81,8 +84,10 @@ def _round(x: float | None, digits: int = 3) -> float | None:
 class Stack:
     """One fresh stack in its own folder: servers, migrated database, worker, gunicorn."""
 
-    def __init__(self, folder: Path, model: str, postgres: str | None = None, worker: bool = True):
+    def __init__(self, folder: Path, model: str, postgres: str | None = None, worker: bool = True,
+                 web: tuple[int, int] = (4, 4)):
         self.folder, self.model, self.postgres, self.with_worker = folder, model, postgres, worker
+        self.web_shape = web  # gunicorn's processes and threads
         self.pg_name: str | None = None
         self.procs: list[subprocess.Popen] = []
         self.worker = self.web = None
@@ -120,7 +125,8 @@ class Stack:
                     cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
             self.procs.append(self.worker)
         with open(f / "logs" / "web.log", "ab") as out:
-            self.web = subprocess.Popen(web_command(web_port), env=self.env, cwd=ROOT, stdout=out,
+            self.web = subprocess.Popen(web_command(web_port, "127.0.0.1", *self.web_shape), env=self.env,
+                                        cwd=ROOT, stdout=out,
                                         stderr=subprocess.STDOUT)
         self.procs.append(self.web)
         wait_port(web_port, self.web, timeout=120, what="gunicorn")
@@ -302,7 +308,8 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
     size = math.ceil(len(data) / n_pieces)
     pieces = [data[i:i + size] for i in range(0, len(data), size)]
     expected = (len(data), hashlib.sha256(data).hexdigest())
-    stack = Stack(folder, args.model, args.postgres)
+    processes, threads = (int(n) for n in args.web.lower().split("x"))
+    stack = Stack(folder, args.model, args.postgres, web=(processes, threads))
     try:
         stack.start()
         tokens = stack.seed(args.candidates, args.duration)
@@ -425,7 +432,7 @@ def main(argv=None) -> int:
     codecs = [c for c in args.codecs.split(",") if c]
     result: dict = {"candidates": args.candidates, "duration_s": args.duration, "resolution": args.resolution,
                     "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
-                    "database": "postgresql" if args.postgres else "sqlite",
+                    "database": "postgresql" if args.postgres else "sqlite", "web": args.web,
                     "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:
         media = {c: make_answer(tmp / "media", args.duration, args.resolution, c) for c in codecs}
