@@ -120,12 +120,15 @@ def _processing_commands(app: Flask) -> None:
 
     @app.cli.command("reconcile")
     def reconcile_cmd():
-        """Queue again the stages of answers that no live job will finish."""
-        from app.services.pipeline import reconcile
+        """Queue again the stages of answers that no live job will finish, and the packages of
+        candidates that no live job will build."""
+        from app.services.pipeline import reconcile, reconcile_packages
 
         acted = reconcile(app.config["RECONCILE_MIN_AGE_SECONDS"], app.config["MAX_RECOVERIES"],
                           app.config["JOB_LEASE_SECONDS"])
         click.echo(f"Acted on {len(acted)} answer(s){': ' + ', '.join(acted) if acted else '.'}")
+        queued = reconcile_packages(app.config["RECONCILE_MIN_AGE_SECONDS"], app.config["JOB_LEASE_SECONDS"])
+        click.echo(f"Queued {len(queued)} candidate package(s){': ' + ', '.join(queued) if queued else '.'}")
 
     @app.cli.command("retry-answer")
     @click.argument("answer_public_id")
