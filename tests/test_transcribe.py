@@ -5,7 +5,6 @@ word times from the same encoder output (app/media/batched.py)."""
 from __future__ import annotations
 
 import itertools
-import re
 import wave
 
 import pytest
@@ -20,7 +19,11 @@ pytestmark = pytest.mark.slow
 
 
 def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+    """The words as transcripts are scored (bench/accuracy.py): Whisper's English normaliser, so
+    that "five" and "5", which the same model writes either way on different CPUs, are one word."""
+    from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
+
+    return " ".join(EnglishTextNormalizer({})(text).split())
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +47,17 @@ def model_dir(tmp_path_factory):
 
 
 def _timed_where_spoken(ours, starts, total) -> None:
-    """One line per sentence, each starting where that sentence is heard (espeak's own
-    timing), with well-formed word times in order."""
-    assert len(ours.segments) == len(LONG_SENTENCES)
-    for seg, start in zip(ours.segments, starts, strict=True):
-        assert abs(seg.start - start) < 0.6, (seg.start, start)
+    """A word starts where each sentence is heard (espeak's own timing), the first line with the
+    first sentence, and line and word times are well-formed and in order. How the model cuts
+    lines differs by CPU: on some it writes a comma between two sentences and keeps them on one
+    line, so lines are not counted."""
+    assert len(starts) == len(LONG_SENTENCES) and 1 <= len(ours.segments) <= len(LONG_SENTENCES)
+    assert abs(ours.segments[0].start - starts[0]) < 0.6, (ours.segments[0].start, starts[0])
+    for seg in ours.segments:
         assert seg.words and seg.start == seg.words[0].start and seg.end == seg.words[-1].end
     words = [w for s in ours.segments for w in s.words]
+    for start in starts:
+        assert any(abs(w.start - start) < 0.6 for w in words), (start, [w.start for w in words])
     assert all(0 <= w.start <= w.end <= total + 0.5 for w in words)
     assert all(a.start <= b.start for a, b in itertools.pairwise(words))
     assert all(w.word == w.word.strip() and w.word for w in words)
