@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._media import log, process_cpu_s  # noqa: E402
-from bench.load import Stack  # noqa: E402  (sets make run's settings before the app is imported)
+from bench.load import Stack, start_take  # noqa: E402  (sets make run's settings before the app is imported)
 from tests.server import Browser  # noqa: E402
 
 PIECE_BYTES = 146_000  # a second of bench/load.py's 640x480 VP8
@@ -59,14 +59,7 @@ def _send(stack: Stack, token: str, chunk: bytes, count: int, errors: list) -> N
     """One candidate: a take, then `count` chunks back to back."""
     try:
         browser = Browser(stack.base)
-        browser.open_page(f"/i/{token}/record")
-        _s, _h, body = browser.request("GET", f"/i/{token}/state")
-        question = json.loads(body)["questions"][0]["id"]
-        status, _h, body = browser.send_json("POST", f"/i/{token}/questions/{question}/takes",
-                                             {"content_type": "video/webm"})
-        if status != 201:
-            raise RuntimeError(f"take: {status} {body[:200]!r}")
-        url = f"/i/{token}/answers/{json.loads(body)['answer_id']}"
+        url, _take = start_take(browser, token, "video/webm")
         sha256 = hashlib.sha256(chunk).hexdigest()
         for seq in range(count):
             status, _h, body = browser.request("PUT", f"{url}/chunks/{seq}", chunk, {

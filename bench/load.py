@@ -202,6 +202,22 @@ class Stack:
             admin.dispose()
 
 
+def start_take(browser: Browser, token: str, content_type: str) -> tuple[str, dict]:
+    """What the recording page does first: open it, read the question, start a take. Returns the
+    take's answer URL and the take's JSON."""
+    browser.open_page(f"/i/{token}/record")
+    status, _h, body = browser.request("GET", f"/i/{token}/state")
+    if status != 200:
+        raise RuntimeError(f"state: {status}")
+    question = json.loads(body)["questions"][0]["id"]
+    status, _h, body = browser.send_json("POST", f"/i/{token}/questions/{question}/takes",
+                                         {"content_type": content_type})
+    if status != 201:
+        raise RuntimeError(f"take: {status} {body[:200]!r}")
+    take = json.loads(body)
+    return f"/i/{token}/answers/{take['answer_id']}", take
+
+
 class Recorder(threading.Thread):
     """One candidate's browser: the recording page, a take, a piece a second as the recorder makes
     them, sent in order, each request when the previous is acknowledged, then finalize and finish.
@@ -232,14 +248,7 @@ class Recorder(threading.Thread):
     def _record(self) -> None:
         browser = Browser(self.base)
         time.sleep(max(0.0, self.start_at - time.monotonic()))
-        browser.open_page(f"/i/{self.token}/record")
-        question = self._question(browser)
-        status, _h, body = browser.send_json("POST", f"/i/{self.token}/questions/{question}/takes",
-                                             {"content_type": self.content_type})
-        if status != 201:
-            raise RuntimeError(f"take: {status} {body[:200]!r}")
-        take = json.loads(body)
-        url = f"/i/{self.token}/answers/{take['answer_id']}"
+        url, take = start_take(browser, self.token, self.content_type)
         self.max_joined = min(MAX_JOINED_BYTES, take.get("max_chunk_bytes") or MAX_JOINED_BYTES)
         began = time.monotonic()  # the recording starts; piece n exists from (n + 1) s on
         made = 0  # pieces sent so far
@@ -292,11 +301,6 @@ class Recorder(threading.Thread):
                 raise RuntimeError(f"chunk {seq}: {status} {body[:200]!r}")
             time.sleep(0.5)  # the recorder retries a server error
 
-    def _question(self, browser: Browser) -> str:
-        status, _h, body = browser.request("GET", f"/i/{self.token}/state")
-        if status != 200:
-            raise RuntimeError(f"state: {status}")
-        return json.loads(body)["questions"][0]["id"]
 
 
 def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline: float) -> dict:
