@@ -117,8 +117,14 @@ def wait_after_failures(key: str, limit: int, window: int) -> int:
 
 def longest_wait(limits: dict[str, int], window: int) -> int:
     """Seconds until every key of `limits` (each with its own limit, all with this window) is under
-    its limit again, read in one round trip; 0 when all are now (or when Redis does not answer)."""
+    its limit again; 0 when all are now (or when Redis does not answer). One round trip when none
+    is over its limit, a second one for the times to live when one is."""
     try:
+        # Almost always no key is over its limit (a candidate's every chunk asks): one plain read.
+        counts = _redis().mget(list(limits))
+        if not any(c is not None and int(c) >= limit for c, limit in zip(counts, limits.values(),
+                                                                          strict=True)):
+            return 0
         pipe = _redis().pipeline()  # MULTI/EXEC: each count and its time to live read together
         for key in limits:
             pipe.get(key)

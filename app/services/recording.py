@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext as _ln
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import i18n, locale_format
 from app.extensions import db
 from app.models import Answer, AnswerChunk, Candidate, Question, utcnow
+from app.security import hash_token, looks_like_token
 from app.services import (
     ServiceError,
     ai_evaluation,
@@ -58,7 +61,37 @@ def candidate_for_token(token: str, allow_expired: bool = False) -> Candidate:
     """The candidate this link belongs to; a forged link is 404, an expired one 410 (unless the
     caller lets an expired link through: reading one's own data, finishing an open take)."""
     # With the interview in the same query: every candidate page reads its language.
-    candidate = by_token(Candidate, token, joinedload(Candidate.interview))
+    return _link_open(by_token(Candidate, token, joinedload(Candidate.interview)), allow_expired)
+
+
+@limit_guessing
+def _candidate_with_take(token: str, answer_public_id: str) -> tuple[Candidate, Answer | None]:
+    """The link's candidate (as candidate_for_token, an expired link let through) and their take
+    `answer_public_id` with its question, or None where they have no such take: in one query,
+    as chunks arrive hundreds a second at a recruitment day's peak (issue 22)."""
+    row = db.session.execute(_with_take_statement(), {
+        "token_hash": hash_token(token), "answer": answer_public_id,
+    }).one_or_none() if looks_like_token(token) else None
+    candidate, answer = row if row is not None else (None, None)
+    return _link_open(candidate, allow_expired=True), answer
+
+
+@functools.cache
+def _with_take_statement():
+    """Built once: the candidate with their interview, and the take (outer-joined, so that a link
+    that works but names no take of theirs is told apart from a forged link) with its question."""
+    return (db.select(Candidate, Answer)
+            .join(Candidate.interview)
+            .outerjoin(Answer, sa.and_(Answer.candidate_id == Candidate.id,
+                                       Answer.public_id == sa.bindparam("answer")))
+            .outerjoin(Answer.question)
+            .options(contains_eager(Candidate.interview), contains_eager(Answer.question))
+            .where(Candidate.token_hash == sa.bindparam("token_hash")))
+
+
+def _link_open(candidate: Candidate | None, allow_expired: bool) -> Candidate:
+    """What every lookup of a candidate's link checks: that it found one (404), in the candidate's
+    language from here on, and, unless `allow_expired`, that the link has not expired (410)."""
     if candidate is None:
         # Erased candidates leave no trace (app.services.retention), so this also says why a link
         # that once worked no longer does.
@@ -154,19 +187,28 @@ def _answer(candidate: Candidate, answer_public_id: str, *options) -> Answer:
         db.select(Answer).filter_by(public_id=answer_public_id, candidate_id=candidate.id).options(*options)
     ).scalar_one_or_none()
     if answer is None:
-        raise ServiceError(_l("That recording is not part of your interview, or it was let go (cut off, "
-                              "too large, or not sent for a day): record the answer again."), 404)
+        raise _no_such_take()
     return answer
 
 
-def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes,
-              sha256: str | None = None) -> Receipt:
-    """Store chunk `seq` once; a replay of the same bytes is acknowledged again, in any state.
-    `sha256`, the browser's checksum of the chunk, if it sent one: a chunk that differs from it is
-    refused before anything is stored, so every chunk held is the one the browser recorded."""
-    # Hundreds a second at a recruitment day's peak (issue 22): the answer comes with its question
-    # (the size cap) in one query, and the commit is not read back.
-    answer = _answer(candidate, answer_public_id, joinedload(Answer.question))
+def _no_such_take() -> ServiceError:
+    return ServiceError(_l("That recording is not part of your interview, or it was let go (cut off, "
+                           "too large, or not sent for a day): record the answer again."), 404)
+
+
+def put_chunk(token: str, answer_public_id: str, seq: int, data: bytes, sha256: str | None = None,
+              attempt: int = 1) -> Receipt:
+    """Store chunk `seq` of a take of the link's candidate once; a replay of the same bytes is
+    acknowledged again, in any state. `sha256`, the browser's checksum of the chunk, if it sent one:
+    a chunk that differs from it is refused before anything is stored, so every chunk held is the
+    one the browser recorded.
+
+    Hundreds a second at a recruitment day's peak (issue 22), so it costs as little as it can: the
+    link, the take and its question in one query, then the stored chunk recorded by two statements
+    rather than the ORM's flush, and nothing read back after the commit."""
+    candidate, answer = _candidate_with_take(token, answer_public_id)
+    if answer is None:
+        raise _no_such_take()
     if seq < 0:
         raise ServiceError(_l("A chunk's number cannot be negative."))
     if not data:
@@ -190,16 +232,53 @@ def put_chunk(candidate: Candidate, answer_public_id: str, seq: int, data: bytes
     except StorageError:
         log.exception("chunk upload failed for answer %s", answer.public_id)
         raise ServiceError(_l("The recording could not be saved just now; it will be retried."), 503)
-    db.session.add(AnswerChunk(answer_id=answer.id, seq=seq, size=len(data), sha256=digest))
-    answer.chunk_count = seq + 1
-    answer.received_bytes += len(data)
-    try:
-        commit_keeping_loaded()  # the receipt and the early passes read only what it wrote
-    except (IntegrityError, StaleDataError):  # the same chunk raced in twice (the first one won),
-        db.session.rollback()  # or the take was let go meanwhile (then this is a 404)
-        return put_chunk(candidate, answer_public_id, seq, data)
+    if not _record_chunk(answer, seq, len(data), digest):
+        # The same chunk raced in twice (the first one won), a finalize came first, or the take was
+        # let go meanwhile: asked again, the take as it is now answers (a receipt, a 409, a 404).
+        db.session.rollback()
+        if attempt >= 3:
+            raise ServiceError(_l("The recording could not be saved just now; it will be retried."), 503)
+        return put_chunk(token, answer_public_id, seq, data, sha256, attempt + 1)
     _start_early_passes(answer)
     return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
+
+
+def _record_chunk(answer: Answer, seq: int, size: int, digest: str) -> bool:
+    """Record the stored chunk and move the take's count past it, and commit; False (nothing
+    written) where the take is no longer the one that was read: no longer recording, or with
+    chunk `seq` already (the UPDATE counts only from the count that was read, so two requests
+    of one chunk cannot both count it)."""
+    move, add = _chunk_statements()
+    connection = db.session.connection()
+    if connection.execute(move, {"answer_id": answer.id, "seq": seq, "next": seq + 1,
+                                 "size": size}).rowcount != 1:
+        return False
+    try:
+        connection.execute(add, {"answer_id": answer.id, "seq": seq, "size": size, "sha256": digest,
+                                 "created_at": utcnow()})
+        commit_keeping_loaded()
+    except IntegrityError:
+        return False
+    # What was written, as the session's copy (kept loaded by the commit): the receipt and the
+    # early passes read only these, and no query.
+    received = answer.received_bytes + size
+    set_committed_value(answer, "chunk_count", seq + 1)
+    set_committed_value(answer, "received_bytes", received)
+    return True
+
+
+@functools.cache
+def _chunk_statements() -> tuple[sa.Update, sa.Insert]:
+    """Built once, run on the connection (the ORM's machinery is not needed for two plain writes):
+    the take's count moved past chunk `seq` while it records (updated_at moves with it, as
+    takes.let_go expects), and the chunk's row."""
+    answers = Answer.__table__
+    move = (answers.update()
+            .where(answers.c.id == sa.bindparam("answer_id"), answers.c.chunk_count == sa.bindparam("seq"),
+                   answers.c.status == AnswerStatus.RECORDING.value)
+            .values(chunk_count=sa.bindparam("next"),
+                    received_bytes=answers.c.received_bytes + sa.bindparam("size")))
+    return move, AnswerChunk.__table__.insert()
 
 
 def _require_next_chunk(candidate: Candidate, answer: Answer, seq: int, size: int) -> None:
