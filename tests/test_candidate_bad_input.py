@@ -307,8 +307,12 @@ def test_chunks_and_finalize_for_another_candidates_answer_are_404(world, client
     (json.dumps({"chunks": 0, "sha256": "0" * 64}), "application/json", 409),
     (json.dumps({"chunks": -3, "sha256": "0" * 64}), "application/json", 409),
     (json.dumps({"chunks": 10 ** 30, "sha256": "0" * 64}), "application/json", 409),
+    # JSON allows numbers past a float's range: Python reads them as infinity.
+    ('{"chunks": 1e999, "sha256": "%s"}' % ("0" * 64), "application/json", 400),
+    ('{"chunks": 1, "sha256": "%s", "duration_ms": -1e999}' % ("0" * 64), "application/json", 400),
 ], ids=["malformed-json", "json-list", "empty", "form", "null-count", "no-checksum", "bad-checksum",
-        "bad-duration", "zero-chunks", "negative-chunks", "huge-count"])
+        "bad-duration", "zero-chunks", "negative-chunks", "huge-count", "infinite-count",
+        "infinite-duration"])
 def test_malformed_finalize_is_refused_and_nothing_is_assembled(world, body, content_type, status):
     before = world.stored()
     headers = {"X-CSRFToken": world.cc.token}

@@ -203,6 +203,9 @@ def test_the_recording_api_refuses_bad_input_with_clear_4xx(app, setup):
     assert resp.status_code == 422 and "checksum" in resp.get_json()["error"]
     assert cc.post(f"{url}/finalize", json={"chunks": 2, "sha256": "0" * 64}).status_code == 409
     assert cc.post(f"{url}/finalize", json={"chunks": "x"}).status_code == 400
+    infinite = cc.client.post(f"{url}/finalize", data='{"chunks": 1e999, "sha256": "%s"}' % ("0" * 64),
+                              headers={**JSON, "Content-Type": "application/json", "X-CSRFToken": cc.token})
+    assert infinite.status_code == 400 and "whole number" in infinite.get_json()["error"]
     app.config["PROMPT_MAX_BYTES"] = 8
     resp = cc.put(f"{url}/chunks/1", data=b"too many bytes", headers=JSON)
     assert resp.status_code == 413 and "at most" in resp.get_json()["error"]

@@ -231,15 +231,7 @@ def put_chunk(token: str, answer_id: str, seq: int):
 
 @bp.post("/answers/<answer_id>/finalize")
 def finalize(token: str, answer_id: str):
-    candidate = recording.candidate_for_token(token, allow_expired=True)
-    body = _json_body(_l("Finalize needs a JSON body with chunks and sha256."))
-    try:
-        chunks = int(body.get("chunks"))
-        duration = body.get("duration_ms")
-        duration = int(duration) if duration is not None else None
-    except (TypeError, ValueError):
-        abort(400, _("chunks and duration_ms must be whole numbers."))
-    return _receipt(recording.finalize(candidate, answer_id, chunks, str(body.get("sha256", "")), duration))
+    return _receipt(recording.finalize(token, answer_id, request.get_json(silent=True)))
 
 
 @bp.post("/answers/<answer_id>/abandon")

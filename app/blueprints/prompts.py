@@ -104,7 +104,7 @@ def finalize(public_id: str, media_id: str):
         abort(400, _("Finalize needs a JSON body with chunks and sha256."))
     try:
         chunks = int(body.get("chunks"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999, read as infinity
         abort(400, _("chunks must be a whole number."))
     media = prompts.finalize(current_user, interview, media_id, chunks, str(body.get("sha256", "")))
     return jsonify(media_id=media.public_id, bytes=media.original_size, sha256=media.original_sha256,

@@ -319,28 +319,38 @@ def _start_early_passes(answer: Answer) -> None:
         pipeline.start_early(answer)
 
 
-def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: str,
-             duration_ms: int | None) -> Receipt:
+def finalize(token: str, answer_public_id: str, body: object) -> Receipt:
     """Record the answer as sent, from what the database holds of its chunks, and queue the job that
     joins them (jobs/join.py): each chunk was stored and checked as it arrived, so this request
     only counts them, and answers in milliseconds however busy the machine is. The join checks
-    the whole recording against `sha256`, the browser's checksum, before any chunk is deleted."""
-    answer = _answer(candidate, answer_public_id)
-    sha256 = (sha256 or "").lower()
+    the whole recording against the browser's checksum before any chunk is deleted.
+
+    `body`: the request's JSON, read once the link and the take are found: `chunks`, `sha256` and
+    optionally `duration_ms`, the recording's length as the browser measured it."""
+    candidate, answer = _candidate_with_take(token, answer_public_id)
+    if answer is None:
+        raise _no_such_take()
+    chunks, sha256, duration_ms = _finalize_body(body)
     if not _SHA_RE.match(sha256):
         raise ServiceError(_l("Finalize needs the recording's SHA-256 checksum."), 400)
     if answer.status != AnswerStatus.RECORDING:
         return _finished_already(answer, chunks, sha256)
     _require_take_open(candidate, answer)
     _require_recording_allowed(candidate)
+    # Counted before the lock, which holds every other write of this database (SQLite) until the
+    # commit: a take's chunks below its count never change, so the count stands if the take is
+    # as it was once the lock is held.
+    size = _held_whole(answer, chunks)
+    counted = (answer.chunk_count, answer.received_bytes)
     # Under the candidate's lock (held until commit) a second finalize, a take kept meanwhile or
     # the take let go cannot slip between the checks and the move.
     takes.lock(candidate.id)
     if not _still_recording(answer):
         return _finished_already(answer, chunks, sha256)
     try:
+        if (answer.chunk_count, answer.received_bytes) != counted:  # a chunk arrived meanwhile
+            size = _held_whole(answer, chunks)
         takes.require_take_left(candidate, answer.question)
-        size = _held_whole(answer, chunks)
     except ServiceError:
         db.session.rollback()
         raise
@@ -353,6 +363,19 @@ def finalize(candidate: Candidate, answer_public_id: str, chunks: int, sha256: s
     # The answer is safe and recorded as sent: the reconcile pass queues a join left unqueued.
     _queue_after_commit(pipeline.start, answer, f"answer {answer.public_id}: join")
     return Receipt(answer.public_id, size, sha256, chunks)
+
+
+def _finalize_body(body: object) -> tuple[int, str, int | None]:
+    """(chunks, sha256 in lower case, duration_ms or None) from a finalize's JSON; a 400 otherwise."""
+    if not isinstance(body, dict):
+        raise ServiceError(_l("Finalize needs a JSON body with chunks and sha256."), 400)
+    try:
+        chunks = int(body.get("chunks"))
+        duration = body.get("duration_ms")
+        duration = int(duration) if duration is not None else None
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999, read as infinity
+        raise ServiceError(_l("chunks and duration_ms must be whole numbers."), 400) from None
+    return chunks, str(body.get("sha256") or "").lower(), duration
 
 
 def _still_recording(answer: Answer) -> bool:
