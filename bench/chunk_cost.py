@@ -1,7 +1,8 @@
 """What one chunk PUT costs the web tier (issue 22): the CPU seconds gunicorn (all its processes)
 and the S3 server spend on the same bytes sent as chunks of one piece (a second of the
 recorder's video, 146 kB) and of several pieces joined, as the recorder joins them while a chunk
-is on its way (app/static/js/uploader.js). A cost a request and a cost a byte come out of it.
+is on its way (app/static/js/uploader.js). A cost a request and a cost a byte come out of it;
+then every take is finalized at once, and the web CPU a finalize costs is measured too.
 
 The stack is bench/load.py's (`make run`'s parts on free ports) without the worker, so nothing
 else takes the CPU; a few candidates send their chunks back to back, unpaced. Each size is run
@@ -55,8 +56,9 @@ def tree_cpu_s(root: int) -> float:
     return total
 
 
-def _send(stack: Stack, token: str, chunk: bytes, count: int, errors: list) -> None:
-    """One candidate: a take, then `count` chunks back to back."""
+def _send(stack: Stack, token: str, chunk: bytes, count: int, errors: list, takes: list) -> None:
+    """One candidate: a take, then `count` chunks back to back; the take's browser and URL go to
+    `takes` for the finalize."""
     try:
         browser = Browser(stack.base)
         url, _take = start_take(browser, token, "video/webm")
@@ -67,8 +69,17 @@ def _send(stack: Stack, token: str, chunk: bytes, count: int, errors: list) -> N
                 "X-Chunk-SHA256": sha256})
             if status != 200:
                 raise RuntimeError(f"chunk {seq}: {status} {body[:200]!r}")
+        takes.append((browser, url))
     except Exception as exc:  # reported in the figures, never hidden
         errors.append(f"{type(exc).__name__}: {exc}")
+
+
+def _finalize(browser: Browser, url: str, count: int, sha256: str, errors: list, took: list) -> None:
+    began = time.monotonic()
+    status, _h, body = browser.send_json("POST", f"{url}/finalize", {"chunks": count, "sha256": sha256})
+    took.append(time.monotonic() - began)
+    if status != 200:
+        errors.append(f"finalize: {status} {body[:200]!r}")
 
 
 def measure(stack: Stack, pieces: int, candidates: int, seconds: int) -> dict:
@@ -76,8 +87,9 @@ def measure(stack: Stack, pieces: int, candidates: int, seconds: int) -> dict:
     chunk = os.urandom(PIECE_BYTES) * pieces
     count = max(1, seconds // pieces)
     errors: list[str] = []
+    takes: list = []
     web0, s30, began = tree_cpu_s(stack.web.pid), process_cpu_s(stack.s3.pid) or 0.0, time.monotonic()
-    threads = [threading.Thread(target=_send, args=(stack, t, chunk, count, errors)) for t in tokens]
+    threads = [threading.Thread(target=_send, args=(stack, t, chunk, count, errors, takes)) for t in tokens]
     for t in threads:
         t.start()
     for t in threads:
@@ -85,11 +97,26 @@ def measure(stack: Stack, pieces: int, candidates: int, seconds: int) -> dict:
     wall = time.monotonic() - began
     web, s3 = tree_cpu_s(stack.web.pid) - web0, (process_cpu_s(stack.s3.pid) or 0.0) - s30
     requests = count * candidates
-    return {"pieces_a_chunk": pieces, "chunk_bytes": len(chunk), "requests": requests,
-            "wall_s": round(wall, 2), "web_cpu_s": round(web, 2), "s3_cpu_s": round(s3, 2),
-            "web_cpu_ms_a_request": round(web / requests * 1000, 2),
-            "web_cpu_ms_a_piece": round(web / (requests * pieces) * 1000, 2),
-            "s3_cpu_ms_a_piece": round(s3 / (requests * pieces) * 1000, 2), "errors": errors[:3]}
+    out = {"pieces_a_chunk": pieces, "chunk_bytes": len(chunk), "requests": requests,
+           "wall_s": round(wall, 2), "web_cpu_s": round(web, 2), "s3_cpu_s": round(s3, 2),
+           "web_cpu_ms_a_request": round(web / requests * 1000, 2),
+           "web_cpu_ms_a_piece": round(web / (requests * pieces) * 1000, 2),
+           "s3_cpu_ms_a_piece": round(s3 / (requests * pieces) * 1000, 2)}
+    # Then every take is finalized at once, as when candidates who started together finish.
+    whole = hashlib.sha256(chunk * count).hexdigest()
+    took: list[float] = []
+    web0 = tree_cpu_s(stack.web.pid)
+    threads = [threading.Thread(target=_finalize, args=(b, url, count, whole, errors, took))
+               for b, url in takes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    web = tree_cpu_s(stack.web.pid) - web0
+    took.sort()
+    out.update({"finalizes": len(took), "web_cpu_ms_a_finalize": round(web / max(1, len(took)) * 1000, 2),
+                "finalize_max_ms": round(took[-1] * 1000, 1) if took else None, "errors": errors[:3]})
+    return out
 
 
 def main(argv=None) -> int:

@@ -382,14 +382,14 @@ def _still_recording(answer: Answer) -> bool:
     """Look again, under the lock, at the take: True while it is still being recorded; False when a
     finalize sent twice finished it meanwhile (the caller answers as for a repeat); 404 when it
     was let go meanwhile."""
-    status = db.session.execute(db.select(Answer.status).where(Answer.id == answer.id)
-                                ).scalar_one_or_none()
-    if status is None:
+    # One query, read into the session's copy of the take (populate_existing).
+    now = db.session.execute(db.select(Answer).where(Answer.id == answer.id)
+                             .execution_options(populate_existing=True)).scalar_one_or_none()
+    if now is None:
         db.session.rollback()
         raise ServiceError(_l("This recording was let go while it was being joined (nothing of it "
                               "arrived for a day); record the answer again."), 404)
-    db.session.refresh(answer)
-    if status == AnswerStatus.RECORDING:
+    if now.status == AnswerStatus.RECORDING:
         return True
     db.session.rollback()
     return False
