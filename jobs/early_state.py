@@ -3,7 +3,7 @@
 Two kinds of pass work over a recording that is still arriving: the early transcription
 (jobs/early.py, every EARLY_TRANSCRIBE_CHUNKS chunks) and the early video encode
 (jobs/early_video.py, every EARLY_VIDEO_CHUNKS chunks, only for video that must be re-encoded).
-Each pass is queued by a chunk's upload (app/services/recording.py) with the number of that
+Each pass is queued by a chunk's upload (app/services/chunk_uploads.py) with the number of that
 chunk, starts from where the last pass of its kind stopped, and is only an optimisation: when
 any of its state is missing or does not match, the final stage does the whole work.
 

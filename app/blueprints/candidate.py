@@ -23,6 +23,7 @@ from app.errors import form_refusal
 from app.services import (
     accommodations,
     ai_evaluation,
+    chunk_uploads,
     deadline_requests,
     outreach,
     own_export,
@@ -225,13 +226,13 @@ def start_take(token: str, question_id: str):
 
 @bp.put("/answers/<answer_id>/chunks/<int(signed=True):seq>")
 def put_chunk(token: str, answer_id: str, seq: int):
-    return _receipt(recording.put_chunk(token, answer_id, seq, request.get_data(cache=False),
+    return _receipt(chunk_uploads.put_chunk(token, answer_id, seq, request.get_data(cache=False),
                                         request.headers.get("X-Chunk-SHA256")))
 
 
 @bp.post("/answers/<answer_id>/finalize")
 def finalize(token: str, answer_id: str):
-    return _receipt(recording.finalize(token, answer_id, request.get_json(silent=True)))
+    return _receipt(chunk_uploads.finalize(token, answer_id, request.get_json(silent=True)))
 
 
 @bp.post("/answers/<answer_id>/abandon")
