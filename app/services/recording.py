@@ -178,9 +178,9 @@ def start_take(candidate: Candidate, question_public_id: str, content_type: str)
     return answer
 
 
-def _answer(candidate: Candidate, answer_public_id: str, *options) -> Answer:
+def _answer(candidate: Candidate, answer_public_id: str) -> Answer:
     answer = db.session.execute(
-        db.select(Answer).filter_by(public_id=answer_public_id, candidate_id=candidate.id).options(*options)
+        db.select(Answer).filter_by(public_id=answer_public_id, candidate_id=candidate.id)
     ).scalar_one_or_none()
     if answer is None:
         raise no_such_take()
