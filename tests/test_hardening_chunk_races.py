@@ -1,5 +1,6 @@
 """Chunks racing under a real gunicorn (processes and threads): a chunk sent by several requests
-at once is counted once, and a finalize racing the last chunk keeps the take whole."""
+at once is counted once, and a finalize racing the last chunk keeps the take whole, whether it
+comes on its own or with the last chunk."""
 
 from __future__ import annotations
 
@@ -19,6 +20,41 @@ from tests.test_hardening_abuse import _answer, _chunk_rows
 pytestmark = pytest.mark.processes
 
 
+def _take(web, token: str, question_id: str) -> tuple[Browser, str]:
+    """A browser on the recording page that has started a take: it and the take's URL."""
+    browser = Browser(web.base)
+    browser.open_page(f"/i/{token}/record")
+    status, _h, body = browser.send_json("POST", f"/i/{token}/questions/{question_id}/takes",
+                                         {"content_type": "video/webm"})
+    assert status == 201, body
+    return browser, f"/i/{token}/answers/{json.loads(body)['answer_id']}"
+
+
+def _put(browser: Browser, base: str, seq: int, data: bytes, extra: dict | None = None):
+    """A function that sends chunk `seq` (with `extra` headers): its status and JSON answer."""
+    def send():
+        status, _h, body = browser.request("PUT", f"{base}/chunks/{seq}", data, {
+            "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token, **(extra or {})})
+        return status, json.loads(body)
+    return send
+
+
+def _at_once(sends) -> list:
+    """What each of `sends` answered, all of them started at the same moment."""
+    start, results = threading.Barrier(len(sends)), [None] * len(sends)
+
+    def go(i, send):
+        start.wait()
+        results[i] = send()
+
+    tabs = [threading.Thread(target=go, args=(i, s)) for i, s in enumerate(sends)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join(90)
+    return results
+
+
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 def test_hardening_one_chunk_sent_by_several_tabs_at_once_is_counted_once(
         app, servers, databases, backend, tmp_path):
@@ -35,37 +71,14 @@ def test_hardening_one_chunk_sent_by_several_tabs_at_once_is_counted_once(
     first, other = b"\x1a\x45\xdf\xa3" + b"a" * 150_000, b"\x1a\x45\xdf\xa3" + b"b" * 150_000
     second = b"c" * 90_000
 
-    def at_once(sends) -> list:
-        start, results = threading.Barrier(len(sends)), [None] * len(sends)
-
-        def go(i, send):
-            start.wait()
-            results[i] = send()
-
-        tabs = [threading.Thread(target=go, args=(i, s)) for i, s in enumerate(sends)]
-        for tab in tabs:
-            tab.start()
-        for tab in tabs:
-            tab.join(90)
-        return results
-
     with gunicorn(worker_env(servers, databases[0][backend]), tmp_path / "web.log", workers=2,
                   threads=4) as web:
-        browser = Browser(web.base)
-        browser.open_page(f"/i/{token}/record")
-        status, _h, body = browser.send_json("POST", f"/i/{token}/questions/{qid}/takes",
-                                             {"content_type": "video/webm"})
-        assert status == 201, body
-        base = f"/i/{token}/answers/{json.loads(body)['answer_id']}"
+        browser, base = _take(web, token, qid)
 
         def put(seq, data):
-            def send():
-                status, _h, body = browser.request("PUT", f"{base}/chunks/{seq}", data, {
-                    "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token})
-                return status, json.loads(body)
-            return send
+            return _put(browser, base, seq, data)
 
-        copies = at_once([put(0, first)] * 8)
+        copies = _at_once([put(0, first)] * 8)
         assert all(status == 200 for status, _ in copies), copies
         assert [r["duplicate"] for _, r in copies].count(False) == 1, copies
         assert {r["chunks"] for _, r in copies} == {1}
@@ -77,7 +90,7 @@ def test_hardening_one_chunk_sent_by_several_tabs_at_once_is_counted_once(
         def finalize():
             return browser.send_json("POST", f"{base}/finalize", {"chunks": 2, "sha256": whole})
 
-        raced = at_once([put(1, second)] * 4 + [finalize])
+        raced = _at_once([put(1, second)] * 4 + [finalize])
         fin_status, _h, fin_body = raced[4]
         # Before chunk 1 was held the finalize is refused and the take goes on; sent again, it is kept.
         assert fin_status in (200, 409), fin_body
@@ -90,4 +103,43 @@ def test_hardening_one_chunk_sent_by_several_tabs_at_once_is_counted_once(
     answer = _answer(base.rsplit("/", 1)[1])
     assert answer.status == AnswerStatus.UPLOADED and answer.original_sha256 == whole
     assert (answer.chunk_count, answer.received_bytes) == (2, len(first) + len(second))
+    assert answer.original_size == len(first) + len(second) and _chunk_rows(answer.public_id) == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_hardening_a_last_chunk_carrying_the_finalize_sent_by_several_tabs_at_once(
+        app, servers, databases, backend, tmp_path):
+    """The last chunk carries the finalize (app/static/js/uploader.js); four copies of it race a
+    finalize of its own, under gunicorn's processes and threads: one copy stores the chunk and
+    keeps the take, every other copy gets the same whole receipt, the finalize either came first
+    (refused: a chunk is missing) or is a repeat, and the take is kept once, whole."""
+    interview = make_interview(questions=1, takes=1)
+    _cand, token = make_candidate(interview)
+    qid = interview.questions[0].public_id
+    db.session.remove()  # nothing of this test's session may reach the server
+    first, second = b"\x1a\x45\xdf\xa3" + b"a" * 150_000, b"c" * 90_000
+    whole = hashlib.sha256(first + second).hexdigest()
+    with gunicorn(worker_env(servers, databases[0][backend]), tmp_path / "web.log", workers=2,
+                  threads=4) as web:
+        browser, base = _take(web, token, qid)
+        assert _put(browser, base, 0, first)()[0] == 200
+        closing = {"X-Recording-Chunks": "2", "X-Recording-SHA256": whole, "X-Recording-Duration-Ms": "2000"}
+
+        def finalize():
+            status, _h, body = browser.send_json("POST", f"{base}/finalize", {"chunks": 2, "sha256": whole})
+            return status, json.loads(body)
+
+        raced = _at_once([_put(browser, base, 1, second, closing)] * 4 + [finalize])
+        log = web.log_text()
+    assert "Traceback" not in log, log[-3000:]
+    copies, (fin_status, fin) = raced[:4], raced[4]
+    assert all(status == 200 and r["finalized"] for status, r in copies), raced
+    assert [r["duplicate"] for _, r in copies].count(False) == 1, raced
+    whole_receipt = (len(first) + len(second), whole, 2)
+    assert {(r["bytes"], r["sha256"], r["chunks"]) for _, r in copies} == {whole_receipt}
+    assert (fin_status, fin.get("duplicate")) in ((409, None), (200, True)), fin
+    answer = _answer(base.rsplit("/", 1)[1])
+    assert answer.status == AnswerStatus.UPLOADED and answer.original_sha256 == whole
+    assert (answer.chunk_count, answer.received_bytes, answer.client_duration_ms) == (
+        2, len(first) + len(second), 2000)
     assert answer.original_size == len(first) + len(second) and _chunk_rows(answer.public_id) == 2

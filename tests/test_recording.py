@@ -202,3 +202,113 @@ def test_the_take_names_the_largest_chunk_and_chunks_of_any_size_up_to_it_are_ke
         assert done.status_code == 200 and done.get_json()["bytes"] == len(data)
     finally:
         app.config["MAX_CONTENT_LENGTH"] = plain
+
+
+def _closing(chunks, sha256, duration_ms=None) -> dict:
+    """The finalize as the recorder sends it with the last chunk (app/static/js/uploader.js)."""
+    headers = {"X-Recording-Chunks": str(chunks), "X-Recording-SHA256": sha256}
+    if duration_ms is not None:
+        headers["X-Recording-Duration-Ms"] = str(duration_ms)
+    return headers
+
+
+def test_the_last_chunk_can_carry_the_finalize(csrf_client, app, media_dir):
+    """The recorder sends the finalize with the last chunk (one request fewer when a room of
+    candidates stops at once): the chunk is stored and the take kept as sent in one go, the
+    receipt is the whole recording's, the join is queued, and a resend of that chunk (its
+    answer lost on the way) gets the same receipt. A standalone finalize afterwards is a repeat."""
+    from rq import Queue
+
+    from app.queue import redis_conn
+
+    cand, token = make_candidate()
+    csrf_client.refresh(f"/i/{token}")
+    data = media_dir["webm"].read_bytes()
+    parts = split(data, 16 * 1024)
+    answer_id = _take(csrf_client, token, cand.interview.questions[0].public_id).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    for seq, part in enumerate(parts[:-1]):
+        resp = csrf_client.put(f"{base}/chunks/{seq}", data=part)
+        assert resp.status_code == 200 and resp.get_json()["finalized"] is False
+    sha = hashlib.sha256(data).hexdigest()
+    last = len(parts) - 1
+    resp = csrf_client.put(f"{base}/chunks/{last}", data=parts[-1],
+                           headers={"X-Chunk-SHA256": hashlib.sha256(parts[-1]).hexdigest(),
+                                    **_closing(len(parts), sha.upper(), 4200)})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json() == {"answer_id": answer_id, "bytes": len(data), "sha256": sha,
+                               "chunks": len(parts), "duplicate": False, "finalized": True}
+    answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
+    assert answer.status == AnswerStatus.UPLOADED and answer.uploaded_at is not None
+    assert (answer.original_size, answer.original_sha256, answer.client_duration_ms) == (len(data), sha, 4200)
+    assert (answer.chunk_count, answer.received_bytes) == (len(parts), len(data))
+    assert db.session.execute(
+        db.select(db.func.count()).select_from(AnswerChunk).filter_by(answer_id=answer.id)
+    ).scalar_one() == len(parts)
+    assert b"".join(current_storage().get_bytes(f"answers/{answer_id}/chunks/{seq:06d}")
+                    for seq in range(len(parts))) == data
+    assert f"join-{answer.id}" in [j.id for j in Queue("media", connection=redis_conn()).jobs]
+    # The same chunk sent again (its answer was lost): the same whole receipt, nothing new.
+    again = csrf_client.put(f"{base}/chunks/{last}", data=parts[-1], headers=_closing(len(parts), sha))
+    assert again.status_code == 200
+    assert again.get_json() | {"duplicate": False} == resp.get_json() and again.get_json()["duplicate"]
+    other = csrf_client.put(f"{base}/chunks/{last}", data=parts[-1], headers=_closing(len(parts), "b" * 64))
+    assert other.status_code == 409 and "different content" in other.get_json()["error"]
+    # A finalize of its own, after (a page that did not see the receipt): a repeat.
+    replay = csrf_client.post(f"{base}/finalize", json={"chunks": len(parts), "sha256": sha})
+    assert replay.status_code == 200 and replay.get_json()["duplicate"] is True
+    assert replay.get_json()["finalized"] is True
+    # Without the finalize, the last chunk sent again is a chunk's receipt, as before.
+    plain = csrf_client.put(f"{base}/chunks/{last}", data=parts[-1])
+    assert plain.status_code == 200 and plain.get_json()["finalized"] is False
+
+
+def test_a_finalize_on_a_chunk_that_cannot_be_the_last_is_refused_and_nothing_is_stored(csrf_client, app):
+    cand, token = make_candidate()
+    csrf_client.refresh(f"/i/{token}")
+    answer_id = _take(csrf_client, token, cand.interview.questions[0].public_id).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    assert csrf_client.put(f"{base}/chunks/0", data=b"first").status_code == 200
+    sha = hashlib.sha256(b"firstsecond").hexdigest()
+    for headers, words in [
+        (_closing(3, sha), "cannot finish a recording of 3 chunks"),  # chunk 1 of 3 is not the last
+        (_closing(2, "not-a-checksum"), "SHA-256"),
+        ({"X-Recording-SHA256": sha}, "whole numbers"),  # no count
+        (_closing("two", sha), "whole numbers"),
+        (_closing("1e999", sha), "whole numbers"),
+        (_closing(2, sha, "soon"), "whole numbers"),
+    ]:
+        resp = csrf_client.put(f"{base}/chunks/1", data=b"second", headers=headers)
+        assert resp.status_code == 400 and words in resp.get_json()["error"], (headers, resp.get_json())
+    answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
+    assert (answer.status, answer.chunk_count) == (AnswerStatus.RECORDING, 1)
+    assert not current_storage().exists(f"answers/{answer_id}/chunks/000001")
+    # An empty duration is no duration: the server measures the recording itself.
+    resp = csrf_client.put(f"{base}/chunks/1", data=b"second", headers=_closing(2, sha, ""))
+    assert resp.status_code == 200 and resp.get_json()["finalized"] is True
+    db.session.refresh(answer)
+    assert answer.status == AnswerStatus.UPLOADED and answer.client_duration_ms is None
+
+
+def test_a_last_chunk_whose_take_cannot_be_kept_is_stored_and_the_finalize_says_why(csrf_client, app):
+    """The question's takes were cut while this one was recorded: its last chunk is still kept
+    (nothing the candidate sent is lost) and its receipt is a chunk's, not the recording's, so
+    the recorder sends the finalize on its own, which is refused with the reason."""
+    interview = make_interview(questions=1, takes=2)
+    _cand, token = make_candidate(interview)
+    csrf_client.refresh(f"/i/{token}")
+    question = interview.questions[0]
+    upload_answer(csrf_client, token, question.public_id, b"the first take")
+    answer_id = _take(csrf_client, token, question.public_id).get_json()["answer_id"]
+    question.max_takes = 1  # staff allow one take from now on
+    db.session.commit()
+    base = f"/i/{token}/answers/{answer_id}"
+    sha = hashlib.sha256(b"second take").hexdigest()
+    resp = csrf_client.put(f"{base}/chunks/0", data=b"second take", headers=_closing(1, sha, 1000))
+    assert resp.status_code == 200
+    assert resp.get_json()["finalized"] is False and resp.get_json()["chunks"] == 1
+    answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
+    assert (answer.status, answer.chunk_count) == (AnswerStatus.RECORDING, 1)
+    assert current_storage().get_bytes(f"answers/{answer_id}/chunks/000000") == b"second take"
+    refused = csrf_client.post(f"{base}/finalize", json={"chunks": 1, "sha256": sha})
+    assert refused.status_code == 409 and "every take" in refused.get_json()["error"]

@@ -52,7 +52,7 @@ def _notice():
 
 def _receipt(r: Receipt, status: int = 200):
     return jsonify(answer_id=r.answer_id, bytes=r.bytes, sha256=r.sha256, chunks=r.chunks,
-                   duplicate=r.duplicate), status
+                   duplicate=r.duplicate, finalized=r.finalized), status
 
 
 def _json_body(message: str) -> dict:
@@ -226,8 +226,13 @@ def start_take(token: str, question_id: str):
 
 @bp.put("/answers/<answer_id>/chunks/<int(signed=True):seq>")
 def put_chunk(token: str, answer_id: str, seq: int):
+    h = request.headers
+    # The last chunk may carry the finalize: the recording's chunk count, SHA-256 and duration.
+    closing = ({"chunks": h.get("X-Recording-Chunks"), "sha256": h.get("X-Recording-SHA256"),
+                "duration_ms": h.get("X-Recording-Duration-Ms") or None}
+               if "X-Recording-SHA256" in h or "X-Recording-Chunks" in h else None)
     return _receipt(chunk_uploads.put_chunk(token, answer_id, seq, request.get_data(cache=False),
-                                        request.headers.get("X-Chunk-SHA256")))
+                                            h.get("X-Chunk-SHA256"), closing))
 
 
 @bp.post("/answers/<answer_id>/finalize")

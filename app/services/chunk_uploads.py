@@ -8,6 +8,8 @@ import functools
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
@@ -35,11 +37,19 @@ _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def put_chunk(token: str, answer_public_id: str, seq: int, data: bytes, sha256: str | None = None,
-              attempt: int = 1) -> Receipt:
+              closing: Mapping[str, str | None] | None = None, attempt: int = 1) -> Receipt:
     """Store chunk `seq` of a take of the link's candidate once; a replay of the same bytes is
     acknowledged again, in any state. `sha256`, the browser's checksum of the chunk, if it sent one:
     a chunk that differs from it is refused before anything is stored, so every chunk held is the
     one the browser recorded.
+
+    `closing`, sent with the last chunk only: the finalize's `chunks`, `sha256` and `duration_ms`
+    (the recorder's X-Recording-* headers, unparsed). The chunk is then stored and the take kept
+    as sent in one transaction, and the receipt is the whole recording's (`finalized`): a request
+    less for every answer, when all of a recruitment day's candidates stop at once (issue 22).
+    Where the take cannot be kept (its question's takes are used up), the chunk is still stored
+    and its plain receipt says so by not being `finalized`; the recorder then sends the finalize
+    on its own, which answers with the reason.
 
     Hundreds a second at a recruitment day's peak (issue 22), so it costs as little as it can: the
     link, the take and its question in one query, then the stored chunk recorded by two statements
@@ -51,18 +61,14 @@ def put_chunk(token: str, answer_public_id: str, seq: int, data: bytes, sha256: 
         raise ServiceError(_l("A chunk's number cannot be negative."))
     if not data:
         raise ServiceError(_l("That chunk was empty."))
+    last = _closing(closing, seq) if closing is not None else None
     digest = hashlib.sha256(data).hexdigest()
     if sha256 is not None and sha256.strip().lower() != digest:
         raise ServiceError(_l("Chunk %(seq)s arrived damaged (its checksum differs from the one your "
                               "browser sent); it must be sent again.", seq=seq), 422)
-    existing = db.session.execute(  # chunks are held in order: none at or past chunk_count
-        db.select(AnswerChunk).filter_by(answer_id=answer.id, seq=seq)
-    ).scalar_one_or_none() if seq < answer.chunk_count else None
-    if existing is not None:
-        if existing.sha256 != digest:
-            raise ServiceError(_l("Chunk %(seq)s was already received with different content.", seq=seq),
-                               409)
-        return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
+    replay = _replayed(answer, seq, digest, last)
+    if replay is not None:
+        return replay
     _require_next_chunk(candidate, answer, seq, len(data))
     try:
         current_storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream",
@@ -70,22 +76,74 @@ def put_chunk(token: str, answer_public_id: str, seq: int, data: bytes, sha256: 
     except StorageError:
         log.exception("chunk upload failed for answer %s", answer.public_id)
         raise ServiceError(_l("The recording could not be saved just now; it will be retried."), 503)
-    if not _record_chunk(answer, seq, len(data), digest):
+    receipt = _recorded(candidate, answer, seq, len(data), digest, last)
+    if receipt is None:
         # The same chunk raced in twice (the first one won), a finalize came first, or the take was
         # let go meanwhile: asked again, the take as it is now answers (a receipt, a 409, a 404).
         db.session.rollback()
         if attempt >= 3:
             raise ServiceError(_l("The recording could not be saved just now; it will be retried."), 503)
-        return put_chunk(token, answer_public_id, seq, data, sha256, attempt + 1)
+        return put_chunk(token, answer_public_id, seq, data, sha256, closing, attempt + 1)
     _start_early_passes(answer)
-    return Receipt(answer.public_id, len(data), digest, answer.chunk_count)
+    if receipt.finalized:  # the answer is safe and recorded as sent, as after a finalize
+        queue_after_commit(pipeline.start, answer, f"answer {answer.public_id}: join")
+    return receipt
+
+
+def _replayed(answer: Answer, seq: int, digest: str, last: _Closing | None) -> Receipt | None:
+    """The receipt for chunk `seq` sent again (its answer lost on the way), or None when the take
+    does not hold it yet; a 409 for other bytes under its number. A last chunk that carried the
+    finalize gets the whole recording's receipt again once the take is kept."""
+    existing = db.session.execute(  # chunks are held in order: none at or past chunk_count
+        db.select(AnswerChunk).filter_by(answer_id=answer.id, seq=seq)
+    ).scalar_one_or_none() if seq < answer.chunk_count else None
+    if existing is None:
+        return None
+    if existing.sha256 != digest:
+        raise ServiceError(_l("Chunk %(seq)s was already received with different content.", seq=seq), 409)
+    if last is not None and answer.status != AnswerStatus.RECORDING:
+        return _finished_already(answer, last.chunks, last.sha256)
+    return Receipt(answer.public_id, existing.size, digest, answer.chunk_count, duplicate=True)
+
+
+def _recorded(candidate: Candidate, answer: Answer, seq: int, size: int, digest: str,
+              last: _Closing | None) -> Receipt | None:
+    """Record the stored chunk (and, with `last`, keep the take as sent) and commit: the receipt;
+    None, with nothing written, as for _record_chunk."""
+    if last is not None:
+        return _record_last_chunk(candidate, answer, seq, size, digest, last)
+    if not _record_chunk(answer, seq, size, digest):
+        return None
+    commit_keeping_loaded()
+    return Receipt(answer.public_id, size, digest, answer.chunk_count)
+
+
+@dataclass(frozen=True)
+class _Closing:
+    """The finalize a last chunk carries."""
+    chunks: int
+    sha256: str
+    duration_ms: int | None
+
+
+def _closing(headers: Mapping[str, str | None], seq: int) -> _Closing:
+    """The finalize sent with chunk `seq` (X-Recording-Chunks, -SHA256 and -Duration-Ms), read as
+    a finalize's body is; a 400 when it cannot be the last chunk's."""
+    chunks, sha256, duration_ms = _finalize_body(dict(headers))
+    if not _SHA_RE.match(sha256):
+        raise ServiceError(_l("A last chunk that finishes the recording needs the whole recording's "
+                              "SHA-256 checksum."), 400)
+    if chunks != seq + 1:
+        raise ServiceError(_l("Chunk %(seq)s cannot finish a recording of %(chunks)s chunks: only its "
+                              "last chunk can.", seq=seq, chunks=chunks), 400)
+    return _Closing(chunks, sha256, duration_ms)
 
 
 def _record_chunk(answer: Answer, seq: int, size: int, digest: str) -> bool:
-    """Record the stored chunk and move the take's count past it, and commit; False (nothing
-    written) where the take is no longer the one that was read: no longer recording, or with
-    chunk `seq` already (the UPDATE counts only from the count that was read, so two requests
-    of one chunk cannot both count it)."""
+    """Record the stored chunk and move the take's count past it (the caller commits); False where
+    the take is no longer the one that was read: no longer recording, or with chunk `seq`
+    already (the UPDATE counts only from the count that was read, so two requests of one chunk
+    cannot both count it). The caller rolls back then."""
     move, add = _chunk_statements()
     connection = db.session.connection()
     if connection.execute(move, {"answer_id": answer.id, "seq": seq, "next": seq + 1,
@@ -94,15 +152,45 @@ def _record_chunk(answer: Answer, seq: int, size: int, digest: str) -> bool:
     try:
         connection.execute(add, {"answer_id": answer.id, "seq": seq, "size": size, "sha256": digest,
                                  "created_at": utcnow()})
-        commit_keeping_loaded()
     except IntegrityError:
         return False
     # What was written, as the session's copy (kept loaded by the commit): the receipt and the
     # early passes read only these, and no query.
-    received = answer.received_bytes + size
     set_committed_value(answer, "chunk_count", seq + 1)
-    set_committed_value(answer, "received_bytes", received)
+    set_committed_value(answer, "received_bytes", answer.received_bytes + size)
     return True
+
+
+def _record_last_chunk(candidate: Candidate, answer: Answer, seq: int, size: int, digest: str,
+                       last: _Closing) -> Receipt | None:
+    """Record the last chunk and keep the take as sent in one transaction, and commit: the
+    finalize's receipt. None (nothing written) as for _record_chunk.
+
+    The candidate's lock comes first, as in a finalize and a let-go (candidate, then take), so
+    none of them waits on another in a cycle. The count needs no aggregate here, as a finalize
+    counts: this transaction moved it from `seq` to `chunks` itself, and every earlier chunk was
+    counted in the transaction that stored its row. The join checks the whole recording's
+    SHA-256 in any case."""
+    takes.lock(candidate.id)
+    if not _record_chunk(answer, seq, size, digest):
+        return None
+    try:
+        takes.require_take_left(candidate, answer.question)
+    except ServiceError:  # the chunk is kept; the finalize sent on its own says why the take is not
+        commit_keeping_loaded()
+        return Receipt(answer.public_id, size, digest, answer.chunk_count)
+    _keep_as_sent(answer, answer.received_bytes, last.sha256, last.duration_ms)
+    commit_keeping_loaded()
+    return Receipt(answer.public_id, answer.received_bytes, last.sha256, last.chunks, finalized=True)
+
+
+def _keep_as_sent(answer: Answer, size: int, sha256: str, duration_ms: int | None) -> None:
+    """Record the take as sent, with the receipt's size and checksum (the caller commits)."""
+    answer.original_size, answer.original_sha256 = size, sha256
+    if duration_ms is not None and 0 < duration_ms < 24 * 3600 * 1000:
+        answer.client_duration_ms = duration_ms
+    answer.uploaded_at = utcnow()
+    lifecycle.move_answer(answer, AnswerStatus.UPLOADED)
 
 
 @functools.cache
@@ -192,15 +280,11 @@ def finalize(token: str, answer_public_id: str, body: object) -> Receipt:
     except ServiceError:
         db.session.rollback()
         raise
-    answer.original_size, answer.original_sha256 = size, sha256
-    if duration_ms is not None and 0 < duration_ms < 24 * 3600 * 1000:
-        answer.client_duration_ms = duration_ms
-    answer.uploaded_at = utcnow()
-    lifecycle.move_answer(answer, AnswerStatus.UPLOADED)
+    _keep_as_sent(answer, size, sha256, duration_ms)
     db.session.commit()
     # The answer is safe and recorded as sent: the reconcile pass queues a join left unqueued.
     queue_after_commit(pipeline.start, answer, f"answer {answer.public_id}: join")
-    return Receipt(answer.public_id, size, sha256, chunks)
+    return Receipt(answer.public_id, size, sha256, chunks, finalized=True)
 
 
 def _finalize_body(body: object) -> tuple[int, str, int | None]:
@@ -252,5 +336,6 @@ def _held_whole(answer: Answer, chunks: int) -> int:
 def _finished_already(answer: Answer, chunks: int, sha256: str) -> Receipt:
     """A finalize sent again for a finished take: the same receipt for the same recording."""
     if answer.original_sha256 == sha256 and answer.chunk_count == chunks:
-        return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True)
+        return Receipt(answer.public_id, answer.original_size, sha256, chunks, duplicate=True,
+                       finalized=True)
     raise ServiceError(_l("This recording was already finished with different content."), 409)

@@ -50,6 +50,9 @@ class Receipt:
     sha256: str
     chunks: int
     duplicate: bool = False
+    # True when the receipt is the whole recording's (bytes and SHA-256 of it), kept as sent: a
+    # finalize's, or a last chunk's that carried the finalize (app/services/chunk_uploads.py).
+    finalized: bool = False
 
 
 @limit_guessing
@@ -244,7 +247,7 @@ def submit_written(candidate: Candidate, answer_public_id: str, text: str) -> Re
     db.session.commit()
     # The answer is kept; the workers' pass queues an evaluation left queued.
     queue_after_commit(ai_evaluation.after_ready, answer.id, f"answer {answer.public_id}: evaluation")
-    return Receipt(answer.public_id, len(data), answer.original_sha256, 0)
+    return Receipt(answer.public_id, len(data), answer.original_sha256, 0, finalized=True)
 
 
 def queue_after_commit(start, arg, what: str) -> None:
