@@ -1,5 +1,6 @@
 """Nothing recorded is lost: a network cut mid-answer, a reload mid-recording, a reload before the
-answer was confirmed, and a phone that records MP4 — in headless Chromium on the real pages."""
+answer was confirmed, and a phone that records MP4 — in headless Chromium on the real pages; and
+the last chunk carries the finalize."""
 
 from __future__ import annotations
 
@@ -167,6 +168,41 @@ def test_a_slow_server_gets_fewer_larger_chunks_of_the_same_recording(app, media
     # About 10 pieces: sent one a chunk, they would be 10 or 11 chunks (the last acknowledged
     # some 15 s after the stop); joined while each chunk waits, about 5.
     assert 2 <= answer.chunk_count <= 6, answer.chunk_count
+    _assert_joined_whole(app, answer.id, tmp_path)
+
+
+class _Requests:
+    """Notes what the page sends: (method, path, whether it carried the finalize's headers)."""
+
+    def __init__(self, wsgi):
+        self.wsgi, self.seen = wsgi, []
+
+    def __call__(self, environ, start_response):
+        self.seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"],
+                          "HTTP_X_RECORDING_SHA256" in environ))
+        return self.wsgi(environ, start_response)
+
+
+def test_the_last_chunk_carries_the_finalize(app, media_dir, tmp_path):
+    """After Stop the recorder sends its last chunk with the finalize (the chunk count, the whole
+    recording's SHA-256 and its duration), so the receipt comes one request sooner; no
+    finalize of its own is sent, and what is kept is the recording, whole."""
+    _cand, token = make_candidate(make_interview(questions=1, think=30, answer=30), consent=False)
+    plain, app.wsgi_app = app.wsgi_app, _Requests(app.wsgi_app)
+    try:
+        with live_server(app) as base, chromium(media_dir["y4m"], media_dir["speech"]) as browser:
+            page = browser.new_page()
+            _begin(page, base, token)
+            _record_for(page, 4000)
+        seen = app.wsgi_app.seen
+    finally:
+        app.wsgi_app = plain
+    [answer] = _answers()
+    chunks = [(path, closing) for method, path, closing in seen if method == "PUT" and "/chunks/" in path]
+    assert not [path for method, path, _c in seen if path.endswith("/finalize")], seen
+    assert [closing for _p, closing in chunks] == [False] * (len(chunks) - 1) + [True], chunks
+    assert answer.status == AnswerStatus.UPLOADED and answer.chunk_count == len(chunks)
+    assert answer.client_duration_ms >= 3500
     _assert_joined_whole(app, answer.id, tmp_path)
 
 

@@ -386,7 +386,11 @@ async function startRecording() {
   ui.rec.hidden = false;
   ui.status.textContent = t("Recording. Your answer is being saved as you speak.");
   show(ui.stop);
-  const stop = () => { if (recorder.state !== "inactive") recorder.stop(); };
+  const stop = () => {
+    if (recorder.state === "inactive") return;
+    uploader.stopping();  // its last chunk waits for the last piece, and carries the finalize
+    recorder.stop();
+  };
   ui.stop.onclick = stop;
   countdown(q.answer_seconds, "answer", stop);
   await stopped;
