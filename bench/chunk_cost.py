@@ -2,7 +2,10 @@
 and the S3 server spend on the same bytes sent as chunks of one piece (a second of the
 recorder's video, 146 kB) and of several pieces joined, as the recorder joins them while a chunk
 is on its way (app/static/js/uploader.js). A cost a request and a cost a byte come out of it;
-then every take is finalized at once, and the web CPU a finalize costs is measured too.
+then every take is finalized at once, and the web CPU a finalize costs is measured too. Last,
+`--closes` takes end at once the two ways a recorder can end them: its last chunk and then a
+finalize of its own, or the last chunk carrying the finalize (X-Recording-* headers, as the
+recorder sends it since 2026-12-07): the web CPU and the time to the receipt of each way.
 
 The stack is bench/load.py's (`make run`'s parts on free ports) without the worker, so nothing
 else takes the CPU; a few candidates send their chunks back to back, unpaced. Each size is run
@@ -10,6 +13,7 @@ else takes the CPU; a few candidates send their chunks back to back, unpaced. Ea
 stderr; everything is removed at the end.
 
     .venv/bin/python bench/chunk_cost.py [--pieces 1,10] [--candidates 8] [--seconds 60] [--rounds 2]
+        [--closes 64]
 """
 
 from __future__ import annotations
@@ -82,6 +86,50 @@ def _finalize(browser: Browser, url: str, count: int, sha256: str, errors: list,
         errors.append(f"finalize: {status} {body[:200]!r}")
 
 
+def _close(browser: Browser, url: str, chunk: bytes, with_chunk: bool, errors: list, took: list) -> None:
+    """End a take of one chunk: the chunk carrying the finalize, or the chunk then a finalize."""
+    sha256 = hashlib.sha256(chunk).hexdigest()
+    closing = {"X-Recording-Chunks": "1", "X-Recording-SHA256": sha256} if with_chunk else {}
+    began = time.monotonic()
+    status, _h, body = browser.request("PUT", f"{url}/chunks/0", chunk, {
+        "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
+        "X-Chunk-SHA256": sha256, **closing})
+    if status == 200 and not json.loads(body)["finalized"]:
+        status, _h, body = browser.send_json("POST", f"{url}/finalize", {"chunks": 1, "sha256": sha256})
+    took.append(time.monotonic() - began)
+    if status != 200 or not json.loads(body)["finalized"]:
+        errors.append(f"close: {status} {body[:200]!r}")
+
+
+def _all_at_once(stack: Stack, send, calls: list[tuple]) -> tuple[float, list[float]]:
+    """Run `send(*call, took)` for every call at once, each in its thread: the web tier's CPU
+    seconds over them all, and the seconds each took (appended to `took`), sorted."""
+    took: list[float] = []
+    web0 = tree_cpu_s(stack.web.pid)
+    threads = [threading.Thread(target=send, args=(*call, took)) for call in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tree_cpu_s(stack.web.pid) - web0, sorted(took)
+
+
+def measure_closing(stack: Stack, takes: int, with_chunk: bool) -> dict:
+    """`takes` takes, started beforehand, each ended at once by one chunk and its finalize."""
+    tokens = stack.seed(takes, 60)
+    chunk = os.urandom(PIECE_BYTES)
+    started = []
+    for token in tokens:
+        browser = Browser(stack.base)
+        started.append((browser, start_take(browser, token, "video/webm")[0]))
+    errors: list[str] = []
+    web, took = _all_at_once(stack, _close, [(b, url, chunk, with_chunk, errors) for b, url in started])
+    return {"way": "with the last chunk" if with_chunk else "chunk, then finalize", "takes": len(took),
+            "web_cpu_ms_a_close": round(web / max(1, len(took)) * 1000, 2),
+            "close_p50_ms": round(statistics.median(took) * 1000, 1) if took else None,
+            "close_max_ms": round(took[-1] * 1000, 1) if took else None, "errors": errors[:3]}
+
+
 def measure(stack: Stack, pieces: int, candidates: int, seconds: int) -> dict:
     tokens = stack.seed(candidates, seconds)
     chunk = os.urandom(PIECE_BYTES) * pieces
@@ -104,16 +152,7 @@ def measure(stack: Stack, pieces: int, candidates: int, seconds: int) -> dict:
            "s3_cpu_ms_a_piece": round(s3 / (requests * pieces) * 1000, 2)}
     # Then every take is finalized at once, as when candidates who started together finish.
     whole = hashlib.sha256(chunk * count).hexdigest()
-    took: list[float] = []
-    web0 = tree_cpu_s(stack.web.pid)
-    threads = [threading.Thread(target=_finalize, args=(b, url, count, whole, errors, took))
-               for b, url in takes]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    web = tree_cpu_s(stack.web.pid) - web0
-    took.sort()
+    web, took = _all_at_once(stack, _finalize, [(b, url, count, whole, errors) for b, url in takes])
     out.update({"finalizes": len(took), "web_cpu_ms_a_finalize": round(web / max(1, len(took)) * 1000, 2),
                 "finalize_max_ms": round(took[-1] * 1000, 1) if took else None, "errors": errors[:3]})
     return out
@@ -125,22 +164,26 @@ def main(argv=None) -> int:
     p.add_argument("--candidates", type=int, default=8)
     p.add_argument("--seconds", type=int, default=60, help="pieces each candidate sends in all")
     p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--closes", type=int, default=64, help="takes ended at once, each way (0: none)")
     args = p.parse_args(argv)
     sizes = [int(x) for x in args.pieces.split(",") if x]
     folder = Path(tempfile.mkdtemp(prefix="oneway-chunk-cost-"))
     stack = Stack(folder, "tiny.en", worker=False)
-    runs = []
+    runs, closes = [], []
     try:
         stack.start()
         for _ in range(args.rounds):
             for pieces in sizes:
                 runs.append(measure(stack, pieces, args.candidates, args.seconds))
                 log(json.dumps(runs[-1]))
+            for with_chunk in (False, True) if args.closes else ():
+                closes.append(measure_closing(stack, args.closes, with_chunk))
+                log(json.dumps(closes[-1]))
     finally:
         stack.close()
         shutil.rmtree(folder, ignore_errors=True)
     out = {"cores": os.cpu_count(), "load_average": os.getloadavg(), "piece_bytes": PIECE_BYTES,
-           "candidates": args.candidates, "runs": runs}
+           "candidates": args.candidates, "runs": runs, "closes": closes}
     # A request's fixed cost and a piece's, from the first two sizes' medians (cost = a + b * pieces).
     if len(sizes) >= 2:
         def median(pieces):

@@ -3,7 +3,7 @@ pace of a piece a second (sent as the recorder sends them: pieces made while a c
 go together as the next chunk), against `make run`'s parts (SQLite, redis-server, rclone S3, the SMTP
 catcher, make run's one `flask worker` (mail, webhooks, asr, media), gunicorn as `make run` starts it) on free
 ports. The load generator is lean: one thread per candidate on 127.0.0.1, sending what the
-recorder sends (each chunk with its SHA-256, then finalize and finish).
+recorder sends (each chunk with its SHA-256, the last one carrying the finalize, then finish).
 
 Each codec runs on a fresh stack, so one codec's backlog never delays the other's figures: VP8
 (Firefox's; re-encoded) and H.264 (Chromium's default; copied, not encoded). Everything lives in a
@@ -14,7 +14,7 @@ Prints ONE JSON object on stdout; logs go to stderr. See bench/README.md.
 
     .venv/bin/python bench/load.py [--candidates 200] [--codecs vp8,h264] [--duration 60]
         [--resolution 640x480] [--model base] [--limit-min 30] [--one-piece-a-chunk] [--web 4x4]
-        [--postgres ADMIN_URL]
+        [--postgres ADMIN_URL] [--separate-finalize]
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="gunicorn's processes and threads: make run's 4x4, or the production image's 2x8")
     p.add_argument("--one-piece-a-chunk", action="store_true",
                    help="send each second's piece as its own chunk (the recorder before 2026-12-07)")
+    p.add_argument("--separate-finalize", action="store_true",
+                   help="finalize with a request of its own after the last chunk (the recorder before "
+                        "2026-12-07's seventh session; a reloaded page still does)")
     return p.parse_args(argv)
 
 
@@ -220,22 +223,26 @@ def start_take(browser: Browser, token: str, content_type: str) -> tuple[str, di
 
 class Recorder(threading.Thread):
     """One candidate's browser: the recording page, a take, a piece a second as the recorder makes
-    them, sent in order, each request when the previous is acknowledged, then finalize and finish.
-    Like app/static/js/uploader.js, the pieces made while a request is on its way go together as
-    the next chunk (up to its MAX_JOINED_BYTES); `one_piece_a_chunk` sends each piece on its own,
-    as the uploader did before (for comparison)."""
+    them, sent in order, each request when the previous is acknowledged, the last chunk carrying
+    the finalize, then finish. Like app/static/js/uploader.js, the pieces made while a request is
+    on its way go together as the next chunk (up to its MAX_JOINED_BYTES); `one_piece_a_chunk`
+    sends each piece on its own, and `separate_finalize` the finalize as a request of its own
+    after the last chunk, as the uploader did before (for comparison)."""
 
     def __init__(self, base: str, token: str, pieces: list[bytes], content_type: str, start_at: float,
-                 piece_s: float, deadline: float, one_piece_a_chunk: bool = False):
+                 piece_s: float, deadline: float, one_piece_a_chunk: bool = False,
+                 separate_finalize: bool = False):
         super().__init__(daemon=True)
         self.base, self.token, self.pieces, self.content_type = base, token, pieces, content_type
         self.start_at, self.piece_s, self.deadline = start_at, piece_s, deadline
-        self.one_piece_a_chunk = one_piece_a_chunk
+        self.one_piece_a_chunk, self.separate_finalize = one_piece_a_chunk, separate_finalize
         self.acks_ms: list[float] = []
         self.pieces_a_chunk: list[int] = []
         self.lag_s: float | None = None
-        self.finalize_ms: float | None = None
+        self.finalize_ms: float | None = None  # the request that carried the finalize
         self.finalized_at: float | None = None
+        self.receipt_after_stop_s: float | None = None  # the recording's end to its receipt
+        self.finalized_with_chunk = False
         self.receipt: dict | None = None
         self.error: str | None = None
 
@@ -252,25 +259,36 @@ class Recorder(threading.Thread):
         self.max_joined = min(MAX_JOINED_BYTES, take.get("max_chunk_bytes") or MAX_JOINED_BYTES)
         began = time.monotonic()  # the recording starts; piece n exists from (n + 1) s on
         made = 0  # pieces sent so far
+        whole = hashlib.sha256(b"".join(self.pieces)).hexdigest()
+        duration_ms = int(len(self.pieces) * self.piece_s * 1000)
+        stopped = began + len(self.pieces) * self.piece_s
         while made < len(self.pieces):
             time.sleep(max(0.0, began + (made + 1) * self.piece_s - time.monotonic()))
             ready = min(len(self.pieces), int((time.monotonic() - began) / self.piece_s))
             joined = self._joined(made, max(ready, made + 1))
-            self._put(browser, url, len(self.acks_ms), b"".join(self.pieces[made:made + joined]))
+            seq = len(self.acks_ms)
+            closing = {}  # the last chunk (sent after the recording stopped) carries the finalize
+            if made + joined == len(self.pieces) and not self.separate_finalize:
+                closing = {"X-Recording-Chunks": str(seq + 1), "X-Recording-SHA256": whole,
+                           "X-Recording-Duration-Ms": str(duration_ms)}
+            answer = self._put(browser, url, seq, b"".join(self.pieces[made:made + joined]), closing)
             self.pieces_a_chunk.append(joined)
             made += joined
+            if answer.get("finalized"):
+                self.finalize_ms, self.finalized_at, self.receipt = self.acks_ms[-1], time.monotonic(), answer
+                self.finalized_with_chunk = True
         done = time.monotonic()
-        self.lag_s = done - (began + len(self.pieces) * self.piece_s)
-        whole = b"".join(self.pieces)
-        sent = time.monotonic()
-        status, _h, body = browser.send_json("POST", f"{url}/finalize", {
-            "chunks": len(self.acks_ms), "sha256": hashlib.sha256(whole).hexdigest(),
-            "duration_ms": int(len(self.pieces) * self.piece_s * 1000)})
-        self.finalized_at = time.monotonic()
-        self.finalize_ms = (self.finalized_at - sent) * 1000
-        if status != 200:
-            raise RuntimeError(f"finalize: {status} {body[:200]!r}")
-        self.receipt = json.loads(body)
+        self.lag_s = done - stopped
+        if self.receipt is None:  # sent on its own (--separate-finalize, or the take was not kept)
+            sent = time.monotonic()
+            status, _h, body = browser.send_json("POST", f"{url}/finalize", {
+                "chunks": len(self.acks_ms), "sha256": whole, "duration_ms": duration_ms})
+            self.finalized_at = time.monotonic()
+            self.finalize_ms = (self.finalized_at - sent) * 1000
+            if status != 200:
+                raise RuntimeError(f"finalize: {status} {body[:200]!r}")
+            self.receipt = json.loads(body)
+        self.receipt_after_stop_s = self.finalized_at - stopped
         status, _h, body = browser.send_json("POST", f"/i/{self.token}/finish", {})
         if status != 200:
             raise RuntimeError(f"finish: {status} {body[:200]!r}")
@@ -285,18 +303,18 @@ class Recorder(threading.Thread):
             take += 1
         return take
 
-    def _put(self, browser: Browser, url: str, seq: int, chunk: bytes) -> None:
+    def _put(self, browser: Browser, url: str, seq: int, chunk: bytes, extra: dict) -> dict:
         while True:
             if time.monotonic() > self.deadline:
                 raise RuntimeError(f"chunk {seq} not acknowledged before the run's end")
             sent = time.monotonic()
             status, _h, body = browser.request("PUT", f"{url}/chunks/{seq}", chunk, {
                 "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
-                "X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest()})
+                "X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest(), **extra})
             done = time.monotonic()
             if status == 200:
                 self.acks_ms.append((done - sent) * 1000)
-                return
+                return json.loads(body)
             if 400 <= status < 500 and status not in (408, 429):
                 raise RuntimeError(f"chunk {seq}: {status} {body[:200]!r}")
             time.sleep(0.5)  # the recorder retries a server error
@@ -321,7 +339,7 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
         # Recorders are not in step: each candidate starts within the same second.
         start = time.monotonic() + 2.0
         people = [Recorder(stack.base, t, pieces, content_type, start + rng.random(), 1.0, deadline,
-                           args.one_piece_a_chunk) for t in tokens]
+                           args.one_piece_a_chunk, args.separate_finalize) for t in tokens]
         cpu0, wall0 = stack.worker_cpu_s(), time.monotonic()
         log(f"{codec}: {len(people)} candidates, {len(pieces)} pieces of {size} bytes each")
         for p in people:
@@ -375,6 +393,7 @@ def _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors) -> d
     joined = [n for p in people for n in p.pieces_a_chunk]
     lags = [p.lag_s for p in people if p.lag_s is not None]
     finalize = [p.finalize_ms for p in people if p.finalize_ms is not None]
+    receipts = [p.receipt_after_stop_s for p in people if p.receipt_after_stop_s is not None]
     ready = [r for r in rows if r["status"] == "ready"]
     by_id = {r["public_id"]: r for r in rows}
     store = current_storage()
@@ -403,7 +422,12 @@ def _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors) -> d
         "chunks_sent": len(joined), "pieces_a_chunk_max": max(joined) if joined else None,
         "pieces_a_chunk_mean": _round(sum(joined) / len(joined) if joined else None, 2),
         "upload_lag_p50_s": _round(_pct(lags, 0.5)), "upload_lag_p95_s": _round(_pct(lags, 0.95)),
+        # The request that carried the finalize: the last chunk's, or a finalize of its own.
         "finalize_p50_ms": _round(_pct(finalize, 0.5), 1), "finalize_p95_ms": _round(_pct(finalize, 0.95), 1),
+        "finalized_with_last_chunk": sum(p.finalized_with_chunk for p in people),
+        # What a candidate waits for after Stop: the recording's end to the receipt on the page.
+        "receipt_after_stop_p50_s": _round(_pct(receipts, 0.5)),
+        "receipt_after_stop_p95_s": _round(_pct(receipts, 0.95)),
         "lost": lost, "errors": [p.error for p in people if p.error][:5],
         "ready": len(ready), "failed": sum(r["status"] == "failed" for r in rows),
         "answers_per_min": _round(per_min, 2),
@@ -436,6 +460,7 @@ def main(argv=None) -> int:
     codecs = [c for c in args.codecs.split(",") if c]
     result: dict = {"candidates": args.candidates, "duration_s": args.duration, "resolution": args.resolution,
                     "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
+                    "separate_finalize": args.separate_finalize,
                     "database": "postgresql" if args.postgres else "sqlite", "web": args.web,
                     "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:

@@ -16,7 +16,8 @@ from tests.conftest import ROOT
 pytestmark = [pytest.mark.processes, pytest.mark.slow]  # its own stack; the real pipeline
 
 FIGURES = ("candidates", "chunk_ack_p95_ms", "upload_lag_p50_s", "finalize_p95_ms", "lost", "answers_per_min",
-           "cpu_limit_answers_per_min", "first_ready_after_first_finalize_s", "all_ready_s")
+           "cpu_limit_answers_per_min", "first_ready_after_first_finalize_s", "all_ready_s",
+           "receipt_after_stop_p95_s", "finalized_with_last_chunk")
 
 
 def _bench(tmp_path, script: str, leftovers: str, *args: str) -> dict:
@@ -39,11 +40,13 @@ def test_load_bench_prints_its_figures_and_leaves_nothing_behind(tmp_path):
         run = figures[codec]
         assert run["candidates"] == 2 and run["lost"] == 0 and run["ready"] == 2, (codec, run)
         assert run["all_ready_s"] is not None and run["s3_log_errors"] == 0, (codec, run)
+        # Each recorder's last chunk carried the finalize, as the browser's does.
+        assert run["finalized_with_last_chunk"] == 2 and run["receipt_after_stop_p95_s"] > 0, (codec, run)
 
 
 def test_chunk_cost_bench_prints_a_requests_cost_and_a_pieces(tmp_path):
     figures = _bench(tmp_path, "chunk_cost.py", "oneway-chunk-cost-*", "--pieces", "1,3", "--candidates", "2",
-                     "--seconds", "6", "--rounds", "1")
+                     "--seconds", "6", "--rounds", "1", "--closes", "3")
     runs = figures["runs"]
     assert [(r["pieces_a_chunk"], r["requests"]) for r in runs] == [(1, 12), (3, 4)]
     assert all(not r["errors"] and r["web_cpu_s"] > 0 for r in runs), runs
@@ -51,3 +54,8 @@ def test_chunk_cost_bench_prints_a_requests_cost_and_a_pieces(tmp_path):
     assert all(r["finalizes"] == 2 and r["web_cpu_ms_a_finalize"] > 0 for r in runs), runs
     assert runs[1]["chunk_bytes"] == 3 * runs[0]["chunk_bytes"]
     assert {"web_cpu_ms_a_request_fixed", "web_cpu_ms_a_piece_bytes"} <= set(figures)
+    # Takes ended both ways: the last chunk then a finalize, and the last chunk carrying it.
+    closes = figures["closes"]
+    assert [(c["way"], c["takes"], c["errors"]) for c in closes] == [
+        ("chunk, then finalize", 3, []), ("with the last chunk", 3, [])], closes
+    assert all(c["web_cpu_ms_a_close"] > 0 and c["close_max_ms"] > 0 for c in closes), closes
