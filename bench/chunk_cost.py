@@ -5,7 +5,8 @@ is on its way (app/static/js/uploader.js). A cost a request and a cost a byte co
 then every take is finalized at once, and the web CPU a finalize costs is measured too. Last,
 `--closes` takes end at once the two ways a recorder can end them: its last chunk and then a
 finalize of its own, or the last chunk carrying the finalize (X-Recording-* headers, as the
-recorder sends it since 2026-12-07): the web CPU and the time to the receipt of each way.
+recorder sends it since 2026-12-07): the web CPU and the time to the receipt of each way, and
+then of the candidates' Finish, all at once.
 
 The stack is bench/load.py's (`make run`'s parts on free ports) without the worker, so nothing
 else takes the CPU; a few candidates send their chunks back to back, unpaced. Each size is run
@@ -101,6 +102,14 @@ def _close(browser: Browser, url: str, chunk: bytes, with_chunk: bool, errors: l
         errors.append(f"close: {status} {body[:200]!r}")
 
 
+def _finish(browser: Browser, token: str, errors: list, took: list) -> None:
+    began = time.monotonic()
+    status, _h, body = browser.send_json("POST", f"/i/{token}/finish", {})
+    took.append(time.monotonic() - began)
+    if status != 200:
+        errors.append(f"finish: {status} {body[:200]!r}")
+
+
 def _all_at_once(stack: Stack, send, calls: list[tuple]) -> tuple[float, list[float]]:
     """Run `send(*call, took)` for every call at once, each in its thread: the web tier's CPU
     seconds over them all, and the seconds each took (appended to `took`), sorted."""
@@ -121,13 +130,17 @@ def measure_closing(stack: Stack, takes: int, with_chunk: bool) -> dict:
     started = []
     for token in tokens:
         browser = Browser(stack.base)
-        started.append((browser, start_take(browser, token, "video/webm")[0]))
+        started.append((browser, start_take(browser, token, "video/webm")[0], token))
     errors: list[str] = []
-    web, took = _all_at_once(stack, _close, [(b, url, chunk, with_chunk, errors) for b, url in started])
+    web, took = _all_at_once(stack, _close, [(b, url, chunk, with_chunk, errors) for b, url, _t in started])
+    # Then every candidate finishes the interview at once (its one question answered).
+    finish_web, finish_took = _all_at_once(stack, _finish, [(b, token, errors) for b, _u, token in started])
     return {"way": "with the last chunk" if with_chunk else "chunk, then finalize", "takes": len(took),
             "web_cpu_ms_a_close": round(web / max(1, len(took)) * 1000, 2),
             "close_p50_ms": round(statistics.median(took) * 1000, 1) if took else None,
-            "close_max_ms": round(took[-1] * 1000, 1) if took else None, "errors": errors[:3]}
+            "close_max_ms": round(took[-1] * 1000, 1) if took else None,
+            "web_cpu_ms_a_finish": round(finish_web / max(1, len(finish_took)) * 1000, 2),
+            "finish_max_ms": round(finish_took[-1] * 1000, 1) if finish_took else None, "errors": errors[:3]}
 
 
 def measure(stack: Stack, pieces: int, candidates: int, seconds: int) -> dict:

@@ -67,6 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="gunicorn's processes and threads: make run's 4x4, or the production image's 2x8")
     p.add_argument("--one-piece-a-chunk", action="store_true",
                    help="send each second's piece as its own chunk (the recorder before 2026-12-07)")
+    p.add_argument("--media-workers", type=int, default=0,
+                   help="workers that take only media jobs, beside make run's worker")
     p.add_argument("--separate-finalize", action="store_true",
                    help="finalize with a request of its own after the last chunk (the recorder before "
                         "2026-12-07's seventh session; a reloaded page still does)")
@@ -88,8 +90,10 @@ class Stack:
     """One fresh stack in its own folder: servers, migrated database, worker, gunicorn."""
 
     def __init__(self, folder: Path, model: str, postgres: str | None = None, worker: bool = True,
-                 web: tuple[int, int] = (4, 4)):
+                 web: tuple[int, int] = (4, 4), media_workers: int = 0):
         self.folder, self.model, self.postgres, self.with_worker = folder, model, postgres, worker
+        self.media_workers = media_workers  # more workers that take only `media` jobs
+        self.workers: list[subprocess.Popen] = []
         self.web_shape = web  # gunicorn's processes and threads
         self.pg_name: str | None = None
         self.procs: list[subprocess.Popen] = []
@@ -127,6 +131,13 @@ class Stack:
                     [sys.executable, "-m", "flask", "--app", "app:create_app", "worker"], env=self.env,
                     cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
             self.procs.append(self.worker)
+            self.workers.append(self.worker)
+            for n in range(self.media_workers):
+                with open(f / "logs" / f"media-worker-{n}.log", "ab") as out:
+                    self.workers.append(subprocess.Popen(
+                        [sys.executable, "-m", "flask", "--app", "app:create_app", "worker", "media"],
+                        env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT))
+                self.procs.append(self.workers[-1])
         with open(f / "logs" / "web.log", "ab") as out:
             self.web = subprocess.Popen(web_command(web_port, "127.0.0.1", *self.web_shape), env=self.env,
                                         cwd=ROOT, stdout=out,
@@ -165,8 +176,8 @@ class Stack:
         return [r._asdict() for r in rows]
 
     def stage_seconds(self) -> dict:
-        """Each processing stage's median and total wall seconds over the answers (the one worker
-        runs one stage at a time, so the totals are where its time went)."""
+        """Each processing stage's median and total wall seconds over the answers (`make run`'s one
+        worker runs one stage at a time, so the totals are where its time went)."""
         from app.extensions import db
         from app.models import AnswerStageRun
 
@@ -179,7 +190,7 @@ class Stack:
                 for stage, v in sorted(by_stage.items())}
 
     def worker_cpu_s(self) -> float:
-        return process_cpu_s(self.worker.pid) or 0.0
+        return sum(process_cpu_s(w.pid) or 0.0 for w in self.workers)
 
     def close(self) -> None:
         if getattr(self, "ctx", None) is not None:
@@ -331,7 +342,8 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
     pieces = [data[i:i + size] for i in range(0, len(data), size)]
     expected = (len(data), hashlib.sha256(data).hexdigest())
     processes, threads = (int(n) for n in args.web.lower().split("x"))
-    stack = Stack(folder, args.model, args.postgres, web=(processes, threads))
+    stack = Stack(folder, args.model, args.postgres, web=(processes, threads),
+                  media_workers=args.media_workers)
     try:
         stack.start()
         tokens = stack.seed(args.candidates, args.duration)
@@ -460,7 +472,7 @@ def main(argv=None) -> int:
     codecs = [c for c in args.codecs.split(",") if c]
     result: dict = {"candidates": args.candidates, "duration_s": args.duration, "resolution": args.resolution,
                     "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
-                    "separate_finalize": args.separate_finalize,
+                    "separate_finalize": args.separate_finalize, "media_workers": args.media_workers,
                     "database": "postgresql" if args.postgres else "sqlite", "web": args.web,
                     "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:

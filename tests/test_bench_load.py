@@ -58,4 +58,5 @@ def test_chunk_cost_bench_prints_a_requests_cost_and_a_pieces(tmp_path):
     closes = figures["closes"]
     assert [(c["way"], c["takes"], c["errors"]) for c in closes] == [
         ("chunk, then finalize", 3, []), ("with the last chunk", 3, [])], closes
-    assert all(c["web_cpu_ms_a_close"] > 0 and c["close_max_ms"] > 0 for c in closes), closes
+    assert all(c["web_cpu_ms_a_close"] > 0 and c["close_max_ms"] > 0 and c["web_cpu_ms_a_finish"] > 0
+               for c in closes), closes
