@@ -26,6 +26,8 @@ import json
 import math
 import os
 import random
+import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -69,6 +71,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="send each second's piece as its own chunk (the recorder before 2026-12-07)")
     p.add_argument("--media-workers", type=int, default=0,
                    help="workers that take only media jobs, beside make run's worker")
+    p.add_argument("--gunicorn-args", default="", metavar="ARGS",
+                   help="more gunicorn options for the web tier, e.g. \"--worker-connections 8\"")
+    p.add_argument("--uploads-only", action="store_true",
+                   help="no worker, and the run ends with the uploads: the web tier's figures alone")
     p.add_argument("--separate-finalize", action="store_true",
                    help="finalize with a request of its own after the last chunk (the recorder before "
                         "2026-12-07's seventh session; a reloaded page still does)")
@@ -90,11 +96,12 @@ class Stack:
     """One fresh stack in its own folder: servers, migrated database, worker, gunicorn."""
 
     def __init__(self, folder: Path, model: str, postgres: str | None = None, worker: bool = True,
-                 web: tuple[int, int] = (4, 4), media_workers: int = 0):
+                 web: tuple[int, int] = (4, 4), media_workers: int = 0, web_args: tuple[str, ...] = ()):
         self.folder, self.model, self.postgres, self.with_worker = folder, model, postgres, worker
         self.media_workers = media_workers  # more workers that take only `media` jobs
         self.workers: list[subprocess.Popen] = []
         self.web_shape = web  # gunicorn's processes and threads
+        self.web_args = web_args  # more of gunicorn's options
         self.pg_name: str | None = None
         self.procs: list[subprocess.Popen] = []
         self.worker = self.web = None
@@ -139,7 +146,8 @@ class Stack:
                         env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT))
                 self.procs.append(self.workers[-1])
         with open(f / "logs" / "web.log", "ab") as out:
-            self.web = subprocess.Popen(web_command(web_port, "127.0.0.1", *self.web_shape), env=self.env,
+            self.web = subprocess.Popen(web_command(web_port, "127.0.0.1", *self.web_shape, *self.web_args),
+                                        env=self.env,
                                         cwd=ROOT, stdout=out,
                                         stderr=subprocess.STDOUT)
         self.procs.append(self.web)
@@ -342,8 +350,8 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
     pieces = [data[i:i + size] for i in range(0, len(data), size)]
     expected = (len(data), hashlib.sha256(data).hexdigest())
     processes, threads = (int(n) for n in args.web.lower().split("x"))
-    stack = Stack(folder, args.model, args.postgres, web=(processes, threads),
-                  media_workers=args.media_workers)
+    stack = Stack(folder, args.model, args.postgres, worker=not args.uploads_only, web=(processes, threads),
+                  media_workers=args.media_workers, web_args=tuple(shlex.split(args.gunicorn_args)))
     try:
         stack.start()
         tokens = stack.seed(args.candidates, args.duration)
@@ -354,23 +362,62 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
                            args.one_piece_a_chunk, args.separate_finalize) for t in tokens]
         cpu0, wall0 = stack.worker_cpu_s(), time.monotonic()
         log(f"{codec}: {len(people)} candidates, {len(pieces)} pieces of {size} bytes each")
+        spread = _ConnectionSpread(stack)
         for p in people:
             p.start()
         for p in people:
             p.join(max(1.0, deadline - time.monotonic()))
+        spread.stop()
         finals = sorted(p.finalized_at for p in people if p.finalized_at)
         log(f"{codec}: uploads done ({len(finals)} finalized); waiting for processing")
-        rows = _wait_ready(stack, len(finals), deadline)
+        rows = stack.answers() if args.uploads_only else _wait_ready(stack, len(finals), deadline)
         cpu_s = stack.worker_cpu_s() - cpu0
         wall = time.monotonic() - wall0
         s3_errors = [line for line in stack.s3_log.read_text(errors="replace").splitlines()
                      if "ERROR" in line]
         out = _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors)
         out["stage_wall_s"] = stack.stage_seconds()
+        out["web_connections"] = spread.figures()
         out["web_tracebacks"] = _tracebacks(folder / "logs" / "web.log")
         return out
     finally:
         stack.close()
+
+
+class _ConnectionSpread(threading.Thread):
+    """How the recorders' connections spread over gunicorn's processes while they upload: `ss`,
+    every 2 s, counts each process's established connections to the web port. A process holding
+    most of them makes its requests wait while another idles."""
+
+    def __init__(self, stack: Stack):
+        super().__init__(daemon=True)
+        self.port, self.samples, self.done = stack.base.rsplit(":", 1)[1], [], threading.Event()
+        if shutil.which("ss"):
+            self.start()
+
+    def run(self) -> None:
+        while not self.done.wait(2.0):
+            out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{self.port} )"],
+                                 capture_output=True, text=True, timeout=10).stdout
+            counts: dict[str, int] = {}
+            for pid in re.findall(r"pid=(\d+)", out):
+                counts[pid] = counts.get(pid, 0) + 1
+            if sum(counts.values()) >= 10:
+                self.samples.append(sorted(counts.values(), reverse=True))
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.is_alive():
+            self.join(15)
+
+    def figures(self) -> dict | None:
+        """The busiest process's share of the connections (median and largest over the samples),
+        and the samples themselves (most first)."""
+        if not self.samples:
+            return None
+        shares = [s[0] / sum(s) for s in self.samples]
+        return {"busiest_share_p50": _round(_pct(shares, 0.5)), "busiest_share_max": _round(max(shares)),
+                "samples": self.samples[:40]}
 
 
 def _tracebacks(path: Path, most: int = 3) -> dict:
@@ -473,6 +520,7 @@ def main(argv=None) -> int:
     result: dict = {"candidates": args.candidates, "duration_s": args.duration, "resolution": args.resolution,
                     "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
                     "separate_finalize": args.separate_finalize, "media_workers": args.media_workers,
+                    "gunicorn_args": args.gunicorn_args, "uploads_only": args.uploads_only,
                     "database": "postgresql" if args.postgres else "sqlite", "web": args.web,
                     "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:

@@ -44,6 +44,17 @@ def test_load_bench_prints_its_figures_and_leaves_nothing_behind(tmp_path):
         assert run["finalized_with_last_chunk"] == 2 and run["receipt_after_stop_p95_s"] > 0, (codec, run)
 
 
+def test_load_bench_can_measure_the_web_tier_alone(tmp_path):
+    """--uploads-only: no worker, the run ends with the uploads; gunicorn's options are passed on."""
+    figures = _bench(tmp_path, "load.py", "oneway-load-*", "--candidates", "3", "--duration", "3",
+                     "--codecs", "vp8", "--uploads-only", "--gunicorn-args", "--worker-connections 8",
+                     "--limit-min", "4")
+    run = figures["vp8"]
+    assert figures["uploads_only"] and figures["gunicorn_args"] == "--worker-connections 8"
+    assert run["lost"] == 0 and run["finalized_with_last_chunk"] == 3 and run["chunks_sent"] == 9, run
+    assert run["ready"] == 0 and run["worker_cpu_s"] == 0 and run["web_tracebacks"]["count"] == 0, run
+
+
 def test_chunk_cost_bench_prints_a_requests_cost_and_a_pieces(tmp_path):
     figures = _bench(tmp_path, "chunk_cost.py", "oneway-chunk-cost-*", "--pieces", "1,3", "--candidates", "2",
                      "--seconds", "6", "--rounds", "1", "--closes", "3")
