@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import http.client
 import json
 import math
 import os
@@ -73,6 +74,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="workers that take only media jobs, beside make run's worker")
     p.add_argument("--gunicorn-args", default="", metavar="ARGS",
                    help="more gunicorn options for the web tier, e.g. \"--worker-connections 8\"")
+    p.add_argument("--keep-alive", action="store_true",
+                   help="each recorder sends its chunks on one connection kept open, as a browser does "
+                        "(by default each request opens a connection of its own)")
     p.add_argument("--uploads-only", action="store_true",
                    help="no worker, and the run ends with the uploads: the web tier's figures alone")
     p.add_argument("--separate-finalize", action="store_true",
@@ -224,6 +228,44 @@ class Stack:
             admin.dispose()
 
 
+class KeptAlive:
+    """The browser's chunk requests on one connection kept open, as a browser's page keeps its
+    connection to the server between fetches (HTTP/1.1 keep-alive): the same headers and cookies as
+    `browser`, a new connection only when the server closed the last one."""
+
+    def __init__(self, browser: Browser):
+        self.browser, self.conn = browser, None
+        self.host = browser.base.split("://", 1)[1]
+
+    def request(self, method: str, path: str, data: bytes, headers: dict) -> tuple[int, dict, bytes]:
+        cookies = "; ".join(f"{c.name}={c.value}" for c in self.browser.jar)
+        headers = {**headers, "Cookie": cookies, "Origin": self.browser.base}
+        if self.browser.page:
+            headers["Referer"] = self.browser.page
+        for fresh in (False, True):
+            if self.conn is None or fresh:
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = http.client.HTTPConnection(self.host, timeout=120)
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                resp = self.conn.getresponse()
+                body = resp.read()
+            except (ConnectionError, http.client.HTTPException):
+                if fresh:
+                    raise
+                continue  # the server closed the connection kept open: once more on a new one
+            if resp.getheader("Connection", "").lower() == "close":
+                self.conn.close()
+                self.conn = None
+            return resp.status, dict(resp.getheaders()), body
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
 def start_take(browser: Browser, token: str, content_type: str) -> tuple[str, dict]:
     """What the recording page does first: open it, read the question, start a take. Returns the
     take's answer URL and the take's JSON."""
@@ -250,11 +292,12 @@ class Recorder(threading.Thread):
 
     def __init__(self, base: str, token: str, pieces: list[bytes], content_type: str, start_at: float,
                  piece_s: float, deadline: float, one_piece_a_chunk: bool = False,
-                 separate_finalize: bool = False):
+                 separate_finalize: bool = False, keep_alive: bool = False):
         super().__init__(daemon=True)
         self.base, self.token, self.pieces, self.content_type = base, token, pieces, content_type
         self.start_at, self.piece_s, self.deadline = start_at, piece_s, deadline
         self.one_piece_a_chunk, self.separate_finalize = one_piece_a_chunk, separate_finalize
+        self.keep_alive, self.kept = keep_alive, None
         self.acks_ms: list[float] = []
         self.pieces_a_chunk: list[int] = []
         self.lag_s: float | None = None
@@ -270,11 +313,16 @@ class Recorder(threading.Thread):
             self._record()
         except Exception as exc:  # reported in the figures ("errors"), never lost silently
             self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if self.kept is not None:
+                self.kept.close()
 
     def _record(self) -> None:
         browser = Browser(self.base)
         time.sleep(max(0.0, self.start_at - time.monotonic()))
         url, take = start_take(browser, self.token, self.content_type)
+        if self.keep_alive:
+            self.kept = KeptAlive(browser)
         self.max_joined = min(MAX_JOINED_BYTES, take.get("max_chunk_bytes") or MAX_JOINED_BYTES)
         began = time.monotonic()  # the recording starts; piece n exists from (n + 1) s on
         made = 0  # pieces sent so far
@@ -327,7 +375,8 @@ class Recorder(threading.Thread):
             if time.monotonic() > self.deadline:
                 raise RuntimeError(f"chunk {seq} not acknowledged before the run's end")
             sent = time.monotonic()
-            status, _h, body = browser.request("PUT", f"{url}/chunks/{seq}", chunk, {
+            sender = self.kept or browser
+            status, _h, body = sender.request("PUT", f"{url}/chunks/{seq}", chunk, {
                 "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
                 "X-Chunk-SHA256": hashlib.sha256(chunk).hexdigest(), **extra})
             done = time.monotonic()
@@ -359,7 +408,7 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
         # Recorders are not in step: each candidate starts within the same second.
         start = time.monotonic() + 2.0
         people = [Recorder(stack.base, t, pieces, content_type, start + rng.random(), 1.0, deadline,
-                           args.one_piece_a_chunk, args.separate_finalize) for t in tokens]
+                           args.one_piece_a_chunk, args.separate_finalize, args.keep_alive) for t in tokens]
         cpu0, wall0 = stack.worker_cpu_s(), time.monotonic()
         log(f"{codec}: {len(people)} candidates, {len(pieces)} pieces of {size} bytes each")
         spread = _ConnectionSpread(stack)
@@ -521,6 +570,7 @@ def main(argv=None) -> int:
                     "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
                     "separate_finalize": args.separate_finalize, "media_workers": args.media_workers,
                     "gunicorn_args": args.gunicorn_args, "uploads_only": args.uploads_only,
+                    "keep_alive": args.keep_alive,
                     "database": "postgresql" if args.postgres else "sqlite", "web": args.web,
                     "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:

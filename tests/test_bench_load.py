@@ -45,12 +45,14 @@ def test_load_bench_prints_its_figures_and_leaves_nothing_behind(tmp_path):
 
 
 def test_load_bench_can_measure_the_web_tier_alone(tmp_path):
-    """--uploads-only: no worker, the run ends with the uploads; gunicorn's options are passed on."""
+    """--uploads-only: no worker, the run ends with the uploads; gunicorn's options are passed on;
+    --keep-alive: each recorder's chunks on one connection kept open."""
     figures = _bench(tmp_path, "load.py", "oneway-load-*", "--candidates", "3", "--duration", "3",
                      "--codecs", "vp8", "--uploads-only", "--gunicorn-args", "--worker-connections 8",
-                     "--limit-min", "4")
+                     "--keep-alive", "--limit-min", "4")
     run = figures["vp8"]
-    assert figures["uploads_only"] and figures["gunicorn_args"] == "--worker-connections 8"
+    assert figures["uploads_only"] and figures["keep_alive"]
+    assert figures["gunicorn_args"] == "--worker-connections 8"
     assert run["lost"] == 0 and run["finalized_with_last_chunk"] == 3 and run["chunks_sent"] == 9, run
     assert run["ready"] == 0 and run["worker_cpu_s"] == 0 and run["web_tracebacks"]["count"] == 0, run
 
