@@ -201,6 +201,26 @@ def process_cpu_s(pid: int) -> float | None:
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds of a process and every process below it (gunicorn's master and its workers)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(name))
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += process_cpu_s(pid) or 0.0
+        todo += children.get(pid, [])
+    return total
+
+
 class BareWhisperX:
     """A separate process holding the WhisperX pipeline warm, as our worker holds its own."""
 

@@ -34,31 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._media import log, process_cpu_s  # noqa: E402
+from bench._media import log, process_cpu_s, tree_cpu_s  # noqa: E402
 from bench.load import Stack, start_take  # noqa: E402  (sets make run's settings before the app is imported)
 from tests.server import Browser  # noqa: E402
 
 PIECE_BYTES = 146_000  # a second of bench/load.py's 640x480 VP8
-
-
-def tree_cpu_s(root: int) -> float:
-    """CPU seconds of a process and every process below it (gunicorn's master and its workers)."""
-    children: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                parent = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(parent, []).append(int(name))
-    total, todo = 0.0, [root]
-    while todo:
-        pid = todo.pop()
-        total += process_cpu_s(pid) or 0.0
-        todo += children.get(pid, [])
-    return total
 
 
 def _send(stack: Stack, token: str, chunk: bytes, count: int, errors: list, takes: list) -> None:

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 os.environ["ONEWAY_ENV"] = "development"  # `make run`'s settings, read when the app is imported
 os.environ["FLASK_SKIP_DOTENV"] = "1"
 
-from bench._media import log, make_answer, process_cpu_s  # noqa: E402
+from bench._media import log, make_answer, process_cpu_s, tree_cpu_s  # noqa: E402
 from stack.services import free_port, start_redis, start_s3, start_smtp, stop, wait_port, web_command  # noqa: E402
 from tests.server import Browser  # noqa: E402
 
@@ -115,7 +115,8 @@ class Stack:
         f = self.folder
         (f / "logs").mkdir(parents=True, exist_ok=True)
         redis_port, s3_port, smtp_port, web_port = free_port(), free_port(), free_port(), free_port()
-        self.procs.append(start_redis(redis_port, f / "redis", persist=False))
+        self.redis = start_redis(redis_port, f / "redis", persist=False)
+        self.procs.append(self.redis)
         self.s3_log = f / "logs" / "s3.log"
         self.s3 = start_s3(s3_port, f / "s3", *S3_KEYS, log=self._log(self.s3_log))
         self.procs.append(self.s3)
@@ -299,6 +300,7 @@ class Recorder(threading.Thread):
         self.one_piece_a_chunk, self.separate_finalize = one_piece_a_chunk, separate_finalize
         self.keep_alive, self.kept = keep_alive, None
         self.acks_ms: list[float] = []
+        self.ack_sent: list[float] = []  # when each acknowledged request was sent (monotonic)
         self.pieces_a_chunk: list[int] = []
         self.lag_s: float | None = None
         self.finalize_ms: float | None = None  # the request that carried the finalize
@@ -382,6 +384,7 @@ class Recorder(threading.Thread):
             done = time.monotonic()
             if status == 200:
                 self.acks_ms.append((done - sent) * 1000)
+                self.ack_sent.append(sent)
                 return json.loads(body)
             if 400 <= status < 500 and status not in (408, 429):
                 raise RuntimeError(f"chunk {seq}: {status} {body[:200]!r}")
@@ -411,12 +414,13 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
                            args.one_piece_a_chunk, args.separate_finalize, args.keep_alive) for t in tokens]
         cpu0, wall0 = stack.worker_cpu_s(), time.monotonic()
         log(f"{codec}: {len(people)} candidates, {len(pieces)} pieces of {size} bytes each")
-        spread = _ConnectionSpread(stack)
+        spread, parts = _ConnectionSpread(stack), _PartsCpu(stack)
         for p in people:
             p.start()
         for p in people:
             p.join(max(1.0, deadline - time.monotonic()))
         spread.stop()
+        uploads_cores = parts.cores()
         finals = sorted(p.finalized_at for p in people if p.finalized_at)
         log(f"{codec}: uploads done ({len(finals)} finalized); waiting for processing")
         rows = stack.answers() if args.uploads_only else _wait_ready(stack, len(finals), deadline)
@@ -427,10 +431,32 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
         out = _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors)
         out["stage_wall_s"] = stack.stage_seconds()
         out["web_connections"] = spread.figures()
+        out["cores_during_uploads"] = uploads_cores
         out["web_tracebacks"] = _tracebacks(folder / "logs" / "web.log")
         return out
     finally:
         stack.close()
+
+
+class _PartsCpu:
+    """The cores each part of the stack used from now to cores(): the web tier (gunicorn, all its
+    processes), the S3 server, Redis, the workers, and this load generator (the recorders)."""
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.began, self.start = time.monotonic(), self._cpu()
+
+    def _cpu(self) -> dict[str, float]:
+        s = self.stack
+        return {"web": tree_cpu_s(s.web.pid), "s3": process_cpu_s(s.s3.pid) or 0.0,
+                "redis": process_cpu_s(s.redis.pid) or 0.0, "workers": s.worker_cpu_s(),
+                "recorders": process_cpu_s(os.getpid()) or 0.0}
+
+    def cores(self) -> dict[str, float]:
+        wall, now = time.monotonic() - self.began, self._cpu()
+        out = {part: round((now[part] - self.start[part]) / wall, 2) for part in now}
+        out["all"] = round(sum(out.values()), 2)
+        return out
 
 
 class _ConnectionSpread(threading.Thread):
@@ -494,6 +520,21 @@ def _wait_ready(stack: Stack, expected: int, deadline: float) -> list[dict]:
         time.sleep(2)
 
 
+def _slow_acks(people, over_ms: float = 1000.0) -> dict:
+    """When the acknowledgements slower than `over_ms` were sent, in seconds from the first
+    request: whether they come together (the whole web tier stalled for a moment) or one here and
+    there (a request waiting behind others on its process)."""
+    sent = [(t, ms) for p in people for t, ms in zip(p.ack_sent, p.acks_ms, strict=True)]
+    if not sent:
+        return {}
+    first = min(t for t, _ms in sent)
+    slow = sorted((round(t - first, 1), round(ms)) for t, ms in sent if ms > over_ms)
+    seconds = sorted({int(t) for t, _ms in slow})
+    return {"over_ms": over_ms, "count": len(slow), "share": _round(len(slow) / len(sent), 4),
+            "seconds_with_any": len(seconds), "seconds": seconds[:60],
+            "slowest": sorted(slow, key=lambda x: -x[1])[:10]}
+
+
 def _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors) -> dict:
     from app.storage import current_storage
 
@@ -526,6 +567,7 @@ def _figures(people, rows, finals, expected, stack, cpu_s, wall, s3_errors) -> d
         "candidates": len(people),
         "chunk_ack_p50_ms": _round(_pct(acks, 0.5), 1), "chunk_ack_p95_ms": _round(_pct(acks, 0.95), 1),
         "chunk_ack_max_ms": _round(max(acks) if acks else None, 1),
+        "slow_acks": _slow_acks(people),
         # A request carries the pieces (a second each) made while the one before was on its way.
         "chunks_sent": len(joined), "pieces_a_chunk_max": max(joined) if joined else None,
         "pieces_a_chunk_mean": _round(sum(joined) / len(joined) if joined else None, 2),

@@ -55,6 +55,10 @@ def test_load_bench_can_measure_the_web_tier_alone(tmp_path):
     assert figures["gunicorn_args"] == "--worker-connections 8"
     assert run["lost"] == 0 and run["finalized_with_last_chunk"] == 3 and run["chunks_sent"] == 9, run
     assert run["ready"] == 0 and run["worker_cpu_s"] == 0 and run["web_tracebacks"]["count"] == 0, run
+    # Where the cores went while the recorders uploaded, and when the slow acknowledgements came.
+    cores = run["cores_during_uploads"]
+    assert cores["web"] > 0 and cores["recorders"] > 0 and cores["workers"] == 0, cores
+    assert run["slow_acks"]["over_ms"] == 1000 and run["slow_acks"]["count"] >= 0, run["slow_acks"]
 
 
 def test_chunk_cost_bench_prints_a_requests_cost_and_a_pieces(tmp_path):
