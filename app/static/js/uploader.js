@@ -152,6 +152,9 @@ export class Uploader {
     await sleep(0);
     this.closing = { durationMs };
     this.knowClosing();
+    // Until the receipt: the page no longer says it is recording, whether the last chunk is on
+    // its way (a busy server) or a finalize of its own follows.
+    this.onStatus(t("Checking your answer…"));
     while (this.acked < this.chunks.length || this.running) {
       if (this.failure) throw this.failure;
       if (!this.running) this.running = this.drain().finally(() => { this.running = null; });
@@ -161,7 +164,6 @@ export class Uploader {
     if (!this.chunks.length) throw new Error(t("Nothing was recorded. Check your camera and try again."));
     let receipt = this.receipt;
     if (!receipt) {  // the last chunk was on its way before the stop, or the take was not kept with it
-      this.onStatus(t("Checking your answer…"));
       const sha256 = await hex(await new Blob(this.chunks).arrayBuffer());
       await Promise.all(this.saved);
       receipt = await this.send("POST", `${this.url}/finalize`,
