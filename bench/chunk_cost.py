@@ -75,10 +75,10 @@ def _close(browser: Browser, url: str, chunk: bytes, with_chunk: bool, errors: l
     status, _h, body = browser.request("PUT", f"{url}/chunks/0", chunk, {
         "Content-Type": "application/octet-stream", "X-CSRFToken": browser.token,
         "X-Chunk-SHA256": sha256, **closing})
-    if status == 200 and not json.loads(body)["finalized"]:
+    if status == 200 and not json.loads(body).get("finalized"):
         status, _h, body = browser.send_json("POST", f"{url}/finalize", {"chunks": 1, "sha256": sha256})
     took.append(time.monotonic() - began)
-    if status != 200 or not json.loads(body)["finalized"]:
+    if status != 200 or not json.loads(body).get("finalized"):  # a refusal is JSON too, without it
         errors.append(f"close: {status} {body[:200]!r}")
 
 
