@@ -26,6 +26,10 @@ class StorageError(RuntimeError):
     """Any failure talking to the object store, with the key involved."""
 
 
+class MissingObject(StorageError):
+    """The object store holds no object under the key."""
+
+
 @dataclass(frozen=True)
 class PutResult:
     key: str
@@ -95,7 +99,11 @@ class S3Storage:
         try:
             return fn(*args, **kwargs)
         except (S3Error, InvalidResponseError) as exc:  # rclone answers errors as the latter
-            raise StorageError(f"object store failed on {key!r}: {exc}") from exc
+            # MinIO says NoSuchKey; rclone answers a 404 whose error names no code.
+            missing = (getattr(exc, "code", None) == "NoSuchKey"
+                       or (isinstance(exc, InvalidResponseError) and getattr(exc, "_code", None) == 404))
+            raise (MissingObject if missing else StorageError)(
+                f"object store failed on {key!r}: {exc}") from exc
 
     def copy(self, src: str, dst: str) -> None:
         """Copy an object within the bucket, on the server (no bytes pass through Oneway)."""
@@ -260,8 +268,27 @@ def answer_key(answer_public_id: str, name: str) -> str:
     return f"answers/{answer_public_id}/{name}"
 
 
-def chunk_key(answer_public_id: str, seq: int) -> str:
-    return answer_key(answer_public_id, f"chunks/{seq:06d}")
+def chunk_key(answer_public_id: str, seq: int, sha256: str) -> str:
+    """Where chunk `seq` of an answer is stored with these contents: named by its checksum too, so
+    that two different contents sent under one number at the same moment (only a misbehaving
+    client does that) never overwrite each other; the take's record of the chunk (its
+    AnswerChunk row) names the one that counts, and the other goes with the chunks' folder."""
+    return f"{chunks_prefix(answer_public_id)}{seq:06d}-{sha256[:16]}"
+
+
+def chunks_prefix(answer_public_id: str) -> str:
+    """The folder of an answer's chunks while it is recorded, until they are joined."""
+    return answer_key(answer_public_id, "chunks/")
+
+
+def read_chunk(store: Storage, answer_public_id: str, seq: int, sha256: str) -> bytes:
+    """Chunk `seq` of an answer, as recorded with checksum `sha256`."""
+    try:
+        return store.get_bytes(chunk_key(answer_public_id, seq, sha256))
+    except MissingObject:
+        # A take recorded across the upgrade of 2026-12-07 (eighth session) has its first chunks
+        # under their number alone, as they were stored then.
+        return store.get_bytes(f"{chunks_prefix(answer_public_id)}{seq:06d}")
 
 
 def answer_prefix(answer_public_id: str) -> str:
@@ -283,13 +310,13 @@ def prompt_prefix(media_public_id: str) -> str:
     return prompt_key(media_public_id, "")
 
 
-_PREFIX_RE = re.compile(r"(answers|candidates|prompts)/[A-Za-z0-9_-]+/")
+_PREFIX_RE = re.compile(r"(answers|candidates|prompts)/[A-Za-z0-9_-]+/(chunks/)?")
 
 
 def check_prefix(prefix: str) -> None:
-    """Refuse any prefix but one answer's, candidate's or prompt's folder: a wrong one ("",
-    "answers/", "answers/ab" that would also match "answers/abc...") would delete other people's
-    data."""
+    """Refuse any prefix but one answer's, candidate's or prompt's folder (or the chunks' folder
+    in one of them): a wrong one ("", "answers/", "answers/ab" that would also match
+    "answers/abc...") would delete other people's data."""
     if not _PREFIX_RE.fullmatch(prefix or ""):
         raise ValueError(f"refusing to delete under {prefix!r}: not one answer's, candidate's or "
                          "prompt's folder")

@@ -16,7 +16,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from jobs import app_context
-from jobs.early_state import TRANSCRIPT_PASS, EarlyTranscript, arrived_chunks, one_pass_at_a_time
+from jobs.early_state import (
+    TRANSCRIPT_PASS,
+    EarlyTranscript,
+    arrived_chunks,
+    one_pass_at_a_time,
+    recording_so_far,
+)
 
 log = logging.getLogger(__name__)
 GRACE_POLL_S = 0.2
@@ -48,8 +54,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     from app.media.speech_models import resolve_model
     from app.media.transcribe import shifted, transcribe
     from app.services.take_types import demuxer
-    from app.storage import StorageError, chunk_key
-    from jobs import spool
+    from app.storage import StorageError
     from jobs.transcribe import asr_settings
 
     began = time.perf_counter()
@@ -65,8 +70,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
                 or (early.language if early.segments else None))
     with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
         try:
-            with spool.recording_so_far(store, answer.public_id, chunks,
-                                        lambda seq: chunk_key(answer.public_id, seq)) as prefix:
+            with recording_so_far(store, answer, chunks) as prefix:
                 wav = extract_speech(prefix, Path(tmp) / "part.wav", early.until_s,
                                      container=demuxer(answer.content_type))
         except StorageError:

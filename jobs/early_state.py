@@ -10,8 +10,9 @@ any of its state is missing or does not match, the final stage does the whole wo
 An answer's early-pass state lives in four places:
 
 * Chunk rows (app.models.AnswerChunk: seq, size, created_at), with the chunks themselves at
-  `answers/<id>/chunks/<seq>`. Written by the upload service as chunks arrive; read by both
-  passes (arrived_chunks: the sizes of chunks 0..seq, so that the spool can be checked) and by
+  `answers/<id>/chunks/<seq>-<checksum>`. Written by the upload service as chunks arrive; read by
+  both passes (arrived_chunks: the sizes of chunks 0..seq, so that the spool can be checked, and
+  their checksums, which name them in storage) and by
   the transcription's grace wait (created_at, jobs/early.py). Finalize joins the chunks into
   the original and deletes their objects; the rows stay with the answer.
 * State objects in storage, one per kind of pass, loaded and saved only through this module:
@@ -73,19 +74,29 @@ def one_pass_at_a_time(kind: str, answer_id: int, seconds: int = 600,
                 lock.release()
 
 
-def arrived_chunks(answer, upto_seq: int) -> list[int] | None:
-    """The sizes of chunks 0..upto_seq, or None while any of them is missing."""
+def arrived_chunks(answer, upto_seq: int) -> list[tuple[int, str]] | None:
+    """(size, SHA-256) of chunks 0..upto_seq, or None while any of them is missing."""
     from app.extensions import db
     from app.models import AnswerChunk
 
     rows = db.session.execute(
-        db.select(AnswerChunk.seq, AnswerChunk.size).filter(
+        db.select(AnswerChunk.seq, AnswerChunk.size, AnswerChunk.sha256).filter(
             AnswerChunk.answer_id == answer.id, AnswerChunk.seq <= upto_seq
         ).order_by(AnswerChunk.seq)
     ).all()
     if [r.seq for r in rows] != list(range(upto_seq + 1)):
         return None
-    return [r.size for r in rows]
+    return [(r.size, r.sha256) for r in rows]
+
+
+def recording_so_far(store, answer, chunks: list[tuple[int, str]]):
+    """The spool's file of the recording so far (jobs.spool.recording_so_far) for chunks
+    0..len(chunks)-1 as arrived_chunks found them."""
+    from app.storage import read_chunk
+    from jobs import spool
+
+    return spool.recording_so_far(store, answer.public_id, [size for size, _ in chunks],
+                                  lambda seq: read_chunk(store, answer.public_id, seq, chunks[seq][1]))
 
 
 def part_key(answer_public_id: str, n: int) -> str:

@@ -35,6 +35,7 @@ from jobs.early_state import (
     one_pass_at_a_time,
     part_key,
     part_spool_name,
+    recording_so_far,
 )
 
 if TYPE_CHECKING:
@@ -91,8 +92,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 def _pass(answer, upto_seq: int, store, cfg) -> None:
     """One pass: encode the next part of what has arrived of the recording, if one is due."""
     from app.services.take_types import demuxer
-    from app.storage import StorageError, chunk_key
-    from jobs import spool
+    from app.storage import StorageError
 
     began = time.perf_counter()
     preset = cfg["X264_PRESET"]
@@ -105,8 +105,7 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
     container = demuxer(answer.content_type)  # read only as what the take declared
     with tempfile.TemporaryDirectory(prefix="oneway-early-video-") as tmp:
         try:
-            with spool.recording_so_far(store, answer.public_id, chunks,
-                                        lambda seq: chunk_key(answer.public_id, seq)) as prefix:
+            with recording_so_far(store, answer, chunks) as prefix:
                 encoded = _encode_next(prefix, Path(tmp) / "part.ts", state, container, cfg)
             if state.skip:  # this recording needs no passes, or they would cost more than they save
                 state.save(store, answer.public_id)

@@ -21,14 +21,14 @@ def run(answer_id: int) -> None:
 
 def _join(answer) -> None:
     from app.media import MediaError
-    from app.storage import answer_key, current_storage
+    from app.storage import answer_key, current_storage, read_chunk
 
     if answer.original_key is not None:  # joined by an earlier run, or sent through again
         return
     store = current_storage()
     kind = answer.content_type.split(";")[0].strip().lower()
     key = answer_key(answer.public_id, f"original.{_extension(kind)}")
-    parts = (store.get_bytes(k) for k in chunk_keys(answer))
+    parts = (read_chunk(store, answer.public_id, seq, sha256) for seq, sha256 in _recorded(answer))
     result = store.put_stream(key, parts, kind)
     if (result.size, result.sha256) != (answer.original_size, answer.original_sha256):
         store.delete(key)  # the chunks stay: they are what the server received
@@ -47,22 +47,27 @@ def _extension(kind: str) -> str:
     return CONTAINERS[kind]
 
 
-def chunk_keys(answer) -> list[str]:
-    """Where each of the answer's chunks is (or was) stored."""
-    from app.storage import chunk_key
+def _recorded(answer) -> list[tuple[int, str]]:
+    """(number, SHA-256) of each chunk the take recorded, in order: finalize checked that they
+    run from 0 to its count without a gap."""
+    from app.extensions import db
+    from app.models import AnswerChunk
 
-    return [chunk_key(answer.public_id, seq) for seq in range(answer.chunk_count)]
+    return [tuple(r) for r in db.session.execute(
+        db.select(AnswerChunk.seq, AnswerChunk.sha256).where(AnswerChunk.answer_id == answer.id)
+        .order_by(AnswerChunk.seq))]
 
 
 def remove_chunks(answer) -> None:
-    """Delete the chunks of an answer whose original is joined, checked and committed, in one
-    batch; one that cannot be deleted now goes with the answer's folder at the latest."""
-    from app.storage import StorageError, current_storage
+    """Delete the chunks of an answer whose original is joined, checked and committed: the
+    chunks' folder, so that a chunk that lost a race for its number goes too; what cannot be
+    deleted now goes with the answer's folder at the latest."""
+    from app.storage import StorageError, chunks_prefix, current_storage
 
     if answer.original_key is None or not answer.chunk_count:
         return
     try:
-        current_storage().delete(*chunk_keys(answer))
+        current_storage().delete_prefix(chunks_prefix(answer.public_id))
     except StorageError:
         log.warning("answer %s: its chunks could not be deleted now", answer.public_id, exc_info=True)
 

@@ -9,9 +9,9 @@ Each early pass needs the recording so far. Fetching every chunk again from obje
 each pass slower than the one before (a request for every chunk so far; bench/README.md,
 "Figures behind the defaults"); the spool keeps what earlier passes fetched, on this machine,
 and fetches only the chunks it lacks. Chunks never change once stored (a different replay is
-refused), and the spool is checked against their recorded sizes, so a stale or damaged spool is
-simply started again. Another machine's worker has its own spool; the final stages never read
-its recording.
+refused, and each is named by its checksum), and the spool is checked against their recorded
+sizes, so a stale or damaged spool is simply started again. Another machine's worker has its
+own spool; the final stages never read its recording.
 
 The spool holds candidates' recordings, so it is the worker user's alone: the folder is made (or
 set) 0700, its files 0600, and a folder that belongs to another user is refused. Erasing a
@@ -26,7 +26,7 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,10 +57,11 @@ def _private(path: Path, truncate: bool) -> int:
 
 @contextmanager
 def recording_so_far(store, answer_public_id: str, chunk_sizes: list[int],
-                     key_for) -> Iterator[Path]:
+                     read: Callable[[int], bytes]) -> Iterator[Path]:
     """The file holding at least chunks 0..len(chunk_sizes)-1 of the recording, in order,
-    fetching only what is missing. Held under a lock, so passes on one machine take turns;
-    a later pass may already have added more chunks, which only gives this one more audio."""
+    fetching only what is missing (`read(seq)`: chunk `seq`'s bytes, from storage). Held under a
+    lock, so passes on one machine take turns; a later pass may already have added more chunks,
+    which only gives this one more audio."""
     base = spool_dir()
     path = base / f"{answer_public_id}.rec"
     with open(_private(base / f"{answer_public_id}.lock", truncate=False), "w") as lock:
@@ -70,8 +71,7 @@ def recording_so_far(store, answer_public_id: str, chunk_sizes: list[int],
             with open(_private(path, truncate=not have), "wb") as out:
                 out.seek(sum(chunk_sizes[:have]))
                 for seq in range(have, len(chunk_sizes)):
-                    for block in store.iter_object(key_for(seq)):
-                        out.write(block)
+                    out.write(read(seq))
         yield path
 
 

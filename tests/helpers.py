@@ -68,6 +68,21 @@ def remember_cookie_client(app, session_id: str):
     return client
 
 
+def stored_chunks(answer_public_id: str) -> dict[str, bytes]:
+    """What the object store holds in the answer's chunks' folder: each object's name in it
+    (the chunk's number and its checksum's start, app.storage.chunk_key) and its bytes."""
+    from app.storage import chunks_prefix, current_storage
+
+    store, prefix = current_storage(), chunks_prefix(answer_public_id)
+    return {o.object_name[len(prefix):]: store.get_bytes(o.object_name)
+            for o in store.client.list_objects(store.bucket, prefix=prefix, recursive=True)}
+
+
+def chunk_name(seq: int, data: bytes) -> str:
+    """The name chunk `seq` holding `data` has in its answer's chunks' folder."""
+    return f"{seq:06d}-{hashlib.sha256(data).hexdigest()[:16]}"
+
+
 def split(data: bytes, size: int) -> list[bytes]:
     return [data[i:i + size] for i in range(0, len(data), size)]
 

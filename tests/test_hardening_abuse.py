@@ -57,6 +57,11 @@ def test_hardening_an_hls_playlist_sent_as_webm_fails_and_reads_no_local_file(
     assert _objects(app, answer_prefix(answer.public_id)) == {answer.original_key}
 
 
+def _chunk(answer_id: str, seq: int, data: bytes) -> str:
+    """Where chunk `seq` of the answer, holding `data`, is stored."""
+    return chunk_key(answer_id, seq, hashlib.sha256(data).hexdigest())
+
+
 def _start(cc, token: str, question_id: str, content_type: str = "video/webm"):
     return cc.post(f"/i/{token}/questions/{question_id}/takes", json={"content_type": content_type})
 
@@ -139,7 +144,7 @@ def test_hardening_a_finalize_past_the_takes_is_409_and_keeps_the_take_as_it_was
     resp = _finalize(csrf_client, token, second, data[second], 1)
     assert resp.status_code == 409 and "every take" in resp.get_json()["error"]
     assert _takes(cand) == [(first, AnswerStatus.UPLOADED, 1), (second, AnswerStatus.RECORDING, 1)]
-    assert _objects(app, answer_prefix(second)) == before == {chunk_key(second, 0)}
+    assert _objects(app, answer_prefix(second)) == before == {_chunk(second, 0, data[second])}
     assert _answer(second).original_key is None and _chunk_rows(second) == 1
 
 
@@ -263,7 +268,7 @@ def test_hardening_takes_nobody_can_finish_are_let_go_within_a_day_and_cost_no_t
     found = set(db.session.execute(db.select(Answer.public_id)).scalars())
     assert found.isdisjoint(gone) and set(stay) <= found
     assert all(_objects(app, answer_prefix(a)) == set() for a in gone)
-    assert _objects(app, answer_prefix(recent)) == {chunk_key(recent, 0)}
+    assert _objects(app, answer_prefix(recent)) == {_chunk(recent, 0, b"\x1a\x45\xdf\xa3 " + recent.encode())}
     # No chunk row is left without its answer: only the open take's and the kept one's remain.
     assert db.session.execute(db.select(db.func.count(AnswerChunk.id))).scalar_one() == 2
     assert _chunk_rows(recent) == _chunk_rows(kept["answer_id"]) == 1
@@ -313,7 +318,7 @@ def test_hardening_two_finalizes_racing_past_the_takes_keep_only_one(csrf_client
     refused = next(a for a, code in codes.items() if code == 409)
     assert sorted(s for _, s, _ in _takes(cand)) == [AnswerStatus.RECORDING, AnswerStatus.UPLOADED]
     assert _answer(refused).status == AnswerStatus.RECORDING and _answer(refused).original_key is None
-    assert _objects(app, answer_prefix(refused)) == {chunk_key(refused, 0)}
+    assert _objects(app, answer_prefix(refused)) == {_chunk(refused, 0, data[refused])}
 
 
 def test_hardening_passes_queued_for_a_take_let_go_do_nothing(csrf_client, app, media_dir,

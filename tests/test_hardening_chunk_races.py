@@ -10,10 +10,14 @@ import threading
 
 import pytest
 
+import jobs
+import jobs.join
 from app.extensions import db
 from app.states import AnswerStatus
+from app.storage import current_storage
 from tests.conftest import BACKENDS, worker_env
 from tests.factories import make_candidate, make_interview
+from tests.helpers import chunk_name, stored_chunks
 from tests.server import Browser, gunicorn
 from tests.test_hardening_abuse import _answer, _chunk_rows
 
@@ -143,3 +147,52 @@ def test_hardening_a_last_chunk_carrying_the_finalize_sent_by_several_tabs_at_on
     assert (answer.chunk_count, answer.received_bytes, answer.client_duration_ms) == (
         2, len(first) + len(second), 2000)
     assert answer.original_size == len(first) + len(second) and _chunk_rows(answer.public_id) == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+def test_hardening_different_bytes_under_one_chunk_number_at_once_keep_the_recorded_ones(
+        app, servers, databases, backend, tmp_path):
+    """Different bytes sent as the same chunk at the same moment (two tabs, a misbehaving client),
+    under gunicorn's processes and threads: one is recorded and the others refused (409), and
+    storage holds the recorded bytes whichever write reached it last, because each content is
+    stored under its own name. The join then makes exactly the recording the take recorded, and
+    every chunk goes, the refused ones too. (Before 2026-12-07's eighth session a refused copy
+    could overwrite the recorded one, and the join then failed on the checksum.)"""
+    interview = make_interview(questions=1, takes=1)
+    _cand, token = make_candidate(interview)
+    qid = interview.questions[0].public_id
+    db.session.remove()  # nothing of this test's session may reach the server
+    magic = b"\x1a\x45\xdf\xa3"  # a WebM's first bytes, which chunk 0 must start with
+    versions = [[(magic if seq == 0 else b"") + bytes([65 + seq]) * 1000 + bytes([48 + k]) * 120_000
+                 for k in range(3)] for seq in range(6)]
+    with gunicorn(worker_env(servers, databases[0][backend]), tmp_path / "web.log", workers=2,
+                  threads=4) as web:
+        browser, base = _take(web, token, qid)
+        kept = []
+        for seq, contents in enumerate(versions):
+            raced = _at_once([_put(browser, base, seq, data) for data in contents])
+            won = [i for i, (status, _r) in enumerate(raced) if status == 200]
+            assert len(won) == 1, raced
+            assert all(status == 409 and "different content" in r["error"]
+                       for i, (status, r) in enumerate(raced) if i != won[0]), raced
+            kept.append(contents[won[0]])
+        recording = b"".join(kept)
+        status, _h, body = browser.send_json("POST", f"{base}/finalize", {
+            "chunks": len(kept), "sha256": hashlib.sha256(recording).hexdigest()})
+        assert status == 200, body
+        log = web.log_text()
+    assert "Traceback" not in log, log[-3000:]
+    answer = _answer(base.rsplit("/", 1)[1])
+    held = stored_chunks(answer.public_id)
+    for seq, data in enumerate(kept):
+        assert held[chunk_name(seq, data)] == data
+    assert set(held) <= {chunk_name(seq, data) for seq, contents in enumerate(versions) for data in contents}
+    jobs.use_app(app)
+    try:
+        jobs.join.run(answer.id)
+    finally:
+        jobs.use_app(None)
+    answer = _answer(answer.public_id)
+    assert answer.status == AnswerStatus.PROCESSING and answer.failure_reason is None
+    assert current_storage().get_bytes(answer.original_key) == recording
+    assert stored_chunks(answer.public_id) == {}

@@ -94,8 +94,9 @@ def test_hardening_spool_is_private_to_the_workers_user(app, tmp_path, monkeypat
     folder.chmod(0o755)  # a folder made by an earlier version, readable by every local user
     monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(folder))
     store = current_storage()
-    store.put_bytes(chunk_key("private-answer", 0), b"recording", "application/octet-stream")
-    with spool.recording_so_far(store, "private-answer", [9], lambda seq: chunk_key("private-answer", seq)):
+    key = chunk_key("private-answer", 0, "0" * 64)
+    store.put_bytes(key, b"recording", "application/octet-stream")
+    with spool.recording_so_far(store, "private-answer", [9], lambda seq: store.get_bytes(key)):
         pass
     made = tmp_path / "review.mp4"
     made.write_bytes(b"mp4")

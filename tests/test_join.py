@@ -25,7 +25,7 @@ from app.states import AnswerStatus
 from app.storage import answer_key, chunk_key, current_storage
 from tests.conftest import ROOT, worker_env
 from tests.factories import make_candidate, make_interview
-from tests.helpers import redis_away, split, upload_answer
+from tests.helpers import redis_away, split, stored_chunks, upload_answer
 from tests.server import Browser, gunicorn
 
 pytestmark = pytest.mark.processes  # a real worker killed mid-join, and finalize through gunicorn
@@ -43,8 +43,12 @@ def _answer(public_id: str) -> Answer:
 
 
 def _chunks_stored(answer: Answer) -> list[bool]:
+    """Whether each chunk the take recorded is in storage, under its number and checksum."""
     store = current_storage()
-    return [store.exists(chunk_key(answer.public_id, seq)) for seq in range(answer.chunk_count)]
+    rows = db.session.execute(db.select(AnswerChunk.seq, AnswerChunk.sha256)
+                              .filter_by(answer_id=answer.id).order_by(AnswerChunk.seq)).all()
+    assert len(rows) == answer.chunk_count
+    return [store.exists(chunk_key(answer.public_id, seq, sha256)) for seq, sha256 in rows]
 
 
 def _media_jobs() -> list[str]:
@@ -103,6 +107,26 @@ def test_a_join_cut_off_after_writing_the_original_runs_again_to_the_same_result
     answer = _answer(answer.public_id)
     assert answer.original_key == key and current_storage().get_bytes(key) == DATA
     assert not any(_chunks_stored(answer)) and answer.status == AnswerStatus.PROCESSING
+
+
+def test_a_take_recorded_across_the_upgrade_joins_its_chunks_stored_under_their_number_alone(
+        csrf_client, app):
+    """Until 2026-12-07 (eighth session) a chunk was stored under its number alone; a take whose
+    recording went on across the upgrade has its first chunks there and the rest under their
+    number and checksum. The join reads both, makes the whole recording, and removes both."""
+    answer = _sent(csrf_client)
+    store = current_storage()
+    rows = db.session.execute(db.select(AnswerChunk.seq, AnswerChunk.sha256)
+                              .filter_by(answer_id=answer.id).order_by(AnswerChunk.seq)).all()
+    for seq, sha256 in rows[:3]:  # as the version before stored them
+        store.copy(chunk_key(answer.public_id, seq, sha256), f"answers/{answer.public_id}/chunks/{seq:06d}")
+        store.delete(chunk_key(answer.public_id, seq, sha256))
+    assert _chunks_stored(answer) == [False] * 3 + [True] * (len(rows) - 3)
+    _join(app, answer.id)
+    answer = _answer(answer.public_id)
+    assert answer.status == AnswerStatus.PROCESSING and answer.failure_reason is None
+    assert store.get_bytes(answer.original_key) == DATA
+    assert stored_chunks(answer.public_id) == {}
 
 
 def test_chunks_left_by_a_join_killed_after_its_commit_go_with_the_next_run(csrf_client, app):

@@ -466,9 +466,7 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
     import jobs.early_video
     import jobs.join
     import jobs.transcode
-    from app.storage import chunk_key
-    from jobs import spool
-    from jobs.early_state import EarlyVideo, arrived_chunks, one_pass_at_a_time
+    from jobs.early_state import EarlyVideo, arrived_chunks, one_pass_at_a_time, recording_so_far
 
     answer_id, base, data, parts = _vp8_recording_under_way(csrf_client, app, media_dir,
                                                             tmp_path, monkeypatch)
@@ -480,8 +478,8 @@ def test_the_final_transcode_waits_for_a_video_pass_still_running_and_uses_its_p
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
     with app.app_context(), one_pass_at_a_time("early-video", row_id) as mine:
         assert mine  # a pass is under way (on another worker, say): it has fetched the chunks
-        with spool.recording_so_far(store, answer_id, arrived_chunks(_answer(answer_id), 11),
-                                    lambda seq: chunk_key(answer_id, seq)):
+        answer = _answer(answer_id)
+        with recording_so_far(store, answer, arrived_chunks(answer, 11)):
             pass
         _finish_recording(csrf_client, base, data, parts, len(parts))  # the candidate finishes
         jobs.join.run(row_id)

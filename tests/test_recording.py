@@ -8,9 +8,8 @@ from datetime import timedelta
 from app.extensions import db
 from app.models import Answer, AnswerChunk, utcnow
 from app.states import AnswerStatus
-from app.storage import current_storage
 from tests.factories import make_candidate, make_interview
-from tests.helpers import split, upload_answer
+from tests.helpers import chunk_name, split, stored_chunks, upload_answer
 
 
 def _take(cc, token, question_id, content_type="video/webm"):
@@ -89,8 +88,7 @@ def test_chunks_are_idempotent_ordered_and_assembled(csrf_client, app, media_dir
     assert answer.status == AnswerStatus.UPLOADED and answer.client_duration_ms == 3100
     # Joined by a job (tests/test_join.py), not in the request: the chunks are all still there.
     assert answer.original_key is None and answer.original_size == len(data)
-    assert b"".join(current_storage().get_bytes(f"answers/{answer_id}/chunks/{seq:06d}")
-                    for seq in range(len(parts))) == data
+    assert stored_chunks(answer_id) == {chunk_name(seq, part): part for seq, part in enumerate(parts)}
     assert db.session.execute(
         db.select(db.func.count()).select_from(AnswerChunk).filter_by(answer_id=answer.id)
     ).scalar_one() == len(parts)
@@ -126,7 +124,7 @@ def test_a_chunk_that_differs_from_its_checksum_is_refused_and_not_stored(csrf_c
         "X-Chunk-SHA256": hashlib.sha256(b"recorded bytez").hexdigest()})
     assert damaged.status_code == 422 and "damaged" in damaged.get_json()["error"]
     answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
-    assert answer.chunk_count == 0 and not current_storage().exists(f"answers/{answer_id}/chunks/000000")
+    assert answer.chunk_count == 0 and stored_chunks(answer_id) == {}
     # Sent again as recorded: kept.
     ok = csrf_client.put(url, data=b"recorded bytes", headers={
         "X-Chunk-SHA256": hashlib.sha256(b"recorded bytes").hexdigest().upper()})
@@ -245,8 +243,7 @@ def test_the_last_chunk_can_carry_the_finalize(csrf_client, app, media_dir):
     assert db.session.execute(
         db.select(db.func.count()).select_from(AnswerChunk).filter_by(answer_id=answer.id)
     ).scalar_one() == len(parts)
-    assert b"".join(current_storage().get_bytes(f"answers/{answer_id}/chunks/{seq:06d}")
-                    for seq in range(len(parts))) == data
+    assert stored_chunks(answer_id) == {chunk_name(seq, part): part for seq, part in enumerate(parts)}
     assert f"join-{answer.id}" in [j.id for j in Queue("media", connection=redis_conn()).jobs]
     # The same chunk sent again (its answer was lost): the same whole receipt, nothing new.
     again = csrf_client.put(f"{base}/chunks/{last}", data=parts[-1], headers=_closing(len(parts), sha))
@@ -282,7 +279,7 @@ def test_a_finalize_on_a_chunk_that_cannot_be_the_last_is_refused_and_nothing_is
         assert resp.status_code == 400 and words in resp.get_json()["error"], (headers, resp.get_json())
     answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
     assert (answer.status, answer.chunk_count) == (AnswerStatus.RECORDING, 1)
-    assert not current_storage().exists(f"answers/{answer_id}/chunks/000001")
+    assert stored_chunks(answer_id) == {chunk_name(0, b"first"): b"first"}
     # An empty duration is no duration: the server measures the recording itself.
     resp = csrf_client.put(f"{base}/chunks/1", data=b"second", headers=_closing(2, sha, ""))
     assert resp.status_code == 200 and resp.get_json()["finalized"] is True
@@ -309,6 +306,6 @@ def test_a_last_chunk_whose_take_cannot_be_kept_is_stored_and_the_finalize_says_
     assert resp.get_json()["finalized"] is False and resp.get_json()["chunks"] == 1
     answer = db.session.execute(db.select(Answer).filter_by(public_id=answer_id)).scalar_one()
     assert (answer.status, answer.chunk_count) == (AnswerStatus.RECORDING, 1)
-    assert current_storage().get_bytes(f"answers/{answer_id}/chunks/000000") == b"second take"
+    assert stored_chunks(answer_id) == {chunk_name(0, b"second take"): b"second take"}
     refused = csrf_client.post(f"{base}/finalize", json={"chunks": 1, "sha256": sha})
     assert refused.status_code == 409 and "every take" in refused.get_json()["error"]

@@ -71,8 +71,10 @@ def put_chunk(token: str, answer_public_id: str, seq: int, data: bytes, sha256: 
         return replay
     _require_next_chunk(candidate, answer, seq, len(data))
     try:
-        current_storage().put_bytes(chunk_key(answer.public_id, seq), data, "application/octet-stream",
-                                    digest)
+        # Named by its checksum too: a different chunk under this number, racing this one, is
+        # stored beside it, and only the one whose row is recorded below counts.
+        current_storage().put_bytes(chunk_key(answer.public_id, seq, digest), data,
+                                    "application/octet-stream", digest)
     except StorageError:
         log.exception("chunk upload failed for answer %s", answer.public_id)
         raise ServiceError(_l("The recording could not be saved just now; it will be retried."), 503)
