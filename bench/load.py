@@ -3,7 +3,8 @@ pace of a piece a second (sent as the recorder sends them: pieces made while a c
 go together as the next chunk), against `make run`'s parts (SQLite, redis-server, rclone S3, the SMTP
 catcher, make run's one `flask worker` (mail, webhooks, asr, media), gunicorn as `make run` starts it) on free
 ports. The load generator is lean: one thread per candidate on 127.0.0.1, sending what the
-recorder sends (each chunk with its SHA-256, the last one carrying the finalize, then finish).
+recorder sends (each chunk with its SHA-256, the last one carrying the finalize), then the finish
+that the candidate's click on "Keep and finish the interview" sends, 2-6 s after the receipt.
 
 Each codec runs on a fresh stack, so one codec's backlog never delays the other's figures: VP8
 (Firefox's; re-encoded) and H.264 (Chromium's default; copied, not encoded). Everything lives in a
@@ -79,10 +80,21 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(by default each request opens a connection of its own)")
     p.add_argument("--uploads-only", action="store_true",
                    help="no worker, and the run ends with the uploads: the web tier's figures alone")
+    p.add_argument("--finish-after", default="2,6", metavar="LO,HI",
+                   help="seconds from an answer's receipt to the candidate's press of \"Keep and finish the "
+                        "interview\": each candidate a time between LO and HI (a person reads the receipt, "
+                        "then clicks); 0,0 sends the finish at once, as this bench did before 2026-12-07's "
+                        "eighth session")
     p.add_argument("--separate-finalize", action="store_true",
                    help="finalize with a request of its own after the last chunk (the recorder before "
                         "2026-12-07's seventh session; a reloaded page still does)")
     return p.parse_args(argv)
+
+
+def finish_after(args) -> tuple[float, float]:
+    """--finish-after's LO and HI seconds."""
+    lo, _, hi = args.finish_after.partition(",")
+    return float(lo), float(hi or lo)
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -286,19 +298,21 @@ def start_take(browser: Browser, token: str, content_type: str) -> tuple[str, di
 class Recorder(threading.Thread):
     """One candidate's browser: the recording page, a take, a piece a second as the recorder makes
     them, sent in order, each request when the previous is acknowledged, the last chunk carrying
-    the finalize, then finish. Like app/static/js/uploader.js, the pieces made while a request is
+    the finalize, then, `finish_after` seconds after the receipt, the finish (a button the candidate
+    presses). Like app/static/js/uploader.js, the pieces made while a request is
     on its way go together as the next chunk (up to its MAX_JOINED_BYTES); `one_piece_a_chunk`
     sends each piece on its own, and `separate_finalize` the finalize as a request of its own
     after the last chunk, as the uploader did before (for comparison)."""
 
     def __init__(self, base: str, token: str, pieces: list[bytes], content_type: str, start_at: float,
                  piece_s: float, deadline: float, one_piece_a_chunk: bool = False,
-                 separate_finalize: bool = False, keep_alive: bool = False):
+                 separate_finalize: bool = False, keep_alive: bool = False, finish_after: float = 0.0):
         super().__init__(daemon=True)
         self.base, self.token, self.pieces, self.content_type = base, token, pieces, content_type
         self.start_at, self.piece_s, self.deadline = start_at, piece_s, deadline
         self.one_piece_a_chunk, self.separate_finalize = one_piece_a_chunk, separate_finalize
         self.keep_alive, self.kept = keep_alive, None
+        self.finish_after = finish_after  # the receipt read, then "Keep and finish the interview"
         self.acks_ms: list[float] = []
         self.ack_sent: list[float] = []  # when each acknowledged request was sent (monotonic)
         self.pieces_a_chunk: list[int] = []
@@ -358,6 +372,7 @@ class Recorder(threading.Thread):
                 raise RuntimeError(f"finalize: {status} {body[:200]!r}")
             self.receipt = json.loads(body)
         self.receipt_after_stop_s = self.finalized_at - stopped
+        time.sleep(self.finish_after)
         status, _h, body = browser.send_json("POST", f"/i/{self.token}/finish", {})
         if status != 200:
             raise RuntimeError(f"finish: {status} {body[:200]!r}")
@@ -408,10 +423,13 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
         stack.start()
         tokens = stack.seed(args.candidates, args.duration)
         rng = random.Random(args.seed)
+        clicks = random.Random(args.seed + 1)  # its own: the start times stay as they were
+        lo, hi = finish_after(args)
         # Recorders are not in step: each candidate starts within the same second.
         start = time.monotonic() + 2.0
         people = [Recorder(stack.base, t, pieces, content_type, start + rng.random(), 1.0, deadline,
-                           args.one_piece_a_chunk, args.separate_finalize, args.keep_alive) for t in tokens]
+                           args.one_piece_a_chunk, args.separate_finalize, args.keep_alive,
+                           clicks.uniform(lo, hi)) for t in tokens]
         cpu0, wall0 = stack.worker_cpu_s(), time.monotonic()
         log(f"{codec}: {len(people)} candidates, {len(pieces)} pieces of {size} bytes each")
         spread, parts = _ConnectionSpread(stack), _PartsCpu(stack)
@@ -612,7 +630,7 @@ def main(argv=None) -> int:
                     "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
                     "separate_finalize": args.separate_finalize, "media_workers": args.media_workers,
                     "gunicorn_args": args.gunicorn_args, "uploads_only": args.uploads_only,
-                    "keep_alive": args.keep_alive,
+                    "keep_alive": args.keep_alive, "finish_after_s": finish_after(args),
                     "database": "postgresql" if args.postgres else "sqlite", "web": args.web,
                     "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:

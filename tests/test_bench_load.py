@@ -35,6 +35,7 @@ def _bench(tmp_path, script: str, leftovers: str, *args: str) -> dict:
 def test_load_bench_prints_its_figures_and_leaves_nothing_behind(tmp_path):
     figures = _bench(tmp_path, "load.py", "oneway-load-*", "--candidates", "2", "--duration", "4",
                      "--model", "tiny.en", "--limit-min", "8")
+    assert figures["finish_after_s"] == [2, 6]  # the candidates' click on Finish, by default
     for codec in ("vp8", "h264"):
         assert set(FIGURES) <= set(figures[codec]), codec
         run = figures[codec]
@@ -49,9 +50,9 @@ def test_load_bench_can_measure_the_web_tier_alone(tmp_path):
     --keep-alive: each recorder's chunks on one connection kept open."""
     figures = _bench(tmp_path, "load.py", "oneway-load-*", "--candidates", "3", "--duration", "3",
                      "--codecs", "vp8", "--uploads-only", "--gunicorn-args", "--worker-connections 8",
-                     "--keep-alive", "--limit-min", "4")
+                     "--keep-alive", "--finish-after", "0,0", "--limit-min", "4")
     run = figures["vp8"]
-    assert figures["uploads_only"] and figures["keep_alive"]
+    assert figures["uploads_only"] and figures["keep_alive"] and figures["finish_after_s"] == [0, 0]
     assert figures["gunicorn_args"] == "--worker-connections 8"
     assert run["lost"] == 0 and run["finalized_with_last_chunk"] == 3 and run["chunks_sent"] == 9, run
     assert run["ready"] == 0 and run["worker_cpu_s"] == 0 and run["web_tracebacks"]["count"] == 0, run
