@@ -335,3 +335,31 @@ def test_a_copy_and_a_template_carry_the_prompt_videos_as_objects_of_their_own(a
     assert cc.post(f"/interviews/{iv.public_id}/template", data={}).status_code == 302
     template = db.session.execute(db.select(Interview).where(Interview.is_template.is_(True))).scalar_one()
     assert {m.question_id for m in _rows() if m.interview_id == template.id} == {template.questions[1].id}
+
+
+def test_recorded_chunks_are_named_by_their_checksum_and_go_once_joined(app, setup):
+    """A prompt's chunks are stored under their number and checksum, as an answer's are, so a copy
+    with other bytes racing under one number cannot overwrite the one recorded; the join reads the
+    recorded ones (and those of a recording begun before the upgrade, under their number alone)
+    and then removes the chunks' folder, a refused copy included."""
+    _owner, iv, cc = setup
+    slot = iv.questions[0].public_id
+    media_id = cc.post(f"/interviews/{iv.public_id}/prompts/{slot}/recordings",
+                       json={"content_type": "video/webm"}).get_json()["media_id"]
+    url = f"/interviews/{iv.public_id}/prompt-media/{media_id}"
+    parts = [b"\x1a\x45\xdf\xa3 first", b"second", b"third"]
+    for seq, part in enumerate(parts):
+        assert cc.put(f"{url}/chunks/{seq}", data=part).status_code == 200
+    folder = f"prompts/{media_id}/chunks/"
+    names = {f"{folder}{seq:06d}-{hashlib.sha256(p).hexdigest()[:16]}" for seq, p in enumerate(parts)}
+    assert _objects(folder) == names
+    store = current_storage()
+    store.put_bytes(f"{folder}000001-{'0' * 16}", b"a refused copy", "application/octet-stream")
+    old = f"{folder}{0:06d}-{hashlib.sha256(parts[0]).hexdigest()[:16]}"
+    store.copy(old, f"{folder}000000")  # chunk 0 as the version before stored it
+    store.delete(old)
+    data = b"".join(parts)
+    resp = cc.post(f"{url}/finalize", json={"chunks": 3, "sha256": hashlib.sha256(data).hexdigest()})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    media = _rows()[-1]
+    assert store.get_bytes(media.original_key) == data and _objects(folder) == set()
