@@ -269,11 +269,17 @@ def answer_key(answer_public_id: str, name: str) -> str:
 
 
 def chunk_key(answer_public_id: str, seq: int, sha256: str) -> str:
-    """Where chunk `seq` of an answer is stored with these contents: named by its checksum too, so
-    that two different contents sent under one number at the same moment (only a misbehaving
-    client does that) never overwrite each other; the take's record of the chunk (its
-    AnswerChunk row) names the one that counts, and the other goes with the chunks' folder."""
-    return f"{chunks_prefix(answer_public_id)}{seq:06d}-{sha256[:16]}"
+    """Where chunk `seq` of an answer is stored with these contents (see chunk_in)."""
+    return chunk_in(chunks_prefix(answer_public_id), seq, sha256)
+
+
+def chunk_in(folder: str, seq: int, sha256: str) -> str:
+    """Where chunk `seq` of a recording (an answer's, a prompt's) is stored in its chunks' `folder`
+    with these contents: named by its checksum too, so that two different contents sent under
+    one number at the same moment (only a misbehaving client does that) never overwrite each
+    other; what the database recorded of the chunk names the one that counts, and the other goes
+    with the chunks' folder."""
+    return f"{folder}{seq:06d}-{sha256[:16]}"
 
 
 def chunks_prefix(answer_public_id: str) -> str:
@@ -281,14 +287,14 @@ def chunks_prefix(answer_public_id: str) -> str:
     return answer_key(answer_public_id, "chunks/")
 
 
-def read_chunk(store: Storage, answer_public_id: str, seq: int, sha256: str) -> bytes:
-    """Chunk `seq` of an answer, as recorded with checksum `sha256`."""
+def read_chunk(store: Storage, folder: str, seq: int, sha256: str) -> bytes:
+    """Chunk `seq` of a recording, as recorded with checksum `sha256`, from its chunks' `folder`."""
     try:
-        return store.get_bytes(chunk_key(answer_public_id, seq, sha256))
+        return store.get_bytes(chunk_in(folder, seq, sha256))
     except MissingObject:
-        # A take recorded across the upgrade of 2026-12-07 (eighth session) has its first chunks
-        # under their number alone, as they were stored then.
-        return store.get_bytes(f"{chunks_prefix(answer_public_id)}{seq:06d}")
+        # A recording made across the upgrade of 2026-12-07 (eighth session) has its first
+        # chunks under their number alone, as they were stored then.
+        return store.get_bytes(f"{folder}{seq:06d}")
 
 
 def answer_prefix(answer_public_id: str) -> str:

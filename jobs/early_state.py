@@ -92,11 +92,12 @@ def arrived_chunks(answer, upto_seq: int) -> list[tuple[int, str]] | None:
 def recording_so_far(store, answer, chunks: list[tuple[int, str]]):
     """The spool's file of the recording so far (jobs.spool.recording_so_far) for chunks
     0..len(chunks)-1 as arrived_chunks found them."""
-    from app.storage import read_chunk
+    from app.storage import chunks_prefix, read_chunk
     from jobs import spool
 
+    folder = chunks_prefix(answer.public_id)
     return spool.recording_so_far(store, answer.public_id, [size for size, _ in chunks],
-                                  lambda seq: read_chunk(store, answer.public_id, seq, chunks[seq][1]))
+                                  lambda seq: read_chunk(store, folder, seq, chunks[seq][1]))
 
 
 def part_key(answer_public_id: str, n: int) -> str:

@@ -21,14 +21,15 @@ def run(answer_id: int) -> None:
 
 def _join(answer) -> None:
     from app.media import MediaError
-    from app.storage import answer_key, current_storage, read_chunk
+    from app.storage import answer_key, chunks_prefix, current_storage, read_chunk
 
     if answer.original_key is not None:  # joined by an earlier run, or sent through again
         return
     store = current_storage()
     kind = answer.content_type.split(";")[0].strip().lower()
     key = answer_key(answer.public_id, f"original.{_extension(kind)}")
-    parts = (read_chunk(store, answer.public_id, seq, sha256) for seq, sha256 in _recorded(answer))
+    folder = chunks_prefix(answer.public_id)
+    parts = (read_chunk(store, folder, seq, sha256) for seq, sha256 in _recorded(answer))
     result = store.put_stream(key, parts, kind)
     if (result.size, result.sha256) != (answer.original_size, answer.original_sha256):
         store.delete(key)  # the chunks stay: they are what the server received

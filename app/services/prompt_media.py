@@ -23,7 +23,7 @@ from app.models import Candidate, Interview, PromptMedia, Question, User, new_pu
 from app.queue import ASR_QUEUE, MEDIA_QUEUE, enqueue, job_alive, requeue
 from app.services import ServiceError, authoring, interviews, lifecycle
 from app.states import AnswerStatus
-from app.storage import MissingObject, StorageError, current_storage, prompt_key, prompt_prefix
+from app.storage import StorageError, chunk_in, current_storage, prompt_key, prompt_prefix, read_chunk
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,8 @@ def put_chunk(user: User, interview: Interview, media_public_id: str, seq: int, 
         db.session.commit()
         raise _too_large()
     try:
-        current_storage().put_bytes(_chunk_key(media.public_id, seq, digest), data,
+        # Named by its checksum too, as an answer's chunks are (app.storage.chunk_in).
+        current_storage().put_bytes(chunk_in(prompt_key(media.public_id, "chunks/"), seq, digest), data,
                                     "application/octet-stream", digest)
     except StorageError:
         log.exception("chunk upload failed for prompt %s", media.public_id)
@@ -160,20 +161,6 @@ def put_chunk(user: User, interview: Interview, media_public_id: str, seq: int, 
     media.received_bytes += len(data)
     db.session.commit()
     return {"media_id": media.public_id, "bytes": len(data), "duplicate": False}
-
-
-def _chunk_key(media_public_id: str, seq: int, sha256: str) -> str:
-    """Where chunk `seq` of a prompt's recording is stored with these contents: named by its
-    checksum too, as an answer's chunks are (app.storage.chunk_key), so a copy with other bytes
-    sent under the same number at the same moment cannot overwrite the one recorded."""
-    return prompt_key(media_public_id, f"chunks/{seq:06d}-{sha256[:16]}")
-
-
-def _read_chunk(store, media_public_id: str, seq: int, sha256: str) -> bytes:
-    try:
-        return store.get_bytes(_chunk_key(media_public_id, seq, sha256))
-    except MissingObject:  # recorded across the upgrade of 2026-12-07: under its number alone
-        return store.get_bytes(prompt_key(media_public_id, f"chunks/{seq:06d}"))
 
 
 def _too_large() -> ServiceError:
@@ -197,10 +184,10 @@ def finalize(user: User, interview: Interview, media_public_id: str, chunks: int
                               "missing ones must be sent first.", held=media.chunk_count, sent=chunks), 409)
     _require_changeable(user, media.question)
     store = current_storage()
-    hashes = list(media.chunk_hashes or [])
+    hashes, folder = list(media.chunk_hashes or []), prompt_key(media.public_id, "chunks/")
     key = prompt_key(media.public_id, f"original.{TYPES[base_type(media.content_type)][0]}")
     try:
-        put = store.put_stream(key, (_read_chunk(store, media.public_id, seq, hashes[seq])
+        put = store.put_stream(key, (read_chunk(store, folder, seq, hashes[seq])
                                      for seq in range(chunks)), base_type(media.content_type))
     except StorageError:
         log.exception("joining prompt %s failed", media.public_id)
@@ -211,7 +198,7 @@ def finalize(user: User, interview: Interview, media_public_id: str, chunks: int
                               "(checksum differs); it must be uploaded again."), 422)
     _take_place(media, put.key, put.size, sha256)
     try:  # the chunks' folder: a copy refused in a race goes too
-        store.delete_prefix(prompt_key(media.public_id, "chunks/"))
+        store.delete_prefix(folder)
     except StorageError:  # the prompt's folder goes whole when it is replaced or removed
         log.warning("could not delete the chunks of prompt %s", media.public_id, exc_info=True)
     return media
