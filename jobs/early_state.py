@@ -9,12 +9,12 @@ any of its state is missing or does not match, the final stage does the whole wo
 
 An answer's early-pass state lives in four places:
 
-* Chunk rows (app.models.AnswerChunk: seq, size, created_at), with the chunks themselves at
-  `answers/<id>/chunks/<seq>-<checksum>`. Written by the upload service as chunks arrive; read by
-  both passes (arrived_chunks: the sizes of chunks 0..seq, so that the spool can be checked, and
-  their checksums, which name them in storage) and by
-  the transcription's grace wait (created_at, jobs/early.py). Finalize joins the chunks into
-  the original and deletes their objects; the rows stay with the answer.
+* Chunk rows (app.models.AnswerChunk: seq, size, sha256, created_at), with the chunks themselves
+  at `answers/<id>/chunks/<seq>-<checksum>`. Written by the upload service as chunks arrive;
+  read by both passes (arrived_chunks: the sizes of chunks 0..seq, so that the spool can be
+  checked, and their checksums, which name them in storage) and by the transcription's grace
+  wait (created_at, jobs/early.py). The join (jobs/join.py) joins the chunks into the original
+  and deletes their folder; the rows stay with the answer.
 * State objects in storage, one per kind of pass, loaded and saved only through this module:
   - `answers/<id>/early-transcript.json` (EarlyTranscript): the transcript settled so far.
     Written by jobs/early.py; read by the final transcription (jobs/transcribe.py), which
