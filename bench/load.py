@@ -80,7 +80,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(by default each request opens a connection of its own)")
     p.add_argument("--uploads-only", action="store_true",
                    help="no worker, and the run ends with the uploads: the web tier's figures alone")
-    p.add_argument("--finish-after", default="2,6", metavar="LO,HI",
+    p.add_argument("--finish-after", type=_seconds_between, default="2,6", metavar="LO,HI",
                    help="seconds from an answer's receipt to the candidate's press of \"Keep and finish the "
                         "interview\": each candidate a time between LO and HI (a person reads the receipt, "
                         "then clicks); 0,0 sends the finish at once, as this bench did before 2026-12-07's "
@@ -91,10 +91,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def finish_after(args) -> tuple[float, float]:
-    """--finish-after's LO and HI seconds."""
-    lo, _, hi = args.finish_after.partition(",")
-    return float(lo), float(hi or lo)
+def _seconds_between(text: str) -> tuple[float, float]:
+    """--finish-after's LO and HI seconds, read when the arguments are (a clear error at once)."""
+    lo, _, hi = text.partition(",")
+    try:
+        low, high = float(lo), float(hi or lo)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI seconds, e.g. 2,6: {text!r}") from None
+    if not 0 <= low <= high:
+        raise argparse.ArgumentTypeError(f"expected 0 <= LO <= HI: {text!r}")
+    return low, high
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -424,7 +430,7 @@ def run_codec(args, codec: str, media: tuple[Path, str], folder: Path, deadline:
         tokens = stack.seed(args.candidates, args.duration)
         rng = random.Random(args.seed)
         clicks = random.Random(args.seed + 1)  # its own: the start times stay as they were
-        lo, hi = finish_after(args)
+        lo, hi = args.finish_after
         # Recorders are not in step: each candidate starts within the same second.
         start = time.monotonic() + 2.0
         people = [Recorder(stack.base, t, pieces, content_type, start + rng.random(), 1.0, deadline,
@@ -630,7 +636,7 @@ def main(argv=None) -> int:
                     "model": args.model, "one_piece_a_chunk": args.one_piece_a_chunk,
                     "separate_finalize": args.separate_finalize, "media_workers": args.media_workers,
                     "gunicorn_args": args.gunicorn_args, "uploads_only": args.uploads_only,
-                    "keep_alive": args.keep_alive, "finish_after_s": finish_after(args),
+                    "keep_alive": args.keep_alive, "finish_after_s": args.finish_after,
                     "database": "postgresql" if args.postgres else "sqlite", "web": args.web,
                     "load_average_before": os.getloadavg(), "targets": TARGETS}
     try:
