@@ -8,6 +8,11 @@ plain faster-whisper (`transcribe(audio, beam_size=5)`, sequential, same model a
 the original recordings. Prints ONE JSON object on stdout; logs go to stderr.
 
     .venv/bin/python bench/accuracy.py [--models base] [--minutes 21] [--sources 6]
+        [--accented PATH [--accented-minutes 12]]
+
+--accented adds non-native English: speechocean762's adult speakers (Mandarin first language),
+one answer per speaker, read from a copy of that corpus (bench/speech_set.py says where to get
+it); each model's figures then come per set ("native", "accented") and over both ("all").
 
 --sources N also measures, in this process and on N minutes of the set, where errors come
 from: the decoding (batched or sequential, beam, context, temperature fallback, VAD), the
@@ -32,7 +37,7 @@ os.environ["ONEWAY_ENV"] = "testing"  # read when the app is imported
 
 from bench._media import BareFasterWhisper, edits, log, make_answer  # noqa: E402
 from bench.pipeline import Bench, machine  # noqa: E402
-from bench.speech_set import Answer, answers, fetch  # noqa: E402
+from bench.speech_set import Answer, accented_answers, answers, fetch  # noqa: E402
 
 TARGETS = {"wer_ratio_max": 1.0, "ready_60s_within_s": 6.0}
 CACHE = Path(os.environ.get("ONEWAY_BENCH_CACHE", ROOT / "var" / "bench-cache"))
@@ -44,6 +49,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--minutes", type=float, default=None,
                    help="speech to send through the worker (default: the whole set, ~21 min)")
     p.add_argument("--answer-seconds", type=float, default=60.0)
+    p.add_argument("--accented", type=Path, default=None,
+                   help="a speechocean762 folder: adds accented (non-native) English")
+    p.add_argument("--accented-minutes", type=float, default=12.0,
+                   help="accented speech to send through the worker")
     p.add_argument("--sources", type=float, default=0.0,
                    help="minutes of the set to break the errors down on (0: skip)")
     p.add_argument("--decoding", default=None, help="WHISPER_DECODING for the worker")
@@ -105,7 +114,14 @@ def through_worker(model: str, speech: list[Answer], work: Path, args) -> dict:
                 f"WER ours {wer([a.text], [row['text']])} bare {wer([a.text], [theirs['text']])}")
     finally:
         bench.close()
-    return summarise(speech, rows, bench.app.config if getattr(bench, "app", None) else {})
+    cfg = bench.app.config if getattr(bench, "app", None) else {}
+    sets = {"native": [a for a in speech if not a.name.startswith("accented-")],
+            "accented": [a for a in speech if a.name.startswith("accented-")]}
+    if not sets["accented"]:
+        return summarise(speech, rows, cfg)
+    return {"all": summarise(speech, rows, cfg)} | {
+        name: summarise(group, [r for r in rows if r["answer"] in {a.name for a in group}], cfg)
+        for name, group in sets.items()}
 
 
 def summarise(speech: list[Answer], rows: list[dict], cfg) -> dict:
@@ -133,6 +149,12 @@ def summarise(speech: list[Answer], rows: list[dict], cfg) -> dict:
     }
 
 
+def _describe(speech: list[Answer]) -> dict:
+    return {"answers": len(speech), "audio_minutes": round(sum(a.seconds for a in speech) / 60, 2),
+            "words": sum(len(a.text.split()) for a in speech),
+            "speakers": sorted({s for a in speech for s in a.speakers})}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="oneway-accuracy-"))
@@ -142,16 +164,24 @@ def main(argv=None) -> int:
         root = fetch(CACHE / "speech")
         speech = answers(root, work / "set", args.answer_seconds,
                          None if args.minutes is None else args.minutes * 60)
-        result["set"] = {"answers": len(speech),
-                         "audio_minutes": round(sum(a.seconds for a in speech) / 60, 2),
-                         "words": sum(len(a.text.split()) for a in speech),
-                         "speakers": sorted({s for a in speech for s in a.speakers})}
+        result["set"] = _describe(speech)
+        if args.accented is not None:
+            accented = accented_answers(args.accented, work / "accented", args.answer_seconds,
+                                        args.accented_minutes * 60)
+            result["accented_set"] = _describe(accented) | {
+                "source": "speechocean762, adult speakers (Mandarin first language)"}
+            speech = speech + accented
         if args.sources:
             from bench.accuracy_sources import sources
 
             few = answers(root, work / "sources", args.answer_seconds, args.sources * 60)
             result["sources"] = sources(few, work / "sources-work", CACHE / "models",
                                         args.models.split(",")[0], wer)
+            if args.accented is not None:
+                few = accented_answers(args.accented, work / "sources-accented",
+                                       args.answer_seconds, args.sources * 60)
+                result["sources_accented"] = sources(few, work / "sources-accented-work",
+                                                     CACHE / "models", args.models.split(",")[0], wer)
         for model in [m for m in args.models.split(",") if m]:
             log(f"model {model}: {len(speech)} answers through the worker")
             result["models"][model] = through_worker(model, speech, work, args)

@@ -10,14 +10,22 @@ Nothing here is synthetic: the recordings come from two Debian packages, fetched
   CMU's transcripts (BSD-2).
 
 The prompts are put together into "answers" of about `seconds` each, in a fixed shuffled order,
-with pauses of 0.4-1.2 s between them, as a candidate pauses between sentences. No accented
-(non-native) English with reference transcripts could be found in PyPI, Debian or npm
-(bench/README.md, "Accuracy on real speech"): that part of the goal is left open.
+with pauses of 0.4-1.2 s between them, as a candidate pauses between sentences.
+
+Accented English comes from a folder given to the benchmark (`--accented`), since no package in
+PyPI, Debian or npm ships any: **speechocean762** (Zhang et al., Interspeech 2021), 5,000 read
+English sentences by 250 speakers whose first language is Mandarin, with their transcripts, "free
+for both commercial and non-commercial purposes" (its README). Get it with
+`git clone https://github.com/jimbozhang/speechocean762` or from https://www.openslr.org/101/
+(the same WAVE/, train/ and test/ folders). Only its 128 adult speakers are used (aged 18-43,
+most 19-25: the graduates the seeds' candidates are), each speaker's sentences making one answer
+of up to `seconds`, as one candidate answers one question.
 """
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import random
 import re
 import subprocess
@@ -108,19 +116,7 @@ def answers(root: Path, work: Path, seconds: float = 60.0, limit_s: float | None
     pcm, texts, speakers, total = bytearray(), [], set(), 0.0
 
     def flush() -> None:
-        n = len(out)
-        wav = work / f"speech-{n:02d}.wav"
-        # A room's noise floor (about -60 dBFS) under it all: a microphone never gives digital
-        # silence, and the pauses should not be easier to find than in a real recording.
-        samples = np.frombuffer(bytes(pcm), "<i2").astype(np.int32)
-        samples += np.random.default_rng(seed + n).normal(0, 33, len(samples)).astype(np.int32)
-        with wave.open(str(wav), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(np.clip(samples, -32768, 32767).astype("<i2").tobytes())
-        out.append(Answer(f"speech-{n:02d}", wav, " ".join(texts), len(pcm) / 2 / RATE,
-                          sorted(speakers)))
+        out.append(_answer(f"speech-{len(out):02d}", work, pcm, texts, speakers, seed + len(out)))
 
     pcm += b"\0\0" * int(RATE * 0.5)  # the candidate starts speaking a moment after recording
     for u in items:
@@ -137,4 +133,81 @@ def answers(root: Path, work: Path, seconds: float = 60.0, limit_s: float | None
         total += len(piece) / 2 / RATE
     if texts:
         flush()
+    return out
+
+
+def _answer(name: str, work: Path, pcm: bytes | bytearray, texts: list[str], speakers,
+            seed: int) -> Answer:
+    """The samples written as an answer's original recording, over a room's noise floor (about
+    -60 dBFS): a microphone never gives digital silence, and the pauses should not be easier to
+    find than in a real recording."""
+    wav = work / f"{name}.wav"
+    samples = np.frombuffer(bytes(pcm), "<i2").astype(np.int32)
+    samples += np.random.default_rng(seed).normal(0, 33, len(samples)).astype(np.int32)
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(np.clip(samples, -32768, 32767).astype("<i2").tobytes())
+    return Answer(name, wav, " ".join(texts), len(pcm) / 2 / RATE, sorted(speakers))
+
+
+def _kaldi(folder: Path, name: str) -> dict[str, str]:
+    """One of speechocean762's Kaldi-style tables (key, then the rest of the line), both splits."""
+    out = {}
+    for split in ("train", "test"):
+        for line in (folder / split / name).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            key, *rest = line.split(None, 1)
+            out[key] = rest[0].strip() if rest else ""
+    return out
+
+
+def accented_speakers(folder: Path, min_age: int = 18) -> dict[str, list[Utterance]]:
+    """speechocean762's adult speakers, each with their utterances in the corpus's order."""
+    age, gender, speaker = _kaldi(folder, "spk2age"), _kaldi(folder, "spk2gender"), _kaldi(folder, "utt2spk")
+    texts, paths = _kaldi(folder, "text"), _kaldi(folder, "wav.scp")
+    out: dict[str, list[Utterance]] = {}
+    for utt in sorted(texts):
+        spk = speaker[utt]
+        if int(age[spk]) < min_age:
+            continue
+        out.setdefault(spk, []).append(
+            Utterance(folder / paths[utt], " ".join(texts[utt].split()).lower(),
+                      f"speechocean762-{spk}-{gender.get(spk, '?')}-{age[spk]}"))
+    return out
+
+
+def accented_answers(folder: Path, work: Path, seconds: float = 60.0,
+                     limit_s: float | None = None, seed: int = 20) -> list[Answer]:
+    """One answer per speaker (a fixed shuffled order of the adults, women and men taken in
+    turn), of their sentences up to `seconds`, with the same pauses and noise floor as
+    `answers`; up to `limit_s` of recording in all."""
+    if not (folder / "WAVE").is_dir() or not (folder / "train" / "text").exists():
+        raise FileNotFoundError(f"{folder} is not a speechocean762 folder (WAVE/, train/, test/): "
+                                "git clone https://github.com/jimbozhang/speechocean762")
+    speakers = accented_speakers(folder)
+    order = sorted(speakers)
+    random.Random(seed).shuffle(order)
+    women = [s for s in order if speakers[s][0].speaker.split("-")[2] == "f"]
+    men = [s for s in order if s not in women]
+    turns = [s for pair in itertools.zip_longest(women, men) for s in pair if s is not None]
+    rng = random.Random(seed + 1)
+    work.mkdir(parents=True, exist_ok=True)
+    out: list[Answer] = []
+    total = 0.0
+    for spk in turns:
+        if limit_s is not None and total >= limit_s:
+            break
+        pcm, texts = bytearray(b"\0\0" * int(RATE * 0.5)), []
+        for u in speakers[spk]:
+            piece = _pcm(u.path)
+            if texts and len(pcm) / 2 / RATE + len(piece) / 2 / RATE > seconds:
+                break
+            pcm += piece + b"\0\0" * int(RATE * rng.uniform(0.4, 1.2))
+            texts.append(u.text)
+        out.append(_answer(f"accented-{len(out):02d}", work, pcm, texts,
+                           {speakers[spk][0].speaker}, seed + 100 + len(out)))
+        total += out[-1].seconds
     return out
