@@ -40,8 +40,12 @@ class Config:
     WHISPER_ALIGN_MODEL = os.environ.get("WHISPER_ALIGN_MODEL", "") or None
     WHISPER_THREADS = int(os.environ.get("WHISPER_THREADS", "0")) or None
     MODEL_CACHE_DIR = os.environ.get("MODEL_CACHE_DIR", str(VAR_DIR / "models"))
-    # WhisperX's voice-activity model on ONNX Runtime ("onnx": the same scores in less time)
-    # or PyTorch ("torch", WhisperX as shipped). See app/media/vad.py and bench/README.md.
+    # Where speech is found before decoding: "silero" (the Silero model faster-whisper ships, on
+    # ONNX Runtime: about a sixteenth of pyannote's CPU, and as accurate or better on real native
+    # and accented speech, bench/README.md "Figures behind the defaults") or "pyannote" (WhisperX's
+    # own model, run on ONNX Runtime ("onnx": the same scores in less time) or PyTorch ("torch",
+    # WhisperX as shipped) by WHISPER_VAD_RUNTIME). See app/media/vad.py.
+    WHISPER_VAD = os.environ.get("WHISPER_VAD", "silero")
     WHISPER_VAD_RUNTIME = os.environ.get("WHISPER_VAD_RUNTIME", "onnx")
     # "cpu" (int8) or "cuda" (float16, for a worker with an NVIDIA GPU and CUDA's libraries).
     WHISPER_DEVICE = os.environ.get("WHISPER_DEVICE", "cpu")

@@ -4,7 +4,8 @@ Every variant decodes the same answers in this process with the same model, and 
 the same normaliser; each differs from plain faster-whisper (beam 5, sequential, on the
 original recording) in one thing: the decoding (WhisperX's batched pass, greedy search, no
 context across windows, no temperature fallback, Silero VAD), the audio path (the browser's
-Opus at the recorder's bitrate, then our WAV extraction), or the early passes' cuts.
+Opus at the recorder's bitrate, then our WAV extraction), or the early passes' cuts; ours is
+also decoded with each voice-activity model (WHISPER_VAD: Silero, the default, or pyannote).
 """
 
 from __future__ import annotations
@@ -91,9 +92,10 @@ def sources(speech, work: Path, model_cache: Path, model: str, wer) -> dict:
         segments, _ = fw.transcribe(load_wav(path), language="en", **{"beam_size": 5, **kw})
         return " ".join(s.text.strip() for s in segments)
 
-    def ours(decoding: str):
+    def ours(decoding: str, vad: str = "silero"):
         return lambda path, _prompt=None: transcribe(path, model_dir, language="en",
-                                                     vad_cache=model_cache, decoding=decoding).text
+                                                     vad_cache=model_cache, decoding=decoding,
+                                                     vad=vad).text
 
     def fw_clips(path: Path, prompt: str | None = None) -> str:
         """Sequential over WhisperX's VAD windows, as ours, with the text before as a prompt."""
@@ -121,7 +123,9 @@ def sources(speech, work: Path, model_cache: Path, model: str, wer) -> dict:
         "whisperx_batched_original": (original, whisperx_text),
         "whisperx_batched_opus_extracted": (opus, whisperx_text),
         "ours_batched_original": (original, ours("batched")),
+        "ours_batched_pyannote_vad_original": (original, ours("batched", "pyannote")),
         "ours_sequential_original": (original, ours("sequential")),
+        "ours_sequential_pyannote_vad_original": (original, ours("sequential", "pyannote")),
         "ours_sequential_opus_extracted": (opus, ours("sequential")),
         "ours_sequential_opus_cut_every_20s": (
             opus, lambda p: cut_like_early_passes(p, 20, work, ours("sequential"))),

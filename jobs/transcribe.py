@@ -77,7 +77,8 @@ def asr_settings(cfg) -> dict:
     onnx_vad = cfg["WHISPER_VAD_RUNTIME"] == "onnx"
     return {"threads": cfg["WHISPER_THREADS"], "model_name": cfg["WHISPER_MODEL"],
             "vad_cache": Path(cfg["MODEL_CACHE_DIR"]) if onnx_vad else None,
-            "decoding": cfg["WHISPER_DECODING"], "device": cfg["WHISPER_DEVICE"]}
+            "decoding": cfg["WHISPER_DECODING"], "device": cfg["WHISPER_DEVICE"],
+            "vad": cfg["WHISPER_VAD"]}
 
 
 def _then(answer, _result: None) -> None:

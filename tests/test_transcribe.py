@@ -1,6 +1,7 @@
 """Transcription of speech with the shipped tiny.en model: decoded sequentially as plain
 faster-whisper does (app/media/sequential.py, the default), or by WhisperX's batched pass with
-word times from the same encoder output (app/media/batched.py)."""
+word times from the same encoder output (app/media/batched.py); speech found by faster-whisper's
+Silero model (the default) or WhisperX's pyannote model (app/media/vad.py)."""
 
 from __future__ import annotations
 
@@ -86,12 +87,12 @@ def test_same_words_as_whisperx_batched_with_times_where_they_are_spoken(speech,
 
     wav, starts, total = speech
     ours = transcribe(wav, model_dir, language="en", threads=2, model_name="tiny.en",
-                      vad_cache=tmp_path, decoding="batched")
+                      vad_cache=tmp_path, decoding="batched", vad="pyannote")
     # WhisperX as shipped: its VAD on PyTorch, where ours runs the same model on ONNX Runtime.
-    theirs = load_pipeline(model_dir, "en", 2).transcribe(whisperx.load_audio(str(wav)),
-                                                         batch_size=8, language="en")
-    assert _onnx_vad(load_pipeline(model_dir, "en", 2, tmp_path))
-    assert not _onnx_vad(load_pipeline(model_dir, "en", 2))
+    theirs = load_pipeline(model_dir, "en", 2, vad="pyannote").transcribe(
+        whisperx.load_audio(str(wav)), batch_size=8, language="en")
+    assert _onnx_vad(load_pipeline(model_dir, "en", 2, tmp_path, vad="pyannote"))
+    assert not _onnx_vad(load_pipeline(model_dir, "en", 2, vad="pyannote"))
     assert ours.method == "whisperx-batched-words"
     # The text is WhisperX's own, word for word: only the timing is added.
     assert _norm(ours.text) == _norm(" ".join(s["text"] for s in theirs["segments"]))
@@ -99,14 +100,51 @@ def test_same_words_as_whisperx_batched_with_times_where_they_are_spoken(speech,
     _timed_where_spoken(ours, starts, total)
 
 
+def test_with_silero_the_same_words_as_whisperx_over_the_same_windows(speech, model_dir):
+    """The default VAD (faster-whisper's Silero model): its windows are faster-whisper's own
+    speech spans (cut at pauses of 0.5 s) merged as WhisperX merges them, a window starts where speech does, and the
+    batched words are WhisperX's own pass over those windows, timed where they are spoken."""
+    import whisperx
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from app.media.batched import windows
+    from app.media.transcribe import load_wav
+    from app.media.vad import Silero
+
+    wav, starts, total = speech
+    pipe = load_pipeline(model_dir, "en", 2)
+    assert isinstance(pipe.vad_model, Silero)
+    audio = load_wav(wav)
+    spans = get_speech_timestamps(audio, VadOptions(max_speech_duration_s=30, speech_pad_ms=200,
+                                                    min_silence_duration_ms=500), sampling_rate=16000)
+    assert spans
+    ours = windows(pipe, audio)
+    assert ours[0]["start"] == spans[0]["start"] / 16000
+    assert ours[-1]["end"] == spans[-1]["end"] / 16000
+    assert all(w["end"] - w["start"] <= 30 for w in ours)
+    assert all(any(w["start"] <= s < w["end"] for w in ours) for s in starts)
+    t = transcribe(wav, model_dir, language="en", threads=2, model_name="tiny.en",
+                   decoding="batched")
+    theirs = pipe.transcribe(whisperx.load_audio(str(wav)), batch_size=8, language="en")
+    assert _norm(t.text) == _norm(" ".join(s["text"] for s in theirs["segments"]))
+    assert "python" in _norm(t.text) and "testing software" in _norm(t.text)
+    _timed_where_spoken(t, starts, total)
+
+
+def test_an_unknown_vad_is_refused(speech, model_dir):
+    with pytest.raises(ValueError, match="unknown WHISPER_VAD"):
+        transcribe(speech[0], model_dir, language="en", vad="webrtc")
+
+
+@pytest.mark.parametrize("vad", ["silero", "pyannote"])
 @pytest.mark.parametrize("decoding", ["sequential", "batched"])
-def test_silence_gives_no_words(tmp_path, model_dir, decoding):
+def test_silence_gives_no_words(tmp_path, model_dir, decoding, vad):
     import subprocess
 
     wav = tmp_path / "quiet.wav"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
                     "-t", "4", "-c:a", "pcm_s16le", str(wav)], check=True)
-    t = transcribe(wav, model_dir, language="en", threads=2, decoding=decoding)
+    t = transcribe(wav, model_dir, language="en", threads=2, decoding=decoding, vad=vad)
     assert t.segments == [] and t.text == ""
 
 
@@ -154,8 +192,8 @@ def test_onnx_vad_finds_the_same_speech_windows_as_pytorch(speech, model_dir, tm
     from app.media.transcribe import load_wav
 
     audio = load_wav(speech[0])
-    ours = windows(load_pipeline(model_dir, "en", 2, tmp_path), audio)
-    theirs = windows(load_pipeline(model_dir, "en", 2), audio)
+    ours = windows(load_pipeline(model_dir, "en", 2, tmp_path, vad="pyannote"), audio)
+    theirs = windows(load_pipeline(model_dir, "en", 2, vad="pyannote"), audio)
     assert ours
     assert [(round(w["start"], 3), round(w["end"], 3)) for w in ours] == \
         [(round(w["start"], 3), round(w["end"], 3)) for w in theirs]
@@ -165,11 +203,11 @@ def test_onnx_vad_finds_the_same_speech_windows_as_pytorch(speech, model_dir, tm
 def test_a_damaged_onnx_export_is_made_again(model_dir, tmp_path):
     from app.media.vad import accelerate, export
 
-    pipe = load_pipeline(model_dir, "en", 2)
+    pipe = load_pipeline(model_dir, "en", 2, vad="pyannote")
     model = pipe.vad_model.vad_pipeline._segmentation.model
     path = export(model, tmp_path)
     path.write_bytes(b"not an onnx file")
-    fresh = load_pipeline(model_dir, "en", 1, tmp_path)  # a new pipeline, so a new session
+    fresh = load_pipeline(model_dir, "en", 1, tmp_path, vad="pyannote")  # a new session
     assert _onnx_vad(fresh)
     assert path.stat().st_size > 100_000
     assert accelerate(fresh, tmp_path, 1)  # already on ONNX: nothing to do
@@ -180,8 +218,9 @@ def test_vad_stays_on_pytorch_when_the_export_disagrees(speech, model_dir, tmp_p
     import app.media.vad as vad
 
     monkeypatch.setattr(vad, "MAX_SCORE_DIFF", -1.0)  # no export can agree this closely
-    pipe = load_pipeline(model_dir, "en", 1, tmp_path)
+    pipe = load_pipeline(model_dir, "en", 1, tmp_path, vad="pyannote")
     assert not _onnx_vad(pipe)
     assert "VAD stays on PyTorch" in caplog.text
-    t = transcribe(speech[0], model_dir, language="en", threads=1, vad_cache=tmp_path)
+    t = transcribe(speech[0], model_dir, language="en", threads=1, vad_cache=tmp_path,
+                   vad="pyannote")
     assert "python" in _norm(t.text)

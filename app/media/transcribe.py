@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,29 +50,39 @@ class Transcript:
 
 
 def load_pipeline(model_dir: Path, language: str | None, threads: int | None,
-                  vad_cache: Path | None = None, device: str = "cpu"):
+                  vad_cache: Path | None = None, device: str = "cpu", vad: str = "silero"):
     """The WhisperX pipeline for this model, created once per process (never before a fork).
-    With `vad_cache`, its voice-activity model runs on ONNX Runtime (app/media/vad.py; on the
-    CPU only: on a GPU the PyTorch model is already fast). `device` is "cpu" (int8) or "cuda"
-    (float16)."""
+    `vad` finds the speech: "silero" (faster-whisper's bundled model) or "pyannote" (WhisperX's;
+    with `vad_cache` it runs on ONNX Runtime, on the CPU only: on a GPU the PyTorch model is
+    already fast); app/media/vad.py. `device` is "cpu" (int8) or "cuda" (float16)."""
+    from app.media.vad import VADS
+
     if device not in COMPUTE_TYPES:
         raise ValueError(f"unknown WHISPER_DEVICE {device!r}: one of {', '.join(COMPUTE_TYPES)}")
+    if vad not in VADS:
+        raise ValueError(f"unknown WHISPER_VAD {vad!r}: one of {', '.join(VADS)}")
     if device == "cuda":
         import ctranslate2
 
         if ctranslate2.get_cuda_device_count() < 1:
             raise RuntimeError("WHISPER_DEVICE is cuda, but CTranslate2 finds no CUDA device "
                                "(an NVIDIA GPU with its driver); use cpu on this machine")
-    key = (str(model_dir), language, threads, str(vad_cache), device)
+    key = (str(model_dir), language, threads, str(vad_cache), device, vad)
     with _lock:
         if key not in _pipelines:
             import whisperx
 
+            from app.media.vad import Silero
+
             threads = threads or os.cpu_count() or 2
-            pipe = whisperx.load_model(str(model_dir), device=device,
-                                       compute_type=COMPUTE_TYPES[device],
-                                       language=language, threads=threads)
-            if vad_cache is not None and device == "cpu":
+            # WhisperX print()s that a given VAD model replaces its own: keep stdout for the
+            # caller (a benchmark prints its JSON there).
+            with contextlib.redirect_stdout(sys.stderr):
+                pipe = whisperx.load_model(str(model_dir), device=device,
+                                           compute_type=COMPUTE_TYPES[device],
+                                           language=language, threads=threads,
+                                           vad_model=Silero() if vad == "silero" else None)
+            if vad == "pyannote" and vad_cache is not None and device == "cpu":
                 from app.media.vad import accelerate
 
                 accelerate(pipe, Path(vad_cache), threads)
@@ -115,7 +127,7 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
                align_model: str | None = None, threads: int | None = None,
                model_name: str | None = None, batch_size: int = 8,
                vad_cache: Path | None = None, decoding: str = "sequential",
-               device: str = "cpu") -> Transcript:
+               device: str = "cpu", vad: str = "silero") -> Transcript:
     """Transcribe a 16 kHz mono WAV into segments with word times.
 
     `decoding` "sequential" (the default) decodes as plain faster-whisper does, each window
@@ -127,7 +139,7 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
     """
     if decoding not in DECODINGS:
         raise ValueError(f"unknown decoding {decoding!r}: one of {', '.join(DECODINGS)}")
-    pipe = load_pipeline(model_dir, language, threads, vad_cache, device)
+    pipe = load_pipeline(model_dir, language, threads, vad_cache, device, vad)
     audio = load_wav(wav)
     if align_model:
         result = pipe.transcribe(audio, batch_size=batch_size, language=language)

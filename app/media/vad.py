@@ -1,4 +1,5 @@
-"""WhisperX's voice-activity model, run by ONNX Runtime instead of PyTorch.
+"""Where the speech is: WhisperX's voice-activity model run by ONNX Runtime instead of PyTorch,
+or the Silero model that faster-whisper ships (`Silero`, the default: WHISPER_VAD).
 
 WhisperX finds speech with pyannote's segmentation model (SincNet and a 4-layer BiLSTM), slid
 over the audio in 5 s windows every 0.5 s: every sample goes through the model ten times, a
@@ -20,11 +21,14 @@ import os
 import tempfile
 import types
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from whisperx.vads import Vad
 
 log = logging.getLogger(__name__)
+VADS = ("silero", "pyannote")
 
 MAX_SCORE_DIFF = 1e-3  # scores are probabilities; thresholds sit at 0.363 and 0.5
 # Windows per run. ONNX Runtime keeps its largest run's buffers for the process's life: 32 (what
@@ -139,3 +143,52 @@ def accelerate(pipe, cache_dir: Path, threads: int) -> bool:
     inference.oneway_onnx = True
     log.info("VAD runs on ONNX Runtime (scores within %.1g of PyTorch)", diff)
     return True
+
+
+@dataclass
+class _Span:
+    start: float
+    end: float
+    speaker: str = "UNKNOWN"
+
+
+class Silero(Vad):
+    """Silero VAD from the ONNX file in faster-whisper's wheel, as WhisperX's VAD: speech spans
+    of at most `chunk_size` seconds, which WhisperX's `merge_chunks` joins into windows.
+
+    WhisperX's own Silero class fetches its model from GitHub at run time, which cannot work
+    here; pyannote's model (WhisperX's default) slides a 5 s window every 0.5 s, so every
+    sample goes through it ten times: on 2 cores it took 1.9 CPU s a minute of speech where this
+    takes 0.11. A span ends after `min_silence_s` below the threshold and is padded by `pad_s`
+    each side, so windows are cut in pauses between sentences: with faster-whisper's own
+    `vad_filter` values (2 s, 0.4 s) a span ran on to the 30 s limit and was cut inside
+    speech, and the word error rate of accented answers went up or down by a tenth from one
+    draw of speakers to the next; with these it was at or below pyannote's on every draw
+    (bench/README.md, "Figures behind the defaults")."""
+
+    def __init__(self, onset: float = 0.5, chunk_size: float = 30.0, min_silence_s: float = 0.5,
+                 pad_s: float = 0.2):
+        super().__init__(onset)
+        self.onset, self.chunk_size = onset, chunk_size
+        self.min_silence_s, self.pad_s = min_silence_s, pad_s
+
+    def __call__(self, audio: dict, **_kwargs) -> list[_Span]:
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        rate = audio["sample_rate"]
+        if rate != 16000:
+            raise ValueError("the VAD takes 16 kHz audio")
+        samples = np.asarray(audio["waveform"], dtype=np.float32).reshape(-1)
+        options = VadOptions(threshold=self.onset, max_speech_duration_s=self.chunk_size,
+                             min_silence_duration_ms=round(self.min_silence_s * 1000),
+                             speech_pad_ms=round(self.pad_s * 1000))
+        found = get_speech_timestamps(samples, options, sampling_rate=rate)
+        return [_Span(t["start"] / rate, t["end"] / rate) for t in found]
+
+    @staticmethod
+    def preprocess_audio(audio):
+        return audio
+
+    @staticmethod
+    def merge_chunks(segments, chunk_size, onset: float = 0.5, offset: float | None = None):
+        return Vad.merge_chunks(segments, chunk_size, onset, offset) if segments else []
