@@ -13,9 +13,9 @@ part before as its prompt: measured, a prompt made Whisper put a part's speech i
 segment and then run on past its end, repeating earlier sentences (bench/README.md,
 "Accuracy on real speech").
 
-Only speech is decoded: the same voice-activity windows as the batched pass (WhisperX's VAD,
-app/media/batched.py windows) are given to faster-whisper as the clips to decode, one after
-another, the context carried across them. Plain faster-whisper decodes the silences too, and
+Only speech is decoded: the same voice-activity windows as the batched pass (WHISPER_VAD's
+spans merged as WhisperX merges them, app/media/batched.py windows) are given to faster-whisper
+as the clips to decode, one after another, the context carried across them. Plain faster-whisper decodes the silences too, and
 on a pause of a few seconds Whisper may "hear" words that nobody said.
 """
 
