@@ -102,8 +102,9 @@ def test_same_words_as_whisperx_batched_with_times_where_they_are_spoken(speech,
 
 def test_with_silero_the_same_words_as_whisperx_over_the_same_windows(speech, model_dir):
     """The default VAD (faster-whisper's Silero model): its windows are faster-whisper's own
-    speech spans (cut at pauses of 0.5 s) merged as WhisperX merges them, a window starts where speech does, and the
-    batched words are WhisperX's own pass over those windows, timed where they are spoken."""
+    speech spans (cut at pauses of 0.5 s) merged as WhisperX merges them, a window starts where
+    speech does, and the batched words are WhisperX's own pass over those windows, timed where
+    they are spoken."""
     import whisperx
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 

@@ -15,8 +15,9 @@ segment and then run on past its end, repeating earlier sentences (bench/README.
 
 Only speech is decoded: the same voice-activity windows as the batched pass (WHISPER_VAD's
 spans merged as WhisperX merges them, app/media/batched.py windows) are given to faster-whisper
-as the clips to decode, one after another, the context carried across them. Plain faster-whisper decodes the silences too, and
-on a pause of a few seconds Whisper may "hear" words that nobody said.
+as the clips to decode, one after another, the context carried across them. Plain
+faster-whisper decodes the silences too, and on a pause of a few seconds Whisper may "hear"
+words that nobody said.
 """
 
 from __future__ import annotations
