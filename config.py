@@ -41,8 +41,9 @@ class Config:
     WHISPER_THREADS = int(os.environ.get("WHISPER_THREADS", "0")) or None
     MODEL_CACHE_DIR = os.environ.get("MODEL_CACHE_DIR", str(VAR_DIR / "models"))
     # Where speech is found before decoding: "silero" (the Silero model faster-whisper ships, on
-    # ONNX Runtime: about a sixteenth of pyannote's CPU, and as accurate or better on real native
-    # and accented speech, bench/README.md "Figures behind the defaults") or "pyannote" (WhisperX's
+    # ONNX Runtime: about a sixteenth of pyannote's CPU; within two words in 1,900 of it on native
+    # speech, at or below it on three draws of accented speakers; bench/README.md "Figures
+    # behind the defaults") or "pyannote" (WhisperX's
     # own model, run on ONNX Runtime ("onnx": the same scores in less time) or PyTorch ("torch",
     # WhisperX as shipped) by WHISPER_VAD_RUNTIME). See app/media/vad.py.
     WHISPER_VAD = os.environ.get("WHISPER_VAD", "silero")
