@@ -77,9 +77,10 @@ def wer(refs: list[str], hyps: list[str]) -> float:
     return round(sum(edits(r, h) for r, h in pairs) / max(1, sum(len(r) for r, _ in pairs)), 4)
 
 
-def through_worker(model: str, speech: list[Answer], work: Path, args) -> dict:
-    """Each answer through the upload API and a worker, and plain faster-whisper on its
-    original recording."""
+def through_worker(model: str, sets: dict[str, list[Answer]], work: Path, args) -> dict:
+    """Each answer of every set through the upload API and a worker, and plain faster-whisper
+    on its original recording; figures per set and over all when there is more than one."""
+    speech = [a for group in sets.values() for a in group]
     extra = {"MODEL_CACHE_DIR": str(CACHE / "models")}
     if args.decoding:
         extra["WHISPER_DECODING"] = args.decoding
@@ -115,9 +116,7 @@ def through_worker(model: str, speech: list[Answer], work: Path, args) -> dict:
     finally:
         bench.close()
     cfg = bench.app.config if getattr(bench, "app", None) else {}
-    sets = {"native": [a for a in speech if not a.name.startswith("accented-")],
-            "accented": [a for a in speech if a.name.startswith("accented-")]}
-    if not sets["accented"]:
+    if len(sets) == 1:
         return summarise(speech, rows, cfg)
     return {"all": summarise(speech, rows, cfg)} | {
         name: summarise(group, [r for r in rows if r["answer"] in {a.name for a in group}], cfg)
@@ -165,12 +164,12 @@ def main(argv=None) -> int:
         speech = answers(root, work / "set", args.answer_seconds,
                          None if args.minutes is None else args.minutes * 60)
         result["set"] = _describe(speech)
+        sets = {"native": speech}
         if args.accented is not None:
-            accented = accented_answers(args.accented, work / "accented", args.answer_seconds,
-                                        args.accented_minutes * 60)
-            result["accented_set"] = _describe(accented) | {
+            sets["accented"] = accented_answers(args.accented, work / "accented",
+                                                args.answer_seconds, args.accented_minutes * 60)
+            result["accented_set"] = _describe(sets["accented"]) | {
                 "source": "speechocean762, adult speakers (Mandarin first language)"}
-            speech = speech + accented
         if args.sources:
             from bench.accuracy_sources import sources
 
@@ -183,8 +182,8 @@ def main(argv=None) -> int:
                 result["sources_accented"] = sources(few, work / "sources-accented-work",
                                                      CACHE / "models", args.models.split(",")[0], wer)
         for model in [m for m in args.models.split(",") if m]:
-            log(f"model {model}: {len(speech)} answers through the worker")
-            result["models"][model] = through_worker(model, speech, work, args)
+            log(f"model {model}: {sum(map(len, sets.values()))} answers through the worker")
+            result["models"][model] = through_worker(model, sets, work, args)
     except Exception as exc:
         code = 1
         log("benchmark failed:\n" + traceback.format_exc())

@@ -187,10 +187,10 @@ def accented_answers(folder: Path, work: Path, seconds: float = 60.0,
     if not (folder / "WAVE").is_dir() or not (folder / "train" / "text").exists():
         raise FileNotFoundError(f"{folder} is not a speechocean762 folder (WAVE/, train/, test/): "
                                 "git clone https://github.com/jimbozhang/speechocean762")
-    speakers = accented_speakers(folder)
+    speakers, gender = accented_speakers(folder), _kaldi(folder, "spk2gender")
     order = sorted(speakers)
     random.Random(seed).shuffle(order)
-    women = [s for s in order if speakers[s][0].speaker.split("-")[2] == "f"]
+    women = [s for s in order if gender.get(s) == "f"]
     men = [s for s in order if s not in women]
     turns = [s for pair in itertools.zip_longest(women, men) for s in pair if s is not None]
     rng = random.Random(seed + 1)

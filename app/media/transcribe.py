@@ -67,6 +67,8 @@ def load_pipeline(model_dir: Path, language: str | None, threads: int | None,
         if ctranslate2.get_cuda_device_count() < 1:
             raise RuntimeError("WHISPER_DEVICE is cuda, but CTranslate2 finds no CUDA device "
                                "(an NVIDIA GPU with its driver); use cpu on this machine")
+    if vad != "pyannote":
+        vad_cache = None  # only pyannote's ONNX export is cached: one pipeline per Silero setting
     key = (str(model_dir), language, threads, str(vad_cache), device, vad)
     with _lock:
         if key not in _pipelines:
@@ -82,7 +84,7 @@ def load_pipeline(model_dir: Path, language: str | None, threads: int | None,
                                            compute_type=COMPUTE_TYPES[device],
                                            language=language, threads=threads,
                                            vad_model=Silero() if vad == "silero" else None)
-            if vad == "pyannote" and vad_cache is not None and device == "cpu":
+            if vad_cache is not None and device == "cpu":
                 from app.media.vad import accelerate
 
                 accelerate(pipe, Path(vad_cache), threads)
