@@ -132,6 +132,79 @@ def test_with_silero_the_same_words_as_whisperx_over_the_same_windows(speech, mo
     _timed_where_spoken(t, starts, total)
 
 
+@pytest.fixture(scope="module")
+def longer(speech, tmp_path_factory):
+    """The three-sentence answer four times over (about 50 s): more than one window."""
+    from app.media.transcribe import load_wav
+
+    wav = tmp_path_factory.mktemp("asr-longer") / "longer.wav"
+    audio = (load_wav(speech[0]) * 32768).astype("<i2")
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.writeframes(audio.tobytes() * 4)
+    return wav
+
+
+def _prefix(wav, seconds: float, out):
+    with wave.open(str(wav)) as src, wave.open(str(out), "wb") as dst:
+        dst.setparams(src.getparams())
+        dst.writeframes(src.readframes(int(seconds * 16000)))
+    return out
+
+
+def test_windows_settled_on_arriving_audio_are_the_whole_recordings(longer, model_dir, tmp_path):
+    """While a recording arrives, the windows settled so far are always the first windows of the
+    whole recording, cut at the same samples; decoding them early and the rest at the end gives
+    the whole recording's transcript, line for line."""
+    from app.media.batched import same_window, settled_windows, windows
+    from app.media.transcribe import load_wav, settle
+
+    pipe = load_pipeline(model_dir, "en", 2)
+    audio = load_wav(longer)
+    whole = windows(pipe, audio)
+    assert len(whole) >= 2
+    seen = []
+    for n in range(2, int(len(audio) / 16000) + 1, 2):
+        got = settled_windows(pipe, audio[:n * 16000])
+        assert len(got) < len(whole) and all(map(same_window, got, whole)), (n, got, whole)
+        seen.append(len(got))
+    assert seen[0] == 0 and max(seen) == len(whole) - 1 and seen == sorted(seen)
+    settled = []
+    for n in (20, 35, 45):
+        settled, language = settle(_prefix(longer, n, tmp_path / f"p{n}.wav"), model_dir, settled,
+                                   "en", threads=2)
+    assert language == "en" and len(settled) == len(whole) - 1
+    kw = {"language": "en", "threads": 2, "model_name": "tiny.en", "decoding": "batched"}
+    alone = transcribe(longer, model_dir, **kw)
+    after = transcribe(longer, model_dir, settled=settled, **kw)
+    assert after.method == (f"whisperx-batched-words, {len(settled)} of {len(whole)} windows "
+                            "settled while recording")
+    assert after.segments == alone.segments and after.text == alone.text
+    assert _norm(after.text).count("python") == 4
+
+
+def test_a_settled_window_cut_elsewhere_is_decoded_again(longer, model_dir):
+    from app.media.transcribe import Segment, SettledWindow
+
+    kw = {"language": "en", "threads": 2, "model_name": "tiny.en", "decoding": "batched"}
+    alone = transcribe(longer, model_dir, **kw)
+    first = alone.segments[0]
+    moved = SettledWindow(first.start - 0.4, first.end + 3.0, [Segment(first.start, first.end, "Not said.")])
+    after = transcribe(longer, model_dir, settled=[moved], **kw)
+    assert after.method.startswith("whisperx-batched-words, 0 of ")
+    assert after.segments == alone.segments
+    with pytest.raises(ValueError, match="batched"):
+        transcribe(longer, model_dir, settled=[moved], **{**kw, "decoding": "sequential"})
+
+
+def test_a_vad_that_looks_ahead_settles_nothing(longer, model_dir):
+    from app.media.batched import settled_windows
+    from app.media.transcribe import load_wav
+
+    pipe = load_pipeline(model_dir, "en", 2, vad="pyannote")
+    assert settled_windows(pipe, load_wav(longer)) == []
+
+
 def test_an_unknown_vad_is_refused(speech, model_dir):
     with pytest.raises(ValueError, match="unknown WHISPER_VAD"):
         transcribe(speech[0], model_dir, language="en", vad="webrtc")

@@ -20,6 +20,7 @@ PREPEND = "\"'“¿([{-"
 APPEND = "\"'.。,，!！?？:：”)]}、"
 MAX_SEGMENT_S = 12.0  # a transcript line longer than this is split at its longest pause
 SPLIT_GAP_S = 1.0  # a silence this long starts a new line
+WINDOW_S = 30  # Whisper's input: voice-activity windows are merged up to this many seconds
 
 
 @dataclass
@@ -30,7 +31,7 @@ class TimedWord:
     probability: float
 
 
-def windows(pipe, audio: np.ndarray, chunk_size: int = 30) -> list[dict]:
+def windows(pipe, audio: np.ndarray, chunk_size: int = WINDOW_S) -> list[dict]:
     """WhisperX's voice-activity windows: speech only, merged up to `chunk_size` seconds."""
     from whisperx.audio import SAMPLE_RATE
     from whisperx.vads import Pyannote, Vad
@@ -43,6 +44,37 @@ def windows(pipe, audio: np.ndarray, chunk_size: int = 30) -> list[dict]:
     found = vad({"waveform": waveform, "sample_rate": SAMPLE_RATE})
     return merge(found, chunk_size, onset=pipe._vad_params["vad_onset"],
                  offset=pipe._vad_params["vad_offset"])
+
+
+def settled_windows(pipe, audio: np.ndarray, chunk_size: int = WINDOW_S) -> list[dict]:
+    """The windows of a recording still arriving (`audio`, what has arrived) that no later
+    audio can change: the same windows, cut at the same samples, as windows() finds in the
+    whole recording, so that what they decode to is what the whole recording's pass would
+    decode (each window is decoded on its own, without the text of the others).
+
+    That needs a voice-activity model that reads the audio forwards only (`settle_margin_s`,
+    app/media/vad.Silero): a span that ended more than that before the end of what arrived is
+    final. Windows are merged greedily from the first span, and one closes when the next span
+    would take it past `chunk_size`; so all but the last window merged from the final spans
+    are closed for good. A model that looks ahead (pyannote) settles nothing."""
+    from whisperx.audio import SAMPLE_RATE
+
+    vad = pipe.vad_model
+    margin = getattr(vad, "settle_margin_s", None)
+    if margin is None:
+        return []
+    end_s = len(audio) / SAMPLE_RATE
+    final = [s for s in vad({"waveform": vad.preprocess_audio(audio), "sample_rate": SAMPLE_RATE})
+             if s.end + margin <= end_s]
+    return vad.merge_chunks(final, chunk_size, onset=pipe._vad_params["vad_onset"],
+                            offset=pipe._vad_params["vad_offset"])[:-1]
+
+
+def same_window(a: dict, b: dict) -> bool:
+    """Whether two windows are cut at the same samples (their times are sample counts over the
+    rate, so the same cut gives the same floats; a thousandth of a second is far below a
+    32 ms VAD frame)."""
+    return abs(a["start"] - b["start"]) < 1e-3 and abs(a["end"] - b["end"]) < 1e-3
 
 
 def tokenizer_for(pipe, audio: np.ndarray, language: str | None):
@@ -61,13 +93,15 @@ def _batches(items: list, size: int) -> Iterator[list]:
         yield items[i:i + size]
 
 
-def transcribe_words(pipe, audio: np.ndarray, language: str | None,
-                     batch_size: int = 8) -> tuple[list[list[TimedWord]], str]:
-    """Per VAD window, its timed words (absolute seconds); and the language."""
+def transcribe_words(pipe, audio: np.ndarray, language: str | None, batch_size: int = 8,
+                     spans: list[dict] | None = None) -> tuple[list[list[TimedWord]], str]:
+    """Per VAD window, its timed words (absolute seconds); and the language. `spans`: decode
+    only these windows (windows() or settled_windows() of the same audio), not all of them."""
     from faster_whisper.transcribe import get_ctranslate2_storage
     from whisperx.audio import HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram
 
-    spans = windows(pipe, audio)
+    if spans is None:
+        spans = windows(pipe, audio)
     if not spans:
         return [], language or "en"
     tok = tokenizer_for(pipe, audio, language)

@@ -38,6 +38,16 @@ class Segment:
 
 
 @dataclass
+class SettledWindow:
+    """A voice-activity window decoded while the recording was still arriving
+    (app/media/batched.settled_windows), with its transcript lines."""
+
+    start: float
+    end: float
+    segments: list[Segment]
+
+
+@dataclass
 class Transcript:
     language: str
     text: str
@@ -129,7 +139,8 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
                align_model: str | None = None, threads: int | None = None,
                model_name: str | None = None, batch_size: int = 8,
                vad_cache: Path | None = None, decoding: str = "sequential",
-               device: str = "cpu", vad: str = "silero") -> Transcript:
+               device: str = "cpu", vad: str = "silero",
+               settled: list[SettledWindow] | None = None) -> Transcript:
     """Transcribe a 16 kHz mono WAV into segments with word times.
 
     `decoding` "sequential" (the default) decodes as plain faster-whisper does, each window
@@ -138,11 +149,19 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
     windows, faster (app/media/batched.py). Either way Whisper's own cross-attention times the
     words. With a wav2vec2 alignment model (none can be downloaded here), WhisperX's batched
     pass is aligned by it instead.
+
+    `settled` (batched decoding only): windows of this recording decoded while it was still
+    arriving (settle()). Those the whole recording's windows begin with, cut at the same
+    samples, are taken as they are; only the rest is decoded.
     """
     if decoding not in DECODINGS:
         raise ValueError(f"unknown decoding {decoding!r}: one of {', '.join(DECODINGS)}")
+    if settled and (decoding != "batched" or align_model):
+        raise ValueError("settled windows are only for batched decoding without an alignment model")
     pipe = load_pipeline(model_dir, language, threads, vad_cache, device, vad)
     audio = load_wav(wav)
+    if settled:
+        return _transcribe_after(pipe, audio, settled, language, batch_size, model_name or model_dir.name)
     if align_model:
         result = pipe.transcribe(audio, batch_size=batch_size, language=language)
         lang = result["language"]
@@ -158,8 +177,6 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
         ]
         method = "whisperx-align"
     else:
-        from app.media.batched import lines
-
         if decoding == "sequential":
             from app.media.sequential import transcribe_words
 
@@ -171,14 +188,67 @@ def transcribe(wav: Path, model_dir: Path, language: str | None = None,
 
             per_window, lang = transcribe_words(pipe, audio, language, batch_size=batch_size)
             method = "whisperx-batched-words"
-        segments = [
-            Segment(line[0].start, line[-1].end, join_words(w.word for w in line),
-                    [Word(w.word, w.start, w.end, w.probability) for w in line])
-            for words in per_window for line in lines(words)
-        ]
+        segments = [s for words in per_window for s in _segments(words)]
     text = join_words(s.text for s in segments)
     return Transcript(language=lang, text=text, segments=segments, model=model_name or model_dir.name,
                       method=method)
+
+
+def _segments(words) -> list[Segment]:
+    """One window's timed words (app/media/batched.TimedWord) as transcript lines."""
+    from app.media.batched import lines
+
+    return [Segment(line[0].start, line[-1].end, join_words(w.word for w in line),
+                    [Word(w.word, w.start, w.end, w.probability) for w in line])
+            for line in lines(words)]
+
+
+def _still_cut_the_same(settled: list[SettledWindow], spans: list[dict]) -> int:
+    """How many of the settled windows the windows found now begin with, cut at the same samples."""
+    from app.media.batched import same_window
+
+    kept = 0
+    while kept < min(len(settled), len(spans)) and same_window(vars(settled[kept]), spans[kept]):
+        kept += 1
+    return kept
+
+
+def _transcribe_after(pipe, audio, settled: list[SettledWindow], language: str | None,
+                      batch_size: int, model: str) -> Transcript:
+    from app.media.batched import transcribe_words, windows
+
+    spans = windows(pipe, audio)
+    kept = _still_cut_the_same(settled, spans)
+    per_window, lang = transcribe_words(pipe, audio, language, batch_size=batch_size,
+                                        spans=spans[kept:]) if spans[kept:] else ([], language)
+    segments = [s for w in settled[:kept] for s in w.segments]
+    segments += [s for words in per_window for s in _segments(words)]
+    return Transcript(language=lang or language or "en", text=join_words(s.text for s in segments),
+                      segments=segments, model=model,
+                      method=f"whisperx-batched-words, {kept} of {len(spans)} windows settled "
+                             "while recording")
+
+
+def settle(wav: Path, model_dir: Path, settled: list[SettledWindow], language: str | None = None,
+           threads: int | None = None, batch_size: int = 8, device: str = "cpu",
+           vad: str = "silero") -> tuple[list[SettledWindow], str | None]:
+    """The windows of a recording still arriving (`wav`: what has arrived, from its start) that
+    no later audio can change, decoded: those in `settled` (an earlier pass's) kept where they
+    are still cut the same, the newly settled ones decoded now (app/media/batched.settled_windows).
+    Returns them and the language (None while nothing was decoded and none was given)."""
+    from app.media.batched import settled_windows, transcribe_words
+
+    pipe = load_pipeline(model_dir, language, threads, None, device, vad)
+    audio = load_wav(wav)
+    spans = settled_windows(pipe, audio)
+    kept = _still_cut_the_same(settled, spans)
+    out = list(settled[:kept])
+    if len(spans) > kept:
+        per_window, language = transcribe_words(pipe, audio, language, batch_size=batch_size,
+                                                spans=spans[kept:])
+        out += [SettledWindow(_r(span["start"]), _r(span["end"]), _segments(words))
+                for span, words in zip(spans[kept:], per_window, strict=True)]
+    return out, language
 
 
 def shifted(segments: list[Segment], offset: float) -> list[Segment]:

@@ -185,6 +185,14 @@ class Silero(Vad):
         found = get_speech_timestamps(samples, options, sampling_rate=rate)
         return [_Span(t["start"] / rate, t["end"] / rate) for t in found]
 
+    @property
+    def settle_margin_s(self) -> float:
+        """How long before the end of the audio so far a span must have ended for more audio
+        not to change it (app/media/batched.settled_windows): the model reads forwards only, and
+        a span ends once `min_silence_s` of silence followed it; a 32 ms frame and its padding
+        are added to that."""
+        return self.min_silence_s + self.pad_s + 0.1
+
     @staticmethod
     def preprocess_audio(audio):
         return audio
