@@ -181,11 +181,16 @@ class Config:
     JOB_RETRIES = int(os.environ.get("JOB_RETRIES", "2"))  # for errors other than bad media
     # Transcribe what has arrived every N chunks (about N seconds: the recorder sends a piece a
     # second, and joins pieces into one chunk only while a chunk takes over a second to be
-    # acknowledged) while the candidate records; 0 turns it off. Each cut costs accuracy now and
-    # then (a part decoded without the text before it): with passes every 20 chunks one answer in
-    # 13-16 lost 0.15-0.22 of its words, which a 60 s answer never risks at 90; 20 makes it ready
-    # about 3 s sooner (bench/README.md, "Figures behind the defaults").
-    EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get("EARLY_TRANSCRIBE_CHUNKS", "90"))
+    # acknowledged) while the candidate records; 0 turns it off (jobs/early.py). With batched
+    # decoding and Silero (the defaults) a pass decodes only the voice-activity windows no later
+    # audio can change, so the transcript is the one the whole recording gives, and a pass that
+    # finds no new window costs a fraction of a second. Sequential decoding cuts at pauses
+    # instead, and each cut costs accuracy now and then (a part decoded without the text before
+    # it): with passes every 20 chunks one answer in 13-16 lost 0.15-0.22 of its words, which a
+    # 60 s answer never risks at 90 (bench/README.md, "Figures behind the defaults").
+    EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get(
+        "EARLY_TRANSCRIBE_CHUNKS",
+        "10" if (WHISPER_DECODING, WHISPER_VAD) == ("batched", "silero") else "90"))
     # Look every N chunks (about N seconds) while the candidate records for video to encode in a
     # part, for a recording that needs it (VP8 from Firefox); 0 turns it off. A part is made
     # once at least EARLY_VIDEO_MIN_PART_SECONDS can be cut off at a keyframe: each part costs

@@ -1,10 +1,13 @@
 """Job: transcribe what has arrived of an answer while the candidate is still recording, so the
 wait after the last chunk does not grow with the answer's length.
 
-Each run transcribes from where the last one stopped up to the last pause in what has arrived
-(so no word is cut and nothing is transcribed twice), and keeps the result in the answer's
-EarlyTranscript state (jobs/early_state.py, where every piece of the passes' state is
-described); the final transcription then does only the rest.
+With batched decoding (the default) a run decodes the voice-activity windows that no later
+audio can change (app/media/batched.settled_windows): the final transcription keeps them and
+decodes only the windows after them, and its transcript is the one the whole recording would
+have given, computed sooner. With sequential decoding a run transcribes from where the last one
+stopped up to the last pause in what has arrived (so no word is cut and nothing is transcribed
+twice). Either way the result is kept in the answer's EarlyTranscript state
+(jobs/early_state.py, where every piece of the passes' state is described).
 """
 
 from __future__ import annotations
@@ -50,12 +53,12 @@ def run(answer_id: int, upto_seq: int) -> None:
 
 def _pass(answer, upto_seq: int, cfg, store) -> None:
     from app.media import MediaError
-    from app.media.audio import extract_speech, last_pause, trim_wav
+    from app.media.audio import extract_speech
+    from app.media.batched import WINDOW_S
     from app.media.speech_models import resolve_model
-    from app.media.transcribe import shifted, transcribe
+    from app.media.transcribe import settle
     from app.services.take_types import demuxer
     from app.storage import StorageError
-    from jobs.transcribe import asr_settings
 
     began = time.perf_counter()
     early = EarlyTranscript.load(store, answer.public_id) or EarlyTranscript()
@@ -68,31 +71,62 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     # of an answer detected on its own could come out in another language.
     language = (answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
                 or (early.language if early.segments else None))
+    by_windows = by_settled_windows(cfg)
+    if by_windows and upto_seq + 1 < early.until_s + WINDOW_S:
+        # A chunk holds at least a second of the recording: no window after the settled ones
+        # can have closed yet (one closes only when speech runs on past WINDOW_S after its
+        # start), so this pass would fetch and decode the sound only to find none.
+        return
     with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
         try:
             with recording_so_far(store, answer, chunks) as prefix:
-                wav = extract_speech(prefix, Path(tmp) / "part.wav", early.until_s,
+                # Windows are found in the whole recording so far: where speech starts and ends
+                # depends on the audio before it.
+                wav = extract_speech(prefix, Path(tmp) / "part.wav",
+                                     0.0 if by_windows else early.until_s,
                                      container=demuxer(answer.content_type))
         except StorageError:
             return  # the chunks were joined and removed meanwhile
         except MediaError as exc:  # only an optimisation: the final transcode gives the reason
             log.warning("early transcription of answer %s gave up: %s", answer.public_id, exc)
             return
-        cut = last_pause(wav)
-        part = None
-        if cut is not None and cut >= 2.0:  # too little to be worth a pass otherwise
-            head = trim_wav(wav, Path(tmp) / "head.wav", cut)
-            model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
-            part = transcribe(head, model_dir, language=language, **asr_settings(cfg))
+        model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
+        if by_windows:
+            settled, found = settle(wav, model_dir, early.settled_windows(), language,
+                                    threads=cfg["WHISPER_THREADS"], device=cfg["WHISPER_DEVICE"],
+                                    vad=cfg["WHISPER_VAD"])
+            early.keep_windows(settled)
+            early.language = found or early.language
+        else:
+            _after_last_pause(early, wav, Path(tmp), model_dir, language, cfg)
     early.upto_seq = upto_seq
     early.seconds = round(early.seconds + time.perf_counter() - began, 3)
-    if part is not None:
-        early.segments += [asdict(s) for s in shifted(part.segments, early.until_s)]
-        early.until_s = round(early.until_s + cut, 3)
-        early.language = part.language
     early.save(store, answer.public_id)
     log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
              early.until_s)
+
+
+def by_settled_windows(cfg) -> bool:
+    """Whether passes settle whole voice-activity windows: batched decoding, with a VAD model that
+    reads forwards only (Silero; app/media/batched.settled_windows)."""
+    return cfg["WHISPER_DECODING"] == "batched" and cfg["WHISPER_VAD"] == "silero"
+
+
+def _after_last_pause(early: EarlyTranscript, wav: Path, tmp: Path, model_dir: Path, language,
+                      cfg) -> None:
+    """Sequential decoding: transcribe `wav` (the audio after early.until_s) up to its last pause."""
+    from app.media.audio import last_pause, trim_wav
+    from app.media.transcribe import shifted, transcribe
+    from jobs.transcribe import asr_settings
+
+    cut = last_pause(wav)
+    if cut is None or cut < 2.0:  # too little to be worth a pass otherwise
+        return
+    part = transcribe(trim_wav(wav, tmp / "head.wav", cut), model_dir, language=language,
+                      **asr_settings(cfg))
+    early.segments += [asdict(s) for s in shifted(part.segments, early.until_s)]
+    early.until_s = round(early.until_s + cut, 3)
+    early.language = part.language
 
 
 def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:

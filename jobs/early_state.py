@@ -150,13 +150,20 @@ class _StoredState:
 
 @dataclass
 class EarlyTranscript(_StoredState):
-    """The transcript settled while the candidate records: the audio up to `until_s`."""
+    """The transcript settled while the candidate records: the audio up to `until_s`.
+
+    With batched decoding the passes settle whole voice-activity windows (`windows`, each with
+    the number of its lines in `segments`, in order), which the final transcription keeps where
+    the whole recording's windows are cut the same. Without `windows` (sequential decoding, or
+    state written by code before them) the final transcription does the audio after `until_s`.
+    Both kinds keep `until_s` and `segments`, so either version of the final stage can read it."""
 
     until_s: float = 0.0  # seconds of the recording settled; the next pass starts here
     segments: list[dict] = field(default_factory=list)  # app.media.transcribe.Segment as dicts
     upto_seq: int = -1  # the last chunk a pass has looked at
     seconds: float = 0.0  # the passes' time, all together
     language: str | None = None  # as the last pass that heard speech found it
+    windows: list[dict] = field(default_factory=list)  # {"start", "end", "segments": count}
     NAME: ClassVar[str] = "early-transcript.json"
 
     @classmethod
@@ -164,6 +171,25 @@ class EarlyTranscript(_StoredState):
         """The settled transcript so far, or None when there is none (or it cannot be read)."""
         data = _read(store, cls.key(answer_public_id))
         return cls(**_known(cls, data)) if data is not None else None
+
+    def settled_windows(self) -> list:
+        """`windows` with their lines, as app.media.transcribe.settle() takes them."""
+        from app.media.transcribe import Segment, SettledWindow, Word
+
+        out, at = [], 0
+        for w in self.windows:
+            lines = self.segments[at:at + w["segments"]]
+            at += w["segments"]
+            out.append(SettledWindow(w["start"], w["end"], [
+                Segment(s["start"], s["end"], s["text"], [Word(**x) for x in s["words"]])
+                for s in lines]))
+        return out
+
+    def keep_windows(self, settled: list) -> None:
+        """Hold these settled windows (app.media.transcribe.SettledWindow) and their lines."""
+        self.windows = [{"start": w.start, "end": w.end, "segments": len(w.segments)} for w in settled]
+        self.segments = [asdict(s) for w in settled for s in w.segments]
+        self.until_s = settled[-1].end if settled else 0.0
 
 
 @dataclass

@@ -101,6 +101,29 @@ def test_an_early_transcript_as_the_code_before_wrote_it_loads_and_saves_alike(s
     early.segments.append(segment)
     early.until_s, early.upto_seq, early.language = 2.4, 179, "en"
     early.save(store, answer)
+    # The code before reads the fields it knows and leaves the rest ("windows").
     assert json.loads(store.get_bytes(f"answers/{answer}/early-transcript.json")) == {
-        "until_s": 2.4, "segments": [segment], "upto_seq": 179, "seconds": 0.4, "language": "en"}
+        "until_s": 2.4, "segments": [segment], "upto_seq": 179, "seconds": 0.4, "language": "en",
+        "windows": []}
     assert EarlyTranscript.load(store, answer) == early
+
+
+def test_settled_windows_keep_their_own_lines_through_storage(stored):
+    from app.media.transcribe import Segment, SettledWindow, Word
+
+    store, answer, _put = stored
+    first = [Segment(0.4, 2.0, "Hello there.",
+                     [Word("Hello", 0.4, 0.9, 0.91), Word("there.", 1.0, 2.0, 0.8)]),
+             Segment(3.1, 4.0, "Yes.", [Word("Yes.", 3.1, 4.0, 0.7)])]
+    second = [Segment(31.2, 33.0, "Next.", [Word("Next.", 31.2, 33.0, 0.6)])]
+    early = EarlyTranscript(upto_seq=39)
+    early.keep_windows([SettledWindow(0.2, 29.5, first), SettledWindow(31.0, 33.4, second)])
+    early.save(store, answer)
+    saved = json.loads(store.get_bytes(f"answers/{answer}/early-transcript.json"))
+    # What the code before reads: the lines and where the settled audio ends.
+    assert saved["until_s"] == 33.4
+    assert [s["text"] for s in saved["segments"]] == ["Hello there.", "Yes.", "Next."]
+    assert saved["windows"] == [{"start": 0.2, "end": 29.5, "segments": 2},
+                                {"start": 31.0, "end": 33.4, "segments": 1}]
+    back = EarlyTranscript.load(store, answer).settled_windows()
+    assert back == [SettledWindow(0.2, 29.5, first), SettledWindow(31.0, 33.4, second)]

@@ -201,7 +201,8 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
     from tests.helpers import split
     from tests.media import LONG_SENTENCES
 
-    app.config.update(EARLY_TRANSCRIBE_CHUNKS=3, EARLY_GRACE_SECONDS=0.5)
+    # Sequential decoding cuts at pauses (batched decoding settles whole windows: below).
+    app.config.update(EARLY_TRANSCRIBE_CHUNKS=3, EARLY_GRACE_SECONDS=0.5, WHISPER_DECODING="sequential")
     cand, token = make_candidate(make_interview(questions=1))
     csrf_client.refresh(f"/i/{token}")
     qid = cand.interview.questions[0].public_id
@@ -233,6 +234,72 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
     starts = [s["start"] for s in t["segments"]]
     assert starts == sorted(starts) and t["segments"][-1]["end"] > 9.0
     assert len(LONG_SENTENCES) <= len(t["segments"]) + 1
+
+
+@pytest.fixture(scope="module")
+def longer_webm(media_dir):
+    """A 50 s recording (the long answer's three sentences, four times over): longer than
+    one 30 s window of speech."""
+    out = media_dir["long"].with_name("longer.webm")
+    if not out.exists():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "3", "-i", str(media_dir["long"]),
+                        "-c", "copy", "-f", "webm", "-cluster_time_limit", "1000", str(out)],
+                       check=True, capture_output=True, timeout=120)
+    return out
+
+
+def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
+        csrf_client, app, longer_webm, run_jobs, tmp_path):
+    """With batched decoding the early passes decode only the voice-activity windows that no
+    later audio can change; the final pass keeps them and decodes the rest, and the transcript
+    is the one a single pass over the whole recording gives."""
+    import hashlib
+
+    from app.media.speech_models import resolve_model
+    from app.media.transcribe import transcribe
+    from jobs.early_state import EarlyTranscript
+    from jobs.transcribe import asr_settings
+    from tests.helpers import split
+
+    assert app.config["WHISPER_DECODING"] == "batched" and app.config["WHISPER_VAD"] == "silero"
+    app.config.update(EARLY_TRANSCRIBE_CHUNKS=10, EARLY_GRACE_SECONDS=0.5)
+    cand, token = make_candidate(make_interview(questions=1, answer=60))
+    csrf_client.refresh(f"/i/{token}")
+    qid = cand.interview.questions[0].public_id
+    data = longer_webm.read_bytes()
+    parts = split(data, len(data) // 50 + 1)  # about one chunk a second
+    answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
+                                 json={"content_type": "video/webm"}).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    for seq, part in enumerate(parts[:42]):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    run_jobs()  # the passes at chunks 10, 20, 30 and 40, while "recording" goes on
+    early = EarlyTranscript.load(current_storage(), answer_id)
+    assert early is not None and early.upto_seq == 39 and len(early.windows) == 1, early
+    first = early.windows[0]
+    assert 20 < first["end"] - first["start"] <= 30 and early.until_s == first["end"]
+    assert first["segments"] == len(early.segments) > 0
+    assert all(s["end"] <= first["end"] for s in early.segments)
+    for seq, part in enumerate(parts[42:], 42):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    resp = csrf_client.post(f"{base}/finalize", json={
+        "chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": 50000})
+    assert resp.status_code == 200
+    run_jobs()
+    answer = _answer(answer_id)
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
+    t = answer.transcript
+    assert t["method"] == "whisperx-batched-words, 1 of 2 windows settled while recording", t["method"]
+    assert t["segments"][:first["segments"]] == early.segments
+    # The same transcript as one pass over the whole recording's speech, line for line.
+    wav = tmp_path / "speech.wav"
+    current_storage().download(answer.audio_key, wav)
+    cfg = app.config
+    whole = transcribe(wav, resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"]),
+                       language="en", **asr_settings(cfg)).to_dict()
+    assert whole["method"] == "whisperx-batched-words"
+    assert t["segments"] == whole["segments"] and t["text"] == whole["text"]
+    assert t["text"].lower().count("python") == 4, t["text"]
 
 
 def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
