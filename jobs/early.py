@@ -44,6 +44,9 @@ def run(answer_id: int, upto_seq: int) -> None:
         if answer is None or answer.status != AnswerStatus.RECORDING:
             return  # finished already: the final transcription takes over
         cfg, store = current_app.config, current_storage()
+        # Looked at before the grace too: a pass with nothing to do must not hold the worker.
+        if not _worth_a_pass(EarlyTranscript.load(store, answer.public_id), upto_seq, cfg):
+            return
         if not _still_recording_after_grace(answer, upto_seq, cfg["EARLY_GRACE_SECONDS"]):
             return
         with one_pass_at_a_time(TRANSCRIPT_PASS, answer_id) as mine:
@@ -54,7 +57,6 @@ def run(answer_id: int, upto_seq: int) -> None:
 def _pass(answer, upto_seq: int, cfg, store) -> None:
     from app.media import MediaError
     from app.media.audio import extract_speech
-    from app.media.batched import WINDOW_S
     from app.media.speech_models import resolve_model
     from app.media.transcribe import settle
     from app.services.take_types import demuxer
@@ -62,7 +64,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
 
     began = time.perf_counter()
     early = EarlyTranscript.load(store, answer.public_id) or EarlyTranscript()
-    if early.upto_seq >= upto_seq:
+    if not _worth_a_pass(early, upto_seq, cfg):
         return
     chunks = arrived_chunks(answer, upto_seq)
     if chunks is None:
@@ -72,11 +74,6 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     language = (answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
                 or (early.language if early.segments else None))
     by_windows = by_settled_windows(cfg)
-    if by_windows and upto_seq + 1 < early.until_s + WINDOW_S:
-        # A chunk holds at least a second of the recording: no window after the settled ones
-        # can have closed yet (one closes only when speech runs on past WINDOW_S after its
-        # start), so this pass would fetch and decode the sound only to find none.
-        return
     with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
         try:
             with recording_so_far(store, answer, chunks) as prefix:
@@ -104,6 +101,21 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     early.save(store, answer.public_id)
     log.info("early transcript of answer %s settled up to %.1fs", answer.public_id,
              early.until_s)
+
+
+def _worth_a_pass(early: EarlyTranscript | None, upto_seq: int, cfg) -> bool:
+    """Whether a pass up to chunk `upto_seq` can settle anything: no pass has looked at that
+    chunk yet, and, when passes settle windows, the recording can have run WINDOW_S past the
+    last settled one. A chunk holds at least a second of it (the recorder sends a piece a
+    second), and a window closes only when speech runs on past WINDOW_S after its start:
+    before that a pass would fetch and read the sound only to find no new window."""
+    from app.media.batched import WINDOW_S
+
+    if early is None:
+        early = EarlyTranscript()
+    if early.upto_seq >= upto_seq:
+        return False
+    return not by_settled_windows(cfg) or upto_seq + 1 > early.until_s + WINDOW_S
 
 
 def by_settled_windows(cfg) -> bool:

@@ -127,3 +127,18 @@ def test_settled_windows_keep_their_own_lines_through_storage(stored):
                                 {"start": 31.0, "end": 33.4, "segments": 1}]
     back = EarlyTranscript.load(store, answer).settled_windows()
     assert back == [SettledWindow(0.2, 29.5, first), SettledWindow(31.0, 33.4, second)]
+
+
+def test_a_pass_runs_only_once_a_new_window_can_have_closed():
+    """A window closes only when speech runs on 30 s past its start, and a chunk holds at least
+    a second: before that a pass would read the sound only to settle nothing."""
+    from jobs.early import _worth_a_pass
+
+    windows = {"WHISPER_DECODING": "batched", "WHISPER_VAD": "silero"}
+    assert not _worth_a_pass(None, 29, windows)  # 30 chunks: no window can have closed yet
+    assert _worth_a_pass(None, 39, windows)
+    early = EarlyTranscript(until_s=26.5, upto_seq=39)
+    assert not _worth_a_pass(early, 39, windows)  # a pass has looked at that chunk already
+    assert not _worth_a_pass(early, 49, windows) and _worth_a_pass(early, 59, windows)
+    # Sequential decoding cuts at pauses: every pass can settle something.
+    assert _worth_a_pass(early, 49, {"WHISPER_DECODING": "sequential", "WHISPER_VAD": "silero"})
