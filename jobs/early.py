@@ -13,6 +13,7 @@ twice). Either way the result is kept in the answer's EarlyTranscript state
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 import time
 from dataclasses import asdict
@@ -55,10 +56,11 @@ def run(answer_id: int, upto_seq: int) -> None:
 
 
 def _pass(answer, upto_seq: int, cfg, store) -> None:
-    from app.media import MediaError
+    from app.media import WINDOW_S, MediaError
     from app.media.audio import extract_speech
     from app.media.speech_models import resolve_model
     from app.media.transcribe import settle
+    from app.services.pipeline import settle_after, settles_windows
     from app.services.take_types import demuxer
     from app.storage import StorageError
 
@@ -73,7 +75,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     # of an answer detected on its own could come out in another language.
     language = (answer.question.interview.language or cfg["WHISPER_LANGUAGE"]
                 or (early.language if early.segments else None))
-    by_windows = by_settled_windows(cfg)
+    by_windows = settles_windows(cfg)
     with tempfile.TemporaryDirectory(prefix="oneway-early-") as tmp:
         try:
             with recording_so_far(store, answer, chunks) as prefix:
@@ -94,6 +96,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
                                     vad=cfg["WHISPER_VAD"])
             early.keep_windows(settled)
             early.language = found or early.language
+            settle_after(answer.id, math.floor(early.until_s + WINDOW_S))
         else:
             _after_last_pause(early, wav, Path(tmp), model_dir, language, cfg)
     early.upto_seq = upto_seq
@@ -109,19 +112,14 @@ def _worth_a_pass(early: EarlyTranscript | None, upto_seq: int, cfg) -> bool:
     last settled one. A chunk holds at least a second of it (the recorder sends a piece a
     second), and a window closes only when speech runs on past WINDOW_S after its start:
     before that a pass would fetch and read the sound only to find no new window."""
-    from app.media.batched import WINDOW_S
+    from app.media import WINDOW_S
+    from app.services.pipeline import settles_windows
 
     if early is None:
         early = EarlyTranscript()
     if early.upto_seq >= upto_seq:
         return False
-    return not by_settled_windows(cfg) or upto_seq + 1 > early.until_s + WINDOW_S
-
-
-def by_settled_windows(cfg) -> bool:
-    """Whether passes settle whole voice-activity windows: batched decoding, with a VAD model that
-    reads forwards only (Silero; app/media/batched.settled_windows)."""
-    return cfg["WHISPER_DECODING"] == "batched" and cfg["WHISPER_VAD"] == "silero"
+    return not settles_windows(cfg) or upto_seq + 1 > early.until_s + WINDOW_S
 
 
 def _after_last_pause(early: EarlyTranscript, wav: Path, tmp: Path, model_dir: Path, language,

@@ -53,11 +53,11 @@ def _transcribe_rest(store, answer, wav: Path, model_dir: Path, language, cfg) -
     """Transcribe the answer, reusing what was settled while it was being recorded."""
     from app.media.audio import trim_wav
     from app.media.transcribe import shifted, transcribe
-    from jobs.early import by_settled_windows
+    from app.services.pipeline import settles_windows
     from jobs.early_state import EarlyTranscript
 
     early = None if cfg["WHISPER_ALIGN_MODEL"] else EarlyTranscript.load(store, answer.public_id)
-    if early and early.windows and by_settled_windows(cfg):
+    if early and early.windows and settles_windows(cfg):
         t = transcribe(wav, model_dir, language=language or early.language,
                        settled=early.settled_windows(), **asr_settings(cfg))
         result = t.to_dict()

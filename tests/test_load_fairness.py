@@ -66,7 +66,9 @@ def test_an_answer_has_at_most_one_early_pass_waiting_and_none_under_a_backlog(a
     # A backlog: three answers' transcodes wait. The pass chunk 11 asks for is not queued, and no
     # early transcription pass either, though the transcription queue itself is empty: in make run
     # one worker serves both, so it would delay those transcodes.
-    app.config.update(EARLY_TRANSCRIBE_CHUNKS=1, WHISPER_ALIGN_MODEL="")
+    # (Sequential decoding: its passes can settle something at any chunk, so only the backlog
+    # holds them back.)
+    app.config.update(EARLY_TRANSCRIBE_CHUNKS=1, WHISPER_ALIGN_MODEL="", WHISPER_DECODING="sequential")
     with app.app_context():
         for i in range(3):
             enqueue("jobs.transcode.run", 10_000 + i, queue=MEDIA_QUEUE, job_id=f"transcode-{10_000 + i}")

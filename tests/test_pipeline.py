@@ -255,8 +255,11 @@ def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
     is the one a single pass over the whole recording gives."""
     import hashlib
 
+    from rq.job import Job
+
     from app.media.speech_models import resolve_model
     from app.media.transcribe import transcribe
+    from app.queue import redis_conn
     from jobs.early_state import EarlyTranscript
     from jobs.transcribe import asr_settings
     from tests.helpers import split
@@ -273,7 +276,7 @@ def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
     base = f"/i/{token}/answers/{answer_id}"
     for seq, part in enumerate(parts[:42]):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
-    run_jobs()  # the passes at chunks 10, 20, 30 and 40, while "recording" goes on
+    run_jobs()  # the pass at chunk 40, while "recording" goes on
     early = EarlyTranscript.load(current_storage(), answer_id)
     assert early is not None and early.upto_seq == 39 and len(early.windows) == 1, early
     first = early.windows[0]
@@ -282,6 +285,11 @@ def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
     assert all(s["end"] <= first["end"] for s in early.segments)
     for seq, part in enumerate(parts[42:], 42):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    # No pass was queued where none could settle a window: before 30 s of recording, nor
+    # before 30 s after the settled window's end.
+    row = _answer(answer_id).id
+    queued = [Job.exists(f"early-{row}-{seq}", connection=redis_conn()) for seq in (9, 19, 29, 39, 49)]
+    assert queued == [False, False, False, True, False]
     resp = csrf_client.post(f"{base}/finalize", json={
         "chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": 50000})
     assert resp.status_code == 200

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.media import WINDOW_S
+
 SENTENCE_END = ".?!。！？"
 PREPEND = "\"'“¿([{-"
 APPEND = "\"'.。,，!！?？:：”)]}、"
 MAX_SEGMENT_S = 12.0  # a transcript line longer than this is split at its longest pause
 SPLIT_GAP_S = 1.0  # a silence this long starts a new line
-WINDOW_S = 30  # Whisper's input: voice-activity windows are merged up to this many seconds
 
 
 @dataclass

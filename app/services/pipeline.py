@@ -55,8 +55,49 @@ def _waiting_or_running(job_id: str) -> bool:
 
 
 def start_early(answer: Answer) -> None:
-    """Transcribe what has arrived of an answer still being recorded (see jobs/early.py)."""
-    _start_pass("jobs.early.run", ASR_QUEUE, "early", answer, "transcription")
+    """Transcribe what has arrived of an answer still being recorded (see jobs/early.py), when
+    a pass can settle something."""
+    if _may_settle(answer):
+        _start_pass("jobs.early.run", ASR_QUEUE, "early", answer, "transcription")
+
+
+def settles_windows(cfg) -> bool:
+    """Whether early passes settle whole voice-activity windows (jobs/early.py): batched
+    decoding, with a VAD model that reads forwards only (Silero; app/media/batched.settled_windows).
+    Otherwise (sequential decoding, pyannote) they cut at pauses."""
+    return cfg["WHISPER_DECODING"] == "batched" and cfg["WHISPER_VAD"] == "silero"
+
+
+_SETTLE_AFTER = "oneway:early-settle-after:"
+
+
+def settle_after(answer_id: int, chunks: int) -> None:
+    """Record that no pass over this answer can settle a window before it has more than `chunks`
+    chunks (a pass sets it, from where its settled windows end); read by start_early."""
+    from redis.exceptions import RedisError
+
+    try:
+        redis_conn().set(_SETTLE_AFTER + str(answer_id), chunks, ex=3600)
+    except RedisError:  # only saves no-op passes: they find out for themselves
+        log.warning("could not record where answer %s's next early pass can start", answer_id)
+
+
+def _may_settle(answer: Answer) -> bool:
+    """Whether a pass up to this chunk can settle a window: one closes only when speech runs on
+    WINDOW_S past its start, and a chunk holds at least a second of the recording (the recorder
+    sends a piece a second), so before the recording can have run WINDOW_S past the last
+    settled window (WINDOW_S chunks, until a pass says more) a pass would find nothing."""
+    from redis.exceptions import RedisError
+
+    from app.media import WINDOW_S
+
+    if not settles_windows(current_app.config):
+        return True
+    try:
+        after = redis_conn().get(_SETTLE_AFTER + str(answer.id))
+    except RedisError:
+        return True
+    return answer.chunk_count > int(after or WINDOW_S)
 
 
 def start_early_video(answer: Answer) -> None:
