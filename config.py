@@ -183,8 +183,10 @@ class Config:
     # second, and joins pieces into one chunk only while a chunk takes over a second to be
     # acknowledged) while the candidate records; 0 turns it off (jobs/early.py). With batched
     # decoding and Silero (the defaults) a pass decodes only the voice-activity windows no later
-    # audio can change, so the transcript is the one the whole recording gives, and a pass that
-    # finds no new window costs a fraction of a second. Sequential decoding cuts at pauses
+    # audio can change, so the transcript is the one the whole recording gives, and none is
+    # queued before a new window can have closed (app/services/pipeline.start_early): a 60 s
+    # answer gets one or two, ready about a third sooner for about a sixth more CPU on an idle
+    # machine (bench/README.md, "Figures behind the defaults"). Sequential decoding cuts at pauses
     # instead, and each cut costs accuracy now and then (a part decoded without the text before
     # it): with passes every 20 chunks one answer in 13-16 lost 0.15-0.22 of its words, which a
     # 60 s answer never risks at 90 (bench/README.md, "Figures behind the defaults").
