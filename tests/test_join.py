@@ -177,6 +177,11 @@ def test_a_worker_killed_mid_join_loses_nothing_and_the_join_runs_again(
         while not redis_conn().exists(lease_key(f"join-{answer.id}")):
             assert time.monotonic() < deadline and worker.poll() is None, log_path.read_text()[-3000:]
             time.sleep(0.01)
+        # The lease comes just before the move to processing: on a busy machine that commit can
+        # take longer than the wait below.
+        while _answer(answer.public_id).status != AnswerStatus.PROCESSING:
+            assert time.monotonic() < deadline and worker.poll() is None, log_path.read_text()[-3000:]
+            time.sleep(0.01)
         time.sleep(0.2)  # part-way through the chunks
         os.kill(worker.pid, signal.SIGKILL)
     finally:
