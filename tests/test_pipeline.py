@@ -193,9 +193,22 @@ def test_candidate_zip_export_streams_media_captions_transcripts_and_scores(
     assert other.get(f"/review/candidates/{cand.public_id}/export.zip").status_code == 404
 
 
+def _finalized_and_processed(csrf_client, base: str, data: bytes, chunks: int, duration_ms: int,
+                             run_jobs) -> Answer:
+    """Finalize a take whose chunks are all sent, run every job, and return its ready answer."""
+    import hashlib
+
+    resp = csrf_client.post(f"{base}/finalize", json={
+        "chunks": chunks, "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": duration_ms})
+    assert resp.status_code == 200
+    run_jobs()
+    answer = _answer(base.rsplit("/", 1)[-1])
+    assert answer.status == AnswerStatus.READY, answer.failure_reason
+    return answer
+
+
 def test_transcription_starts_while_the_candidate_is_still_recording(
         csrf_client, app, media_dir, run_jobs):
-    import hashlib
 
     from jobs.early_state import EarlyTranscript
     from tests.helpers import split
@@ -220,12 +233,7 @@ def test_transcription_starts_while_the_candidate_is_still_recording(
     assert "python" in " ".join(s["text"] for s in early.segments).lower()
     for seq, part in enumerate(parts[9:], 9):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
-    resp = csrf_client.post(f"{base}/finalize", json={
-        "chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": 12000})
-    assert resp.status_code == 200
-    run_jobs()
-    answer = _answer(answer_id)
-    assert answer.status == AnswerStatus.READY, answer.failure_reason
+    answer = _finalized_and_processed(csrf_client, base, data, len(parts), 12000, run_jobs)
     t = answer.transcript
     assert "settled while recording" in t["method"]
     text = t["text"].lower()
@@ -253,7 +261,6 @@ def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
     """With batched decoding the early passes decode only the voice-activity windows that no
     later audio can change; the final pass keeps them and decodes the rest, and the transcript
     is the one a single pass over the whole recording gives."""
-    import hashlib
 
     from rq.job import Job
 
@@ -290,12 +297,7 @@ def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
     row = _answer(answer_id).id
     queued = [Job.exists(f"early-{row}-{seq}", connection=redis_conn()) for seq in (9, 19, 29, 39, 49)]
     assert queued == [False, False, False, True, False]
-    resp = csrf_client.post(f"{base}/finalize", json={
-        "chunks": len(parts), "sha256": hashlib.sha256(data).hexdigest(), "duration_ms": 50000})
-    assert resp.status_code == 200
-    run_jobs()
-    answer = _answer(answer_id)
-    assert answer.status == AnswerStatus.READY, answer.failure_reason
+    answer = _finalized_and_processed(csrf_client, base, data, len(parts), 50000, run_jobs)
     t = answer.transcript
     assert t["method"] == "whisperx-batched-words, 1 of 2 windows settled while recording", t["method"]
     assert t["segments"][:first["segments"]] == early.segments
