@@ -13,7 +13,6 @@ twice). Either way the result is kept in the answer's EarlyTranscript state
 from __future__ import annotations
 
 import logging
-import math
 import tempfile
 import time
 from dataclasses import asdict
@@ -60,7 +59,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
     from app.media.audio import extract_speech
     from app.media.speech_models import resolve_model
     from app.media.transcribe import settle
-    from app.services.pipeline import settle_after, settles_windows
+    from app.services.pipeline import next_pass_after, settles_windows
     from app.services.take_types import demuxer
     from app.storage import StorageError
 
@@ -96,7 +95,7 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
                                     vad=cfg["WHISPER_VAD"])
             early.keep_windows(settled)
             early.language = found or early.language
-            settle_after(answer.id, math.floor(early.until_s + WINDOW_S))
+            next_pass_after("early", answer.id, early.until_s + WINDOW_S)
         else:
             _after_last_pause(early, wav, Path(tmp), model_dir, language, cfg)
     early.upto_seq = upto_seq

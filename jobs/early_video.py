@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.media import PART_MARGIN_S
 from jobs import app_context
 from jobs.early_state import (
     VIDEO_PASS,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MARGIN_S = 1.0  # leave the last second of what has arrived: its last frame may be cut off
 # A pass that starts at a whole second decodes from the keyframe before it. Parts end at
 # keyframes where they can (Chromium puts one every second as we ask, Firefox every 7.5 s
 # whatever we ask), so most passes decode nothing twice; a recording with almost none would
@@ -91,6 +91,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 
 def _pass(answer, upto_seq: int, store, cfg) -> None:
     """One pass: encode the next part of what has arrived of the recording, if one is due."""
+    from app.services.pipeline import NO_MORE_PASSES, next_pass_after
     from app.services.take_types import demuxer
     from app.storage import StorageError
 
@@ -109,11 +110,13 @@ def _pass(answer, upto_seq: int, store, cfg) -> None:
                 encoded = _encode_next(prefix, Path(tmp) / "part.ts", state, container, cfg)
             if state.skip:  # this recording needs no passes, or they would cost more than they save
                 state.save(store, answer.public_id)
-                return
         except StorageError:
             return  # the chunks were joined and removed meanwhile
-        if encoded is not None:
+        if encoded is not None and not state.skip:
             _keep(encoded, state, upto_seq, store, answer.public_id, began)
+    # No pass before another part can be cut off (or ever again): the chunks queue none until then.
+    next_pass_after("early-video", answer.id, NO_MORE_PASSES if state.skip else
+                    state.until_s + cfg["EARLY_VIDEO_MIN_PART_SECONDS"] + PART_MARGIN_S)
 
 
 def _encode_next(prefix: Path, part: Path, state: EarlyVideo, container: str,
@@ -138,7 +141,7 @@ def _encode_next(prefix: Path, part: Path, state: EarlyVideo, container: str,
         # at the end costs less than that.
         state.skip = f"keyframes are more than {MAX_PREROLL_S:g} s apart in this recording"
         return None
-    cut = scan.next_cut(until, cfg["EARLY_VIDEO_MIN_PART_SECONDS"], MARGIN_S)
+    cut = scan.next_cut(until, cfg["EARLY_VIDEO_MIN_PART_SECONDS"], PART_MARGIN_S)
     if cut is None:
         return None
     end, end_key = cut

@@ -406,11 +406,13 @@ def _finish_recording(csrf_client, base, data, parts, since):
 
 
 def _vp8_recording_under_way(csrf_client, app, media_dir, tmp_path, monkeypatch, between=None):
-    """A Firefox-like VP8 answer with 9 of its 12 chunks sent, a video pass queued every 3."""
+    """A Firefox-like VP8 answer with 9 of its 12 chunks sent, a video pass looked for every 3.
+    Its chunks hold more than a second each, and passes are queued by the count of chunks, so
+    parts of 1 s are asked for: each pass then has a part to cut off."""
     from tests.helpers import split
 
     monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
-    app.config.update(EARLY_VIDEO_CHUNKS=3, EARLY_VIDEO_MIN_PART_SECONDS=2)
+    app.config.update(EARLY_VIDEO_CHUNKS=3, EARLY_VIDEO_MIN_PART_SECONDS=1)
     cand, token = make_candidate(make_interview(questions=1))
     csrf_client.refresh(f"/i/{token}")
     data = media_dir["long"].read_bytes()
@@ -452,6 +454,45 @@ def test_vp8_video_is_encoded_while_the_candidate_records(csrf_client, app, medi
                       preset=app.config["X264_PRESET"], container="matroska")
     assert [t for t, _ in _packets(mp4, "video")] == [t for t, _ in _packets(whole.media_path, "video")]
     assert "python" in answer.transcript["text"].lower()
+
+
+def _queued_video_passes(row_id: int) -> list[str]:
+    from rq import Queue
+
+    from app.queue import MEDIA_QUEUE, redis_conn
+
+    return [j for j in Queue(MEDIA_QUEUE, connection=redis_conn()).job_ids
+            if j.startswith(f"early-video-{row_id}-")]
+
+
+def test_a_video_pass_is_queued_only_once_a_part_can_be_cut_off(
+        csrf_client, app, media_dir, run_jobs, tmp_path, monkeypatch):
+    """A pass encodes a part of at least EARLY_VIDEO_MIN_PART_SECONDS, leaving a second at the end
+    of what has arrived: before the recording can hold that much after the last part (a chunk
+    holds at least a second), a pass would fetch and read it only to find nothing to cut."""
+    from jobs.early_state import EarlyVideo
+    from tests.helpers import split
+
+    monkeypatch.setenv("ONEWAY_SPOOL_DIR", str(tmp_path / "spool"))
+    app.config.update(EARLY_VIDEO_CHUNKS=1, EARLY_VIDEO_MIN_PART_SECONDS=2)  # every chunk looks
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    data = media_dir["long"].read_bytes()
+    parts = split(data, len(data) // 12 + 1)
+    answer_id, base = _record(csrf_client, token, cand.interview.questions[0].public_id, data, parts, 0)
+    row_id = _answer(answer_id).id
+    store = current_storage()
+    due, expected, until = [], [], 0.0
+    for seq, part in enumerate(parts[:10]):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+        due.append(_queued_video_passes(row_id) == [f"early-video-{row_id}-{seq}"])
+        expected.append(seq + 1 > until + 2 + 1)  # a 2 s part and the second left at the end
+        run_jobs()  # a worker keeping up with the recording
+        state = EarlyVideo.load(store, answer_id)
+        until = state.until_s if state else 0.0
+    assert due == expected, (due, expected)
+    assert until > 4, until  # the passes that were queued encoded parts...
+    assert 1 < due.count(False) < len(due) - 1, due  # ...and the chunks between queued none
 
 
 def test_a_lost_video_part_means_the_whole_video_is_encoded_at_the_end(
@@ -505,6 +546,8 @@ def test_h264_in_webm_needs_no_pass_while_recording(csrf_client, app, media_dir,
     state = EarlyVideo.load(store, undeclared)
     assert state.skip and not state.parts and state.upto_seq == -1
     _finish_recording(csrf_client, base, data, parts, 9)
+    # The look said no pass is needed: the last chunks queued none.
+    assert _queued_video_passes(_answer(undeclared).id) == []
     run_jobs()
     answer = _answer(undeclared)
     assert answer.status == AnswerStatus.READY, answer.failure_reason

@@ -56,8 +56,11 @@ def _waiting_or_running(job_id: str) -> bool:
 
 def start_early(answer: Answer) -> None:
     """Transcribe what has arrived of an answer still being recorded (see jobs/early.py), when
-    a pass can settle something."""
-    if _may_settle(answer):
+    a pass can settle something: a window closes only when speech runs on WINDOW_S past its
+    start, so none can before the recording has run WINDOW_S past the last settled window."""
+    from app.media import WINDOW_S
+
+    if not settles_windows(current_app.config) or _pass_due("early", answer, WINDOW_S):
         _start_pass("jobs.early.run", ASR_QUEUE, "early", answer, "transcription")
 
 
@@ -68,42 +71,45 @@ def settles_windows(cfg) -> bool:
     return cfg["WHISPER_DECODING"] == "batched" and cfg["WHISPER_VAD"] == "silero"
 
 
-_SETTLE_AFTER = "oneway:early-settle-after:"
+_NEXT_PASS_AFTER = "oneway:early-after:"
+NO_MORE_PASSES = 1 << 30  # a chunk count no recording reaches
 
 
-def settle_after(answer_id: int, chunks: int) -> None:
-    """Record that no pass over this answer can settle a window before it has more than `chunks`
-    chunks (a pass sets it, from where its settled windows end); read by start_early."""
+def next_pass_after(prefix: str, answer_id: int, chunks: float) -> None:
+    """Record that no early pass of this kind ("early", "early-video") over this answer can do
+    anything before it has more than `chunks` chunks (NO_MORE_PASSES: never again). The passes
+    set it, from where their work ends; read by _pass_due when chunks arrive."""
     from redis.exceptions import RedisError
 
     try:
-        redis_conn().set(_SETTLE_AFTER + str(answer_id), chunks, ex=3600)
+        redis_conn().set(f"{_NEXT_PASS_AFTER}{prefix}:{answer_id}", chunks, ex=3600)
     except RedisError:  # only saves no-op passes: they find out for themselves
-        log.warning("could not record where answer %s's next early pass can start", answer_id)
+        log.warning("could not record where answer %s's next %s pass can start", answer_id, prefix)
 
 
-def _may_settle(answer: Answer) -> bool:
-    """Whether a pass up to this chunk can settle a window: one closes only when speech runs on
-    WINDOW_S past its start, and a chunk holds at least a second of the recording (the recorder
-    sends a piece a second), so before the recording can have run WINDOW_S past the last
-    settled window (WINDOW_S chunks, until a pass says more) a pass would find nothing."""
+def _pass_due(prefix: str, answer: Answer, first_after: float) -> bool:
+    """Whether a pass of this kind up to the latest chunk can do anything: the answer has more
+    chunks than its last pass recorded (next_pass_after), or than `first_after` before any pass.
+    A chunk holds at least a second of the recording (the recorder sends a piece a second; more
+    while its uploads are slow), so a pass this lets through has the seconds it needs; one held
+    back by chunks that hold more comes with a later chunk."""
     from redis.exceptions import RedisError
 
-    from app.media import WINDOW_S
-
-    if not settles_windows(current_app.config):
-        return True
     try:
-        after = redis_conn().get(_SETTLE_AFTER + str(answer.id))
+        after = redis_conn().get(f"{_NEXT_PASS_AFTER}{prefix}:{answer.id}")
     except RedisError:
         return True
-    return answer.chunk_count > int(after or WINDOW_S)
+    return answer.chunk_count > (float(after) if after is not None else first_after)
 
 
 def start_early_video(answer: Answer) -> None:
     """Encode what has arrived of a recording whose video must be re-encoded (see
-    jobs/early_video.py)."""
-    _start_pass("jobs.early_video.run", MEDIA_QUEUE, "early-video", answer, "video encoding")
+    jobs/early_video.py), once a part of EARLY_VIDEO_MIN_PART_SECONDS can be cut off: the
+    margin a pass leaves at the end of what has arrived is left out too."""
+    from app.media import PART_MARGIN_S
+
+    if _pass_due("early-video", answer, current_app.config["EARLY_VIDEO_MIN_PART_SECONDS"] + PART_MARGIN_S):
+        _start_pass("jobs.early_video.run", MEDIA_QUEUE, "early-video", answer, "video encoding")
 
 
 def _start_pass(path: str, queue: str, prefix: str, answer: Answer, what: str) -> None:
