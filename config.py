@@ -194,14 +194,16 @@ class Config:
         "EARLY_TRANSCRIBE_CHUNKS",
         "10" if (WHISPER_DECODING, WHISPER_VAD) == ("batched", "silero") else "90"))
     # Look every N chunks (about N seconds) while the candidate records for video to encode in a
-    # part, for a recording that needs it (VP8 from Firefox); 0 turns it off. A part is made
-    # once at least EARLY_VIDEO_MIN_PART_SECONDS can be cut off at a keyframe: each part costs
-    # an ffmpeg start and libx264's ramp up and down, close to what a second of 720p costs, so
-    # parts of two of Firefox's 7.5 s keyframe spans (14 s) make fewer parts and a shorter
-    # encode than one span each, and leave 14-20 s to the end (the figures: bench/README.md,
-    # "Figures behind the defaults").
+    # part, for a recording that needs it (VP8 from Firefox); 0 turns it off. A part is made once
+    # at least EARLY_VIDEO_MIN_PART_SECONDS can be cut off at a keyframe, and no pass is queued
+    # before the chunks can hold that much after the last part (app/services/pipeline.py). What is
+    # left to the end is encoded after the last chunk: parts of one of Firefox's 7.5 s keyframe
+    # spans leave 7.5 s of a 60 s answer instead of 15 s, and it is ready about 1.5 s sooner, for
+    # an ffmpeg start and libx264's ramp up and down more per span (about 3% more CPU for the
+    # whole answer, on an idle machine only: under a backlog no pass is queued). The figures:
+    # bench/README.md, "Figures behind the defaults".
     EARLY_VIDEO_CHUNKS = int(os.environ.get("EARLY_VIDEO_CHUNKS", "5"))
-    EARLY_VIDEO_MIN_PART_SECONDS = float(os.environ.get("EARLY_VIDEO_MIN_PART_SECONDS", "14"))
+    EARLY_VIDEO_MIN_PART_SECONDS = float(os.environ.get("EARLY_VIDEO_MIN_PART_SECONDS", "7"))
     # Under a backlog early passes are skipped: none is queued while more jobs than this wait in
     # its queue (app/services/pipeline.py); the final stages do the work anyway.
     EARLY_PASSES_MAX_WAITING = int(os.environ.get("EARLY_PASSES_MAX_WAITING", "2"))
