@@ -183,16 +183,18 @@ class Config:
     # second, and joins pieces into one chunk only while a chunk takes over a second to be
     # acknowledged) while the candidate records; 0 turns it off (jobs/early.py). With batched
     # decoding and Silero (the defaults) a pass decodes only the voice-activity windows no later
-    # audio can change, so the transcript is the one the whole recording gives, and none is
-    # queued before a new window can have closed (app/services/pipeline.start_early): a 60 s
-    # answer gets one or two, ready about a third sooner for about a sixth more CPU on an idle
+    # audio can change, so the transcript is the one the whole recording gives. Every chunk looks,
+    # but none queues a pass before a new window can have closed (app/services/pipeline.start_early;
+    # a pass that finds the open window still open has the next look 3 chunks later), so a
+    # window is decoded soon after it closes, not while the candidate finishes: a 60 s answer
+    # gets one to three passes, ready about a third sooner for about a sixth more CPU on an idle
     # machine (bench/README.md, "Figures behind the defaults"). Sequential decoding cuts at pauses
     # instead, and each cut costs accuracy now and then (a part decoded without the text before
     # it): with passes every 20 chunks one answer in 13-16 lost 0.15-0.22 of its words, which a
     # 60 s answer never risks at 90 (bench/README.md, "Figures behind the defaults").
     EARLY_TRANSCRIBE_CHUNKS = int(os.environ.get(
         "EARLY_TRANSCRIBE_CHUNKS",
-        "10" if (WHISPER_DECODING, WHISPER_VAD) == ("batched", "silero") else "90"))
+        "1" if (WHISPER_DECODING, WHISPER_VAD) == ("batched", "silero") else "90"))
     # Look every N chunks (about N seconds) while the candidate records for video to encode in a
     # part, for a recording that needs it (VP8 from Firefox); 0 turns it off. A part is made once
     # at least EARLY_VIDEO_MIN_PART_SECONDS can be cut off at a keyframe, and no pass is queued

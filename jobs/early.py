@@ -29,6 +29,9 @@ from jobs.early_state import (
 
 log = logging.getLogger(__name__)
 GRACE_POLL_S = 0.2
+# A pass that found the open window still open (the speaker had not paused since it ran WINDOW_S)
+# lets this many chunks pass before the next looks: a pause comes within a few seconds of speech.
+LOOK_AGAIN_CHUNKS = 3
 
 
 def run(answer_id: int, upto_seq: int) -> None:
@@ -90,12 +93,16 @@ def _pass(answer, upto_seq: int, cfg, store) -> None:
             return
         model_dir = resolve_model(cfg["WHISPER_MODEL"], cfg["MODEL_CACHE_DIR"])
         if by_windows:
+            before = early.until_s
             settled, found = settle(wav, model_dir, early.settled_windows(), language,
                                     threads=cfg["WHISPER_THREADS"], device=cfg["WHISPER_DEVICE"],
                                     vad=cfg["WHISPER_VAD"])
             early.keep_windows(settled)
             early.language = found or early.language
-            next_pass_after("early", answer.id, early.until_s + WINDOW_S)
+            # A new window can close only WINDOW_S past the last one's end. One that has run that
+            # long closes at the speaker's next pause: until then, look again every few chunks.
+            next_pass_after("early", answer.id, early.until_s + WINDOW_S if early.until_s > before
+                            else upto_seq + 1 + LOOK_AGAIN_CHUNKS)
         else:
             _after_last_pause(early, wav, Path(tmp), model_dir, language, cfg)
     early.upto_seq = upto_seq

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -256,12 +258,11 @@ def longer_webm(media_dir):
     return out
 
 
-def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
-        csrf_client, app, longer_webm, run_jobs, tmp_path):
-    """With batched decoding the early passes decode only the voice-activity windows that no
-    later audio can change; the final pass keeps them and decodes the rest, and the transcript
-    is the one a single pass over the whole recording gives."""
-
+def _settled_while_recording(csrf_client, app, webm: Path, run_jobs, tmp_path, seconds: int):
+    """Record `webm` (`seconds` long) a chunk a second, a worker running each early pass as it is
+    queued, and check which chunks queued one. Then finish it and check that the final
+    transcript is the one a single pass over the whole recording gives, line for line.
+    Returns the passes, (chunk number, seconds settled after it), and the final transcript."""
     from rq.job import Job
 
     from app.media.speech_models import resolve_model
@@ -272,36 +273,41 @@ def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
     from tests.helpers import split
 
     assert app.config["WHISPER_DECODING"] == "batched" and app.config["WHISPER_VAD"] == "silero"
-    app.config.update(EARLY_TRANSCRIBE_CHUNKS=10, EARLY_GRACE_SECONDS=0.5)
-    cand, token = make_candidate(make_interview(questions=1, answer=60))
+    app.config.update(EARLY_GRACE_SECONDS=0.5)
+    assert app.config["EARLY_TRANSCRIBE_CHUNKS"] == 1  # every chunk looks whether a pass is due
+    cand, token = make_candidate(make_interview(questions=1, answer=seconds + 30))
     csrf_client.refresh(f"/i/{token}")
     qid = cand.interview.questions[0].public_id
-    data = longer_webm.read_bytes()
-    parts = split(data, len(data) // 50 + 1)  # about one chunk a second
+    data = webm.read_bytes()
+    parts = split(data, len(data) // seconds + 1)  # about one chunk a second
     answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
                                  json={"content_type": "video/webm"}).get_json()["answer_id"]
     base = f"/i/{token}/answers/{answer_id}"
-    for seq, part in enumerate(parts[:42]):
+    store, passes, row = current_storage(), [], None
+    for seq, part in enumerate(parts):
         assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
-    run_jobs()  # the pass at chunk 40, while "recording" goes on
-    early = EarlyTranscript.load(current_storage(), answer_id)
-    assert early is not None and early.upto_seq == 39 and len(early.windows) == 1, early
-    first = early.windows[0]
-    assert 20 < first["end"] - first["start"] <= 30 and early.until_s == first["end"]
-    assert first["segments"] == len(early.segments) > 0
-    assert all(s["end"] <= first["end"] for s in early.segments)
-    for seq, part in enumerate(parts[42:], 42):
-        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
-    # No pass was queued where none could settle a window: before 30 s of recording, nor
-    # before 30 s after the settled window's end.
-    row = _answer(answer_id).id
-    queued = [Job.exists(f"early-{row}-{seq}", connection=redis_conn()) for seq in (9, 19, 29, 39, 49)]
-    assert queued == [False, False, False, True, False]
-    answer = _finalized_and_processed(csrf_client, base, data, len(parts), 50000, run_jobs)
+        row = row or _answer(answer_id).id
+        if Job.exists(f"early-{row}-{seq}", connection=redis_conn()):
+            run_jobs()  # the pass runs while "recording" goes on
+            passes.append((seq, EarlyTranscript.load(store, answer_id).until_s))
+    # No pass was queued where none could settle a window: before the recording can have run
+    # 30 s past the last settled one (at first, from its start). One that found the open window
+    # still open was followed 4 chunks later (3 between); one that settled a window, not before
+    # 30 s after its end.
+    expected, until = [], 0.0
+    seq = math.floor(until + 30)
+    while seq < len(parts):
+        expected.append(seq)
+        now = dict(passes).get(seq, until)
+        seq, until = (math.floor(now + 30), now) if now > until else (seq + 4, until)
+    assert [seq for seq, _ in passes] == expected, passes
+    early = EarlyTranscript.load(store, answer_id)
+    assert early.windows and early.until_s == early.windows[-1]["end"], (passes, early)
+    assert sum(w["segments"] for w in early.windows) == len(early.segments) > 0
+    assert all(s["end"] <= early.until_s for s in early.segments)
+    answer = _finalized_and_processed(csrf_client, base, data, len(parts), seconds * 1000, run_jobs)
     t = answer.transcript
-    assert t["method"] == "whisperx-batched-words, 1 of 2 windows settled while recording", t["method"]
-    assert t["segments"][:first["segments"]] == early.segments
-    # The same transcript as one pass over the whole recording's speech, line for line.
+    assert t["segments"][:len(early.segments)] == early.segments
     wav = tmp_path / "speech.wav"
     current_storage().download(answer.audio_key, wav)
     cfg = app.config
@@ -309,7 +315,47 @@ def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
                        language="en", **asr_settings(cfg)).to_dict()
     assert whole["method"] == "whisperx-batched-words"
     assert t["segments"] == whole["segments"] and t["text"] == whole["text"]
+    return passes, t
+
+
+def test_windows_settled_while_recording_give_the_whole_recordings_transcript(
+        csrf_client, app, longer_webm, run_jobs, tmp_path):
+    """With batched decoding the early passes decode only the voice-activity windows that no
+    later audio can change; the final pass keeps them and decodes the rest, and the transcript
+    is the one a single pass over the whole recording gives."""
+    passes, t = _settled_while_recording(csrf_client, app, longer_webm, run_jobs, tmp_path, 50)
+    # The first window closed at the pause after 30 s of speech: the pass at chunk 31 settled it,
+    # and none came after it (the second could not close within 30 s of its end).
+    [(seq, until)] = passes
+    assert seq == 30 and 20 < until <= 30, passes
+    assert t["method"] == "whisperx-batched-words, 1 of 2 windows settled while recording", t["method"]
     assert t["text"].lower().count("python") == 4, t["text"]
+
+
+@pytest.fixture(scope="module")
+def late_start_webm(media_dir, longer_webm):
+    """The 50 s recording after 12 s of silence: a candidate who thinks before answering."""
+    out = media_dir["long"].with_name("late-start.webm")
+    if not out.exists():
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
+                        "-i", str(longer_webm), "-filter_complex", "[1:a]adelay=12000:all=1[a]",
+                        "-map", "0:v", "-map", "[a]", "-t", "62", "-c:v", "libvpx", "-b:v", "200k",
+                        "-deadline", "realtime", "-g", "15", "-c:a", "libopus", "-b:a", "48k",
+                        "-f", "webm", "-cluster_time_limit", "1000", str(out)],
+                       check=True, capture_output=True, timeout=120)
+    return out
+
+
+def test_a_window_still_open_is_looked_at_again_a_few_chunks_later(
+        csrf_client, app, late_start_webm, run_jobs, tmp_path):
+    """Speech that starts late opens its first window late: the pass at chunk 31 finds it still
+    open, and the next passes come every 4 chunks until one settles it, soon after it closes
+    (not up to 10 chunks later, when the candidate may be finishing)."""
+    passes, t = _settled_while_recording(csrf_client, app, late_start_webm, run_jobs, tmp_path, 62)
+    assert passes[0] == (30, 0.0), passes  # nothing settled yet
+    settled = [seq for seq, until in passes if until > 0]
+    assert settled and settled[0] >= 34, passes  # looked at again, and settled
+    assert "settled while recording" in t["method"], t["method"]
 
 
 def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
