@@ -149,8 +149,10 @@ def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
     """The chunk that queued this pass may be the recording's last: give the recorder's finalize
     (which joins the chunks first) `grace_s` from that chunk's arrival to claim the answer, so
     that a pass is not spent on audio the final transcription is about to do in one batch.
-    The wait ends as soon as the finalize does (usually well within a second): a worker that
-    slept the whole grace kept the final stages of that very answer waiting."""
+    The wait ends as soon as the finalize does (usually well within a second), or as soon as a
+    later chunk shows that this one was not the last (the recorder sends one a second): a
+    worker that slept the whole grace kept the final stages of that very answer, and every
+    other job, waiting."""
     from app.extensions import db
     from app.models import AnswerChunk, utcnow
     from app.states import AnswerStatus
@@ -161,13 +163,15 @@ def _still_recording_after_grace(answer, upto_seq: int, grace_s: float) -> bool:
     if arrived is None:
         return False
     deadline = time.monotonic() + grace_s - (utcnow() - arrived).total_seconds()
-    model, answer_id = type(answer), answer.id
+    model, answer_id, now = type(answer), answer.id, answer
     while True:
+        if now is None or now.status != AnswerStatus.RECORDING:  # finalized, or let go (takes.py)
+            return False
+        if now.chunk_count > upto_seq + 1:
+            return True  # the recording went on past this chunk
         wait = deadline - time.monotonic()
         if wait <= 0:
             return True
         db.session.rollback()  # hold no transaction (nor SQLite's read lock) while waiting
         time.sleep(min(GRACE_POLL_S, wait))
         now = db.session.get(model, answer_id)
-        if now is None or now.status != AnswerStatus.RECORDING:  # finalized, or let go (takes.py)
-            return False

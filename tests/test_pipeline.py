@@ -400,6 +400,36 @@ def test_an_early_pass_queued_by_the_last_chunk_leaves_it_to_the_final_pass(
     assert "python" in answer.transcript["text"].lower()
 
 
+def test_an_early_pass_does_not_wait_its_grace_once_a_later_chunk_has_come(
+        csrf_client, app, media_dir, run_jobs):
+    """The grace is for a chunk that may be the last: once the next one has arrived, the pass
+    starts at once instead of holding the worker (and every job behind it) for the grace."""
+    import threading
+
+    import jobs.early
+    from jobs.early_state import EarlyTranscript
+    from tests.helpers import split
+
+    app.config.update(EARLY_TRANSCRIBE_CHUNKS=3, EARLY_GRACE_SECONDS=60.0, WHISPER_DECODING="sequential")
+    cand, token = make_candidate(make_interview(questions=1))
+    csrf_client.refresh(f"/i/{token}")
+    qid = cand.interview.questions[0].public_id
+    data = media_dir["long"].read_bytes()
+    parts = split(data, len(data) // 12 + 1)
+    answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
+                                 json={"content_type": "video/webm"}).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    for seq, part in enumerate(parts[:10]):  # the pass queued by chunk 8, and chunk 9 after it
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    jobs.use_app(app)
+    early = threading.Thread(target=jobs.early.run, args=(_answer(answer_id).id, 8))
+    early.start()
+    early.join(30)  # far less than the grace
+    assert not early.is_alive()
+    state = EarlyTranscript.load(current_storage(), answer_id)
+    assert state is not None and state.upto_seq == 8 and state.until_s > 2.0, state
+
+
 def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, media_dir, run_jobs,
                                                              tmp_path, monkeypatch):
     """The transcode stage leaves its MP4 for the poster stage on the same machine; a poster
