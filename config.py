@@ -212,7 +212,8 @@ class Config:
     # The `flask worker` process's CPU niceness (and its ffmpeg's): on a shared machine the web
     # app's uploads go first (jobs/worker.py yield_cpu). 0 keeps the shell's priority.
     WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
-    # An early pass waits this long after its chunk arrived, in case that chunk was the last.
+    # An early pass waits up to this long after its chunk arrived, in case that chunk was the
+    # last: until the finalize, or a later chunk, says whether it was.
     EARLY_GRACE_SECONDS = float(os.environ.get("EARLY_GRACE_SECONDS", "3"))
     # E-mail (app/mail.py, Flask-Mailman over SMTP). No MAIL_SERVER: nothing is e-mailed, and invites
     # are shared by copying their link (fail closed). `make run` points it at the local catcher.

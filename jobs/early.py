@@ -39,6 +39,7 @@ def run(answer_id: int, upto_seq: int) -> None:
 
     from app.extensions import db
     from app.models import Answer
+    from app.services.pipeline import next_pass_after
     from app.states import AnswerStatus
     from app.storage import current_storage
 
@@ -50,6 +51,9 @@ def run(answer_id: int, upto_seq: int) -> None:
         # Looked at before the grace too: a pass with nothing to do must not hold the worker.
         if not _worth_a_pass(EarlyTranscript.load(store, answer.public_id), upto_seq, cfg):
             return
+        # The chunks that arrive while this pass runs queue none: it records where the next can
+        # start when it is done (at the latest LOOK_AGAIN_CHUNKS on, as here).
+        next_pass_after("early", answer.id, upto_seq + 1 + LOOK_AGAIN_CHUNKS)
         if not _still_recording_after_grace(answer, upto_seq, cfg["EARLY_GRACE_SECONDS"]):
             return
         with one_pass_at_a_time(TRANSCRIPT_PASS, answer_id) as mine:

@@ -430,6 +430,45 @@ def test_an_early_pass_does_not_wait_its_grace_once_a_later_chunk_has_come(
     assert state is not None and state.upto_seq == 8 and state.until_s > 2.0, state
 
 
+def test_chunks_that_arrive_while_a_pass_runs_queue_no_other(csrf_client, app, longer_webm, run_jobs):
+    """A pass records where the next can start only when it is done: meanwhile the chunks would
+    each queue one that finds nothing new (the one that is running covers them)."""
+    import threading
+
+    from rq.job import Job
+
+    import jobs.early
+    from app.queue import redis_conn
+    from app.services import pipeline
+    from tests.browser import wait_for
+    from tests.helpers import split
+
+    app.config.update(EARLY_GRACE_SECONDS=60.0)
+    cand, token = make_candidate(make_interview(questions=1, answer=60))
+    csrf_client.refresh(f"/i/{token}")
+    qid = cand.interview.questions[0].public_id
+    data = longer_webm.read_bytes()
+    parts = split(data, len(data) // 50 + 1)
+    answer_id = csrf_client.post(f"/i/{token}/questions/{qid}/takes",
+                                 json={"content_type": "video/webm"}).get_json()["answer_id"]
+    base = f"/i/{token}/answers/{answer_id}"
+    for seq, part in enumerate(parts[:31]):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=part).status_code == 200
+    row = _answer(answer_id).id
+    assert Job.exists(f"early-{row}-30", connection=redis_conn())  # the first that can settle
+    jobs.use_app(app)
+    running = threading.Thread(target=jobs.early.run, args=(row, 30))
+    running.start()  # it waits (its grace) for the next chunk, then decodes
+    key = f"{pipeline._NEXT_PASS_AFTER}early:{row}"
+    wait_for(lambda: redis_conn().get(key) == b"34", timeout=30, interval=0.05,
+             what="the pass to say where the next can start")
+    for seq in (31, 32):
+        assert csrf_client.put(f"{base}/chunks/{seq}", data=parts[seq]).status_code == 200
+    running.join(60)
+    assert not running.is_alive()
+    assert not any(Job.exists(f"early-{row}-{seq}", connection=redis_conn()) for seq in (31, 32))
+
+
 def test_the_poster_stage_on_another_machine_fetches_the_mp4(csrf_client, app, media_dir, run_jobs,
                                                              tmp_path, monkeypatch):
     """The transcode stage leaves its MP4 for the poster stage on the same machine; a poster
