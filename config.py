@@ -186,9 +186,10 @@ class Config:
     # audio can change, so the transcript is the one the whole recording gives. Every chunk looks,
     # but none queues a pass before a new window can have closed (app/services/pipeline.start_early;
     # a pass that finds the open window still open has the next look 3 chunks later), so a
-    # window is decoded soon after it closes, not while the candidate finishes: a 60 s answer
-    # gets one to three passes, ready about a third sooner for about a sixth more CPU on an idle
-    # machine (bench/README.md, "Figures behind the defaults"). Sequential decoding cuts at pauses
+    # window is decoded soon after it closes, not while the candidate finishes. A 60 s answer
+    # got 2-5 passes in the eleventh session's runs, and is ready about a third sooner than with
+    # none, for a sixth to a quarter more CPU on an idle machine (bench/README.md, "Figures
+    # behind the defaults"). Sequential decoding cuts at pauses
     # instead, and each cut costs accuracy now and then (a part decoded without the text before
     # it): with passes every 20 chunks one answer in 13-16 lost 0.15-0.22 of its words, which a
     # 60 s answer never risks at 90 (bench/README.md, "Figures behind the defaults").
