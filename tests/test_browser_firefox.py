@@ -54,13 +54,15 @@ def _wait_for_receipt(page, timeout: float, what: str) -> None:
 @pytest.mark.parametrize("backend", [BACKENDS[-1]], indirect=True)
 def test_firefox_answer_is_reencoded_while_recording_and_ends_ready(app, servers, databases,
                                                                    backend, media_dir, tmp_path):
-    app.config["EARLY_VIDEO_CHUNKS"] = EVERY
+    # Parts of a 13 s answer: the worker cuts them, and the web app queues a pass only once one
+    # can be cut, so both are told.
+    app.config.update(EARLY_VIDEO_CHUNKS=EVERY, EARLY_VIDEO_MIN_PART_SECONDS=2)
     owner = make_user(role="owner")
     interview = make_interview(owner, questions=1, think=30, answer=ANSWER_SECONDS, takes=1)
     candidate, token = make_candidate(interview, owner, consent=False)
     worker_log = tmp_path / "worker.log"
     env = worker_env(servers, databases[0][backend])
-    env["EARLY_VIDEO_MIN_PART_SECONDS"] = "2"  # parts of a 13 s answer
+    env["EARLY_VIDEO_MIN_PART_SECONDS"] = "2"
 
     def ready():
         db.session.expire_all()
